@@ -1,0 +1,1 @@
+"""Layer 2 data standards: published artefacts live in standards/, helpers here."""
