@@ -1,0 +1,1 @@
+"""Edges: one package or module per external system kind, all on the contract in ``base``."""

@@ -1,0 +1,77 @@
+"""Plain HTTP delivery: POST the envelope as JSON to a URL; any 2xx is the receipt.
+
+Features:
+    - ``Idempotency-Key`` header carries the message id, so receivers apply each message once.
+    - One pooled ``httpx.Client`` per route (keep-alive connections are reused).
+    - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
+
+Connection string (route settings):
+    {"url": "https://agency.example/inbox", "timeout_seconds": 10, "headers": {"X-Api-Key": "..."}}
+"""
+from __future__ import annotations
+
+import httpx
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from hub.adapters.base import PUSH, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.errors import DeliveryError
+
+RETRYABLE_STATUS = {408, 425, 429}
+RECEIPT_LIMIT = 2000
+
+
+class HttpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl
+    timeout_seconds: float = Field(10.0, gt=0, le=600)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class HttpAdapter(Adapter):
+    scheme = "http"
+    capabilities = frozenset({SEND, PUSH})
+    Settings = HttpSettings
+    summary = "POST the envelope as JSON to a URL; 2xx is the receipt."
+
+    def __init__(self, settings: HttpSettings) -> None:
+        super().__init__(settings)
+        self._client = httpx.Client(
+            timeout=settings.timeout_seconds,
+            headers=settings.headers,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+        )
+
+    def send(self, message: OutboundMessage) -> Receipt:
+        try:
+            response = self._client.post(
+                str(self.settings.url),
+                content=message.document(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": message.id,
+                    "X-Hub-Message-Id": message.id,
+                    "X-Hub-Sender": message.meta.sender,
+                    "X-Hub-Service": message.meta.service,
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"HTTP delivery to {self.settings.url} failed: {type(exc).__name__}: {exc}") from exc
+        if response.is_success:
+            return Receipt(response.text[:RECEIPT_LIMIT], {"status_code": response.status_code})
+        permanent = response.status_code < 500 and response.status_code not in RETRYABLE_STATUS
+        raise DeliveryError(
+            f"receiver answered HTTP {response.status_code}: {response.text[:300]}",
+            permanent=permanent,
+            status_code=response.status_code,
+        )
+
+    def check(self) -> Health:
+        try:
+            response = self._client.request("HEAD", str(self.settings.url))
+        except httpx.HTTPError as exc:
+            return Health(False, f"{self.settings.url} unreachable: {exc}")
+        return Health(response.status_code < 500, f"{self.settings.url} answered HTTP {response.status_code}")
+
+    def close(self) -> None:
+        self._client.close()

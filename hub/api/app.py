@@ -1,0 +1,42 @@
+"""The FastAPI application. ``create_app`` wires a ``Hub``; the lifespan starts its workers."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from hub.api.responses import FastJSONResponse
+
+from hub import __version__
+from hub.api import errors
+from hub.api.routes import health, messages, routes
+from hub.bootstrap import Hub, build_hub
+from hub.config import Settings
+
+
+def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embedded_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = app.state.hub is None
+        if owned:
+            app.state.hub = build_hub(settings)
+        if embedded_worker:
+            app.state.hub.start_workers()
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.hub.close()
+
+    app = FastAPI(
+        title="Back Office interoperability hub",
+        version=__version__,
+        description="Durable store-and-forward exchange between Thai government Back Office systems.",
+        default_response_class=FastJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    errors.install(app)
+    for module in (health, messages, routes):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,131 @@
+"""``/v1/messages``: submit, read, list and replay messages."""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from hub.api.responses import FastJSONResponse
+from pydantic import ValidationError
+
+from hub import metrics
+from hub.api.deps import HubDep
+from hub.api.errors import validation_failed
+from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from hub.schemas.envelope import Envelope
+
+router = APIRouter(prefix="/v1/messages", tags=["messages"])
+
+# Room for the envelope's own fields around the largest allowed payload.
+ENVELOPE_OVERHEAD = 64 * 1024
+
+
+def links(message_id: str) -> dict[str, str]:
+    return {"self": f"/v1/messages/{message_id}", "replay": f"/v1/messages/{message_id}/replay"}
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing as soon as it passes ``limit`` instead of buffering it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes", limit=limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes", limit=limit)
+    return bytes(body)
+
+
+def parse_envelope(raw: bytes) -> Envelope:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(
+            f"the body is not valid JSON: {exc}", errors=[FieldError("body", "json", str(exc))]
+        ) from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "the body must be a JSON object (the envelope)",
+            errors=[FieldError("body", "type", f"expected an object, got {type(data).__name__}")],
+        )
+    try:
+        return Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failed(exc) from exc
+
+
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": Envelope.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
+    responses={409: {"description": "same id, different content"}, 413: {"description": "payload too large"},
+               415: {"description": "not application/json"}, 422: {"description": "invalid envelope or no route"}},
+)
+async def submit_message(request: Request, hub: HubDep) -> FastJSONResponse:
+    """Submit a message; 202 once it is durably stored."""
+    started = time.perf_counter()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            f"content type {media or '(none)'!r} is not accepted; send the envelope as application/json",
+            errors=[FieldError("content-type", "media_type", "application/json")],
+        )
+    raw = await read_limited_body(request, hub.settings.max_payload_bytes + ENVELOPE_OVERHEAD)
+    envelope = parse_envelope(raw)
+    result = await run_in_threadpool(hub.messages.accept, envelope)
+    if result.created:
+        metrics.ACCEPTED.inc()
+        metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
+    headers = {"Location": f"/v1/messages/{result.id}"}
+    if not result.created:
+        headers["Idempotent-Replayed"] = "true"
+    return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id)},
+                          status_code=202, headers=headers)
+
+
+@router.get("")
+async def list_messages(
+    hub: HubDep,
+    sender: str | None = None,
+    receiver: str | None = None,
+    service: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """List messages, oldest first, with cursor paging."""
+    items, next_cursor = await run_in_threadpool(
+        hub.messages.list, sender=sender, receiver=receiver, service=service, status=status,
+        since=since, cursor=cursor, limit=limit,
+    )
+    return {"items": [m.model_dump(mode="json") for m in items], "next_cursor": next_cursor}
+
+
+@router.get("/{message_id}")
+async def get_message(message_id: uuid.UUID, hub: HubDep) -> dict[str, Any]:
+    """A message's metadata and its full status history."""
+    meta = await run_in_threadpool(hub.messages.get_meta, str(message_id))
+    history = await run_in_threadpool(hub.messages.history, str(message_id))
+    return {**meta.model_dump(mode="json"), "history": history, "links": links(str(message_id))}
+
+
+@router.get("/{message_id}/payload")
+async def get_payload(message_id: uuid.UUID, hub: HubDep) -> Response:
+    """The stored payload, byte for byte."""
+    meta = await run_in_threadpool(hub.messages.get_meta, str(message_id))
+    body = await run_in_threadpool(hub.messages.payload, str(message_id))
+    return Response(body, media_type=meta.content_type)
+
+
+@router.post("/{message_id}/replay", status_code=202)
+async def replay_message(message_id: uuid.UUID, hub: HubDep) -> dict[str, Any]:
+    """Deliver a message again; recorded in its history, the original kept."""
+    meta = await run_in_threadpool(hub.messages.replay, str(message_id))
+    return {"id": str(meta.id), "status": meta.status, "links": links(str(meta.id))}

@@ -1,0 +1,35 @@
+"""``/v1/routes``: which adapter delivers which (receiver, service)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+
+from hub.api.deps import HubDep
+from hub.schemas.routes import Route, RouteIn
+
+router = APIRouter(prefix="/v1/routes", tags=["routes"])
+
+
+@router.post("", status_code=201, response_model=Route)
+async def add_route(route: RouteIn, hub: HubDep) -> Route:
+    """Add a route; the adapter's settings are validated against its settings model."""
+    return await run_in_threadpool(hub.router.add, route)
+
+
+@router.get("", response_model=list[Route])
+async def list_routes(hub: HubDep) -> list[Route]:
+    """All routes."""
+    return await run_in_threadpool(hub.router.list)
+
+
+@router.get("/{route_id}", response_model=Route)
+async def get_route(route_id: int, hub: HubDep) -> Route:
+    """One route."""
+    return await run_in_threadpool(hub.router.get, route_id)
+
+
+@router.delete("/{route_id}", status_code=204)
+async def remove_route(route_id: int, hub: HubDep) -> Response:
+    """Remove a route; messages already accepted keep their history."""
+    await run_in_threadpool(hub.router.remove, route_id)
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""``hub demo``: the hub with simulated agencies, on the embedded default."""

@@ -1,0 +1,2 @@
+"""Imports every module that defines tables, so the metadata is complete for Alembic."""
+from hub.transport import tables as transport_tables  # noqa: F401

@@ -1,0 +1,1 @@
+"""Pydantic models: the envelope and the canonical documents."""

@@ -1,0 +1,124 @@
+"""The envelope every client sends to ``POST /v1/messages`` and every receiver gets back.
+
+Parties are X-Road-style identifiers ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``; ``classification``
+and ``speed`` are the e-CMS secrecy and speed codes 001-004.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+PARTY_PATTERN = r"^[A-Za-z0-9-]{1,32}/[A-Z]{2,10}/[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64})?$"
+SERVICE_PATTERN = r"^[a-z][a-z0-9_.-]*/v[0-9]+$"
+STANDARD_PATTERN = r"^[a-z][a-z0-9_.-]*@[0-9]+\.[0-9]+\.[0-9]+$"
+
+PartyId = Annotated[str, StringConstraints(pattern=PARTY_PATTERN, max_length=200)]
+ServiceId = Annotated[str, StringConstraints(pattern=SERVICE_PATTERN, max_length=100)]
+StandardRef = Annotated[str, StringConstraints(pattern=STANDARD_PATTERN, max_length=120)]
+
+
+class Code(StrEnum):
+    """e-CMS secrecy (``SecretCode``) and speed (``SpeedCode``) codes share the values 001-004."""
+
+    C001 = "001"
+    C002 = "002"
+    C003 = "003"
+    C004 = "004"
+
+
+SECRECY_NAMES = {"001": "ปกติ", "002": "ลับ", "003": "ลับมาก", "004": "ลับที่สุด"}
+SPEED_NAMES = {"001": "ปกติ", "002": "ด่วน", "003": "ด่วนมาก", "004": "ด่วนที่สุด"}
+
+JSON_TYPES = ("application/json",)
+XML_TYPES = ("application/xml", "text/xml")
+ContentType = Literal["application/json", "application/xml", "text/xml"]
+
+
+def party_member(party: str) -> str:
+    """``TH/GOV/0401/saraban`` -> ``TH/GOV/0401``: the member that owns a subsystem."""
+    return "/".join(party.split("/")[:3])
+
+
+class Envelope(BaseModel):
+    """What a client submits. The hub adds ``received_at``, the payload's SHA-256 and size."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    id: uuid.UUID | None = Field(None, description="Idempotency key; the hub assigns one when absent.")
+    sender: PartyId
+    receiver: PartyId
+    service: ServiceId
+    standard: StandardRef | None = None
+    correlation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    classification: Code = Code.C001
+    speed: Code = Code.C001
+    user_id: str | None = Field(None, description="13-digit citizen ID of the officer acting.")
+    content_type: ContentType = "application/json"
+    payload: Any
+
+    @field_validator("user_id")
+    @classmethod
+    def _citizen_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from hub.thai import validate_citizen_id
+
+        return validate_citizen_id(value)
+
+    @model_validator(mode="after")
+    def _payload_matches_content_type(self) -> Envelope:
+        if self.content_type in XML_TYPES:
+            if not isinstance(self.payload, str):
+                raise ValueError("payload: an XML payload travels as a string (content_type is XML)")
+        elif not isinstance(self.payload, (dict, list)):
+            raise ValueError("payload: a JSON payload must be an object or an array")
+        return self
+
+    def payload_bytes(self) -> bytes:
+        """The payload as stored and hashed: canonical JSON (sorted keys), or the XML text in UTF-8."""
+        if self.content_type in XML_TYPES:
+            return self.payload.encode("utf-8")
+        return orjson.dumps(self.payload, option=orjson.OPT_SORT_KEYS)
+
+
+class StoredMessage(BaseModel):
+    """The envelope metadata as the hub keeps it (the payload travels separately)."""
+
+    id: uuid.UUID
+    sender: str
+    receiver: str
+    service: str
+    standard: str | None = None
+    correlation_id: str | None = None
+    classification: str
+    speed: str
+    user_id: str | None = None
+    content_type: str
+    received_at: datetime
+    payload_sha256: str
+    payload_size: int
+    status: str
+    attempts: int = 0
+    receipt: str | None = None
+    last_error: str | None = None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def outbound_document(meta: StoredMessage, payload: bytes) -> bytes:
+    """The JSON document a receiver gets: the envelope plus the hub's additions.
+
+    The stored payload bytes are spliced in rather than parsed and dumped again, so a large
+    payload is not copied into Python objects on every delivery.
+    """
+    head = meta.model_dump(mode="json", exclude={"status", "attempts", "receipt", "last_error"})
+    body = payload if meta.content_type in JSON_TYPES else orjson.dumps(payload.decode("utf-8"))
+    return orjson.dumps(head)[:-1] + b',"payload":' + body + b"}"

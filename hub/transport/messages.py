@@ -1,0 +1,243 @@
+"""Durable accept, status history, listing with cursor paging, and replay.
+
+A message is accepted only once its row, payload and ``accepted`` event are committed; the
+relay then hands it to the broker. Re-posting the same id from the same sender with the
+same content returns the first result and creates nothing.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.clock import as_utc, utcnow
+from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
+from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
+from hub.transport.routing import Router
+from hub.transport.tables import message_events, message_payloads, messages
+
+ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD = (
+    "accepted", "queued", "delivering", "retrying", "delivered", "dead",
+)
+STATUSES = (ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD)
+FINISHED = (DELIVERED, DEAD)
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    id: str
+    status: str
+    created: bool
+
+
+def meta_columns() -> list[Any]:
+    return [c for c in messages.c if c.name not in ("route_id", "next_action_at", "updated_at")]
+
+
+def row_to_meta(row: Any) -> StoredMessage:
+    data = dict(row)
+    data["received_at"] = as_utc(data["received_at"])
+    return StoredMessage.model_validate(data)
+
+
+class MessageService:
+    def __init__(
+        self,
+        engine: Engine,
+        router: Router,
+        *,
+        max_payload_bytes: int,
+        validators: list[Callable[[Envelope], None]] | None = None,
+        on_accepted: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._router = router
+        self._max_payload = max_payload_bytes
+        self._validators = list(validators or [])
+        self._on_accepted = on_accepted
+
+    def add_validator(self, validator: Callable[[Envelope], None]) -> None:
+        self._validators.append(validator)
+
+    def accept(self, env: Envelope) -> AcceptResult:
+        body = env.payload_bytes()
+        if len(body) > self._max_payload:
+            raise PayloadTooLarge(
+                f"payload is {len(body)} bytes; the limit (HUB_MAX_PAYLOAD_BYTES) is {self._max_payload}",
+                limit=self._max_payload,
+            )
+        route = self._router.resolve(env.receiver, env.service)
+        self._router.check_standard(route, env.standard)
+        for validate in self._validators:
+            validate(env)
+        message_id = str(env.id or uuid.uuid4())
+        digest = sha256_hex(body)
+        now = utcnow()
+        row = {
+            "id": message_id,
+            **env.model_dump(
+                mode="json",
+                include={"sender", "receiver", "service", "standard", "correlation_id", "classification",
+                         "speed", "user_id", "content_type"},
+            ),
+            "received_at": now,
+            "payload_sha256": digest,
+            "payload_size": len(body),
+            "route_id": route.id,
+            "status": ACCEPTED,
+            "attempts": 0,
+            "next_action_at": now,
+            "updated_at": now,
+        }
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(messages).values(row))
+                conn.execute(insert(message_payloads).values(message_id=message_id, body=body))
+                conn.execute(
+                    insert(message_events).values(
+                        message_id=message_id, at=now, kind=ACCEPTED,
+                        detail={"payload_sha256": digest, "payload_size": len(body), "route_id": route.id},
+                    )
+                )
+        except IntegrityError as exc:
+            return self._repost(env, message_id, digest, exc)
+        if self._on_accepted:
+            self._on_accepted()
+        return AcceptResult(message_id, ACCEPTED, True)
+
+    def _repost(self, env: Envelope, message_id: str, digest: str, exc: IntegrityError) -> AcceptResult:
+        existing = self.get_meta(message_id, missing_ok=True)
+        if existing is None:  # the insert failed for another reason than a known id
+            raise exc
+        same = (
+            existing.sender == env.sender
+            and existing.receiver == env.receiver
+            and existing.service == env.service
+            and existing.payload_sha256 == digest
+        )
+        if not same:
+            raise IdempotencyConflict(
+                f"message {message_id} was already accepted with different content; "
+                "use a new id for a new message",
+                errors=[FieldError("id", "idempotency", "the same id must carry the same sender, "
+                                   "receiver, service and payload")],
+            )
+        return AcceptResult(message_id, existing.status, False)
+
+    def get_meta(self, message_id: str, *, missing_ok: bool = False) -> StoredMessage | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(*meta_columns()).where(messages.c.id == message_id)).mappings().first()
+        if row is None:
+            if missing_ok:
+                return None
+            raise NotFound(f"no message with id {message_id}")
+        return row_to_meta(row)
+
+    def history(self, message_id: str) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(message_events)
+                .where(message_events.c.message_id == message_id)
+                .order_by(message_events.c.id)
+            ).mappings().all()
+        return [
+            {"at": as_utc(r["at"]).isoformat(), "kind": r["kind"], "attempt": r["attempt"], "detail": r["detail"]}
+            for r in rows
+        ]
+
+    def payload(self, message_id: str) -> bytes:
+        with self._engine.connect() as conn:
+            body = conn.execute(
+                select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
+            ).scalar_one_or_none()
+        if body is None:
+            raise NotFound(f"no message with id {message_id}")
+        return body
+
+    def list(
+        self,
+        *,
+        sender: str | None = None,
+        receiver: str | None = None,
+        service: str | None = None,
+        status: str | None = None,
+        since: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[StoredMessage], str | None]:
+        if status is not None and status not in STATUSES:
+            raise InputError(
+                f"unknown status {status!r}",
+                errors=[FieldError("status", "enum", f"one of {', '.join(STATUSES)}")],
+            )
+        query = select(*meta_columns())
+        for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status)):
+            if value is not None:
+                query = query.where(messages.c[column] == value)
+        if since is not None:
+            since = as_utc(since)
+            query = query.where(messages.c.received_at >= since)
+        if cursor:
+            after_at, after_id = decode_cursor(cursor)
+            query = query.where(
+                or_(messages.c.received_at > after_at,
+                    and_(messages.c.received_at == after_at, messages.c.id > after_id))
+            )
+        query = query.order_by(messages.c.received_at, messages.c.id).limit(limit + 1)
+        with self._engine.connect() as conn:
+            rows = [row_to_meta(r) for r in conn.execute(query).mappings().all()]
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1].received_at, str(rows[-1].id))
+        return rows, next_cursor
+
+    def replay(self, message_id: str, *, reason: str = "replay requested") -> StoredMessage:
+        """Deliver a message again; the original and its history are kept."""
+        now = utcnow()
+        with self._engine.begin() as conn:
+            row = conn.execute(select(messages.c.status).where(messages.c.id == message_id)).first()
+            if row is None:
+                raise NotFound(f"no message with id {message_id}")
+            conn.execute(
+                update(messages)
+                .where(messages.c.id == message_id)
+                .values(status=ACCEPTED, next_action_at=now, updated_at=now, last_error=None)
+            )
+            conn.execute(
+                insert(message_events).values(
+                    message_id=message_id, at=now, kind="replayed", detail={"previous_status": row[0], "reason": reason}
+                )
+            )
+        if self._on_accepted:
+            self._on_accepted()
+        return self.get_meta(message_id)
+
+    def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(messages.c.status, func.count()).group_by(messages.c.status)).all()
+        return {status: n for status, n in rows}
+
+
+def encode_cursor(at: datetime, message_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), message_id])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, message_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(message_id)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            "cursor is not one this hub issued",
+            errors=[FieldError("cursor", "opaque_cursor", "pass next_cursor from a previous page unchanged")],
+        ) from exc

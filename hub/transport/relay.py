@@ -1,0 +1,82 @@
+"""The outbox relay: hands due messages to the broker.
+
+A message is due when its ``next_action_at`` has passed: just accepted, retry time reached,
+or its lease ran out (the broker copy or the worker holding it was lost). The relay marks a
+batch ``queued`` with a fresh lease in one transaction, then publishes. If it dies between
+the two, the lease brings the batch back; a duplicate broker copy is harmless because a
+worker must claim the message in the database before delivering it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import Engine, insert, select, update
+
+from hub.clock import utcnow
+from hub.transport.broker import Publisher
+from hub.transport.messages import ACCEPTED, QUEUED, RETRYING
+from hub.transport.tables import message_events, messages
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    def __init__(self, engine: Engine, publisher: Publisher, *, lease_seconds: float, batch_size: int,
+                 interval_seconds: float) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._lease = timedelta(seconds=lease_seconds)
+        self._batch = batch_size
+        self._interval = interval_seconds
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_once(self) -> int:
+        now = utcnow()
+        query = (
+            select(messages.c.id, messages.c.status)
+            .where(messages.c.next_action_at <= now)
+            .order_by(messages.c.next_action_at)
+            .limit(self._batch)
+        )
+        with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            due = conn.execute(query).all()
+            if not due:
+                return 0
+            ids = [row.id for row in due]
+            conn.execute(
+                update(messages)
+                .where(messages.c.id.in_(ids))
+                .values(status=QUEUED, next_action_at=now + self._lease, updated_at=now)
+            )
+            conn.execute(
+                insert(message_events),
+                [
+                    {"message_id": row.id, "at": now, "kind": QUEUED, "attempt": None, "detail": None}
+                    if row.status in (ACCEPTED, RETRYING)
+                    else {"message_id": row.id, "at": now, "kind": "requeued", "attempt": None,
+                          "detail": {"reason": f"lease expired while {row.status}"}}
+                    for row in due
+                ],
+            )
+        self._publisher.publish(ids)
+        return len(ids)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                handed = self.run_once()
+            except Exception:
+                # The database or broker is down: keep trying, the outbox holds everything.
+                log.exception("relay round failed; retrying in 1 s")
+                stop.wait(1.0)
+                continue
+            if handed < self._batch:
+                self._wake.wait(self._interval)
+                self._wake.clear()

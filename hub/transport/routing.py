@@ -1,0 +1,98 @@
+"""Routes: (receiver, service) -> adapter and delivery policy; ``*`` matches any service."""
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hub.adapters.registry import AdapterRegistry
+from hub.clock import utcnow
+from hub.errors import Conflict, FieldError, NoRoute, NotFound, ValidationFailed
+from hub.schemas.routes import Route, RouteIn
+from hub.transport.tables import routes
+
+# Another process (the CLI, a second API process) may change routes; this bounds how long a
+# cached view can be stale. Changes made through this process are seen at once.
+CACHE_SECONDS = 2.0
+
+
+class Router:
+    def __init__(self, engine: Engine, adapters: AdapterRegistry) -> None:
+        self._engine = engine
+        self._adapters = adapters
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Route] | None = None
+        self._loaded_at = 0.0
+
+    def add(self, route: RouteIn) -> Route:
+        adapter_cls = self._adapters.get(route.adapter)
+        settings = self._adapters.validate_settings(adapter_cls, route.settings)
+        values = route.model_dump()
+        values["settings"] = settings.model_dump(mode="json")
+        try:
+            with self._engine.begin() as conn:
+                new_id = conn.execute(insert(routes).values(**values, created_at=utcnow())).inserted_primary_key[0]
+        except IntegrityError as exc:
+            raise Conflict(
+                f"a route for receiver {route.receiver!r} and service {route.service!r} already exists; "
+                "remove it first"
+            ) from exc
+        self.invalidate()
+        return Route(id=new_id, **values)
+
+    def remove(self, route_id: int) -> None:
+        with self._engine.begin() as conn:
+            if conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount == 0:
+                raise NotFound(f"no route with id {route_id}")
+        self.invalidate()
+
+    def list(self) -> list[Route]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(routes).order_by(routes.c.id)).mappings().all()
+        return [Route.model_validate({k: v for k, v in r.items() if k != "created_at"}) for r in rows]
+
+    def get(self, route_id: int) -> Route:
+        for route in self.list():
+            if route.id == route_id:
+                return route
+        raise NotFound(f"no route with id {route_id}")
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cache = None
+
+    def _table(self) -> dict[tuple[str, str], Route]:
+        with self._lock:
+            if self._cache is None or time.monotonic() - self._loaded_at > CACHE_SECONDS:
+                self._cache = {(r.receiver, r.service): r for r in self.list()}
+                self._loaded_at = time.monotonic()
+            return self._cache
+
+    def find(self, receiver: str, service: str) -> Route | None:
+        table = self._table()
+        return table.get((receiver, service)) or table.get((receiver, "*"))
+
+    def resolve(self, receiver: str, service: str) -> Route:
+        route = self.find(receiver, service)
+        if route is None:
+            raise NoRoute(
+                f"no route for receiver {receiver!r} and service {service!r}",
+                errors=[
+                    FieldError("receiver", "route_exists", f"no route delivers {service!r} to {receiver!r}"),
+                ],
+            )
+        return route
+
+    def check_standard(self, route: Route, standard: str | None) -> None:
+        if route.require_standard and standard != route.require_standard:
+            raise ValidationFailed(
+                f"route {route.id} requires messages to declare standard {route.require_standard!r}",
+                errors=[
+                    FieldError(
+                        "standard", "route_requires_standard",
+                        f"expected {route.require_standard!r}, got {standard!r}",
+                    )
+                ],
+            )

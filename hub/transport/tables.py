@@ -1,0 +1,90 @@
+"""Tables of the transport layer. The ``messages`` row doubles as the outbox entry.
+
+Every message not yet finished has ``next_action_at``: the moment the relay must hand it
+(again) to the broker. That one column covers first delivery, retries after backoff, and
+recovery of messages whose broker copy or worker was lost (the lease ran out).
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from hub.db import metadata
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sender", String(200), nullable=False),
+    Column("receiver", String(200), nullable=False),
+    Column("service", String(100), nullable=False),
+    Column("standard", String(120)),
+    Column("correlation_id", String(128)),
+    Column("classification", String(3), nullable=False),
+    Column("speed", String(3), nullable=False),
+    Column("user_id", String(13)),
+    Column("content_type", String(40), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("payload_size", BigInteger, nullable=False),
+    Column("route_id", Integer),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_action_at", DateTime(timezone=True)),
+    Column("receipt", Text),
+    Column("last_error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_messages_due", "next_action_at"),
+    Index("ix_messages_sender_received", "sender", "received_at"),
+    Index("ix_messages_receiver_received", "receiver", "received_at"),
+    Index("ix_messages_received", "received_at", "id"),
+)
+
+message_payloads = Table(
+    "message_payloads",
+    metadata,
+    Column("message_id", String(36), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("body", LargeBinary, nullable=False),
+)
+
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("attempt", Integer),
+    Column("detail", JSON),
+    Index("ix_message_events_message", "message_id", "id"),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receiver", String(200), nullable=False),
+    Column("service", String(100), nullable=False),
+    Column("adapter", String(64), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("max_age_seconds", Float, nullable=False),
+    Column("backoff_base_seconds", Float, nullable=False),
+    Column("backoff_max_seconds", Float, nullable=False),
+    Column("require_standard", String(120)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("receiver", "service", name="uq_routes_receiver_service"),
+)
