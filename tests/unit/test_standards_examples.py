@@ -182,9 +182,18 @@ def test_catalogue() -> None:
                 assert MEMBER_RE.match(member), f"{system['key']} {role}: {member!r}"
     by_key = {s["key"]: s for s in systems}
     assert "TH/GOV/OCSC" in by_key["human-resources"]["agencies"]["lead"]
+    directory = catalogue["agencies"]
+    published = {load_json(f / "meta.json")["id"] for f in standard_dirs()}
+    for system in systems:
+        for members in system["agencies"].values():
+            unknown = set(members) - directory.keys()
+            assert not unknown, f"{system['key']} names agencies missing from the directory: {unknown}"
+        missing = set(system.get("standards", [])) - published
+        assert not missing, f"{system['key']} lists unpublished standards {missing}"
     for folder in standard_dirs():
         meta = load_json(folder / "meta.json")
         assert meta["backoffice_system"] in by_key
+        assert meta["owner_agency"] in directory, f"{meta['id']} owner {meta['owner_agency']} not in catalogue"
 
 
 # ------------------------------------------------------------------ JSON examples
