@@ -39,7 +39,7 @@ def prepare_data_dir(path: Path) -> None:
 
 def _payload(i: int) -> tuple[str, dict]:
     if i % 2:
-        return "hr.attendance/v1", {"citizen_id": "1101700203451", "date": f"2026-11-{1 + i % 28:02d}",
+        return "hr.attendance/v1", {"citizen_id": "1101700203450", "date": f"2026-11-{1 + i % 28:02d}",
                                     "kind": "telework", "hours": 7.5}
     return "finance.savings/v1", {"fiscal_year_be": 2570, "item": "electricity", "amount": f"{120 + i}.50"}
 

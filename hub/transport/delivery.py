@@ -71,14 +71,15 @@ class Deliverer:
                 .where(messages.c.id == message_id, messages.c.status == QUEUED)
                 .values(status=DELIVERING, attempts=messages.c.attempts + 1,
                         next_action_at=now + self._lease, updated_at=now)
-                .returning(*meta_columns())
+                .returning(*meta_columns(), messages.c.cycle_started_at)
             ).mappings().first()
             if row is None:
                 return "skipped"
             payload = conn.execute(
                 select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
             ).scalar_one()
-        meta = row_to_meta(row)
+        cycle_started_at = as_utc(row["cycle_started_at"])
+        meta = row_to_meta({k: v for k, v in row.items() if k != "cycle_started_at"})
         attempt = meta.attempts
         route = self._router.find(meta.receiver, meta.service)
         policy: DeliveryPolicy = route or DeliveryPolicy()
@@ -86,15 +87,15 @@ class Deliverer:
             # The previous attempt's worker vanished and used up the last try.
             return self._dead(message_id, attempt, f"no attempts left ({policy.max_attempts} allowed)")
         if route is None:
-            return self._failed(message_id, meta, attempt, policy,
+            return self._failed(message_id, cycle_started_at, attempt, policy,
                                 DeliveryError(f"no route for {meta.receiver!r} / {meta.service!r}"))
         try:
             receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload))
         except DeliveryError as exc:
-            return self._failed(message_id, meta, attempt, policy, exc)
+            return self._failed(message_id, cycle_started_at, attempt, policy, exc)
         except Exception as exc:  # an adapter bug must not kill the worker; the attempt fails
             log.exception("adapter %r raised unexpectedly for message %s", route.adapter, message_id)
-            return self._failed(message_id, meta, attempt, policy,
+            return self._failed(message_id, cycle_started_at, attempt, policy,
                                 DeliveryError(f"adapter error: {type(exc).__name__}: {exc}"))
         return self._delivered(message_id, attempt, receipt)
 
@@ -134,7 +135,8 @@ class Deliverer:
             DEAD,
         )
 
-    def _failed(self, message_id: str, meta: Any, attempt: int, policy: DeliveryPolicy, exc: DeliveryError) -> str:
+    def _failed(self, message_id: str, cycle_started_at: Any, attempt: int, policy: DeliveryPolicy,
+                exc: DeliveryError) -> str:
         now = utcnow()
         failed = {"kind": "attempt_failed", "detail": {"error": exc.reason, "permanent": exc.permanent, **exc.extra}}
         if exc.permanent:
@@ -143,7 +145,7 @@ class Deliverer:
             return self._dead(message_id, attempt, f"gave up after {attempt} attempts: {exc.reason}", [failed])
         delay = retry_delay(attempt, policy.backoff_base_seconds, policy.backoff_max_seconds)
         retry_at = now + timedelta(seconds=delay)
-        if (retry_at - as_utc(meta.received_at)).total_seconds() > policy.max_age_seconds:
+        if (retry_at - cycle_started_at).total_seconds() > policy.max_age_seconds:
             return self._dead(message_id, attempt,
                               f"older than max_age_seconds={policy.max_age_seconds:g}: {exc.reason}", [failed])
         failed["detail"]["retry_at"] = retry_at.isoformat()

@@ -38,7 +38,7 @@ class AcceptResult:
 
 
 def meta_columns() -> list[Any]:
-    return [c for c in messages.c if c.name not in ("route_id", "next_action_at", "updated_at")]
+    return [c for c in messages.c if c.name not in ("route_id", "next_action_at", "updated_at", "cycle_started_at")]
 
 
 def row_to_meta(row: Any) -> StoredMessage:
@@ -88,6 +88,7 @@ class MessageService:
                          "speed", "user_id", "content_type"},
             ),
             "received_at": now,
+            "cycle_started_at": now,
             "payload_sha256": digest,
             "payload_size": len(body),
             "route_id": route.id,
@@ -203,17 +204,23 @@ class MessageService:
         """Deliver a message again; the original and its history are kept."""
         now = utcnow()
         with self._engine.begin() as conn:
-            row = conn.execute(select(messages.c.status).where(messages.c.id == message_id)).first()
+            row = conn.execute(
+                select(messages.c.status, messages.c.attempts).where(messages.c.id == message_id)
+            ).first()
             if row is None:
                 raise NotFound(f"no message with id {message_id}")
+            # A replay is a new delivery cycle: a fresh attempt budget and age clock. The
+            # earlier attempts stay in the history.
             conn.execute(
                 update(messages)
                 .where(messages.c.id == message_id)
-                .values(status=ACCEPTED, next_action_at=now, updated_at=now, last_error=None)
+                .values(status=ACCEPTED, attempts=0, cycle_started_at=now, next_action_at=now, updated_at=now,
+                        last_error=None)
             )
             conn.execute(
                 insert(message_events).values(
-                    message_id=message_id, at=now, kind="replayed", detail={"previous_status": row[0], "reason": reason}
+                    message_id=message_id, at=now, kind="replayed",
+                    detail={"previous_status": row.status, "previous_attempts": row.attempts, "reason": reason},
                 )
             )
         if self._on_accepted:

@@ -38,6 +38,8 @@ messages = Table(
     Column("user_id", String(13)),
     Column("content_type", String(40), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # When the current delivery cycle began (accept, or the last replay): max_age counts from here.
+    Column("cycle_started_at", DateTime(timezone=True), nullable=False),
     Column("payload_sha256", String(64), nullable=False),
     Column("payload_size", BigInteger, nullable=False),
     Column("route_id", Integer),

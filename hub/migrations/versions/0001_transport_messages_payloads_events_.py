@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=13), nullable=True),
     sa.Column('content_type', sa.String(length=40), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('cycle_started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('payload_sha256', sa.String(length=64), nullable=False),
     sa.Column('payload_size', sa.BigInteger(), nullable=False),
     sa.Column('route_id', sa.Integer(), nullable=True),

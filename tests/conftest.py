@@ -1,0 +1,93 @@
+"""Fixtures: hub settings on each backend, a running hub, and an API client."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.adapters.memory import reset_mailboxes
+from hub.bootstrap import Hub, build_hub
+from hub.config import Settings
+from tests.support import services
+
+BACKENDS = ["embedded", pytest.param("postgres+rabbitmq", marks=pytest.mark.services)]
+
+
+def fast_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings that make retries and lease recovery quick enough for tests."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "requeue_after_seconds": 3.0,
+        "relay_interval_seconds": 0.05,
+        "delivery_timeout_seconds": 5.0,
+        "sqlite_synchronous": "NORMAL",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def backend_settings(backend: str, data_dir: Path, stack: ExitStack, **overrides: object) -> Settings:
+    if backend == "embedded":
+        return fast_settings(data_dir, **overrides)
+    services.need("postgresql", "rabbitmq")
+    database_url = stack.enter_context(services.postgres_database())
+    queue = stack.enter_context(services.rabbitmq_queue())
+    return fast_settings(data_dir, database_url=database_url, broker_url=services.AMQP_URL, queue_name=queue,
+                         **overrides)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    with ExitStack() as stack:
+        yield backend_settings(backend, tmp_path / "data", stack)
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path) -> Settings:
+    return fast_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def hub(settings: Settings) -> Iterator[Hub]:
+    reset_mailboxes()
+    instance = build_hub(settings)
+    try:
+        yield instance
+    finally:
+        instance.close()
+
+
+@pytest.fixture
+def client(hub: Hub) -> Iterator[TestClient]:
+    """The hub's API with its embedded worker running."""
+    from hub.api.app import create_app
+
+    with TestClient(create_app(hub)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def embedded_hub(embedded_settings: Settings) -> Iterator[Hub]:
+    reset_mailboxes()
+    instance = build_hub(embedded_settings)
+    try:
+        yield instance
+    finally:
+        instance.close()
+
+
+@pytest.fixture
+def embedded_client(embedded_hub: Hub) -> Iterator[TestClient]:
+    """The API on the embedded default only: for input handling that does not depend on the backend."""
+    from hub.api.app import create_app
+
+    with TestClient(create_app(embedded_hub)) as test_client:
+        yield test_client

@@ -1,0 +1,143 @@
+"""The spine's behaviour through its HTTP API, on both backends where delivery is involved."""
+import uuid
+
+import pytest
+
+from hub.adapters.memory import mailbox
+from hub.demo.receiver import AgencyInbox
+from tests.support.waiting import wait_for
+
+SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
+
+
+def envelope(**overrides):
+    return {"id": str(uuid.uuid4()), "sender": SENDER, "receiver": RECEIVER, "service": SERVICE,
+            "payload": {"order": "กค 0401/123", "days": 2}, **overrides}
+
+
+def add_route(client, **overrides):
+    body = {"receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "hr"},
+            "max_attempts": 5, "backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2, **overrides}
+    response = client.post("/v1/routes", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def status_of(client, message_id):
+    return client.get(f"/v1/messages/{message_id}").json()["status"]
+
+
+def count_messages(client):
+    return len(client.get("/v1/messages", params={"limit": 1000}).json()["items"])
+
+
+def test_accept_deliver_and_full_history(client):
+    add_route(client)
+    env = envelope()
+    response = client.post("/v1/messages", json=env)
+    assert response.status_code == 202
+    assert response.json() == {"id": env["id"], "status": "accepted",
+                               "links": {"self": f"/v1/messages/{env['id']}",
+                                         "replay": f"/v1/messages/{env['id']}/replay"}}
+    wait_for(lambda: status_of(client, env["id"]) == "delivered", what="delivery")
+    message = client.get(f"/v1/messages/{env['id']}").json()
+    assert [h["kind"] for h in message["history"]] == ["accepted", "queued", "delivered"]
+    assert message["history"][-1]["attempt"] == 1
+    assert message["receipt"] == f"applied {env['id']}"
+    assert message["payload_size"] == len(b'{"days":2,"order":"\xe0\xb8\x81\xe0\xb8\x84 0401/123"}')
+    assert client.get(f"/v1/messages/{env['id']}/payload").json() == env["payload"]
+    assert env["id"] in mailbox("hr").applied
+
+
+def test_repost_same_id_returns_first_result_and_creates_nothing(client):
+    add_route(client)
+    env = envelope()
+    first = client.post("/v1/messages", json=env)
+    again = client.post("/v1/messages", json=env)
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert count_messages(client) == 1
+    wait_for(lambda: status_of(client, env["id"]) == "delivered", what="delivery")
+    assert len(mailbox("hr").applied) == 1
+
+
+def test_same_id_with_different_payload_is_409(client):
+    add_route(client)
+    env = envelope()
+    client.post("/v1/messages", json=env)
+    response = client.post("/v1/messages", json={**env, "payload": {"order": "changed"}})
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_conflict"
+    assert client.get(f"/v1/messages/{env['id']}/payload").json() == env["payload"]
+
+
+def test_retry_then_succeed(client):
+    add_route(client, settings={"mailbox": "flaky", "fail_times": 2})
+    env = envelope()
+    client.post("/v1/messages", json=env)
+    wait_for(lambda: status_of(client, env["id"]) == "delivered", what="delivery after retries")
+    message = client.get(f"/v1/messages/{env['id']}").json()
+    kinds = [h["kind"] for h in message["history"]]
+    assert kinds.count("attempt_failed") == 2 and kinds[-1] == "delivered"
+    assert message["attempts"] == 3
+    failed = [h for h in message["history"] if h["kind"] == "attempt_failed"]
+    assert all("failing on purpose" in h["detail"]["error"] and "retry_at" in h["detail"] for h in failed)
+
+
+def test_dead_letter_after_max_attempts_then_replay(client):
+    add_route(client, settings={"mailbox": "down", "fail_times": 3}, max_attempts=3)
+    env = envelope()
+    client.post("/v1/messages", json=env)
+    wait_for(lambda: status_of(client, env["id"]) == "dead", what="dead letter")
+    message = client.get(f"/v1/messages/{env['id']}").json()
+    assert message["attempts"] == 3
+    assert message["history"][-1]["kind"] == "dead_lettered"
+    assert "gave up after 3 attempts" in message["history"][-1]["detail"]["reason"]
+    assert env["id"] not in mailbox("down").applied
+    assert [m["id"] for m in client.get("/v1/messages", params={"status": "dead"}).json()["items"]] == [env["id"]]
+
+    # The receiver is fixed (no failures left); replay delivers, keeping the history.
+    replay = client.post(f"/v1/messages/{env['id']}/replay")
+    assert replay.status_code == 202
+    wait_for(lambda: status_of(client, env["id"]) == "delivered", what="delivery after replay")
+    kinds = [h["kind"] for h in client.get(f"/v1/messages/{env['id']}").json()["history"]]
+    assert kinds.index("dead_lettered") < kinds.index("replayed") < kinds.index("delivered")
+    assert env["id"] in mailbox("down").applied
+
+
+def test_http_adapter_sends_idempotency_key_and_permanent_errors_dead_letter(client):
+    with AgencyInbox("hr") as inbox:
+        add_route(client, adapter="http", settings={"url": inbox.url})
+        env = envelope()
+        client.post("/v1/messages", json=env)
+        wait_for(lambda: status_of(client, env["id"]) == "delivered", what="http delivery")
+        assert inbox.applied[env["id"]]["document"]["payload"] == env["payload"]
+        assert client.get(f"/v1/messages/{env['id']}").json()["receipt"] == '{"receipt": "hr-000001"}'
+
+    with AgencyInbox("strict") as strict:
+        strict.handle = lambda key, body: (400, {"error": "unknown form"})
+        client.post("/v1/routes", json={"receiver": "TH/GOV/2000/x", "service": "*", "adapter": "http",
+                                        "settings": {"url": strict.url}})
+        bad = envelope(receiver="TH/GOV/2000/x")
+        client.post("/v1/messages", json=bad)
+        wait_for(lambda: status_of(client, bad["id"]) == "dead", what="permanent failure")
+        last = client.get(f"/v1/messages/{bad['id']}").json()
+        assert last["attempts"] == 1 and "HTTP 400" in last["last_error"]
+
+
+def test_list_filters_and_cursor_paging(client):
+    add_route(client)
+    add_route(client, receiver="TH/GOV/1600/fin", settings={"mailbox": "fin"})
+    ids = [client.post("/v1/messages", json=envelope()).json()["id"] for _ in range(5)]
+    other = client.post("/v1/messages", json=envelope(receiver="TH/GOV/1600/fin")).json()["id"]
+    seen, cursor = [], None
+    while True:
+        page = client.get("/v1/messages", params={"receiver": RECEIVER, "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [m["id"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ids and other not in seen
+    assert [m["id"] for m in client.get("/v1/messages", params={"receiver": "TH/GOV/1600/fin"}).json()["items"]] == [other]
+    assert client.get("/v1/messages", params={"status": "nonsense"}).status_code == 422
+    assert client.get("/v1/messages", params={"cursor": "garbage"}).json()["errors"][0]["field"] == "cursor"
