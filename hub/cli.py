@@ -183,7 +183,7 @@ def routes_remove(route_id: Annotated[int, typer.Argument(help="Route id (see `h
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision (default: every branch's head).")] = "heads",
                data_dir: DataDir = None) -> None:
     """Apply database migrations (Alembic)."""
     from hub import migrate

@@ -10,6 +10,9 @@ from hub.api.responses import FastJSONResponse
 from hub import __version__
 from hub.api import errors
 from hub.api.routes import health, messages, routes
+
+# Every API module with a ``router``; a subsystem adds its module here.
+ROUTE_MODULES = [health, messages, routes]
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
 
@@ -37,6 +40,6 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     )
     app.state.hub = hub
     errors.install(app)
-    for module in (health, messages, routes):
+    for module in ROUTE_MODULES:
         app.include_router(module.router)
     return app
