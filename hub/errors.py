@@ -9,6 +9,8 @@
     ├── Conflict (409)
     │   └── IdempotencyConflict       same id re-posted with a different message
     ├── NotFound (404)
+    ├── Unauthorized (401)            no, expired or tampered credentials
+    ├── Forbidden (403)               authenticated, but no right to this
     ├── ConfigError                   the hub is mis-configured (refuses to start)
     └── AdapterError
         ├── UnknownAdapter            no adapter by that name ("did you mean ...")
@@ -86,6 +88,16 @@ class IdempotencyConflict(Conflict):
 class NotFound(HubError):
     status_code = 404
     code = "not_found"
+
+
+class Unauthorized(HubError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(HubError):
+    status_code = 403
+    code = "forbidden"
 
 
 class ConfigError(HubError):
