@@ -6,7 +6,6 @@ relay and several worker processes can share one file.
 from __future__ import annotations
 
 from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.pool import NullPool
 
 metadata = MetaData(
     naming_convention={
@@ -23,7 +22,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
-            poolclass=NullPool if ":memory:" not in url else None,
+            pool_size=pool_size,
+            max_overflow=pool_size,
         )
 
         @event.listens_for(engine, "connect")
@@ -41,4 +41,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout. Stale connections are recycled
+    # instead, and a transaction that fails on a dead connection is retried by its caller
+    # (the relay and worker loops, the client's re-post).
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)

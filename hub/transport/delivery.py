@@ -1,24 +1,28 @@
-"""One delivery attempt: claim the message in the database, send it, record the outcome.
+"""Delivery attempts: claim messages in the database, send them, record the outcomes.
 
 The claim (``queued`` -> ``delivering``, attempts + 1) is a conditional update, so however
-many broker copies of an id exist, only one worker delivers it at a time. The outcome is
-recorded only if the claim is still ours (same attempt number).
+many broker copies of an id exist, only one worker delivers it at a time. Claims are taken
+for a whole batch of broker messages at once, and outcomes are group-committed; an outcome
+is recorded only if the claim is still ours (same attempt number).
 """
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
 from hub.adapters.registry import AdapterRegistry
 from hub.clock import as_utc, utcnow
 from hub.errors import DeliveryError
+from hub.schemas.envelope import StoredMessage
 from hub.schemas.routes import DeliveryPolicy, Route
 from hub.transport.backoff import retry_delay
+from hub.transport.batching import GroupCommitter
 from hub.transport.messages import DEAD, DELIVERED, DELIVERING, QUEUED, RETRYING, meta_columns, row_to_meta
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
@@ -53,6 +57,31 @@ class AdapterPool:
             adapter.close()
 
 
+# Payloads up to this size are read together with the claim; larger ones one at a time,
+# so a batch of claims never holds many large payloads in memory at once.
+INLINE_PAYLOAD_BYTES = 256 * 1024
+OUTCOME_COLUMNS = ("status", "receipt", "next_action_at", "last_error")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message this worker holds the lease on, for attempt number ``attempt``."""
+
+    meta: StoredMessage
+    attempt: int
+    cycle_started_at: datetime
+    payload: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message_id: str
+    attempt: int
+    status: str
+    values: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
 class Deliverer:
     def __init__(self, engine: Engine, router: Router, pool: AdapterPool, *, attempt_timeout: float,
                  on_outcome: Any = None) -> None:
@@ -61,97 +90,130 @@ class Deliverer:
         self._pool = pool
         self._lease = timedelta(seconds=attempt_timeout * 2)
         self._on_outcome = on_outcome
+        self._recorder: GroupCommitter[Outcome, str] = GroupCommitter(self._record_batch, name="outcomes")
 
     def deliver(self, message_id: str) -> str:
-        """Returns the outcome: delivered, retrying, dead, or skipped (not ours to deliver)."""
+        """Claim, attempt and record one message. Returns delivered, retrying, dead or skipped."""
+        claims = self.claim([message_id])
+        return self.attempt_and_record(claims[0]) if claims else "skipped"
+
+    def claim(self, message_ids: list[str]) -> list[Claim]:
+        """Take the lease on those of ``message_ids`` that are queued; the others are not ours."""
         now = utcnow()
         with self._engine.begin() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 update(messages)
-                .where(messages.c.id == message_id, messages.c.status == QUEUED)
+                .where(messages.c.id.in_(message_ids), messages.c.status == QUEUED)
                 .values(status=DELIVERING, attempts=messages.c.attempts + 1,
                         next_action_at=now + self._lease, updated_at=now)
                 .returning(*meta_columns(), messages.c.cycle_started_at)
-            ).mappings().first()
-            if row is None:
-                return "skipped"
-            payload = conn.execute(
-                select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
-            ).scalar_one()
-        cycle_started_at = as_utc(row["cycle_started_at"])
-        meta = row_to_meta({k: v for k, v in row.items() if k != "cycle_started_at"})
-        attempt = meta.attempts
+            ).mappings().all()
+            small = [r["id"] for r in rows if r["payload_size"] <= INLINE_PAYLOAD_BYTES]
+            bodies = dict(conn.execute(
+                select(message_payloads.c.message_id, message_payloads.c.body)
+                .where(message_payloads.c.message_id.in_(small))
+            ).all()) if small else {}
+        claims = []
+        for row in rows:
+            meta = row_to_meta({k: v for k, v in row.items() if k != "cycle_started_at"})
+            claims.append(Claim(meta, meta.attempts, as_utc(row["cycle_started_at"]), bodies.get(row["id"])))
+        return claims
+
+    def attempt_and_record(self, claim: Claim) -> str:
+        outcome = self.attempt(claim)
+        result = self._recorder.submit(outcome)
+        if self._on_outcome and result != "superseded":
+            self._on_outcome(result)
+        return result
+
+    def attempt(self, claim: Claim) -> Outcome:
+        """One delivery attempt; no database writes (the outcome is recorded in a batch)."""
+        meta, attempt = claim.meta, claim.attempt
+        message_id = str(meta.id)
         route = self._router.find(meta.receiver, meta.service)
         policy: DeliveryPolicy = route or DeliveryPolicy()
         if attempt > policy.max_attempts:
             # The previous attempt's worker vanished and used up the last try.
             return self._dead(message_id, attempt, f"no attempts left ({policy.max_attempts} allowed)")
         if route is None:
-            return self._failed(message_id, cycle_started_at, attempt, policy,
+            return self._failed(message_id, claim, policy,
                                 DeliveryError(f"no route for {meta.receiver!r} / {meta.service!r}"))
+        payload = claim.payload
+        if payload is None:
+            with self._engine.connect() as conn:
+                payload = conn.execute(
+                    select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
+                ).scalar_one()
         try:
             receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload))
         except DeliveryError as exc:
-            return self._failed(message_id, cycle_started_at, attempt, policy, exc)
+            return self._failed(message_id, claim, policy, exc)
         except Exception as exc:  # an adapter bug must not kill the worker; the attempt fails
             log.exception("adapter %r raised unexpectedly for message %s", route.adapter, message_id)
-            return self._failed(message_id, cycle_started_at, attempt, policy,
+            return self._failed(message_id, claim, policy,
                                 DeliveryError(f"adapter error: {type(exc).__name__}: {exc}"))
         return self._delivered(message_id, attempt, receipt)
 
-    def _finish(self, message_id: str, attempt: int, values: dict[str, Any], events: list[dict[str, Any]],
-                outcome: str) -> str:
+    def _record_batch(self, outcomes: list[Outcome]) -> list[str]:
         now = utcnow()
         with self._engine.begin() as conn:
-            won = conn.execute(
-                update(messages)
-                .where(messages.c.id == message_id, messages.c.status == DELIVERING,
-                       messages.c.attempts == attempt)
-                .values(updated_at=now, **values)
-            ).rowcount
+            current = select(messages.c.id, messages.c.status, messages.c.attempts).where(
+                messages.c.id.in_([o.message_id for o in outcomes]))
+            if conn.dialect.name == "postgresql":
+                current = current.with_for_update()
+            held = {row.id: row for row in conn.execute(current)}
+            # Recorded only if the lease is still ours: same attempt, still delivering.
+            won = [o for o in outcomes
+                   if (row := held.get(o.message_id)) and row.status == DELIVERING and row.attempts == o.attempt]
             if won:
-                conn.execute(insert(message_events),
-                             [{"message_id": message_id, "at": now, "attempt": attempt, **e} for e in events])
-        if not won:
-            log.warning("message %s attempt %d finished after its lease was taken over", message_id, attempt)
-            return "superseded"
-        if self._on_outcome:
-            self._on_outcome(outcome)
-        return outcome
+                conn.execute(
+                    update(messages)
+                    .where(messages.c.id == bindparam("m_id"))
+                    .values({c: bindparam(f"m_{c}") for c in OUTCOME_COLUMNS} | {"updated_at": now}),
+                    [{"m_id": o.message_id, **{f"m_{c}": o.values.get(c) for c in OUTCOME_COLUMNS}} for o in won],
+                )
+                conn.execute(insert(message_events), [
+                    {"message_id": o.message_id, "at": now, "attempt": o.attempt, "kind": e["kind"],
+                     "detail": e.get("detail")}
+                    for o in won for e in o.events
+                ])
+        winners = {id(o) for o in won}
+        for o in outcomes:
+            if id(o) not in winners:
+                log.warning("message %s attempt %d finished after its lease was taken over", o.message_id, o.attempt)
+        return [o.status if id(o) in winners else "superseded" for o in outcomes]
 
-    def _delivered(self, message_id: str, attempt: int, receipt: Receipt) -> str:
-        return self._finish(
-            message_id, attempt,
+    def close(self) -> None:
+        self._recorder.close()
+
+    @staticmethod
+    def _delivered(message_id: str, attempt: int, receipt: Receipt) -> Outcome:
+        return Outcome(
+            message_id, attempt, DELIVERED,
             {"status": DELIVERED, "receipt": receipt.receipt, "next_action_at": None, "last_error": None},
             [{"kind": DELIVERED, "detail": {"receipt": receipt.receipt, **receipt.detail}}],
-            DELIVERED,
         )
 
-    def _dead(self, message_id: str, attempt: int, reason: str, events: list[dict[str, Any]] | None = None) -> str:
-        return self._finish(
-            message_id, attempt,
+    @staticmethod
+    def _dead(message_id: str, attempt: int, reason: str, events: list[dict[str, Any]] | None = None) -> Outcome:
+        return Outcome(
+            message_id, attempt, DEAD,
             {"status": DEAD, "next_action_at": None, "last_error": reason},
             [*(events or []), {"kind": "dead_lettered", "detail": {"reason": reason}}],
-            DEAD,
         )
 
-    def _failed(self, message_id: str, cycle_started_at: Any, attempt: int, policy: DeliveryPolicy,
-                exc: DeliveryError) -> str:
-        now = utcnow()
+    def _failed(self, message_id: str, claim: Claim, policy: DeliveryPolicy, exc: DeliveryError) -> Outcome:
+        attempt = claim.attempt
         failed = {"kind": "attempt_failed", "detail": {"error": exc.reason, "permanent": exc.permanent, **exc.extra}}
         if exc.permanent:
             return self._dead(message_id, attempt, f"permanent failure: {exc.reason}", [failed])
         if attempt >= policy.max_attempts:
             return self._dead(message_id, attempt, f"gave up after {attempt} attempts: {exc.reason}", [failed])
-        delay = retry_delay(attempt, policy.backoff_base_seconds, policy.backoff_max_seconds)
-        retry_at = now + timedelta(seconds=delay)
-        if (retry_at - cycle_started_at).total_seconds() > policy.max_age_seconds:
+        retry_at = utcnow() + timedelta(
+            seconds=retry_delay(attempt, policy.backoff_base_seconds, policy.backoff_max_seconds))
+        if (retry_at - claim.cycle_started_at).total_seconds() > policy.max_age_seconds:
             return self._dead(message_id, attempt,
                               f"older than max_age_seconds={policy.max_age_seconds:g}: {exc.reason}", [failed])
         failed["detail"]["retry_at"] = retry_at.isoformat()
-        return self._finish(
-            message_id, attempt,
-            {"status": RETRYING, "next_action_at": retry_at, "last_error": exc.reason},
-            [failed],
-            RETRYING,
-        )
+        return Outcome(message_id, attempt, RETRYING,
+                       {"status": RETRYING, "next_action_at": retry_at, "last_error": exc.reason}, [failed])

@@ -6,6 +6,7 @@ same content returns the first result and creates nothing.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
+from hub.transport.batching import GroupCommitter
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 
@@ -35,6 +37,20 @@ class AcceptResult:
     id: str
     status: str
     created: bool
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An accepted-to-be message: validated, routed, its rows ready to insert."""
+
+    envelope: Envelope
+    row: dict[str, Any]
+    body: bytes
+    event: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.row["id"]
 
 
 def meta_columns() -> list[Any]:
@@ -62,11 +78,28 @@ class MessageService:
         self._max_payload = max_payload_bytes
         self._validators = list(validators or [])
         self._on_accepted = on_accepted
+        self._committer: GroupCommitter[_Prepared, AcceptResult] = GroupCommitter(
+            self._commit_batch, name="accept", max_batch=256
+        )
 
     def add_validator(self, validator: Callable[[Envelope], None]) -> None:
         self._validators.append(validator)
 
     def accept(self, env: Envelope) -> AcceptResult:
+        """Validate, route and durably store one message (committed with others in flight)."""
+        result = self._committer.submit(self._prepare(env))
+        if result.created and self._on_accepted:
+            self._on_accepted()
+        return result
+
+    async def accept_async(self, env: Envelope) -> AcceptResult:
+        """``accept`` for the event loop: waits for the group commit without holding a thread."""
+        result = await asyncio.wrap_future(self._committer.submit_async(self._prepare(env)))
+        if result.created and self._on_accepted:
+            self._on_accepted()
+        return result
+
+    def _prepare(self, env: Envelope) -> _Prepared:
         body = env.payload_bytes()
         if len(body) > self._max_payload:
             raise PayloadTooLarge(
@@ -97,40 +130,55 @@ class MessageService:
             "next_action_at": now,
             "updated_at": now,
         }
+        event = {"message_id": message_id, "at": now, "kind": ACCEPTED, "attempt": None,
+                 "detail": {"payload_sha256": digest, "payload_size": len(body), "route_id": route.id}}
+        return _Prepared(env, row, body, event)
+
+    def _commit_batch(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(messages).values(row))
-                conn.execute(insert(message_payloads).values(message_id=message_id, body=body))
-                conn.execute(
-                    insert(message_events).values(
-                        message_id=message_id, at=now, kind=ACCEPTED,
-                        detail={"payload_sha256": digest, "payload_size": len(body), "route_id": route.id},
-                    )
-                )
-        except IntegrityError as exc:
-            return self._repost(env, message_id, digest, exc)
-        if self._on_accepted:
-            self._on_accepted()
-        return AcceptResult(message_id, ACCEPTED, True)
+                existing = set(conn.execute(
+                    select(messages.c.id).where(messages.c.id.in_([p.id for p in batch]))
+                ).scalars())
+                fresh, seen = [], set()
+                for p in batch:
+                    if p.id not in existing and p.id not in seen:
+                        seen.add(p.id)
+                        fresh.append(p)
+                if fresh:
+                    conn.execute(insert(messages), [p.row for p in fresh])
+                    conn.execute(insert(message_payloads), [{"message_id": p.id, "body": p.body} for p in fresh])
+                    conn.execute(insert(message_events), [p.event for p in fresh])
+        except IntegrityError:
+            if len(batch) == 1:  # another process stored this id between our check and insert
+                return [self._repost_result(batch[0])]
+            # Commit one by one so a single colliding id does not fail the others.
+            return [self._commit_batch([p])[0] for p in batch]
+        created = {id(p) for p in fresh}
+        return [AcceptResult(p.id, ACCEPTED, True) if id(p) in created else self._repost_result(p) for p in batch]
 
-    def _repost(self, env: Envelope, message_id: str, digest: str, exc: IntegrityError) -> AcceptResult:
-        existing = self.get_meta(message_id, missing_ok=True)
-        if existing is None:  # the insert failed for another reason than a known id
-            raise exc
+    def _repost_result(self, p: _Prepared) -> AcceptResult | BaseException:
+        existing = self.get_meta(p.id, missing_ok=True)
+        if existing is None:
+            return RuntimeError(f"message {p.id} could not be stored and is not in the store")
+        env = p.envelope
         same = (
             existing.sender == env.sender
             and existing.receiver == env.receiver
             and existing.service == env.service
-            and existing.payload_sha256 == digest
+            and existing.payload_sha256 == p.row["payload_sha256"]
         )
         if not same:
-            raise IdempotencyConflict(
-                f"message {message_id} was already accepted with different content; "
+            return IdempotencyConflict(
+                f"message {p.id} was already accepted with different content; "
                 "use a new id for a new message",
                 errors=[FieldError("id", "idempotency", "the same id must carry the same sender, "
                                    "receiver, service and payload")],
             )
-        return AcceptResult(message_id, existing.status, False)
+        return AcceptResult(p.id, existing.status, False)
+
+    def close(self) -> None:
+        self._committer.close()
 
     def get_meta(self, message_id: str, *, missing_ok: bool = False) -> StoredMessage | None:
         with self._engine.connect() as conn:

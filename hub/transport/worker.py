@@ -1,6 +1,9 @@
 """The delivery worker: consumes message ids from the broker and delivers them in a thread pool.
 
-A broker message is acknowledged only after its outcome is committed to the database.
+The consumer thread collects what the broker has ready, claims those messages in one
+transaction, and hands each claim to a delivery thread. A broker message is acknowledged
+only after its outcome is committed to the database (or, for a message that was not ours
+to claim, at once).
 """
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from hub.transport.broker import connect, delivery_queue
 from hub.transport.delivery import Deliverer
 
 log = logging.getLogger(__name__)
+
+# How many ready broker messages the consumer gathers before claiming them together.
+CLAIM_BATCH = 128
 
 
 class DeliveryWorker:
@@ -32,9 +38,11 @@ class DeliveryWorker:
                 except Exception:
                     log.exception("broker connection lost; reconnecting in 1 s")
                     stop.wait(1.0)
+        self._deliverer.close()
 
     def _consume(self, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
         finished: queue.SimpleQueue[tuple[Any, Future[str]]] = queue.SimpleQueue()
+        ready: list[tuple[str, Any]] = []
 
         def on_message(body: Any, message: Any) -> None:
             message_id = body.get("id") if isinstance(body, dict) else None
@@ -42,22 +50,47 @@ class DeliveryWorker:
                 log.error("dropping malformed broker message %r (no message id)", body)
                 message.ack()
                 return
-            future = pool.submit(self._deliverer.deliver, message_id)
-            future.add_done_callback(lambda f, m=message: finished.put((m, f)))
+            ready.append((message_id, message))
 
         with connect(self._url) as conn:
             conn.ensure_connection(max_retries=3)
             with conn.Consumer(self._queue, callbacks=[on_message], accept=["json"],
-                               prefetch_count=self._concurrency * 2):
+                               prefetch_count=self._concurrency * 4):
                 while not stop.is_set():
-                    try:
-                        conn.drain_events(timeout=0.1)
-                    except socket.timeout:
-                        pass
+                    self._gather(conn)
+                    if ready:
+                        self._dispatch(ready, pool, finished)
+                        ready.clear()
                     self._ack_finished(finished)
-                # Let deliveries in flight finish so their broker messages are acknowledged.
-                pool.shutdown(wait=True)
+                pool.shutdown(wait=True)  # let deliveries in flight finish and be acknowledged
                 self._ack_finished(finished)
+
+    @staticmethod
+    def _gather(conn: Any) -> None:
+        try:
+            conn.drain_events(timeout=0.05)
+        except socket.timeout:
+            return
+        for _ in range(CLAIM_BATCH):
+            try:
+                conn.drain_events(timeout=0)
+            except socket.timeout:
+                return
+
+    def _dispatch(self, ready: list[tuple[str, Any]], pool: ThreadPoolExecutor,
+                  finished: queue.SimpleQueue) -> None:
+        by_id: dict[str, list[Any]] = {}
+        for message_id, message in ready:
+            by_id.setdefault(message_id, []).append(message)
+        claims = self._deliverer.claim(list(by_id))
+        for claim in claims:
+            broker_messages = by_id.pop(str(claim.meta.id))
+            future = pool.submit(self._deliverer.attempt_and_record, claim)
+            for message in broker_messages:
+                future.add_done_callback(lambda f, m=message: finished.put((m, f)))
+        for broker_messages in by_id.values():  # delivered already, or another worker holds it
+            for message in broker_messages:
+                message.ack()
 
     @staticmethod
     def _ack_finished(finished: queue.SimpleQueue) -> None:

@@ -1,0 +1,46 @@
+"""``hub bench``: start servers on loopback, drive them from a separate process, report ratios."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import orjson
+import typer
+from rich.console import Console
+
+BACKENDS = ("embedded", "postgres+rabbitmq")
+
+
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Short runs (about a minute in all).")] = False,
+    json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the results as JSON here.")] = None,
+    duration: Annotated[Optional[float], typer.Option(help="Seconds per load run.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Connections of the load generator.")] = 32,
+    payload_bytes: Annotated[int, typer.Option(help="Payload size of ingest and end-to-end.")] = 2048,
+    large_mib: Annotated[int, typer.Option(help="Size of the large-payload scenario.")] = 50,
+    workers: Annotated[int, typer.Option(help="Delivery processes for end-to-end (serve + N-1 workers).")] = 2,
+    backend: Annotated[Optional[list[str]], typer.Option(help=f"Backends to run: {', '.join(BACKENDS)}.")] = None,
+) -> None:
+    """Throughput and latency of the hub, each next to its own stack's baseline."""
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError as exc:
+        raise typer.BadParameter("hub bench needs its extra: pip install 'backoffice-hub[bench]'") from exc
+    from hub.bench.report import as_json, table
+    from hub.bench.runner import Options, Runner
+
+    chosen = tuple(backend or BACKENDS)
+    unknown = [b for b in chosen if b not in BACKENDS]
+    if unknown:
+        raise typer.BadParameter(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    options = Options(duration=duration or (2.0 if quick else 10.0), concurrency=concurrency,
+                      payload_bytes=payload_bytes, large_mib=large_mib, workers=workers, backends=chosen)
+    console = Console()
+    with console.status("benchmarking") as status:
+        results = Runner(options, progress=lambda text: status.update(f"benchmarking: {text}")).run()
+    console.print(table(results))
+    for name, reason in results.skipped.items():
+        console.print(f"[yellow]skipped {name}: {reason}[/yellow]")
+    if json_path:
+        json_path.write_bytes(orjson.dumps(as_json(results), option=orjson.OPT_INDENT_2))
+        console.print(f"results written to {json_path}")

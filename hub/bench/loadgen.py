@@ -1,0 +1,94 @@
+"""The load generator: a separate process posting envelopes over several keep-alive connections.
+
+Run as ``python -m hub.bench.loadgen --url ... --concurrency 32 --duration 5``; prints one
+JSON line with counts, throughput and latency percentiles. With ``--rate`` it paces
+requests (open-loop) instead of sending as fast as answers come back.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+
+import orjson
+
+from hub.bench.stats import percentiles
+
+
+def envelope(payload_bytes: int, receiver: str, standard: str | None, seq: int) -> bytes:
+    filler = max(0, payload_bytes - 120)
+    payload = {"seq": seq, "citizen_id": "1101700203450", "note": "ก" * (filler // 3)}
+    body = {"id": str(uuid.uuid4()), "sender": "TH/GOV/BENCH/load", "receiver": receiver,
+            "service": "bench.ingest/v1", "payload": payload}
+    if standard:
+        body["standard"] = standard
+    return orjson.dumps(body)
+
+
+async def run(args: argparse.Namespace) -> dict:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    sent = 0
+    deadline = time.perf_counter() + args.duration
+    interval = args.concurrency / args.rate if args.rate else 0.0
+    headers = {"Content-Type": "application/json"}
+    if args.token:
+        headers["Authorization"] = f"Bearer {args.token}"
+    connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def one_connection(k: int) -> None:
+            nonlocal sent
+            next_at = time.perf_counter() + (interval * k / args.concurrency if interval else 0)
+            while time.perf_counter() < deadline and (args.count is None or sent < args.count):
+                if interval:
+                    delay = next_at - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    next_at += interval
+                sent += 1
+                body = envelope(args.payload_bytes, args.receiver, args.standard, sent)
+                started = time.perf_counter()
+                try:
+                    async with session.post(args.url, data=body) as response:
+                        await response.read()
+                        status = response.status
+                except aiohttp.ClientError as exc:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    continue
+                if status == 202:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors[str(status)] = errors.get(str(status), 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_connection(k) for k in range(args.concurrency)))
+        elapsed = time.perf_counter() - started
+    return {"ok": len(latencies), "errors": errors, "elapsed": elapsed,
+            "per_second": len(latencies) / elapsed if elapsed else 0.0, "latency": percentiles(latencies)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=None, help="requests per second in total (paced)")
+    parser.add_argument("--count", type=int, default=None, help="stop after this many requests")
+    parser.add_argument("--payload-bytes", type=int, default=2048)
+    parser.add_argument("--receiver", default="TH/GOV/BENCH/sink")
+    parser.add_argument("--standard", default=None)
+    parser.add_argument("--token", default=None)
+    args = parser.parse_args(argv)
+    import uvloop  # installed with uvicorn[standard]
+
+    uvloop.install()
+    sys.stdout.write(orjson.dumps(asyncio.run(run(args))).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Processes the bench starts on loopback, and what it measures of them (CPU, peak RSS)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import psutil
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Proc:
+    """A Python module run as a server process, ready once its health URL answers."""
+
+    def __init__(self, module: str, args: list[str], env: dict[str, str], log: Path, health: str | None) -> None:
+        """``health=None``: a process without an HTTP port, ready once it has run for a second."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._cmd = [sys.executable, "-m", module, *args, *(["--port", str(self.port)] if health else [])]
+        self._env = env
+        self._log = log
+        self._health = health
+        self.popen: subprocess.Popen | None = None
+
+    def __enter__(self) -> Proc:
+        with open(self._log, "ab") as log:
+            self.popen = subprocess.Popen(self._cmd, env=self._env, stdout=log, stderr=subprocess.STDOUT)
+        if self._health is None:
+            time.sleep(1.0)
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{' '.join(self._cmd)} exited with {self.popen.returncode}; see {self._log}")
+            return self
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{' '.join(self._cmd)} exited with {self.popen.returncode}; see {self._log}")
+            try:
+                if httpx.get(self.url + self._health, timeout=1).status_code < 500:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{' '.join(self._cmd)} did not become healthy; see {self._log}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.popen and self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+
+class Meter:
+    """CPU seconds and peak RSS of a process tree while a block runs."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self._proc = psutil.Process(pid)
+        self._interval = interval
+        self._stop = threading.Event()
+        self.rss_start = self._rss()
+        self.rss_peak = self.rss_start
+        self.cpu_percent = 0.0
+
+    def _tree(self) -> list[psutil.Process]:
+        return [self._proc, *self._proc.children(recursive=True)]
+
+    def _rss(self) -> int:
+        return sum(p.memory_info().rss for p in self._tree())
+
+    def _cpu(self) -> float:
+        return sum(p.cpu_times().user + p.cpu_times().system for p in self._tree())
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.rss_peak = max(self.rss_peak, self._rss())
+
+    def __enter__(self) -> Meter:
+        self._cpu0, self._t0 = self._cpu(), time.perf_counter()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.rss_peak = max(self.rss_peak, self._rss())
+        wall = time.perf_counter() - self._t0
+        self.cpu_percent = 100.0 * (self._cpu() - self._cpu0) / wall if wall else 0.0
+
+    def as_dict(self) -> dict:
+        return {"cpu_percent": round(self.cpu_percent, 1), "rss_start_mib": round(self.rss_start / 2**20, 1),
+                "rss_peak_mib": round(self.rss_peak / 2**20, 1)}
+
+
+def loadgen(url: str, *, concurrency: int, duration: float, payload_bytes: int = 2048, rate: float | None = None,
+            standard: str | None = None, token: str | None = None, receiver: str = "TH/GOV/BENCH/sink") -> dict:
+    """Run the load generator as its own process and return its JSON report."""
+    cmd = [sys.executable, "-m", "hub.bench.loadgen", "--url", url + "/v1/messages",
+           "--concurrency", str(concurrency), "--duration", str(duration), "--payload-bytes", str(payload_bytes),
+           "--receiver", receiver]
+    if rate:
+        cmd += ["--rate", str(rate)]
+    if standard:
+        cmd += ["--standard", standard]
+    if token:
+        cmd += ["--token", token]
+    out = subprocess.run(cmd, capture_output=True, check=True, timeout=duration + 120, env=os.environ.copy())
+    return orjson.loads(out.stdout.splitlines()[-1])

@@ -1,0 +1,194 @@
+"""Runs every scenario on every backend, each next to its baseline, and collects the results."""
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from hub.bench.backends import BackendEnv, Embedded, Services
+from hub.bench.baselines import raw_broker, raw_inserts
+from hub.bench.procs import Meter, Proc, loadgen
+
+SINK = "TH/GOV/BENCH/sink"
+
+
+@dataclass
+class Options:
+    duration: float = 10.0
+    concurrency: int = 32
+    payload_bytes: int = 2048
+    large_mib: int = 50
+    workers: int = 2
+    pg_admin_dsn: str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    backends: tuple[str, ...] = ("embedded", "postgres+rabbitmq")
+
+
+@dataclass
+class Results:
+    machine: dict[str, Any]
+    options: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def add(self, **row: Any) -> None:
+        self.rows.append(row)
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError as exc:
+        cpu = f"unknown ({exc})"
+    libs = {name: version(name) for name in ("fastapi", "uvicorn", "pydantic", "SQLAlchemy", "kombu", "orjson")}
+    return {"cpu": cpu, "cores": psutil.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(), "libraries": libs}
+
+
+class Runner:
+    def __init__(self, options: Options, progress: Any = None) -> None:
+        self.o = options
+        self.root = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+        self.results = Results(machine(), options.__dict__.copy())
+        self._progress = progress or (lambda text: None)
+
+    def run(self) -> Results:
+        self._progress("baseline: bare FastAPI")
+        with Proc("hub.bench.bare", [], BackendEnv(self.root, "", "", "").environ(), self.root / "bare.log",
+                  "/healthz") as bare:
+            bare_run = loadgen(bare.url, concurrency=self.o.concurrency, duration=self.o.duration,
+                               payload_bytes=self.o.payload_bytes)
+        backends = {"embedded": Embedded(), "postgres+rabbitmq": Services(self.o.pg_admin_dsn, self.o.amqp_url)}
+        for name in self.o.backends:
+            backend = backends[name]
+            reason = backend.unavailable()
+            if reason:
+                self.results.skipped[name] = reason
+                continue
+            self._ingest(backend, bare_run)
+            self._end_to_end(backend)
+            self._large(backend)
+        return self.results
+
+    def _hub(self, env: BackendEnv, *, worker: bool, **extra: str) -> Proc:
+        args = ["serve"] + ([] if worker else ["--no-embedded-worker"])
+        return Proc("hub", args, env.environ(**extra), self.root / "hub.log", "/healthz")
+
+    def _route(self, hub: Proc, url: str) -> None:
+        httpx.post(f"{hub.url}/v1/routes", json={
+            "receiver": SINK, "service": "*", "adapter": "http", "settings": {"url": url},
+            "max_attempts": 20, "backoff_base_seconds": 0.2, "backoff_max_seconds": 2,
+        }, timeout=10).raise_for_status()
+
+    def _ingest(self, backend: Any, bare_run: dict) -> None:
+        self._progress(f"{backend.name}: ingest")
+        with backend.fresh(self.root) as env, self._hub(env, worker=False) as hub:
+            self._route(hub, "http://127.0.0.1:9/unused")
+            with Meter(hub.pid) as meter:
+                run = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
+                              payload_bytes=self.o.payload_bytes)
+            half = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
+                           payload_bytes=self.o.payload_bytes, rate=max(1.0, run["per_second"] / 2))
+        self.results.add(scenario="ingest", backend=backend.name, **_figures(run), **meter.as_dict(),
+                         baseline="bare FastAPI", baseline_per_second=bare_run["per_second"],
+                         ratio=_ratio(run, bare_run), target="≥ 0.50 of bare FastAPI")
+        self.results.add(scenario="ingest at half rate", backend=backend.name, **_figures(half),
+                         baseline=None, baseline_per_second=None, ratio=None, target="p99 ≤ 20 ms")
+        self._progress(f"{backend.name}: raw inserts")
+        with backend.fresh(self.root) as env:
+            raw = raw_inserts(env.database_url, concurrency=self.o.concurrency, duration=self.o.duration,
+                              payload_bytes=self.o.payload_bytes)
+        self.results.add(scenario="ingest vs raw inserts", backend=backend.name, **_figures(run),
+                         baseline="raw inserts", baseline_per_second=raw["per_second"], ratio=_ratio(run, raw),
+                         target=None)
+
+    def _end_to_end(self, backend: Any) -> None:
+        self._progress(f"{backend.name}: end-to-end")
+        with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
+                                                     "/stats") as sink:
+            extra = {"HUB_WORKER_CONCURRENCY": "32"}
+            with self._hub(env, worker=True, **extra) as hub, self._workers(env, extra):
+                self._route(hub, sink.url + "/inbox")
+                started = time.time()
+                with Meter(hub.pid) as meter:
+                    run = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
+                                  payload_bytes=self.o.payload_bytes)
+                    stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, self.o.duration * 10))
+            delivered_per_second = stats["delivered"] / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
+            queue = f"{env.queue_name}.baseline"
+            raw = raw_broker(env.broker_url, queue, count=max(200, min(20000, run["ok"])))
+        self.results.add(scenario="end-to-end", backend=backend.name, per_second=delivered_per_second,
+                         ok=stats["delivered"], errors=run["errors"], latency=stats["latency"],
+                         duplicates=stats["duplicates"], **meter.as_dict(), baseline="raw kombu publish+consume",
+                         baseline_per_second=raw["per_second"],
+                         ratio=delivered_per_second / raw["per_second"] if raw["per_second"] else None,
+                         target="≥ 1000 delivered/s (postgres+rabbitmq)")
+
+    def _workers(self, env: BackendEnv, extra: dict[str, str]) -> Any:
+        from contextlib import ExitStack
+
+        stack = ExitStack()
+        for _ in range(max(0, self.o.workers - 1)):
+            stack.enter_context(Proc("hub", ["worker"], env.environ(**extra), self.root / "worker.log", None))
+        return stack
+
+    def _large(self, backend: Any) -> None:
+        size = self.o.large_mib * 2**20
+        self._progress(f"{backend.name}: {self.o.large_mib} MiB payload")
+        with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
+                                                     "/stats") as sink:
+            with self._hub(env, worker=True, HUB_MAX_PAYLOAD_BYTES=str(size + 2**20)) as hub:
+                self._route(hub, sink.url + "/inbox")
+                with Meter(hub.pid, interval=0.005) as meter:
+                    started = time.perf_counter()
+                    response = httpx.post(f"{hub.url}/v1/messages", content=_large_body(size),
+                                          headers={"Content-Type": "application/json"}, timeout=300)
+                    accepted = time.perf_counter() - started
+                    response.raise_for_status()
+                    stats = _wait_delivered(sink.url, 1, timeout=300)
+                    delivered = time.perf_counter() - started
+        growth = (meter.rss_peak - meter.rss_start) / size
+        self.results.add(scenario=f"large payload {self.o.large_mib} MiB", backend=backend.name,
+                         per_second=None, ok=stats["delivered"], accept_seconds=round(accepted, 3),
+                         delivered_seconds=round(delivered, 3), **meter.as_dict(),
+                         rss_growth_x_payload=round(growth, 2), baseline=None, baseline_per_second=None,
+                         ratio=None, target="RSS growth < 2× payload")
+
+
+def _large_body(size: int):  # noqa: ANN202
+    head = ('{"id": "%s", "sender": "TH/GOV/BENCH/load", "receiver": "%s", "service": "bench.large/v1", '
+            '"payload": {"blob": "' % (uuid.uuid4(), SINK)).encode()
+    yield head
+    chunk = b"x" * 2**20
+    for _ in range(size // len(chunk)):
+        yield chunk
+    yield b'"}}'
+
+
+def _wait_delivered(sink_url: str, expected: int, *, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = httpx.get(f"{sink_url}/stats", timeout=10).json()
+        if stats["delivered"] >= expected or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.1)
+
+
+def _figures(run: dict) -> dict:
+    return {"per_second": run["per_second"], "ok": run["ok"], "errors": run["errors"], "latency": run["latency"]}
+
+
+def _ratio(run: dict, baseline: dict) -> float | None:
+    return run["per_second"] / baseline["per_second"] if baseline["per_second"] else None

@@ -1,0 +1,85 @@
+"""What the receiving system decided, after delivery: recorded on the original message.
+
+Some systems answer later and out of band: the GFMIS-style finance system takes a batch file
+(delivery ends with ``delivered``) and hours later drops a result file accepting or rejecting
+each line. :func:`record_receiver_outcome` brings that answer back to the original message:
+an ``receiver_outcome`` event in its history and a final status
+
+* ``completed``        the receiver accepted everything;
+* ``partly_rejected``  some lines were rejected (the reasons are in ``last_error`` and the event);
+* ``rejected``         everything was rejected (e.g. a whole file with wrong control totals).
+
+Recording is idempotent by ``key`` (e.g. the result file's name and digest): processing the
+same result twice changes nothing the second time. An outcome is only recorded once the
+message is ``delivered`` (or already has an outcome); earlier, :class:`NotYetDelivered` is
+raised so the caller keeps the result and tries again, because moving a message that is
+still being delivered would race with the delivery worker's own bookkeeping.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from hub.clock import utcnow
+from hub.errors import HubError, NotFound
+from hub.transport.messages import DELIVERED
+from hub.transport.tables import message_events, messages
+
+COMPLETED, PARTLY_REJECTED, REJECTED = "completed", "partly_rejected", "rejected"
+OUTCOME_STATUSES = (COMPLETED, PARTLY_REJECTED, REJECTED)
+OUTCOME_EVENT = "receiver_outcome"
+_LAST_ERROR_LIMIT = 2000
+
+
+class NotYetDelivered(HubError):
+    code = "not_yet_delivered"
+    status_code = 409
+
+
+def outcome_status(accepted: int, rejected: int) -> str:
+    """The status for a result with this many accepted and rejected items."""
+    if rejected == 0:
+        return COMPLETED
+    return REJECTED if accepted == 0 else PARTLY_REJECTED
+
+
+def record_receiver_outcome(
+    engine: Engine,
+    message_id: str,
+    *,
+    key: str,
+    status: str,
+    detail: dict[str, Any],
+    error: str | None = None,
+) -> bool:
+    """Record the receiver's answer on a message. Returns False if ``key`` was recorded before."""
+    if status not in OUTCOME_STATUSES:
+        raise ValueError(f"outcome status must be one of {OUTCOME_STATUSES}, got {status!r}")
+    now = utcnow()
+    with engine.begin() as conn:
+        # FOR UPDATE (ignored by SQLite, whose BEGIN IMMEDIATE already serialises writers) keeps
+        # two processes reading the same result file from both recording it.
+        row = conn.execute(
+            select(messages.c.status).where(messages.c.id == message_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NotFound(f"no message with id {message_id}")
+        earlier = conn.execute(
+            select(message_events.c.detail).where(
+                message_events.c.message_id == message_id, message_events.c.kind == OUTCOME_EVENT)
+        ).scalars().all()
+        if any(isinstance(d, dict) and d.get("key") == key for d in earlier):
+            return False
+        if row.status != DELIVERED and row.status not in OUTCOME_STATUSES:
+            raise NotYetDelivered(
+                f"message {message_id} is {row.status!r}; a receiver outcome is recorded once it is delivered")
+        conn.execute(
+            update(messages).where(messages.c.id == message_id)
+            .values(status=status, last_error=(error or None) and error[:_LAST_ERROR_LIMIT], updated_at=now)
+        )
+        conn.execute(insert(message_events).values(
+            message_id=message_id, at=now, kind=OUTCOME_EVENT, attempt=None,
+            detail={"key": key, "status": status, **detail},
+        ))
+    return True
