@@ -1,0 +1,1 @@
+"""Pure telework rules: no FastAPI, SQLAlchemy, kombu or lxml here."""

@@ -1,0 +1,104 @@
+"""Evidence that the dates and times of work can be verified (Leave Regulation cl. 11).
+
+Working time per day is the union of check-in/check-out intervals and e-meetings attended
+that day (a meeting inside a checked-in interval is not counted twice). A scheduled day with
+no evidence at all, once past, is reported to the supervisor.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from hub.apps.telework.domain.errors import TeleworkRefused
+from hub.apps.telework.domain.model import EMEETING, TIME, Case, Evidence
+
+EMEETING_SECRET_TH = "ห้ามประชุมผ่านสื่ออิเล็กทรอนิกส์ในเรื่องที่มีชั้นความลับ"
+BANGKOK = dt.timezone(dt.timedelta(hours=7))
+
+
+def require_day_in_order(case: Case, day: dt.date, field: str) -> None:
+    if case.order is None:
+        raise TeleworkRefused(f"case {case.case_id} has no order yet; evidence needs an order",
+                              field="case", rule="ordered", expected="an issued order")
+    active = case.active_days()
+    if day not in active:
+        why = "after the revocation took effect" if case.revocation and day.isoformat() in case.scheduled_days \
+            else "not a day of the order"
+        first, last = (active[0], active[-1]) if active else (None, None)
+        raise TeleworkRefused(
+            f"{day} is {why} {case.book_number} (telework days {first}..{last}, {len(active)} days)",
+            field=field, rule="day_within_order",
+            expected=f"one of the {len(active)} days the order covers",
+            reason_th="หลักฐานต้องเป็นวันปฏิบัติราชการนอกสถานที่ตามคำสั่ง", seed="001 §7.2 (ข้อ 11)")
+
+
+def require_within_order_period(case: Case, day: dt.date, field: str) -> None:
+    """Progress may be reported from the office too, but only while the order runs."""
+    if case.order is None:
+        raise TeleworkRefused(f"case {case.case_id} has no order yet", field="case", rule="ordered",
+                              expected="an issued order")
+    start, end = dt.date.fromisoformat(case.order["start_date"]), dt.date.fromisoformat(case.order["end_date"])
+    if case.revocation:
+        end = min(end, dt.date.fromisoformat(case.revocation["effective_date"]) - dt.timedelta(days=1))
+    if not start <= day <= end:
+        raise TeleworkRefused(f"{day} is outside the order {case.book_number} ({start}..{end})", field=field,
+                              rule="day_within_order", expected=f"a date in {start}..{end}", seed="001 §9.2")
+
+
+def require_unclassified_meeting(classification: str) -> None:
+    if classification != "001":
+        raise TeleworkRefused(
+            f"an electronic meeting on a matter classified {classification} is not allowed",
+            field="classification", rule="emeeting_not_classified", expected="001 (ปกติ)",
+            reason_th=EMEETING_SECRET_TH, seed="001 §7.4-7.5")
+
+
+def parse_instant(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=BANGKOK)
+
+
+def local_date(text: str) -> dt.date:
+    return parse_instant(text).astimezone(BANGKOK).date()
+
+
+def intervals(item: Evidence) -> list[tuple[dt.datetime, dt.datetime]]:
+    doc = item.document
+    if item.kind == TIME and doc.get("check_out"):
+        return [(parse_instant(doc["check_in"]["at"]), parse_instant(doc["check_out"]["at"]))]
+    if item.kind == EMEETING:
+        return [(parse_instant(doc["start"]), parse_instant(doc["end"]))]
+    return []
+
+
+def merged_minutes(spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> int:
+    total, current = 0.0, None
+    for start, end in sorted(spans):
+        if current is None or start > current[1]:
+            if current:
+                total += (current[1] - current[0]).total_seconds()
+            current = [start, end]
+        else:
+            current[1] = max(current[1], end)
+    if current:
+        total += (current[1] - current[0]).total_seconds()
+    return int(total // 60)
+
+
+def working_time(items: Iterable[Evidence]) -> dict[str, dict[str, Any]]:
+    """Per day: minutes worked (from intervals) and the kinds of evidence present."""
+    by_day: dict[str, list[Evidence]] = {}
+    for item in items:
+        by_day.setdefault(item.work_date, []).append(item)
+    out = {}
+    for day, day_items in sorted(by_day.items()):
+        spans = [s for i in day_items for s in intervals(i)]
+        out[day] = {"minutes": merged_minutes(spans), "evidence": sorted({i.kind for i in day_items}),
+                    "items": len(day_items)}
+    return out
+
+
+def days_without_evidence(case: Case, items: Iterable[Evidence], as_of: dt.date) -> list[dt.date]:
+    have = {i.work_date for i in items}
+    return [d for d in case.active_days() if d <= as_of and d.isoformat() not in have]

@@ -1,0 +1,81 @@
+"""A believable pilot: a department of the Ministry of Finance orders telework, the ministry's
+permanent secretary office keeps HR (DPIS) and finance (GFMIS-style), OPDC oversees.
+
+Used by the demo and the tests; the same people go into the fake HR directory or into the
+reference DPIS.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from hub.apps.telework.domain.model import DEPARTMENT, MINISTRY, UNIT, Officer
+from hub.apps.telework.fakes import FakeHrDirectory
+
+CGD, MOF, OPDC = "TH/GOV/CGD", "TH/GOV/MOF", "TH/GOV/OPDC"
+AGENCY_NAMES = {CGD: "กรมบัญชีกลาง", MOF: "สำนักงานปลัดกระทรวงการคลัง", OPDC: "สำนักงาน ก.พ.ร."}
+BOOK_PREFIXES = {CGD: "กค 0401", MOF: "กค 0100", OPDC: "นร 1200"}
+
+# org id, name, level, parent
+UNITS = [
+    ("MOF", "กระทรวงการคลัง", MINISTRY, None),
+    ("CGD", "กรมบัญชีกลาง", DEPARTMENT, "MOF"),
+    ("CGD-GFS", "กองระบบการคลังภาครัฐ", UNIT, "CGD"),
+    ("CGD-PEN", "กองบำเหน็จบำนาญ", UNIT, "CGD"),
+]
+
+PERM_SEC = Officer("3100100123451", "นายปลัด การคลัง", "ปลัดกระทรวงการคลัง", "กระทรวงการคลัง",
+                   management_position="ปลัดกระทรวง")
+DIRECTOR_GENERAL = Officer("3100100123469", "นางสาวอธิบดี บัญชีกลาง", "อธิบดีกรมบัญชีกลาง", "กรมบัญชีกลาง",
+                           management_position="อธิบดี")
+DIVISION_HEAD = Officer("3100100123477", "นายผู้อำนวยการ ระบบคลัง", "ผู้อำนวยการกองระบบการคลังภาครัฐ",
+                        "กองระบบการคลังภาครัฐ", management_position="ผู้อำนวยการกอง")
+PENSION_HEAD = Officer("3100100123485", "นางผู้อำนวยการ บำนาญ", "ผู้อำนวยการกองบำเหน็จบำนาญ", "กองบำเหน็จบำนาญ",
+                       management_position="ผู้อำนวยการกอง")
+ANALYST = Officer("3100100123493", "นางสาวสมใจ ใฝ่รู้", "นักวิชาการคลังชำนาญการ", "กองระบบการคลังภาครัฐ",
+                  duties=("วิเคราะห์ข้อมูลการเบิกจ่ายงบประมาณ", "จัดทำรายงานการศึกษา"))
+DEVELOPER = Officer("3100100123507", "นายสมชาย พัฒนา", "นักวิชาการคอมพิวเตอร์ปฏิบัติการ", "กองระบบการคลังภาครัฐ",
+                    duties=("ออกแบบและพัฒนาระบบคอมพิวเตอร์",))
+COUNTER = Officer("3100100123515", "นางสมศรี บริการดี", "เจ้าพนักงานการเงินและบัญชีชำนาญงาน", "กองบำเหน็จบำนาญ",
+                  duties=("ให้บริการประชาชนรับเรื่องขอรับบำเหน็จบำนาญ ณ จุดบริการ",))
+AUDITOR = Officer("3100100123523", "นายสมปอง ตรวจสอบ", "นักวิชาการตรวจสอบภายในชำนาญการ", "กองระบบการคลังภาครัฐ",
+                  duties=("วิเคราะห์ความเสี่ยงและจัดทำรายงานตรวจสอบ",))
+
+PEOPLE: list[tuple[Officer, str, bool]] = [
+    (PERM_SEC, "MOF", True), (DIRECTOR_GENERAL, "CGD", True), (DIVISION_HEAD, "CGD-GFS", True),
+    (PENSION_HEAD, "CGD-PEN", True), (ANALYST, "CGD-GFS", False), (DEVELOPER, "CGD-GFS", False),
+    (COUNTER, "CGD-PEN", False), (AUDITOR, "CGD-GFS", False),
+]
+
+
+def fake_hr() -> FakeHrDirectory:
+    hr = FakeHrDirectory()
+    for org_id, name, level, parent in UNITS:
+        hr.add_unit(org_id, name, level, parent)
+    for officer, org_id, head in PEOPLE:
+        hr.add_person(officer, org_id, head=head)
+    return hr
+
+
+def policy(effective_from: str = "2026-10-01") -> dict[str, Any]:
+    """CGD's telework policy (a valid th.telework.policy document)."""
+    return {
+        "policy_id": "CGD-TW-2570", "agency": CGD,
+        "title": "ประกาศกรมบัญชีกลาง เรื่อง หลักเกณฑ์การปฏิบัติราชการนอกสถานที่ ปีงบประมาณ พ.ศ. 2570",
+        "effective_from": effective_from, "patterns_allowed": ["regular", "occasional", "new-normal"],
+        "eligible_work": ["academic-analysis", "management-digital", "digital-accessible", "measurable-results"],
+        "ineligible_work": ["secret-documents", "direct-public-service", "onsite-technical-equipment"],
+        "time_evidence_methods": ["check-in-app", "system-log-in", "video-check-in"],
+        "max_days_per_week": 3,
+        "legal_basis": "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11",
+        "approved_by": {"name": DIRECTOR_GENERAL.name, "position": DIRECTOR_GENERAL.position, "role": "head-of-agency"},
+        "approved_date": "2026-09-15",
+    }
+
+
+def targets(start: str, end: str) -> list[dict[str, Any]]:
+    return [
+        {"description": "รายงานวิเคราะห์ผลการเบิกจ่ายรายไตรมาส", "measure": "รายงานที่ส่ง", "target_value": 2,
+         "unit": "ฉบับ", "due": end, "weight": 60},
+        {"description": "ตอบข้อหารือส่วนราชการผ่านระบบ e-office ภายใน 3 วันทำการ", "measure": "ร้อยละที่ตอบทันเวลา",
+         "target_value": 90, "unit": "ร้อยละ", "due": end, "weight": 40},
+    ]

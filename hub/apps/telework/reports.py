@@ -1,0 +1,90 @@
+"""Agency reporting (seed 001 §9.3.3, §12; seed 000 GSMS <-> GFMIS): the annual evaluation,
+and the savings report sent to finance as a GFMIS-style batch and to the strategy side as KPI
+results next to the same financial figures."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hub.apps.telework import documents as D
+from hub.apps.telework.domain import reporting
+from hub.apps.telework.domain.model import Case
+from hub.apps.telework.ports import BatchResult
+from hub.apps.telework.service import TeleworkService, new_id
+from hub.thai import fiscal_year_bounds
+
+
+class AgencyReports:
+    def __init__(self, service: TeleworkService, rates: reporting.SavingsRates | None = None) -> None:
+        self.s = service
+        self.rates = rates or reporting.SavingsRates()
+
+    def _year(self, agency: str, fiscal_year: int) -> tuple[list[Case], dt.date, dt.date]:
+        first, last = fiscal_year_bounds(fiscal_year)
+        cases = [c for c in self.s.p.store.list_cases(agency)
+                 if c.order and first.isoformat() <= c.order["start_date"] <= last.isoformat()]
+        return cases, first, last
+
+    def _evidenced_days(self, cases: list[Case], first: dt.date, last: dt.date) -> tuple[int, int]:
+        """(off-site days with evidence, off-site days scheduled) in the year."""
+        evidenced = scheduled = 0
+        for case in cases:
+            if not case.off_site:
+                continue
+            have = {e.work_date for e in self.s.p.store.list_evidence(case.case_id)}
+            days = [d for d in case.active_days() if first <= d <= last]
+            scheduled += len(days)
+            evidenced += sum(1 for d in days if d.isoformat() in have)
+        return evidenced, scheduled
+
+    def savings(self, agency: str, fiscal_year: int, *, method_note: str | None = None) -> dict[str, Any]:
+        """Build, validate, send to finance and strategy; returns the report with its references."""
+        setup = self.s.p.store.get_agency(agency)
+        cases, first, last = self._year(agency, fiscal_year)
+        evidenced, scheduled = self._evidenced_days(cases, first, last)
+        figures = reporting.savings_figures(evidenced, self.rates)
+        starts = [c.order["start_date"] for c in cases] or [first.isoformat()]
+        ends = [c.order["end_date"] for c in cases] or [first.isoformat()]
+        doc = {"report_id": new_id("SV"), "agency": agency, "fiscal_year": fiscal_year,
+               "period": {"start": min(starts), "end": min(max(ends), last.isoformat())}, "currency": "THB",
+               "participants": len({c.citizen_id for c in cases}), **figures,
+               "method_note": method_note or (
+                   f"{evidenced} off-site person-days with verifiable evidence x per-day rates "
+                   f"(electricity {self.rates.electricity_per_day}, water {self.rates.water_per_day}, "
+                   f"commute {self.rates.commute_cost_per_day} THB / {self.rates.commute_hours_per_day} h); "
+                   f"office space {self.rates.desk_square_metres} m2 per FTE at "
+                   f"{self.rates.space_cost_per_square_metre_year} THB/m2/year")}
+        D.validate(D.SAVINGS, doc)
+        batch_ref = self.s.p.finance.send_savings_batch(setup.finance_agency, doc)
+        kpi_report = {"agency": agency, "fiscal_year": fiscal_year, "savings_ref": doc["report_id"],
+                      "finance_batch_ref": batch_ref, "kpis": reporting.kpis(cases, evidenced, scheduled, figures),
+                      "financial": {**figures, "total_saved": reporting.money(reporting.total_saved(figures)),
+                                    "currency": "THB"}}
+        kpi_ref = self.s.p.strategy.publish_kpis(setup.strategy_agency, kpi_report)
+        refs = {"finance_batch_ref": batch_ref, "kpi_ref": kpi_ref, "kpis": kpi_report["kpis"]}
+        self.s.p.store.save_report(doc["report_id"], "savings", agency, fiscal_year, doc, refs)
+        return {"document": doc, **refs}
+
+    def finance_result(self, report_id: str) -> BatchResult:
+        _, _, refs = self.s.p.store.get_report(report_id)
+        return self.s.p.finance.batch_result(refs["finance_batch_ref"])
+
+    def annual_evaluation(self, agency: str, fiscal_year: int, *, effectiveness_score: float,
+                          satisfaction_respondents: int, satisfaction_score: float, lessons: list[str],
+                          effectiveness_note: str | None = None, savings_ref: str | None = None) -> dict[str, Any]:
+        cases, _, _ = self._year(agency, fiscal_year)
+        total, met = reporting.target_counts(cases)
+        doc: dict[str, Any] = {
+            "agency": agency, "fiscal_year": fiscal_year, "participants": len({c.citizen_id for c in cases}),
+            "efficiency": {"targets_total": total, "targets_met": met,
+                           "note": f"{met} of {total} agreed targets met in {len(cases)} arrangements"},
+            "effectiveness": {"score": effectiveness_score, **({"note": effectiveness_note} if effectiveness_note else {})},
+            "satisfaction": {"respondents": satisfaction_respondents, "score": satisfaction_score},
+            "lessons_learned": lessons,
+        }
+        if savings_ref:
+            doc["savings_ref"] = savings_ref
+        D.validate(D.ANNUAL_EVALUATION, doc)
+        report_id = new_id("AE")
+        self.s.p.store.save_report(report_id, "annual-evaluation", agency, fiscal_year, doc, {})
+        return {"report_id": report_id, "document": doc}

@@ -1,0 +1,386 @@
+"""The telework use cases, from policy to evaluation, on ports only (seed 001 §9).
+
+Every document is built to a ``th.telework.*`` standard and validated before it is stored
+or sent. Every refusal is a ``TeleworkRefused`` naming the field, the rule and what was
+expected. Nothing here knows about HTTP, SQL or the broker.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hub.apps.telework import documents as D
+from hub.apps.telework.domain import authority, calendar, evidence as ev
+from hub.apps.telework.domain.eligibility import Eligibility, classify, require_eligible
+from hub.apps.telework.domain.errors import InvalidState, TeleworkRefused
+from hub.apps.telework.domain.model import (
+    AGREED, EMEETING, EVALUATED, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED, REVOKED, TIME,
+    AgencySetup, Alert, Case, Evidence, Officer,
+)
+from hub.apps.telework.ports import (
+    AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
+)
+
+LEGAL_BASIS = "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11"
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    """The bytes that are hashed: sorted keys, no spaces, UTF-8 (as the hub hashes payloads)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sha256(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(document)).hexdigest()
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class Ports:
+    hr: HrDirectory
+    correspondence: Correspondence
+    hr_records: HrRecords
+    finance: Finance
+    strategy: Strategy
+    notifications: Notifications
+    audit: AuditTrail
+    store: TeleworkStore
+
+
+class TeleworkService:
+    def __init__(self, ports: Ports, *, clock: Callable[[], dt.datetime] | None = None,
+                 holidays: Callable[[], Iterable[dt.date]] = lambda: ()) -> None:
+        self.p = ports
+        self.clock = clock or (lambda: dt.datetime.now(ev.BANGKOK))
+        self.holidays = holidays
+
+    # -- helpers --------------------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        return self.clock().astimezone(ev.BANGKOK)
+
+    def _stamp(self) -> str:
+        return self.now().isoformat(timespec="seconds")
+
+    def _case(self, case_id: str, *allowed: str) -> Case:
+        case = self.p.store.get_case(case_id)
+        if allowed and case.status not in allowed:
+            raise InvalidState(f"case {case_id} is {case.status!r}", field="case.status", rule="workflow_step",
+                               expected=f"one of {list(allowed)}")
+        return case
+
+    def _people(self, citizen_id: str) -> tuple[Officer, list]:
+        return self.p.hr.person(citizen_id), self.p.hr.org_chain(citizen_id)
+
+    def _audit(self, kind: str, actor: str, target: str, document: dict[str, Any], **detail: Any) -> tuple[str, str]:
+        digest = sha256(document)
+        return digest, self.p.audit.append(kind, actor=actor, target=target, sha256=digest, detail=detail)
+
+    # -- policy and eligibility (seed 001 §3, §9.1) ----------------------------------------
+    def register_agency(self, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,
+                        strategy_agency: str, copy_to: list[str] | None = None) -> AgencySetup:
+        D.validate(D.POLICY, policy)
+        setup = AgencySetup(policy["agency"], name, policy, hr_agency, finance_agency, strategy_agency,
+                            list(copy_to or []))
+        self.p.store.save_agency(setup)
+        return setup
+
+    def eligibility(self, citizen_id: str) -> tuple[Officer, Eligibility]:
+        officer = self.p.hr.person(citizen_id)
+        return officer, classify(officer)
+
+    # -- agreement, proposal, order (seed 001 §5, §6, §9.2) ---------------------------------
+    def record_agreement(self, agency: str, *, person_id: str, supervisor_id: str, work_category: str,
+                         pattern: dict[str, Any], period: dict[str, str], targets: list[dict[str, Any]],
+                         reporting_channels: list[str], report_every_days: int = 7,
+                         performance_agreement_ref: str | None = None) -> Case:
+        setup = self.p.store.get_agency(agency)
+        policy = setup.policy
+        person, chain = self._people(person_id)
+        require_eligible(person, policy, work_category)
+        supervisor = authority.require_first_line(person, chain, supervisor_id)
+        if pattern.get("kind") not in policy["patterns_allowed"]:
+            raise TeleworkRefused(f"pattern {pattern.get('kind')!r} is not allowed by {agency}'s policy",
+                                  field="pattern.kind", rule="policy_patterns_allowed",
+                                  expected=f"one of {policy['patterns_allowed']}", seed="001 §9.1")
+        limit = policy.get("max_days_per_week")
+        if limit and pattern.get("days_per_week", 0) > limit:
+            raise TeleworkRefused(f"{pattern['days_per_week']} days per week exceeds the policy's {limit}",
+                                  field="pattern.days_per_week", rule="policy_max_days_per_week",
+                                  expected=f"at most {limit}")
+        for i, target in enumerate(targets):
+            if not (period["start"] <= target.get("due", "") <= period["end"]):
+                raise TeleworkRefused(f"target {i} is due {target.get('due')}, outside the agreed period",
+                                      field=f"targets/{i}/due", rule="due_within_period",
+                                      expected=f"{period['start']}..{period['end']}", seed="001 §6")
+        case_id = new_id("TW")
+        stamp = self._stamp()
+        agreement = {
+            "agreement_id": case_id, "agency": agency, "person": person.party(), "supervisor": supervisor.party(),
+            "work_category": work_category, "pattern": pattern, "period": period, "targets": targets,
+            "reporting_channels": reporting_channels, "report_every_days": report_every_days,
+            "signed_by_person_at": stamp, "signed_by_supervisor_at": stamp,
+        }
+        if performance_agreement_ref:
+            agreement["performance_agreement_ref"] = performance_agreement_ref
+        D.validate(D.AGREEMENT, agreement)
+        days, off_site = calendar.schedule(pattern, period, self.holidays())
+        case = Case(case_id, agency, person_id, AGREED, agreement, supervisor.citizen_id,
+                    scheduled_days=[d.isoformat() for d in days], off_site=off_site)
+        self.p.store.save_case(case)
+        return case
+
+    def propose(self, case_id: str, *, proposer_id: str, selection: str = "voluntary",
+                reason: str | None = None) -> Case:
+        case = self._case(case_id, AGREED)
+        person, chain = self._people(case.citizen_id)
+        proposer, level = authority.require_supervisor(person, chain, proposer_id)
+        a = case.agreement
+        proposal = {
+            "proposal_id": new_id("PR"), "agency": case.agency, "proposer": proposer.party(), "proposer_level": level,
+            "person": a["person"], "selection": selection, "work_category": a["work_category"],
+            "pattern": a["pattern"], "period": a["period"], "targets": a["targets"],
+            "proposed_date": self.now().date().isoformat(),
+        }
+        if reason:
+            proposal["reason"] = reason
+        case.proposal = D.validate(D.PROPOSAL, proposal)
+        case.status = PROPOSED
+        self.p.store.save_case(case)
+        return case
+
+    def issue_order(self, case_id: str, *, signer_id: str, time_evidence_method: str) -> Case:
+        case = self._case(case_id, PROPOSED)
+        setup = self.p.store.get_agency(case.agency)
+        person, chain = self._people(case.citizen_id)
+        unit, head = authority.require_head_of_agency(chain, signer_id)
+        methods = setup.policy["time_evidence_methods"]
+        if time_evidence_method not in methods:
+            raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
+                                  field="time_evidence_method", rule="policy_time_evidence_methods",
+                                  expected=f"one of {methods}", seed="001 §7.2 (ข้อ 11)")
+        a = case.agreement
+        order = {
+            "order_date": self.now().date().isoformat(), "issuing_agency": case.agency,
+            "signer": {"name": head.name, "position": head.position, "role": "head-of-agency"},
+            "person": a["person"], "agreement_ref": a["agreement_id"], "pattern": a["pattern"],
+            "start_date": a["period"]["start"], "end_date": a["period"]["end"],
+            "time_evidence_method": time_evidence_method, "legal_basis": LEGAL_BASIS,
+        }
+        D.validate(D.ORDER, order, pending=("book_number",))
+        recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
+            or (case.agency,)
+        sent = self.p.correspondence.send_letter(Letter(
+            sender_agency=case.agency, recipients=recipients,
+            subject=f"คำสั่งให้ปฏิบัติราชการนอกสถานที่ ({person.name})",
+            text=f"อนุญาตให้ {person.name} ตำแหน่ง {person.position} ปฏิบัติราชการนอกสถานที่ "
+                 f"ตั้งแต่ {order['start_date']} ถึง {order['end_date']} ตามข้อตกลง {a['agreement_id']}",
+            signer=head, standard=D.ref(D.ORDER), document=order))
+        order["book_number"] = sent.book_number
+        case.order = D.validate(D.ORDER, order)
+        case.order_letter = {"book_number": sent.book_number, "letter_id": sent.letter_id,
+                             "sent_on": sent.sent_on, "deliveries": sent.deliveries, "signed_for": unit.name}
+        if case.off_site and case.scheduled_days:
+            case.hr_messages.append(self.p.hr_records.write_telework_days(
+                setup.hr_agency, case.citizen_id, case.active_days(), sent.book_number))
+        self._audit("telework.order", signer_id, sent.book_number, order)
+        case.status = ORDERED
+        self.p.store.save_case(case)
+        return case
+
+    # -- evidence (Leave Regulation cl. 11; seed 001 §7.4-7.5, §9.2) ------------------------
+    def _store_evidence(self, case: Case, kind: str, work_date: str, doc: dict[str, Any], minutes: int) -> Evidence:
+        digest, audit_ref = self._audit(f"telework.evidence.{kind}", case.citizen_id, case.case_id, doc,
+                                        work_date=work_date, order=case.book_number)
+        item = Evidence(doc.get("evidence_id") or doc.get("report_id") or doc["meeting_id"], case.case_id, kind,
+                        work_date, doc, digest, audit_ref, minutes)
+        self.p.store.add_evidence(item)
+        return item
+
+    def record_time(self, case_id: str, *, work_date: str, check_in: str, check_out: str | None = None,
+                    method: str | None = None, source_system: str | None = None,
+                    source_ip: str | None = None) -> Evidence:
+        case = self._case(case_id, ORDERED, REVOCATION_PROPOSED, REVOKED)
+        day = dt.date.fromisoformat(work_date)
+        ev.require_day_in_order(case, day, "work_date")
+        if ev.local_date(check_in) != day:
+            raise TeleworkRefused(f"check-in {check_in} is not on {work_date}", field="check_in.at",
+                                  rule="same_day", expected=f"a time on {work_date} (Asia/Bangkok)")
+        if check_out and ev.parse_instant(check_out) <= ev.parse_instant(check_in):
+            raise TeleworkRefused("check-out is not after check-in", field="check_out.at",
+                                  rule="after_check_in", expected=f"later than {check_in}")
+        method = method or case.order["time_evidence_method"]
+        edge = {"method": method, **({"source_ip": source_ip} if source_ip else {})}
+        doc = {"evidence_id": new_id("EV"), "person_citizen_id": case.citizen_id, "order_ref": case.book_number,
+               "work_date": work_date, "check_in": {"at": check_in, **edge},
+               "source_system": source_system or f"{case.agency}/telework"}
+        if check_out:
+            doc["check_out"] = {"at": check_out, **edge}
+        D.validate(D.TIME_EVIDENCE, doc)
+        minutes = ev.merged_minutes([(ev.parse_instant(check_in), ev.parse_instant(check_out))]) if check_out else 0
+        item = self._store_evidence(case, TIME, work_date, doc, minutes)
+        setup = self.p.store.get_agency(case.agency)
+        case.hr_messages.append(self.p.hr_records.write_attendance(setup.hr_agency, doc))
+        self.p.store.save_case(case)
+        return item
+
+    def record_progress(self, case_id: str, *, period: dict[str, str], items: list[dict[str, Any]],
+                        channel: str, issues: str | None = None) -> Evidence:
+        case = self._case(case_id, ORDERED, REVOCATION_PROPOSED)
+        now = self.now()
+        ev.require_within_order_period(case, now.date(), "reported_at")
+        targets = case.agreement["targets"]
+        for i, item in enumerate(items):
+            if not 0 <= item.get("target_index", -1) < len(targets):
+                raise TeleworkRefused(f"progress item {i} names target {item.get('target_index')}",
+                                      field=f"items/{i}/target_index", rule="agreed_target",
+                                      expected=f"0..{len(targets) - 1} (the agreement's targets)", seed="001 §6")
+        doc = {"report_id": new_id("PG"), "agreement_ref": case.case_id, "person_citizen_id": case.citizen_id,
+               "period": period, "reported_at": now.isoformat(timespec="seconds"), "channel": channel, "items": items}
+        if issues:
+            doc["issues"] = issues
+        D.validate(D.PROGRESS, doc)
+        return self._store_evidence(case, PROGRESS, now.date().isoformat(), doc, 0)
+
+    def record_emeeting(self, case_id: str, *, title: str, organizer: str, chair: dict[str, str], start: str,
+                        end: str, participants: list[dict[str, Any]], recording: dict[str, str],
+                        classification: str = "001", platform: str | None = None,
+                        traffic_data_reference: str | None = None) -> Evidence:
+        ev.require_unclassified_meeting(classification)
+        case = self._case(case_id, ORDERED, REVOCATION_PROPOSED, REVOKED)
+        day = ev.local_date(start)
+        ev.require_day_in_order(case, day, "start")
+        name = case.agreement["person"]["name"]
+        if all(p.get("name") != name for p in participants):
+            raise TeleworkRefused(f"{name} is not among the meeting's participants", field="participants",
+                                  rule="person_attended", expected=f"a participant named {name}")
+        doc = {"meeting_id": new_id("MT"), "title": title, "organizer": organizer, "chair": chair,
+               "classification": classification, "start": start, "end": end, "participants": participants,
+               "recording": recording}
+        if platform:
+            doc["platform"] = platform
+        if traffic_data_reference:
+            doc["traffic_data_reference"] = traffic_data_reference
+        D.validate(D.EMEETING, doc)
+        minutes = ev.merged_minutes([(ev.parse_instant(start), ev.parse_instant(end))])
+        return self._store_evidence(case, EMEETING, day.isoformat(), doc, minutes)
+
+    def working_time(self, case_id: str) -> dict[str, dict[str, Any]]:
+        case = self._case(case_id)
+        table = ev.working_time(self.p.store.list_evidence(case_id))
+        for day in case.active_days():
+            table.setdefault(day.isoformat(), {"minutes": 0, "evidence": [], "items": 0})
+        return dict(sorted(table.items()))
+
+    def alert_missing_evidence(self, as_of: dt.date | None = None, agency: str | None = None) -> list[Alert]:
+        """Tell each supervisor about past telework days with no evidence (once per day)."""
+        as_of = as_of or self.now().date()
+        raised = []
+        for case in self.p.store.list_cases(agency):
+            if case.status not in (ORDERED, REVOCATION_PROPOSED, REVOKED, REPORTED, EVALUATED):
+                continue
+            missing = ev.days_without_evidence(case, self.p.store.list_evidence(case.case_id), as_of)
+            for day in missing:
+                alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day.isoformat(),
+                              f"{case.agreement['person']['name']}: ไม่มีหลักฐานวันเวลาปฏิบัติราชการ {day} "
+                              f"ตามคำสั่ง {case.book_number}")
+                if self.p.store.add_alert(alert):
+                    alert.delivery_ref = self.p.notifications.notify(
+                        case.agency, case.supervisor_citizen_id, "telework day without evidence",
+                        {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
+                         "message": alert.message})
+                    raised.append(alert)
+        return raised
+
+    # -- revocation (seed 001 §9.2.6) -------------------------------------------------------
+    def propose_revocation(self, case_id: str, *, proposer_id: str, reason_code: str, reason: str) -> Case:
+        case = self._case(case_id, ORDERED)
+        person, chain = self._people(case.citizen_id)
+        proposer, _ = authority.require_supervisor(person, chain, proposer_id)
+        case.revocation_proposal = {"proposed_by": proposer.party(), "reason_code": reason_code, "reason": reason,
+                                    "proposed_at": self._stamp()}
+        case.status = REVOCATION_PROPOSED
+        self.p.store.save_case(case)
+        return case
+
+    def revoke(self, case_id: str, *, head_id: str, effective_date: str | None = None) -> Case:
+        case = self._case(case_id, REVOCATION_PROPOSED)
+        setup = self.p.store.get_agency(case.agency)
+        person, chain = self._people(case.citizen_id)
+        unit, head = authority.require_head_of_agency(chain, head_id, "revoke a telework order")
+        effective = effective_date or (self.now().date() + dt.timedelta(days=1)).isoformat()
+        prop = case.revocation_proposal
+        doc = {"revocation_id": new_id("RV"), "order_ref": case.book_number, "person_citizen_id": case.citizen_id,
+               "proposed_by": prop["proposed_by"], "reason_code": prop["reason_code"], "reason": prop["reason"],
+               "effective_date": effective,
+               "decided_by": {"name": head.name, "position": head.position, "role": "head-of-agency"},
+               "decided_at": self._stamp()}
+        D.validate(D.REVOCATION, doc, pending=("book_number",))
+        before = set(case.active_days())
+        recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
+            or (case.agency,)
+        sent = self.p.correspondence.send_letter(Letter(
+            sender_agency=case.agency, recipients=recipients,
+            subject=f"ยกเลิกคำสั่งให้ปฏิบัติราชการนอกสถานที่ ({person.name})",
+            text=f"ยกเลิกคำสั่ง {case.book_number} ตั้งแต่ {effective}: {prop['reason']}",
+            signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number))
+        doc["book_number"] = sent.book_number
+        case.revocation = D.validate(D.REVOCATION, doc)
+        ended = sorted(before - set(case.active_days()))
+        if ended and case.off_site:
+            case.hr_messages.append(self.p.hr_records.cancel_telework_days(
+                setup.hr_agency, case.citizen_id, ended, sent.book_number))
+        self._audit("telework.revocation", head_id, sent.book_number, doc)
+        case.status = REVOKED
+        self.p.store.save_case(case)
+        return case
+
+    # -- close (seed 001 §9.3) ----------------------------------------------------------------
+    def submit_final_report(self, case_id: str, *, results: list[dict[str, Any]], comments: str | None = None) -> Case:
+        case = self._case(case_id, ORDERED, REVOKED)
+        targets = case.agreement["targets"]
+        for i, r in enumerate(results):
+            if not 0 <= r.get("target_index", -1) < len(targets):
+                raise TeleworkRefused(f"result {i} names target {r.get('target_index')}",
+                                      field=f"results/{i}/target_index", rule="agreed_target",
+                                      expected=f"0..{len(targets) - 1}")
+        evidenced = {e.work_date for e in self.p.store.list_evidence(case_id)}
+        days = [d for d in case.active_days() if d.isoformat() in evidenced]
+        doc = {"report_id": new_id("FR"), "agreement_ref": case.case_id, "person_citizen_id": case.citizen_id,
+               "period": case.agreement["period"], "days_worked_off_site": len(days) if case.off_site else 0,
+               "results": results, "submitted_at": self._stamp()}
+        if comments:
+            doc["comments"] = comments
+        case.final_report = D.validate(D.FINAL_REPORT, doc)
+        case.status = REPORTED
+        self.p.store.save_case(case)
+        return case
+
+    def evaluate(self, case_id: str, *, evaluator_id: str, target_results: list[dict[str, Any]], overall: str,
+                 recommendation: str) -> Case:
+        case = self._case(case_id, REPORTED)
+        person, chain = self._people(case.citizen_id)
+        evaluator = authority.require_first_line(person, chain, evaluator_id)
+        indices = sorted(r.get("target_index") for r in target_results)
+        if indices != list(range(len(case.agreement["targets"]))):
+            raise TeleworkRefused("the evaluation must judge every agreed target once", field="target_results",
+                                  rule="every_target", expected=f"target_index 0..{len(case.agreement['targets']) - 1}",
+                                  seed="001 §9.3.2")
+        heads = authority.heads_of_agency(chain)
+        doc = {"evaluation_id": new_id("EL"), "agreement_ref": case.case_id,
+               "final_report_ref": case.final_report["report_id"], "person_citizen_id": case.citizen_id,
+               "evaluator": evaluator.party(), "target_results": target_results, "overall": overall,
+               "recommendation": recommendation, "reported_to_head_at": self._stamp()}
+        case.evaluation = D.validate(D.EVALUATION, doc)
+        if heads:
+            case.hr_messages.append(self.p.notifications.notify(
+                case.agency, heads[0][1].citizen_id, "telework evaluation reported to the head of agency", doc))
+        case.status = EVALUATED
+        self.p.store.save_case(case)
+        return case
