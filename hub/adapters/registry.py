@@ -19,6 +19,8 @@ from hub.errors import AdapterContractError, FieldError, UnknownAdapter, Validat
 BUILTIN_ADAPTERS: dict[str, str] = {
     "http": "hub.adapters.http:HttpAdapter",
     "memory": "hub.adapters.memory:MemoryAdapter",
+    "dpis": "hub.adapters.dpis:DpisAdapter",
+    "gfmis": "hub.adapters.gfmis:GfmisAdapter",
 }
 ENTRY_POINT_GROUP = "hub.adapters"
 

@@ -1,0 +1,280 @@
+"""The DPIS adapter: the hub's edge to an agency's DPIS-style HR database.
+
+Features:
+    - reads a person by citizen ID (any stored spelling: hyphens, Thai digits), the
+      ministry -> department -> unit tree, positions, and a person's supervisors;
+    - ``send`` writes telework days as attendance (``PER_TIME_ATTENDANCE``) or absence
+      (``PER_ABSENT``) rows with the agency's codes, once per message id, one transaction
+      per message;
+    - ``receive`` / :class:`~hub.adapters.dpis.capture.ChangeCapture` turn changed
+      ``PER_PERSONAL`` rows into ``hr.person.changed`` messages (durably with a watermark in
+      the hub's database: ``hub adapters poll ROUTE``);
+    - text stored as TIS-620 / windows-874 bytes, CE dates with BE years mixed in, and Thai
+      digits are read correctly; a bad value is reported for its row only.
+
+Connection string (route settings):
+    {"url": "mysql+pymysql://dpis@db.agency.go.th/dpis", "telework_as": "attendance",
+     "ta_code_in": "W1", "ta_code_out": "W2", "ab_code": "91",
+     "capture": {"sender": "TH/GOV/OCSC/dpis", "receiver": "TH/GOV/OCSC/telework"}}
+    MariaDB/MySQL needs the ``mysql`` extra (PyMySQL); SQLite needs nothing.
+"""
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import threading
+from types import SimpleNamespace
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.dpis.capture import (
+    PERSON_CHANGED_SERVICE,
+    CaptureState,
+    CaptureTarget,
+    ChangeCapture,
+    MemoryCaptureState,
+    Publish,
+)
+from hub.adapters.dpis.legacy import Decoder, LegacyRowError
+from hub.adapters.dpis.models import OrgNode, Person, Position, Supervisor, TeleworkDays
+from hub.adapters.dpis.reader import DpisReader
+from hub.adapters.dpis.schema import hub_message_log, per_personal
+from hub.adapters.dpis.writer import TeleworkWriter, WriteCodes, WriteResult
+from hub.errors import ConfigError, DeliveryError, NotFound
+from hub.schemas.envelope import PARTY_PATTERN, SERVICE_PATTERN
+
+
+class CaptureSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sender: str = Field(pattern=PARTY_PATTERN, description="Party the changes come from (the DPIS system).")
+    receiver: str = Field(pattern=PARTY_PATTERN, description="Party hr.person.changed messages go to.")
+    service: str = Field(PERSON_CHANGED_SERVICE, pattern=SERVICE_PATTERN)
+    overlap_seconds: float = Field(300.0, ge=0, le=86400,
+                                   description="Re-read window behind the watermark (late commits, same-second changes).")
+    start_at: Literal["now", "beginning"] = Field(
+        "now", description="First start: 'now' publishes only later changes; 'beginning' publishes every row.")
+    page_size: int = Field(500, ge=1, le=10000)
+
+
+class DpisSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, description="SQLAlchemy URL of the DPIS database.")
+    encoding: str = Field("cp874", description="Encoding of legacy text columns (cp874 = windows-874 / TIS-620).")
+    telework_as: Literal["attendance", "absence"] = Field(
+        "attendance", description="Write telework days as PER_TIME_ATTENDANCE or PER_ABSENT rows.")
+    ta_code_in: str = Field("W1", pattern=r"^[0-9A-Z]{1,4}$", description="TA_CODE of a telework check-in.")
+    ta_code_out: str = Field("W2", pattern=r"^[0-9A-Z]{1,4}$", description="TA_CODE of a telework check-out.")
+    ab_code: str = Field("91", pattern=r"^[0-9]{1,3}$", description="AB_CODE of a telework day in PER_ABSENT.")
+    default_check_in: dt.time = Field(dt.time(8, 30), description="Check-in time when a day carries none.")
+    reason: str = Field("ปฏิบัติงานนอกสถานที่", max_length=200, description="ABS_REASON of telework absences.")
+    update_user: str = Field("HUB", max_length=30)
+    create_side_table: bool = Field(True, description="Create HUB_MESSAGE_LOG (idempotency marker) if missing.")
+    capture: CaptureSettings | None = Field(None, description="Change capture of PER_PERSONAL, if wanted.")
+    pool_size: int = Field(5, ge=1, le=100)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}; DPIS installations use cp874 or tis-620") from None
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _storable(cls, value: str, info: Any) -> str:
+        encoding = info.data.get("encoding", "cp874")
+        try:
+            value.encode(encoding)
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{value[exc.start:exc.end]!r} cannot be stored in {encoding}") from None
+        return value
+
+
+class DpisAdapter(Adapter):
+    scheme = "dpis"
+    capabilities = frozenset({SEND, RECEIVE})
+    Settings = DpisSettings
+    summary = "DPIS-style HR database: read people and org tree, write telework days, capture person changes."
+
+    def __init__(self, settings: DpisSettings) -> None:
+        super().__init__(settings)
+        self.decoder = Decoder(settings.encoding)
+        self.reader = DpisReader(self.decoder)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._side_table_ready = False
+        self._receive_state = MemoryCaptureState()
+
+    # -- connection -----------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """Created on first use: building the adapter never connects."""
+        with self._lock:
+            if self._engine is None:
+                from hub.db import make_engine
+
+                try:
+                    self._engine = make_engine(self.settings.url, pool_size=self.settings.pool_size)
+                except (NoSuchModuleError, ImportError) as exc:
+                    raise ConfigError(
+                        f"cannot open DPIS database {_safe_url(self.settings.url)}: {exc}. For MariaDB/MySQL "
+                        "install the driver: pip install 'backoffice-hub[mysql]'"
+                    ) from exc
+            return self._engine
+
+    def _ensure_side_table(self) -> None:
+        if self._side_table_ready:
+            return
+        if self.settings.create_side_table:
+            hub_message_log.create(self.engine, checkfirst=True)
+        elif not inspect(self.engine).has_table(hub_message_log.name):
+            raise DeliveryError(
+                "DPIS has no HUB_MESSAGE_LOG table and create_side_table is false; create it "
+                "(see hub/adapters/dpis/schema.py) so writes can be applied once", permanent=True)
+        self._side_table_ready = True
+
+    # -- reading (what central applications call) ------------------------------------------
+
+    def person(self, citizen_id: str) -> Person:
+        """The person with this citizen ID, with position and org chain. ``NotFound`` if absent;
+        :class:`LegacyRowError` if their row holds an unreadable value."""
+        with self.engine.connect() as conn:
+            return self.reader.person(conn, citizen_id)
+
+    def supervisors(self, citizen_id: str) -> list[Supervisor]:
+        """Heads above the person, nearest (first-line) first."""
+        with self.engine.connect() as conn:
+            return self.reader.supervisors(conn, citizen_id)
+
+    def org_tree(self, root_id: int | None = None) -> list[OrgNode]:
+        with self.engine.connect() as conn:
+            return self.reader.org_tree(conn, root_id)
+
+    def positions(self, org_id: int | None = None) -> list[Position]:
+        with self.engine.connect() as conn:
+            return self.reader.positions(conn, org_id)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def write_telework(self, message_id: str, days: TeleworkDays | dict[str, Any]) -> WriteResult:
+        """Write telework days once for ``message_id`` (a second call is a no-op)."""
+        if not isinstance(days, TeleworkDays):
+            days = TeleworkDays.model_validate(days)
+        self._ensure_side_table()
+        s = self.settings
+        codes = WriteCodes(s.telework_as, s.ta_code_in, s.ta_code_out, s.ab_code, s.default_check_in, s.reason,
+                           s.update_user)
+        return TeleworkWriter(self.engine, self.reader, self.decoder, codes).write(message_id, days)
+
+    def send(self, message: OutboundMessage) -> Receipt:
+        try:
+            days = TeleworkDays.model_validate(orjson.loads(message.payload))
+        except (ValidationError, orjson.JSONDecodeError) as exc:
+            raise DeliveryError(f"payload is not telework days for DPIS: {_first_error(exc)}", permanent=True) from exc
+        try:
+            result = self.write_telework(message.id, days)
+        except NotFound as exc:
+            raise DeliveryError(exc.message, permanent=True) from exc
+        except LegacyRowError as exc:
+            raise DeliveryError(str(exc), permanent=True, legacy_error=exc.as_dict()) from exc
+        except (DBAPIError, SQLAlchemyError) as exc:
+            # Connection loss, lock wait timeout, deadlock: the transaction rolled back; retry.
+            raise DeliveryError(f"DPIS database error: {type(exc).__name__}: {str(exc)[:300]}") from exc
+        what = "already applied" if result.duplicate else "applied"
+        return Receipt(f"DPIS {what}: {result.rows_written} {self.settings.telework_as} row(s) for "
+                       f"PER_ID {result.per_id}", {"per_id": result.per_id, "rows": result.rows_written,
+                                                    "duplicate": result.duplicate})
+
+    # -- change capture -------------------------------------------------------------------
+
+    def person_rows(self, where: Any, page_size: int) -> Iterator[tuple[int, object, dict[str, Any] | LegacyRowError]]:
+        """(PER_ID, raw UPDATE_DATE, th.hr.person document or the row's error), by PER_ID."""
+        after = None
+        while True:
+            query = select(per_personal).order_by(per_personal.c.PER_ID).limit(page_size)
+            if where is not None:
+                query = query.where(where)
+            if after is not None:
+                query = query.where(per_personal.c.PER_ID > after)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+            for row in rows:
+                try:
+                    outcome: dict[str, Any] | LegacyRowError = self.reader.person_from_row(row).to_standard()
+                except LegacyRowError as exc:
+                    outcome = exc
+                yield row["PER_ID"], row["UPDATE_DATE"], outcome
+            if len(rows) < page_size:
+                return
+            after = rows[-1]["PER_ID"]
+
+    def change_capture(self, state: CaptureState, publish: Publish) -> ChangeCapture:
+        """Durable change capture: pass ``HubCaptureState(hub.engine, source)`` and ``hub.messages.accept``."""
+        if self.settings.capture is None:
+            raise ConfigError("this DPIS route has no 'capture' settings (sender, receiver)")
+        c = self.settings.capture
+        target = CaptureTarget(c.sender, c.receiver, c.service, c.overlap_seconds, c.start_at, c.page_size)
+        return ChangeCapture(self, state, publish, target)
+
+    def receive(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Changed people since this adapter's last ``receive``, as envelopes.
+
+        The cursor lives in this process only; the durable path is :meth:`change_capture`.
+        """
+        collected: list[dict[str, Any]] = []
+
+        def collect(envelope: Any) -> SimpleNamespace:
+            collected.append(envelope.model_dump(mode="json"))
+            return SimpleNamespace(created=True)
+
+        self.change_capture(self._receive_state, collect).poll(limit)
+        return collected
+
+    # -- contract -------------------------------------------------------------------------
+
+    def check(self) -> Health:
+        try:
+            with self.engine.connect() as conn:
+                people = conn.execute(select(func.count()).select_from(per_personal)).scalar_one()
+                side = inspect(conn).has_table(hub_message_log.name)
+        except (SQLAlchemyError, ConfigError) as exc:
+            return Health(False, f"DPIS at {_safe_url(self.settings.url)} not usable: {type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:200]}")
+        marker = "present" if side else "missing (created on first write)" if self.settings.create_side_table \
+            else "MISSING"
+        return Health(side or self.settings.create_side_table,
+                      f"DPIS at {_safe_url(self.settings.url)}: {people} PER_PERSONAL rows; HUB_MESSAGE_LOG {marker}")
+
+    def close(self) -> None:
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as "(invalid URL)" rather than echoed
+        return "(invalid URL)"
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']} (rule {err['type']})"
+    return str(exc)

@@ -1,0 +1,194 @@
+"""Reading people, the org tree, positions and supervisors from a DPIS-style database."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from hub.adapters.dpis.legacy import Decoder, LegacyRowError, citizen_id_variants
+from hub.adapters.dpis.models import OrgNode, OrgUnit, Person, Position, Supervisor
+from hub.adapters.dpis.schema import per_mgt, per_org, per_personal, per_position
+from hub.errors import FieldError, NotFound
+from hub.thai import ThaiValueError
+
+log = logging.getLogger(__name__)
+
+IN_SERVICE = 1
+MAX_ORG_DEPTH = 10  # a ministry -> department -> unit chain is 3; more means a cycle in ORG_ID_REF
+
+
+class DpisReader:
+    def __init__(self, decoder: Decoder) -> None:
+        self.decode = decoder
+
+    # -- rows to models -------------------------------------------------------------------
+
+    def person_from_row(self, row: Mapping[str, Any]) -> Person:
+        """Raises :class:`LegacyRowError` naming the column when the row holds a bad value."""
+        key = row["PER_ID"]
+        d = self.decode
+        return Person(
+            per_id=key,
+            per_type=row["PER_TYPE"],
+            pn_code=d.code(row["PN_CODE"], table="PER_PERSONAL", key=key, column="PN_CODE"),
+            per_name=d.required_text(row["PER_NAME"], table="PER_PERSONAL", key=key, column="PER_NAME"),
+            per_surname=d.required_text(row["PER_SURNAME"], table="PER_PERSONAL", key=key, column="PER_SURNAME"),
+            per_cardno=d.citizen_id(row["PER_CARDNO"], table="PER_PERSONAL", key=key, column="PER_CARDNO"),
+            org_id=row["ORG_ID"],
+            pos_id=row["POS_ID"],
+            level_no=d.code(row["LEVEL_NO"], table="PER_PERSONAL", key=key, column="LEVEL_NO"),
+            per_startdate=d.date(row["PER_STARTDATE"], table="PER_PERSONAL", key=key, column="PER_STARTDATE"),
+            per_status=row["PER_STATUS"],
+            per_email=(row["PER_EMAIL"] or None),
+        )
+
+    def org_from_row(self, row: Mapping[str, Any]) -> OrgUnit:
+        key = row["ORG_ID"]
+        return OrgUnit(
+            org_id=key,
+            org_id_ref=row["ORG_ID_REF"],
+            ol_code=self.decode.code(row["OL_CODE"], table="PER_ORG", key=key, column="OL_CODE") or "",
+            org_name=self.decode.required_text(row["ORG_NAME"], table="PER_ORG", key=key, column="ORG_NAME"),
+            org_code=row["ORG_CODE"],
+        )
+
+    def position_from_row(self, row: Mapping[str, Any], holder: int | None = None) -> Position:
+        key = row["POS_ID"]
+        return Position(
+            pos_id=key,
+            pos_no=row["POS_NO"],
+            pl_code=row["PL_CODE"],
+            pl_name=self.decode.text(row["PL_NAME"], table="PER_POSITION", key=key, column="PL_NAME"),
+            pm_code=row["PM_CODE"],
+            pm_name=(self.decode.text(row["PM_NAME"], table="PER_MGT", key=row["PM_CODE"], column="PM_NAME")
+                     if row.get("PM_NAME") is not None else None),
+            org_id=row["ORG_ID"],
+            holder_per_id=holder,
+        )
+
+    # -- queries --------------------------------------------------------------------------
+
+    def person_row_by_citizen_id(self, conn: Connection, citizen_id: str) -> Mapping[str, Any]:
+        try:
+            variants = citizen_id_variants(citizen_id, self.decode.encoding)
+        except ThaiValueError as exc:
+            raise NotFound(f"no person can have citizen ID {citizen_id!r}: {exc}",
+                           errors=[FieldError("citizen_id", exc.rule, str(exc))]) from None
+        rows = conn.execute(
+            select(per_personal).where(per_personal.c.PER_CARDNO.in_(variants)).order_by(per_personal.c.PER_ID)
+        ).mappings().all()
+        if not rows:
+            raise NotFound(f"no person with citizen ID {variants[0].decode()} in DPIS",
+                           errors=[FieldError("citizen_id", "not_found", "a PER_PERSONAL.PER_CARDNO in DPIS")])
+        # A person re-hired keeps old rows; the in-service one is the current record.
+        in_service = [r for r in rows if r["PER_STATUS"] == IN_SERVICE]
+        return (in_service or rows)[-1]
+
+    def person(self, conn: Connection, citizen_id: str, *, expand: bool = True) -> Person:
+        person = self.person_from_row(self.person_row_by_citizen_id(conn, citizen_id))
+        return self.expand(conn, person) if expand else person
+
+    def person_by_id(self, conn: Connection, per_id: int, *, expand: bool = True) -> Person:
+        row = conn.execute(select(per_personal).where(per_personal.c.PER_ID == per_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no PER_PERSONAL row with PER_ID {per_id}")
+        person = self.person_from_row(row)
+        return self.expand(conn, person) if expand else person
+
+    def expand(self, conn: Connection, person: Person) -> Person:
+        position = self.position(conn, person.pos_id) if person.pos_id else None
+        return person.model_copy(update={"position": position, "organization": self.org_chain(conn, person.org_id)})
+
+    def position(self, conn: Connection, pos_id: int) -> Position | None:
+        row = conn.execute(
+            select(per_position, per_mgt.c.PM_NAME)
+            .outerjoin(per_mgt, per_mgt.c.PM_CODE == per_position.c.PM_CODE)
+            .where(per_position.c.POS_ID == pos_id)
+        ).mappings().first()
+        return self.position_from_row(row) if row else None
+
+    def positions(self, conn: Connection, org_id: int | None = None) -> list[Position]:
+        """Positions (of one unit, or all) with the PER_ID of the in-service person holding each."""
+        query = (
+            select(per_position, per_mgt.c.PM_NAME, per_personal.c.PER_ID.label("HOLDER"))
+            .outerjoin(per_mgt, per_mgt.c.PM_CODE == per_position.c.PM_CODE)
+            .outerjoin(per_personal, (per_personal.c.POS_ID == per_position.c.POS_ID)
+                       & (per_personal.c.PER_STATUS == IN_SERVICE))
+            .order_by(per_position.c.POS_ID)
+        )
+        if org_id is not None:
+            query = query.where(per_position.c.ORG_ID == org_id)
+        return [self.position_from_row(r, r["HOLDER"]) for r in conn.execute(query).mappings()]
+
+    def org(self, conn: Connection, org_id: int) -> OrgUnit:
+        row = conn.execute(select(per_org).where(per_org.c.ORG_ID == org_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no PER_ORG row with ORG_ID {org_id}")
+        return self.org_from_row(row)
+
+    def org_chain(self, conn: Connection, org_id: int) -> list[OrgUnit]:
+        """The unit, its department, its ministry (nearest first)."""
+        chain: list[OrgUnit] = []
+        current: int | None = org_id
+        while current is not None:
+            if len(chain) >= MAX_ORG_DEPTH or any(o.org_id == current for o in chain):
+                raise LegacyRowError(table="PER_ORG", key=current, column="ORG_ID_REF", rule="cycle",
+                                     message=f"the parent chain from ORG_ID {org_id} loops or is deeper than "
+                                             f"{MAX_ORG_DEPTH}")
+            unit = self.org(conn, current)
+            chain.append(unit)
+            current = unit.org_id_ref
+        return chain
+
+    def org_tree(self, conn: Connection, root_id: int | None = None) -> list[OrgNode]:
+        """The ministry -> department -> unit tree (the subtree under ``root_id`` if given).
+
+        A unit whose row cannot be decoded is logged and left out with its subtree, so one
+        bad name does not hide the rest of the tree.
+        """
+        nodes: dict[int, OrgNode] = {}
+        for row in conn.execute(select(per_org).order_by(per_org.c.ORG_ID)).mappings():
+            try:
+                nodes[row["ORG_ID"]] = OrgNode(**self.org_from_row(row).model_dump())
+            except LegacyRowError as exc:
+                log.error("DPIS org tree: skipping %s", exc, extra={"legacy_error": exc.as_dict()})
+        roots: list[OrgNode] = []
+        for node in nodes.values():
+            parent = nodes.get(node.org_id_ref) if node.org_id_ref is not None else None
+            if parent is not None:
+                parent.children.append(node)
+            elif node.org_id_ref is None:
+                roots.append(node)
+        if root_id is None:
+            return roots
+        if root_id not in nodes:
+            raise NotFound(f"no PER_ORG row with ORG_ID {root_id}")
+        return [nodes[root_id]]
+
+    def supervisors(self, conn: Connection, citizen_id: str) -> list[Supervisor]:
+        """Heads above the person: the head of their unit (unless that is them), then upwards.
+
+        A head is the in-service holder of the position with a ``PM_CODE`` in a unit.
+        """
+        person = self.person(conn, citizen_id, expand=False)
+        result: list[Supervisor] = []
+        for unit in self.org_chain(conn, person.org_id):
+            head = conn.execute(
+                select(per_personal, per_mgt.c.PM_NAME)
+                .join(per_position, per_position.c.POS_ID == per_personal.c.POS_ID)
+                .join(per_mgt, per_mgt.c.PM_CODE == per_position.c.PM_CODE)
+                .where(per_position.c.ORG_ID == unit.org_id, per_personal.c.PER_STATUS == IN_SERVICE)
+                .order_by(per_mgt.c.PM_RANK, per_personal.c.PER_ID)
+            ).mappings().first()
+            if head is None or head["PER_ID"] == person.per_id:
+                continue
+            result.append(Supervisor(
+                person=self.person_from_row(head),
+                org=unit,
+                management_position=self.decode.required_text(
+                    head["PM_NAME"], table="PER_MGT", key=head["PER_ID"], column="PM_NAME"),
+                relation="first_line" if not result else "higher",
+            ))
+        return result

@@ -1,0 +1,229 @@
+"""The GFMIS-style finance adapter: batch files out through a drop folder, result files back.
+
+Features:
+    - ``send`` turns a ``th.gfmis.batch`` message into a fixed-width cp874 batch file
+      (``standards/th.gfmis.batch/1.0.0/file-layout.md``) named after the message id, and
+      places it in ``outbound/`` atomically (temporary name, fsync, link/rename, directory
+      fsync). Sending the same message again finds the file and writes nothing.
+    - Control totals are checked before writing (``precheck_control_totals``, the standard's
+      rule); turn it off to let GFMIS be the only judge.
+    - :meth:`GfmisAdapter.collect_results` reads ``results/``, checks each result file's own
+      control totals, and records each line's acceptance or rejection (with reason) on the
+      original message (:mod:`hub.transport.outcomes`). Re-processing a result is a no-op.
+    - ``receive`` hands result files out as envelopes instead (for a route that wants them
+      as messages).
+
+Connection string (route settings):
+    {"path": "/srv/gfmis-drop", "agency_code": "03008"}
+    SFTP drop folders are not built in yet: mount the SFTP share (e.g. sshfs) and give its path.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Engine
+
+from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.gfmis.batch import RESULT_SUFFIX, Batch, message_id_of, render_batch, result_name_for
+from hub.adapters.gfmis.dropfolder import LocalDropFolder
+from hub.adapters.gfmis.layout import LayoutError
+from hub.adapters.gfmis.results import ResultFile, ResultFileError, parse_result
+from hub.errors import DeliveryError, NotFound
+
+log = logging.getLogger(__name__)
+
+RESULT_SERVICE = "gfmis.result/v1"
+
+
+class GfmisSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path = Field(description="Drop folder root (outbound/, archive/, results/).")
+    agency_code: str | None = Field(None, pattern=r"^[0-9]{5}$",
+                                    description="If set, batches for another agency code are refused.")
+    precheck_control_totals: bool = Field(True, description="Refuse a batch whose trailer disagrees with its "
+                                                            "details instead of letting GFMIS reject it whole.")
+    create_folders: bool = Field(True, description="Create the drop folder's sub-folders if missing.")
+    result_sender: str = Field("TH/GOV/CGD/gfmis", description="Sender of result envelopes from receive().")
+
+
+@dataclass
+class CollectReport:
+    applied: list[str] = field(default_factory=list)        # result files recorded on their messages
+    already: list[str] = field(default_factory=list)        # recorded before (re-processing)
+    waiting: list[str] = field(default_factory=list)        # message not yet delivered; kept for later
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+class GfmisAdapter(Adapter):
+    scheme = "gfmis"
+    capabilities = frozenset({SEND, RECEIVE})
+    Settings = GfmisSettings
+    summary = "GFMIS-style finance: fixed-width cp874 batch files to a drop folder; per-line results back."
+
+    def __init__(self, settings: GfmisSettings) -> None:
+        super().__init__(settings)
+        self.drop = LocalDropFolder(settings.path, create=settings.create_folders)
+
+    # -- sending --------------------------------------------------------------------------
+
+    def send(self, message: OutboundMessage) -> Receipt:
+        try:
+            batch = Batch.model_validate(orjson.loads(message.payload))
+        except (ValidationError, orjson.JSONDecodeError) as exc:
+            raise DeliveryError(f"payload is not a th.gfmis.batch document: {_first_error(exc)}",
+                                permanent=True) from exc
+        if self.settings.agency_code and batch.header.agency_code != self.settings.agency_code:
+            raise DeliveryError(f"header.agency_code is {batch.header.agency_code}; this route sends for "
+                                f"{self.settings.agency_code}", permanent=True)
+        if self.settings.precheck_control_totals:
+            problems = batch.control_problems()
+            if problems:
+                raise DeliveryError("batch control totals do not match: " + "; ".join(
+                    f"{p.field} {p.message} ({p.rule})" for p in problems), permanent=True,
+                    errors_detail=[p.as_dict() for p in problems])
+        try:
+            data = render_batch(batch)
+        except LayoutError as exc:
+            raise DeliveryError(f"batch does not fit the file layout: {exc}", permanent=True) from exc
+        name = batch.file_name(message.id)
+        detail = {"file": name, "lines": len(batch.details), "amount_total": f"{batch.amount_sum():.2f}"}
+        try:
+            if self._already_dropped(name):
+                return Receipt(f"GFMIS batch file {name} was already in the drop folder", {**detail, "duplicate": True})
+            written = self.drop.write_atomic("outbound", name, data)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write to drop folder {self.settings.path}: {exc}") from exc
+        state = "written" if written else "was already in the drop folder"
+        return Receipt(f"GFMIS batch file {name} {state}", {**detail, "duplicate": not written})
+
+    def _already_dropped(self, name: str) -> bool:
+        result = result_name_for(name)
+        return (self.drop.exists("outbound", name) or self.drop.exists("archive", name)
+                or any(self.drop.exists(d, result) for d in ("results", "results/processed", "results/failed")))
+
+    # -- results --------------------------------------------------------------------------
+
+    def pending_results(self) -> list[str]:
+        return self.drop.list("results", RESULT_SUFFIX)
+
+    def read_result(self, name: str) -> ResultFile:
+        """Parse and verify one waiting result file (raises :class:`ResultFileError`)."""
+        try:
+            data = self.drop.read("results", name)
+        except OSError as exc:
+            raise ResultFileError(name, "readable", f"cannot be read: {exc}") from exc
+        result = parse_result(name, data)
+        if message_id_of(result.source_file) is None:
+            raise ResultFileError(name, "source_file", f"answers {result.source_file!r}, which is not a file the "
+                                                       "hub sent (GF_<agency>_<batch>_<message id>.TXT)")
+        return result
+
+    def collect_results(self, engine: Engine, messages: Any = None) -> CollectReport:
+        """Apply every waiting result file to its original message; never stops at a bad file.
+
+        ``messages`` (a ``MessageService``) lets the result's accepted total be checked against
+        the original batch; without it only the result's own counts are checked.
+        """
+        from hub.transport.outcomes import NotYetDelivered, outcome_status, record_receiver_outcome
+
+        report = CollectReport()
+        for name in self.pending_results():
+            try:
+                result = self.read_result(name)
+                message_id = message_id_of(result.source_file)
+                if messages is not None:
+                    self._check_against_batch(result, messages.payload(message_id))
+                accepted = len(result.accepted) if result.file_status == "A" else 0
+                rejected = len(result.lines) - accepted if result.file_status == "A" else max(len(result.lines), 1)
+                recorded = record_receiver_outcome(
+                    engine, message_id, key=f"{name}:{result.sha256[:16]}",
+                    status=outcome_status(accepted, rejected),
+                    detail={"result_file": name, "batch_id": result.batch_id, "file_status": result.file_status,
+                            "reason_code": result.reason_code, "reason": result.reason_text,
+                            "accepted": accepted, "rejected": rejected,
+                            "accepted_total": f"{result.accepted_total:.2f}",
+                            "lines": [line.as_dict() for line in result.lines]},
+                    error=result.summary() or None,
+                )
+            except NotYetDelivered as exc:
+                log.info("GFMIS result %s waits: %s", name, exc.message)
+                report.waiting.append(name)
+                continue
+            except (ResultFileError, NotFound) as exc:
+                error = exc.as_dict() if isinstance(exc, ResultFileError) else \
+                    {"file": name, "rule": "known_message", "message": exc.message}
+                log.error("GFMIS result file %s refused: %s", name, error["message"], extra={"gfmis_error": error})
+                report.failed.append(error)
+                self._move_result(name, "results/failed")
+                continue
+            (report.applied if recorded else report.already).append(name)
+            self._move_result(name, "results/processed")
+        return report
+
+    def _check_against_batch(self, result: ResultFile, payload: bytes) -> None:
+        batch = Batch.model_validate(orjson.loads(payload))
+        amounts = {d.line_no: d.amount for d in batch.details}
+        if result.file_status == "A":
+            unknown = [line.line_no for line in result.lines if line.line_no not in amounts]
+            if unknown or len(result.lines) != len(amounts):
+                raise ResultFileError(result.name, "lines_match_batch",
+                                      f"answers lines {[x.line_no for x in result.lines]}; the batch has "
+                                      f"lines 1..{len(amounts)}")
+            total = sum((amounts[line.line_no] for line in result.accepted), start=Decimal("0.00"))
+            if total != result.accepted_total:
+                raise ResultFileError(result.name, "control_accepted_total",
+                                      f"trailer accepted_total is {result.accepted_total:.2f}; the accepted lines "
+                                      f"of the batch sum to {total:.2f}")
+
+    def _move_result(self, name: str, to: str) -> None:
+        try:
+            if self.drop.exists(to, name):  # the same result processed before: keep the first copy
+                self.drop.path("results", name).unlink()
+            else:
+                self.drop.move("results", name, to)
+        except OSError as exc:
+            # The outcome is recorded (idempotently); leaving the file only means it is seen again.
+            log.warning("GFMIS result %s could not be moved to %s: %s", name, to, exc)
+
+    def receive(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Waiting result files as envelopes (service ``gfmis.result/v1``), moved to processed."""
+        out: list[dict[str, Any]] = []
+        for name in self.pending_results()[:limit]:
+            try:
+                result = self.read_result(name)
+            except ResultFileError as exc:
+                log.error("GFMIS result file refused: %s", exc, extra={"gfmis_error": exc.as_dict()})
+                self._move_result(name, "results/failed")
+                continue
+            out.append({
+                "sender": self.settings.result_sender, "service": RESULT_SERVICE,
+                "correlation_id": message_id_of(result.source_file),
+                "payload": {"result_file": name, "source_file": result.source_file, "batch_id": result.batch_id,
+                            "file_status": result.file_status, "reason_code": result.reason_code,
+                            "lines": [line.as_dict() for line in result.lines]},
+            })
+            self._move_result(name, "results/processed")
+        return out
+
+    def check(self) -> Health:
+        if not self.drop.path("outbound").is_dir():
+            return Health(False, f"drop folder {self.drop.path('outbound')} does not exist")
+        ok, detail = self.drop.writable()
+        if ok:
+            detail += f"; {len(self.drop.list('outbound', '.TXT'))} batch file(s) waiting for GFMIS, " \
+                      f"{len(self.pending_results())} result file(s) waiting for the hub"
+        return Health(ok, detail)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']} (rule {err['type']})"
+    return str(exc)

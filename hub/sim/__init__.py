@@ -1,0 +1,1 @@
+"""Reference legacy systems for demos and tests (``hub sim ...``): DPIS, GFMIS, e-Saraban."""
