@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from hub.errors import AdapterError
-from hub.schemas.envelope import StoredMessage, outbound_document
+from hub.schemas.envelope import StoredMessage, outbound_document, outbound_parts
 
 SEND = "send"
 RECEIVE = "receive"
@@ -43,6 +43,10 @@ class OutboundMessage:
     def document(self) -> bytes:
         """The envelope as JSON, as a receiver of the plain JSON protocol expects it."""
         return outbound_document(self.meta, self.payload)
+
+    def document_parts(self) -> tuple[bytes, bytes, bytes]:
+        """``document()`` in three pieces, for sending a large payload without copying it."""
+        return outbound_parts(self.meta, self.payload)
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,13 @@ class HttpAdapter(Adapter):
         )
 
     def send(self, message: OutboundMessage) -> Receipt:
+        parts = message.document_parts()
         try:
             response = self._client.post(
                 str(self.settings.url),
-                content=message.document(),
+                content=iter(parts),
                 headers={
+                    "Content-Length": str(sum(len(p) for p in parts)),
                     "Content-Type": "application/json",
                     "Idempotency-Key": message.id,
                     "X-Hub-Message-Id": message.id,

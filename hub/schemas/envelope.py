@@ -113,12 +113,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def outbound_document(meta: StoredMessage, payload: bytes) -> bytes:
-    """The JSON document a receiver gets: the envelope plus the hub's additions.
+def outbound_parts(meta: StoredMessage, payload: bytes) -> tuple[bytes, bytes, bytes]:
+    """The JSON document a receiver gets, as (head, payload, tail) to send without joining.
 
     The stored payload bytes are spliced in rather than parsed and dumped again, so a large
-    payload is not copied into Python objects on every delivery.
+    payload is neither turned into Python objects nor copied on every delivery.
     """
     head = meta.model_dump(mode="json", exclude={"status", "attempts", "receipt", "last_error"})
     body = payload if meta.content_type in JSON_TYPES else orjson.dumps(payload.decode("utf-8"))
-    return orjson.dumps(head)[:-1] + b',"payload":' + body + b"}"
+    return orjson.dumps(head)[:-1] + b',"payload":', body, b"}"
+
+
+def outbound_document(meta: StoredMessage, payload: bytes) -> bytes:
+    return b"".join(outbound_parts(meta, payload))

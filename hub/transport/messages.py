@@ -41,9 +41,12 @@ class AcceptResult:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """An accepted-to-be message: validated, routed, its rows ready to insert."""
+    """An accepted-to-be message: validated, routed, its rows ready to insert.
 
-    envelope: Envelope
+    It keeps the payload only as the stored bytes, not the parsed envelope, so a large
+    payload is not held twice while its batch commits.
+    """
+
     row: dict[str, Any]
     body: bytes
     event: dict[str, Any]
@@ -132,7 +135,7 @@ class MessageService:
         }
         event = {"message_id": message_id, "at": now, "kind": ACCEPTED, "attempt": None,
                  "detail": {"payload_sha256": digest, "payload_size": len(body), "route_id": route.id}}
-        return _Prepared(env, row, body, event)
+        return _Prepared(row, body, event)
 
     def _commit_batch(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
         try:
@@ -161,11 +164,10 @@ class MessageService:
         existing = self.get_meta(p.id, missing_ok=True)
         if existing is None:
             return RuntimeError(f"message {p.id} could not be stored and is not in the store")
-        env = p.envelope
         same = (
-            existing.sender == env.sender
-            and existing.receiver == env.receiver
-            and existing.service == env.service
+            existing.sender == p.row["sender"]
+            and existing.receiver == p.row["receiver"]
+            and existing.service == p.row["service"]
             and existing.payload_sha256 == p.row["payload_sha256"]
         )
         if not same:
