@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -35,6 +36,7 @@ class Hub:
     relay: Relay
     publisher: Publisher
     adapter_pool: AdapterPool
+    ecms: Any = None  # hub.ecms.service.EcmsService: the e-CMS node (/ecms/service2)
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -97,4 +99,7 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     relay = Relay(engine, publisher, lease_seconds=settings.requeue_after_seconds,
                   batch_size=settings.relay_batch_size, interval_seconds=settings.relay_interval_seconds)
     messages = MessageService(engine, router, max_payload_bytes=settings.max_payload_bytes, on_accepted=relay.wake)
-    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters))
+    from hub.ecms.service import build_ecms
+
+    ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)
+    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters), ecms=ecms)

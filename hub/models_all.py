@@ -1,3 +1,4 @@
 """Imports every module that defines tables, so the metadata is complete for Alembic."""
 from hub.transport import tables as transport_tables  # noqa: F401
 from hub.adapters.dpis import capture_tables as legacy_capture_tables  # noqa: F401
+from hub.ecms import tables as ecms_tables  # noqa: F401

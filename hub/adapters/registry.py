@@ -19,6 +19,7 @@ from hub.errors import AdapterContractError, FieldError, UnknownAdapter, Validat
 BUILTIN_ADAPTERS: dict[str, str] = {
     "http": "hub.adapters.http:HttpAdapter",
     "memory": "hub.adapters.memory:MemoryAdapter",
+    "ecms-queue": "hub.adapters.ecms.queue:EcmsQueueAdapter",
     "dpis": "hub.adapters.dpis:DpisAdapter",
     "gfmis": "hub.adapters.gfmis:GfmisAdapter",
 }
@@ -55,6 +56,9 @@ class AdapterRegistry:
         self._targets.update(extra or {})
         self._loaded: dict[str, type[Adapter]] = {}
         self._lock = threading.Lock()
+        # In-process services an adapter may need (e.g. the e-CMS node's store), handed to
+        # adapters that define ``bind_resources``; filled by ``hub.bootstrap``.
+        self.resources: dict[str, Any] = {}
 
     def names(self) -> list[str]:
         return sorted(self._targets)
@@ -96,4 +100,8 @@ class AdapterRegistry:
 
     def build(self, name: str, raw_settings: dict[str, Any]) -> Adapter:
         cls = self.get(name)
-        return cls(self.validate_settings(cls, raw_settings))
+        adapter = cls(self.validate_settings(cls, raw_settings))
+        bind = getattr(adapter, "bind_resources", None)
+        if callable(bind):
+            bind(self.resources)
+        return adapter

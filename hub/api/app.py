@@ -10,9 +10,10 @@ from hub.api.responses import FastJSONResponse
 from hub import __version__
 from hub.api import errors
 from hub.api.routes import health, messages, routes
+from hub.api.routes import ecms as ecms_routes
 
 # Every API module with a ``router``; a subsystem adds its module here.
-ROUTE_MODULES = [health, messages, routes]
+ROUTE_MODULES = [health, messages, routes, ecms_routes]
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
 

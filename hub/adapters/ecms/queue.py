@@ -1,0 +1,60 @@
+"""Delivery into a department's poll queue on this hub's e-CMS node.
+
+Features:
+    - the receiver's e-Saraban polls (``CorrespondenceLetterInboundRequest``) and deletes the
+      item by ``ProcessID``; this adapter's receipt *is* that ProcessID;
+    - a redelivery of the same message id returns the same ProcessID (applied once);
+    - a letter withdrawn before delivery is not queued (receipt says so).
+
+Connection string (route settings): {} — the department is the one bound to the route's
+receiver subsystem (``hub ecms departments add ... --party``). Routes are created by the
+node when a department is registered.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from hub.adapters.base import SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.errors import DeliveryError
+
+
+class EcmsQueueAdapter(Adapter):
+    scheme = "ecms-queue"
+    capabilities = frozenset({SEND})
+    summary = "Place letters and notifiers in a department's e-CMS poll queue on this hub."
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self._service: Any = None
+
+    def bind_resources(self, resources: dict[str, Any]) -> None:
+        self._service = resources.get("ecms")
+
+    def send(self, message: OutboundMessage) -> Receipt:
+        from hub.ecms.codes import EcmsFault
+        from hub.ecms.letter import Letter, parse_payload
+        from hub.standards.safexml import XmlError
+
+        if self._service is None:
+            raise DeliveryError("this process runs no e-CMS node (hub.bootstrap did not bind one)")
+        store = self._service.store
+        department = store.by_party(message.meta.receiver)
+        if department is None:
+            raise DeliveryError(f"no e-CMS department is bound to {message.meta.receiver}", permanent=True)
+        try:
+            item = parse_payload(message.payload)
+        except (EcmsFault, XmlError) as exc:
+            raise DeliveryError(f"payload is not an e-CMS letter or notifier: {exc}", permanent=True) from exc
+        process_id, queued = store.enqueue(
+            owner_code=department.code, message_id=message.id, kind=item.kind,
+            letter_message_id=message.id if isinstance(item, Letter) else None,
+            secret_code=message.meta.classification, payload=message.payload,
+        )
+        if not queued:
+            return Receipt("withdrawn before delivery", {"department": department.code})
+        return Receipt(process_id, {"ecms_process_id": process_id, "department": department.code})
+
+    def check(self) -> Health:
+        if self._service is None:
+            return Health(False, "no e-CMS node bound in this process")
+        return Health(True, "e-CMS node queue store available")

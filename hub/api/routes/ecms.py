@@ -1,0 +1,86 @@
+"""``/ecms/service2``: the e-CMS node (SOAP 1.1 POST) and its WSDL / XSDs (GET)."""
+from __future__ import annotations
+
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from lxml import etree
+
+from hub.api.deps import HubDep
+from hub.ecms import soap
+from hub.ecms.auth import soap_authenticator
+from hub.ecms.codes import EcmsFault
+from hub.errors import NotFound
+try:
+    from hub.security.public import public, self_authenticating
+except ImportError:  # a tree without the security layer has no deny-by-default check to exempt from
+    def public(reason: str):  # noqa: ANN201, ARG001
+        return lambda endpoint: endpoint
+
+    self_authenticating = public
+from hub.standards.safexml import parse_xml
+
+router = APIRouter(prefix="/ecms", tags=["e-CMS"])
+STANDARDS = Path(__file__).resolve().parents[3] / "standards"
+DOCUMENTS = {
+    "wsdl": STANDARDS / "th.ecms.service" / "1.0.0" / "service.wsdl",
+    "service": STANDARDS / "th.ecms.service" / "1.0.0" / "schema.xsd",
+    "letter": STANDARDS / "th.ecms.letter" / "1.0.0" / "schema.xsd",
+    "ram": STANDARDS / "th.ecms.letter" / "1.0.0" / "ram.xsd",
+}
+LOCATIONS = {"schema.xsd": "service", "../../th.ecms.letter/1.0.0/schema.xsd": "letter", "ram.xsd": "ram"}
+XML = "text/xml; charset=utf-8"
+SPOOL_IN_MEMORY = 1024 * 1024
+
+
+@cache
+def _document(name: str, base: str) -> bytes:
+    """A published file with its relative schema locations and address made absolute."""
+    root = parse_xml(DOCUMENTS[name].read_bytes())
+    for element in root.iter("{http://www.w3.org/2001/XMLSchema}import", "{http://www.w3.org/2001/XMLSchema}include"):
+        location = element.get("schemaLocation")
+        if location in LOCATIONS:
+            # letter/schema.xsd imports "ram.xsd"; the service folder has no ram.xsd, so the name is unambiguous
+            element.set("schemaLocation", f"{base}?xsd={LOCATIONS[location]}")
+    for address in root.iter("{http://schemas.xmlsoap.org/wsdl/soap/}address"):
+        address.set("location", base)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@router.get("/service2", response_class=Response)
+@public("the node's WSDL and schemas are published standard documents")
+def describe(request: Request) -> Response:
+    """The node's WSDL (``?wsdl``) or one of its schemas (``?xsd=service|letter|ram``)."""
+    base = str(request.url.replace(query="", fragment=""))
+    if "wsdl" in {k.lower() for k in request.query_params}:
+        return Response(_document("wsdl", base), media_type=XML)
+    xsd = request.query_params.get("xsd")
+    if xsd in ("service", "letter", "ram"):
+        return Response(_document(xsd, base), media_type=XML)
+    raise NotFound("ask for ?wsdl or ?xsd=service|letter|ram; SOAP requests are POSTed")
+
+
+@router.post("/service2", response_class=Response)
+@self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.ecms.auth)")
+async def call(request: Request, hub: HubDep) -> Response:
+    """One SOAP 1.1 e-CMS operation; the body is spooled to disk, never held whole in memory."""
+    service = hub.ecms
+    limit = service.settings.max_request_bytes
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115  (closed below)
+    try:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                fault = EcmsFault("E014", f"the request exceeds {limit} bytes (HUB_ECMS_MAX_REQUEST_BYTES)")
+                return Response(soap.fault_envelope(fault, None), status_code=500, media_type=XML)
+            spool.write(chunk)
+        spool.seek(0)
+        answer = await run_in_threadpool(service.node.handle, spool, soap_authenticator(request, service.store))
+    finally:
+        spool.close()
+    return StreamingResponse(answer.body, status_code=answer.status, media_type=XML)

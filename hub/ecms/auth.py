@@ -1,0 +1,72 @@
+"""Who is calling the e-CMS node: ``soap_authenticator(request, store)(soap_request) -> Principal``.
+
+The SOAP route is marked self-authenticating (``hub.security.public``) because a
+WS-Security UsernameToken sits inside the body, which only the node reads. Order:
+1. the security layer (``hub.security``: ``Authenticator.authenticate_credentials``) with
+   whatever was presented — UsernameToken (PasswordText), HTTP Basic, bearer token or the
+   client certificate — exactly as for the REST API, audited there;
+2. if the security layer refuses or is absent: node-local department credentials
+   (a department code and secret registered with ``EcmsService.register_department``), sent
+   as UsernameToken or HTTP Basic. These let an existing e-Saraban keep the department
+   login it already has; they are hashed with PBKDF2 in ``ecms_departments``.
+Anything else is refused with E009.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+from hub.ecms.codes import EcmsFault
+from hub.ecms.soap import SoapRequest
+from hub.ecms.store import EcmsStore
+from hub.errors import Forbidden, Unauthorized
+from hub.security.principal import CLIENT, Principal
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise EcmsFault("E009", "the Authorization header is not valid HTTP Basic") from None
+    user, sep, secret = decoded.partition(":")
+    return (user, secret) if sep else None
+
+
+def node_local(store: EcmsStore, username: str, secret: str) -> Principal | None:
+    department = store.verify_secret(username, secret)
+    if department is None or department.party is None:
+        return None
+    return Principal(subject=f"ecms:{department.code}", roles=frozenset({CLIENT}),
+                     subsystems=frozenset({department.party}), clearance=department.clearance)
+
+
+def _security_principal(request: Any, token: tuple[str, str] | None) -> Principal:
+    security = getattr(request.app.state.hub, "security", None)
+    if security is None:
+        raise Unauthorized("this hub has no security layer")
+    presented = security.authenticator.extract(request)
+    if token is not None:
+        presented["client_id"], presented["client_secret"] = token
+    return security.authenticator.authenticate_credentials(channel="ecms /ecms/service2", **presented)
+
+
+def soap_authenticator(request: Any, store: EcmsStore) -> Callable[[SoapRequest], Principal]:
+    """Bind the HTTP request; the node calls the result once it has read the SOAP header."""
+
+    def authenticate(soap_request: SoapRequest) -> Principal:
+        token = (soap_request.username, soap_request.password or "") if soap_request.username else None
+        try:
+            return _security_principal(request, token)
+        except (Unauthorized, Forbidden) as exc:
+            refusal = exc.message
+        credentials = token or basic_credentials(request.headers.get("authorization"))
+        principal = node_local(store, *credentials) if credentials else None
+        if principal is None:
+            raise EcmsFault("E009", refusal)
+        return principal
+
+    return authenticate

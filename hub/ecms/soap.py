@@ -1,0 +1,110 @@
+"""SOAP 1.1 envelopes: reading the request's parts, writing canonical answers and faults.
+
+Answers declare ``rsm``, ``ram`` and the service namespace on the envelope, so every
+letter element carries the canonical prefix some clients search for by name. A letter's
+binary objects are written as markers and replaced by base64 streamed from the blob
+store (``stream_envelope``), so a large attachment is never a whole string in memory.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+from hub.ecms.blobs import BlobStore
+from hub.ecms.codes import EcmsFault
+from hub.ecms.letter import MARKER, NSMAP, kid, localname
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+SERVICE_NS = "urn:th:hub:ecms:service2"
+WSA = "http://www.w3.org/2005/08/addressing"
+# Real clients write the addressing namespace in several ways; all are read alike.
+WSA_VARIANTS = {WSA, "http://w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+                "http://www.w3.org/2005/08/addressing/", "http://w3.org/2005/08/addressing/"}
+WSSE_LOCALS = ("Security",)
+B64_CHUNK = 48 * 1024  # a multiple of 3: chunks encode without padding in the middle
+
+
+@dataclass
+class SoapRequest:
+    body_root: etree._Element
+    header: etree._Element | None
+    message_id: str | None
+    username: str | None
+    password: str | None
+
+
+def split_envelope(root: etree._Element) -> SoapRequest:
+    if localname(root.tag) != "Envelope" or etree.QName(root).namespace not in (SOAP11, SOAP12):
+        raise EcmsFault("E001", f"the document root is {root.tag!r}, not a SOAP 1.1 Envelope")
+    body = kid(root, "Body")
+    if body is None:
+        raise EcmsFault("E001", "the SOAP envelope has no Body")
+    children = [c for c in body if isinstance(c.tag, str)]
+    if len(children) != 1:
+        raise EcmsFault("E003", f"the SOAP Body must hold exactly one operation element, found {len(children)}")
+    header = kid(root, "Header")
+    message_id = username = password = None
+    if header is not None:
+        for element in header:
+            if not isinstance(element.tag, str):
+                continue
+            name = localname(element.tag)
+            if name == "MessageID" and etree.QName(element).namespace in WSA_VARIANTS:
+                message_id = (element.text or "").strip() or None
+            elif name == "Security":
+                token = kid(element, "UsernameToken")
+                if token is not None:
+                    username = (kid(token, "Username").text or "").strip() if kid(token, "Username") is not None else None
+                    password = (kid(token, "Password").text or "") if kid(token, "Password") is not None else None
+    return SoapRequest(children[0], header, message_id, username, password)
+
+
+def envelope(response: etree._Element, relates_to: str | None) -> etree._Element:
+    env = etree.Element(f"{{{SOAP11}}}Envelope",
+                        nsmap={"soap": SOAP11, "wsa": WSA, "tns": SERVICE_NS, **NSMAP})
+    header = etree.SubElement(env, f"{{{SOAP11}}}Header")
+    etree.SubElement(header, f"{{{WSA}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
+    if relates_to:
+        etree.SubElement(header, f"{{{WSA}}}RelatesTo").text = relates_to
+    etree.SubElement(env, f"{{{SOAP11}}}Body").append(response)
+    return env
+
+
+def fault_envelope(fault: EcmsFault, relates_to: str | None) -> bytes:
+    body = etree.Element(f"{{{SOAP11}}}Fault")
+    client_side = fault.code != "E099"
+    etree.SubElement(body, "faultcode").text = "soap:Client" if client_side else "soap:Server"
+    etree.SubElement(body, "faultstring").text = f"{fault.code} {fault.name}: {fault.description}"
+    detail = etree.SubElement(etree.SubElement(body, "detail"), f"{{{SERVICE_NS}}}ErrorDetail")
+    etree.SubElement(detail, f"{{{SERVICE_NS}}}ErrorCode").text = fault.code
+    etree.SubElement(detail, f"{{{SERVICE_NS}}}ErrorDescription").text = fault.description
+    return etree.tostring(envelope(body, relates_to), xml_declaration=True, encoding="UTF-8")
+
+
+def stream_envelope(env: etree._Element, blobs: BlobStore) -> Iterator[bytes]:
+    """Serialise, replacing each binary-object marker by its blob's base64, chunk by chunk."""
+    text = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    position = 0
+    for match in MARKER.finditer(text):
+        yield text[position:match.start()]
+        for chunk in blobs.iter_chunks(match.group(1).decode("ascii"), B64_CHUNK):
+            yield base64.b64encode(chunk)
+        position = match.end()
+    yield text[position:]
+
+
+def element(name: str, *children: etree._Element | None, **values: str | None) -> etree._Element:
+    """A service-namespace element with simple children in the order given."""
+    root = etree.Element(f"{{{SERVICE_NS}}}{name}")
+    for key, value in values.items():
+        if value is not None:
+            etree.SubElement(root, f"{{{SERVICE_NS}}}{key}").text = value
+    for child in children:
+        if child is not None:
+            root.append(child)
+    return root

@@ -1,0 +1,260 @@
+"""The node's own state: departments, letters sent, and each department's poll queue.
+
+Transactions that race each other — the ``ecms-queue`` adapter placing a letter in the
+receiver's queue and the sender withdrawing it — lock the letter row (``FOR UPDATE``;
+SQLite serialises writers with ``BEGIN IMMEDIATE``), so a withdrawn letter is never
+queued and a read letter is never withdrawn.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.clock import as_utc, utcnow
+from hub.ecms.codes import EcmsFault
+from hub.ecms.tables import ecms_departments, ecms_letters, ecms_queue
+from hub.security.principal import CLEARANCE_LEVELS, Principal
+
+PBKDF2_ITERATIONS = 120_000
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    ministry_code: str
+    kind: str
+    name_th: str
+    name_en: str | None
+    party: str | None
+    clearance: str
+
+
+def _department(row: Any) -> Department:
+    return Department(row.code, row.ministry_code, row.kind, row.name_th, row.name_en, row.party, row.clearance)
+
+
+def hash_secret(secret: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, PBKDF2_ITERATIONS)
+    return f"pbkdf2_sha256${PBKDF2_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    try:
+        algorithm, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if algorithm != "pbkdf2_sha256":
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha256", secret.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def conversation_id(sender_code: str, letter_id: str, correspondence_date: str) -> str:
+    """One conversation per letter: the letter and every notifier about it share this id."""
+    readable = f"ecms:{sender_code}:{correspondence_date}:{letter_id}"
+    if len(readable) <= 128:
+        return readable
+    return "ecms:" + hashlib.sha256(readable.encode()).hexdigest()
+
+
+class EcmsStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._verified: dict[tuple[str, str], float] = {}
+
+    # -------------------------------------------------------------- departments
+
+    def add_department(self, code: str, ministry_code: str, name_th: str, *, name_en: str | None = None,
+                       party: str | None = None, clearance: str = "001", secret: str | None = None) -> Department:
+        if clearance not in CLEARANCE_LEVELS:
+            raise ValueError(f"clearance must be one of {CLEARANCE_LEVELS}")
+        kind = "ministry" if code == ministry_code else "department"
+        if kind == "department" and self.department(ministry_code) is None:
+            raise ValueError(f"ministry {ministry_code} is not registered; add it first")
+        values = {"code": code, "ministry_code": ministry_code, "kind": kind, "name_th": name_th,
+                  "name_en": name_en, "party": party, "clearance": clearance,
+                  "secret_hash": hash_secret(secret) if secret else None}
+        with self._engine.begin() as conn:
+            exists = conn.execute(select(ecms_departments.c.code).where(ecms_departments.c.code == code)).first()
+            if exists:
+                values.pop("code")
+                if secret is None:
+                    values.pop("secret_hash")
+                conn.execute(update(ecms_departments).where(ecms_departments.c.code == code).values(**values))
+            else:
+                conn.execute(insert(ecms_departments).values(**values, created_at=utcnow()))
+        return self.department(code)  # type: ignore[return-value]
+
+    def department(self, code: str) -> Department | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(ecms_departments).where(ecms_departments.c.code == code)).first()
+        return _department(row) if row else None
+
+    def departments(self, *, kind: str | None = None, ministry_code: str | None = None) -> list[Department]:
+        query = select(ecms_departments).order_by(ecms_departments.c.code)
+        if kind:
+            query = query.where(ecms_departments.c.kind == kind)
+        if ministry_code:
+            query = query.where(ecms_departments.c.ministry_code == ministry_code)
+        with self._engine.connect() as conn:
+            return [_department(r) for r in conn.execute(query)]
+
+    def by_party(self, party: str) -> Department | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(ecms_departments).where(ecms_departments.c.party == party)).first()
+        return _department(row) if row else None
+
+    def departments_of(self, principal: Principal) -> list[Department]:
+        """The departments whose queue and letters this principal may use."""
+        return [d for d in self.departments() if d.party and principal.acts_for(d.party)]
+
+    def verify_secret(self, code: str, secret: str) -> Department | None:
+        key = (code, hashlib.sha256(secret.encode()).hexdigest())
+        with self._engine.connect() as conn:
+            row = conn.execute(select(ecms_departments).where(ecms_departments.c.code == code)).first()
+        if row is None or not row.secret_hash:
+            return None
+        # PBKDF2 is slow on purpose; remember a verified (code, secret) per stored hash.
+        if self._verified.get(key) != row.secret_hash:
+            if not check_secret(secret, row.secret_hash):
+                return None
+            self._verified[key] = row.secret_hash
+        return _department(row)
+
+    # -------------------------------------------------------------- letters
+
+    def latest_letter(self, sender: str, receiver: str, letter_id: str, date: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_letters)
+                .where(ecms_letters.c.sender_code == sender, ecms_letters.c.receiver_code == receiver,
+                       ecms_letters.c.letter_id == letter_id, ecms_letters.c.correspondence_date == date)
+                .order_by(ecms_letters.c.generation.desc()).limit(1)
+            ).first()
+
+    def record_letter(self, values: dict[str, Any]) -> bool:
+        """Returns False when the row exists already (a retried send of the same letter)."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(ecms_letters).values(**values, created_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+    def letter(self, message_id: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.execute(select(ecms_letters).where(ecms_letters.c.message_id == message_id)).first()
+
+    def letter_for_notifier(self, codes: list[str], letter_id: str, date: str, *, as_receiver: bool) -> Any:
+        """The newest not-withdrawn letter with this id and date that ``codes`` received (or sent)."""
+        side = ecms_letters.c.receiver_code if as_receiver else ecms_letters.c.sender_code
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_letters)
+                .where(side.in_(codes), ecms_letters.c.letter_id == letter_id,
+                       ecms_letters.c.correspondence_date == date, ecms_letters.c.withdrawn_at.is_(None))
+                .order_by(ecms_letters.c.created_at.desc()).limit(1)
+            ).first()
+
+    def set_accept_id(self, message_id: str, accept_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(ecms_letters).where(ecms_letters.c.message_id == message_id)
+                         .values(accept_id=accept_id))
+
+    def withdraw(self, message_id: str, *, delivered_elsewhere: bool) -> None:
+        now = utcnow()
+        with self._engine.begin() as conn:
+            letter = conn.execute(
+                select(ecms_letters).where(ecms_letters.c.message_id == message_id).with_for_update()
+            ).first()
+            if letter is None or letter.withdrawn_at is not None:
+                raise EcmsFault("E011", "the letter is not (or no longer) in transit")
+            item = conn.execute(select(ecms_queue).where(ecms_queue.c.message_id == message_id)).first()
+            if (item is not None and item.read_at is not None) or (item is None and delivered_elsewhere):
+                raise EcmsFault("E012", "the receiver has already read the letter; it cannot be withdrawn")
+            conn.execute(update(ecms_letters).where(ecms_letters.c.message_id == message_id)
+                         .values(withdrawn_at=now))
+            if item is not None:
+                conn.execute(update(ecms_queue).where(ecms_queue.c.message_id == message_id)
+                             .values(withdrawn_at=now))
+
+    # -------------------------------------------------------------- queues
+
+    def enqueue(self, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
+                secret_code: str, payload: bytes) -> tuple[str, bool]:
+        """Place a delivered message in ``owner_code``'s queue once; returns (ProcessID, queued).
+
+        A letter withdrawn before delivery is not queued (``queued`` is False).
+        """
+        with self._engine.begin() as conn:
+            existing = conn.execute(
+                select(ecms_queue.c.process_id).where(ecms_queue.c.message_id == message_id)
+            ).first()
+            if existing:
+                return existing.process_id, True  # a redelivery of the same message id
+            if kind == "GovernmentDocument":
+                letter = conn.execute(
+                    select(ecms_letters.c.withdrawn_at).where(ecms_letters.c.message_id == message_id)
+                    .with_for_update()
+                ).first()
+                if letter is not None and letter.withdrawn_at is not None:
+                    return "", False
+            process_id = str(uuid.uuid4())
+            conn.execute(insert(ecms_queue).values(
+                process_id=process_id, owner_code=owner_code, message_id=message_id,
+                letter_message_id=letter_message_id, kind=kind, secret_code=secret_code, payload=payload,
+                created_at=utcnow(),
+            ))
+        return process_id, True
+
+    def _visible(self, codes: list[str], clearance: str) -> list[Any]:
+        allowed = CLEARANCE_LEVELS[: CLEARANCE_LEVELS.index(clearance) + 1]
+        return [ecms_queue.c.owner_code.in_(codes), ecms_queue.c.withdrawn_at.is_(None),
+                ecms_queue.c.secret_code.in_(allowed)]
+
+    def next_item(self, codes: list[str], clearance: str) -> Any:
+        """The oldest undeleted item of these queues; marks it read."""
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(ecms_queue).where(*self._visible(codes, clearance), ecms_queue.c.deleted_at.is_(None))
+                .order_by(ecms_queue.c.created_at, ecms_queue.c.process_id).limit(1)
+            ).first()
+            if row is not None and row.read_at is None:
+                conn.execute(update(ecms_queue).where(ecms_queue.c.process_id == row.process_id)
+                             .values(read_at=utcnow()))
+        return row
+
+    def item(self, codes: list[str], clearance: str, process_id: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_queue).where(*self._visible(codes, clearance), ecms_queue.c.process_id == process_id)
+            ).first()
+
+    def delete_item(self, codes: list[str], process_id: str) -> bool:
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                select(ecms_queue.c.deleted_at)
+                .where(ecms_queue.c.owner_code.in_(codes), ecms_queue.c.process_id == process_id)
+            ).first()
+            if row is None:
+                return False
+            if row.deleted_at is None:
+                conn.execute(update(ecms_queue).where(ecms_queue.c.process_id == process_id)
+                             .values(deleted_at=utcnow()))
+        return True
+
+    def queue_item_for(self, message_id: str) -> Any:
+        with self._engine.connect() as conn:
+            return conn.execute(select(ecms_queue).where(ecms_queue.c.message_id == message_id)).first()
+
+
+def when(value: Any) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
