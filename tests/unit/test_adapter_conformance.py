@@ -1,0 +1,136 @@
+"""The adapter conformance suite (tests/support/conformance.py) run against each built-in adapter."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from hub.adapters.base import Adapter, OutboundMessage
+from hub.adapters.memory import mailbox, reset_mailboxes
+from hub.db import make_engine
+from hub.demo.receiver import AgencyInbox
+from hub.sim import dpis as dpis_sim
+from hub.sim.gfmis import GfmisSimulator
+from tests.support.conformance import AdapterConformance, outbound
+
+STANDARDS = Path(__file__).resolve().parents[2] / "standards"
+
+
+class TestMemoryConformance(AdapterConformance):
+    adapter_name = "memory"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        reset_mailboxes()
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"mailbox": "conformance"}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"mailbox": ""}, {"mailbox": "x", "fail_times": -1}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        return outbound("TH/GOV/TEST/app", "test.note/v1", {"note": "สวัสดี"})
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        return int(message.id in mailbox("conformance").applied)
+
+
+class TestHttpConformance(AdapterConformance):
+    adapter_name = "http"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        self.inbox = AgencyInbox("conformance").start()
+        self.cleanup(self.inbox.stop)
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": self.inbox.url, "timeout_seconds": 5}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": "http://127.0.0.1:9/inbox", "timeout_seconds": 1}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"url": "not a url"}, {"url": "http://x", "timeout_seconds": 0}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        return outbound("TH/GOV/TEST/app", "test.note/v1", {"note": "สวัสดี"})
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        return int(message.id in self.inbox.applied)
+
+
+class TestDpisConformance(AdapterConformance):
+    adapter_name = "dpis"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        self.url = f"sqlite:///{tmp_path / 'dpis.sqlite3'}"
+        engine = make_engine(self.url)
+        dpis_sim.create_schema(engine)
+        self.seed = dpis_sim.seed(engine, people=12)
+        engine.dispose()
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": self.url, "capture": {"sender": "TH/GOV/OCSC/dpis", "receiver": "TH/GOV/OCSC/telework",
+                                             "start_at": "beginning"}}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": f"sqlite:///{tmp_path / 'no-such-dir' / 'dpis.sqlite3'}"}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"url": "sqlite://", "encoding": "klingon"}, {"url": "sqlite://", "telework_as": "holiday"},
+                {"url": "sqlite://", "ta_code_in": "in"}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        with make_engine(self.url).connect() as conn:
+            cardno = conn.execute(select(dpis_sim.per_personal.c.PER_CARDNO).where(
+                dpis_sim.per_personal.c.PER_ID == self.seed.heads[101] + 20)).scalar_one()
+        from hub.thai import normalize_digits
+
+        citizen_id = normalize_digits(cardno.decode("cp874")).replace("-", "")
+        return outbound("TH/GOV/OCSC/telework", "hr.attendance/v1",
+                        {"citizen_id": citizen_id, "date": "2025-01-07", "kind": "telework"})
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        from hub.adapters.dpis.schema import hub_message_log, per_time_attendance
+
+        with adapter.engine.connect() as conn:  # type: ignore[attr-defined]
+            markers = conn.execute(select(func.count()).select_from(hub_message_log)
+                                   .where(hub_message_log.c.MESSAGE_ID == message.id)).scalar_one()
+            rows = conn.execute(select(func.count()).select_from(per_time_attendance)).scalar_one()
+        assert rows == 1, "the telework day is one PER_TIME_ATTENDANCE row"
+        return markers
+
+    def put_inbound(self, adapter: Adapter, tmp_path: Path) -> None:
+        with adapter.engine.begin() as conn:  # type: ignore[attr-defined]
+            conn.execute(update(dpis_sim.per_personal).where(dpis_sim.per_personal.c.PER_ID == 5001)
+                         .values(PER_EMAIL="changed@example.go.th", UPDATE_DATE=b"2025-02-01 10:00:00"))
+
+
+class TestGfmisConformance(AdapterConformance):
+    adapter_name = "gfmis"
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"path": str(tmp_path / "drop"), "agency_code": "03008"}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("a file where the drop folder should be")
+        return {"path": str(blocker), "create_folders": False}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"path": "/tmp/x", "agency_code": "3008"}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        batch = json.loads((STANDARDS / "th.gfmis.batch/1.0.0/examples/valid/k1-disbursement.json").read_text())
+        return outbound("TH/GOV/OPDC/finance", "gfmis.batch/v1", batch)
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        folder = Path(adapter.settings.path) / "outbound"
+        assert not [n for n in os.listdir(folder) if n.startswith(".")], "no temporary file is left behind"
+        return sum(1 for name in os.listdir(folder) if message.id in name)
+
+    def put_inbound(self, adapter: Adapter, tmp_path: Path) -> None:
+        adapter.send(self.message(tmp_path))
+        GfmisSimulator(Path(adapter.settings.path)).process_once()
