@@ -16,6 +16,7 @@ from hub import metrics, migrate
 from hub.adapters.registry import AdapterRegistry
 from hub.config import Settings
 from hub.db import make_engine
+from hub.security.wiring import Security, build_security
 from hub.transport.broker import Publisher, connect
 from hub.transport.delivery import AdapterPool, Deliverer
 from hub.transport.messages import MessageService
@@ -36,6 +37,7 @@ class Hub:
     relay: Relay
     publisher: Publisher
     adapter_pool: AdapterPool
+    security: Security | None = None  # layer 3: registry, authentication, access rights, audit
     ecms: Any = None  # hub.ecms.service.EcmsService: the e-CMS node (/ecms/service2)
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -102,4 +104,8 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     from hub.ecms.service import build_ecms
 
     ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)
-    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters), ecms=ecms)
+    # Layer 3: no message is stored for a receiver not cleared for its classification,
+    # whichever entry point (REST, e-CMS, apps) accepted it.
+    security = build_security(settings, engine, seed=upgrade_schema)
+    messages.add_validator(security.access.check_receiver_clearance)
+    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters), ecms=ecms, security=security)

@@ -12,6 +12,7 @@ from hub.adapters.memory import reset_mailboxes
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
 from tests.support import services
+from tests.support.auth import admin_token, agency_token, bearer
 
 BACKENDS = ["embedded", pytest.param("postgres+rabbitmq", marks=pytest.mark.services)]
 
@@ -67,11 +68,38 @@ def hub(settings: Settings) -> Iterator[Hub]:
 
 @pytest.fixture
 def client(hub: Hub) -> Iterator[TestClient]:
-    """The hub's API with its embedded worker running."""
+    """The hub's API with its embedded worker running, called as a hub admin (a real token)."""
     from hub.api.app import create_app
 
-    with TestClient(create_app(hub)) as test_client:
+    with TestClient(create_app(hub), headers=bearer(admin_token(hub))) as test_client:
         yield test_client
+
+
+def _agency_factory(hub: Hub, app_client: TestClient):  # noqa: ANN202
+    def as_agency(subsystem_id: str, *, clearance: str = "001", rights=()) -> TestClient:  # noqa: ANN001
+        token = agency_token(hub, subsystem_id, clearance=clearance, rights=rights)
+        # Same app, no second lifespan: the admin client's embedded worker serves both.
+        return TestClient(app_client.app, headers=bearer(token))
+    return as_agency
+
+
+@pytest.fixture
+def as_agency(hub: Hub, client: TestClient):  # noqa: ANN201
+    """``as_agency("TH/GOV/OCSC/hr", clearance="001", rights=[(service, provider)])`` -> a client
+    authenticated as that subsystem (registered and approved on the fly)."""
+    return _agency_factory(hub, client)
+
+
+@pytest.fixture
+def embedded_as_agency(embedded_hub: Hub, embedded_client: TestClient):  # noqa: ANN201
+    """``as_agency`` on the embedded backend only."""
+    return _agency_factory(embedded_hub, embedded_client)
+
+
+@pytest.fixture
+def anonymous_client(embedded_client: TestClient) -> TestClient:
+    """The embedded app with no credentials at all."""
+    return TestClient(embedded_client.app)
 
 
 @pytest.fixture
@@ -89,5 +117,5 @@ def embedded_client(embedded_hub: Hub) -> Iterator[TestClient]:
     """The API on the embedded default only: for input handling that does not depend on the backend."""
     from hub.api.app import create_app
 
-    with TestClient(create_app(embedded_hub)) as test_client:
+    with TestClient(create_app(embedded_hub), headers=bearer(admin_token(embedded_hub))) as test_client:
         yield test_client

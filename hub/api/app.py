@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from hub.api.responses import FastJSONResponse
 
 from hub import __version__
@@ -14,8 +14,13 @@ from hub.api.routes import ecms as ecms_routes
 
 # Every API module with a ``router``; a subsystem adds its module here.
 ROUTE_MODULES = [health, messages, routes, ecms_routes]
+from hub.api.routes import access as access_routes, agencies, audit as audit_routes, auth  # noqa: E402
+
+ROUTE_MODULES += [auth, agencies, access_routes, audit_routes]  # layer 3: registry, security, audit
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
+from hub.security import wiring as security_wiring
+from hub.security.public import require_principal
 
 
 def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embedded_worker: bool = True) -> FastAPI:
@@ -38,9 +43,12 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         description="Durable store-and-forward exchange between Thai government Back Office systems.",
         default_response_class=FastJSONResponse,
         lifespan=lifespan,
+        # Deny by default: every route authenticates unless marked public (hub.security.public).
+        dependencies=[Depends(require_principal)],
     )
     app.state.hub = hub
     errors.install(app)
+    security_wiring.install(app)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     return app

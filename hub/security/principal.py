@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from hub.schemas.envelope import party_member
 
 ADMIN, OPERATOR, AUDITOR, CLIENT = "admin", "agency-operator", "auditor", "client"
+MONITOR = "monitor"  # may read /metrics only (a Prometheus scraper)
 CLEARANCE_LEVELS = ("001", "002", "003", "004")
 
 
@@ -21,6 +22,11 @@ class Principal:
     member: str | None = None
     subsystems: frozenset[str] = field(default_factory=frozenset)
     clearance: str = "001"
+    # How the caller proved who it is (jwt, client_secret, client_cert, gdx, session), which
+    # client or user it is, and for GDX the citizen ID of the officer (AgentID) acting.
+    method: str = ""
+    client_id: str | None = None
+    agent_id: str | None = None
 
     @property
     def is_admin(self) -> bool:

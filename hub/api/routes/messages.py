@@ -13,10 +13,12 @@ from hub.api.responses import FastJSONResponse
 from pydantic import ValidationError
 
 from hub import metrics
-from hub.api.deps import HubDep
+from hub.api.deps import HubDep, PrincipalDep
 from hub.api.errors import validation_failed
-from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from hub.errors import FieldError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.schemas.envelope import Envelope
+from hub.security.listing import list_visible
+from hub.security.wiring import security_of
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -67,7 +69,7 @@ def parse_envelope(raw: bytes) -> Envelope:
     responses={409: {"description": "same id, different content"}, 413: {"description": "payload too large"},
                415: {"description": "not application/json"}, 422: {"description": "invalid envelope or no route"}},
 )
-async def submit_message(request: Request, hub: HubDep) -> FastJSONResponse:
+async def submit_message(request: Request, hub: HubDep, principal: PrincipalDep) -> FastJSONResponse:
     """Submit a message; 202 once it is durably stored."""
     started = time.perf_counter()
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -78,6 +80,8 @@ async def submit_message(request: Request, hub: HubDep) -> FastJSONResponse:
         )
     raw = await read_limited_body(request, hub.settings.max_payload_bytes + ENVELOPE_OVERHEAD)
     envelope = parse_envelope(raw)
+    # Deny by default: the principal acts for the sender, holds the right, and the receiver is cleared.
+    await run_in_threadpool(security_of(hub).access.authorize_submit, principal, envelope)
     result = await run_in_threadpool(hub.messages.accept, envelope)
     if result.created:
         metrics.ACCEPTED.inc()
@@ -89,9 +93,16 @@ async def submit_message(request: Request, hub: HubDep) -> FastJSONResponse:
                           status_code=202, headers=headers)
 
 
+async def readable(hub: Any, principal: Any, message_id: uuid.UUID, action: str = "read") -> Any:
+    """The message's metadata if ``principal`` may read it; the same 404 as a missing one otherwise."""
+    meta = await run_in_threadpool(hub.messages.get_meta, str(message_id), missing_ok=True)
+    return await run_in_threadpool(security_of(hub).access.authorize_read, principal, str(message_id), meta, action)
+
+
 @router.get("")
 async def list_messages(
     hub: HubDep,
+    principal: PrincipalDep,
     sender: str | None = None,
     receiver: str | None = None,
     service: str | None = None,
@@ -101,31 +112,40 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """List messages, oldest first, with cursor paging."""
-    items, next_cursor = await run_in_threadpool(
-        hub.messages.list, sender=sender, receiver=receiver, service=service, status=status,
-        since=since, cursor=cursor, limit=limit,
-    )
+    scope = security_of(hub).access.scope(principal)
+    if scope is None:  # hub admins see every message
+        items, next_cursor = await run_in_threadpool(
+            hub.messages.list, sender=sender, receiver=receiver, service=service, status=status,
+            since=since, cursor=cursor, limit=limit,
+        )
+    else:  # everyone else only what they sent or received, up to their clearance
+        items, next_cursor = await run_in_threadpool(
+            lambda: list_visible(hub.messages, scope, sender=sender, receiver=receiver, service=service,
+                                 status=status, since=since, cursor=cursor, limit=limit))
     return {"items": [m.model_dump(mode="json") for m in items], "next_cursor": next_cursor}
 
 
 @router.get("/{message_id}")
-async def get_message(message_id: uuid.UUID, hub: HubDep) -> dict[str, Any]:
+async def get_message(message_id: uuid.UUID, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
     """A message's metadata and its full status history."""
-    meta = await run_in_threadpool(hub.messages.get_meta, str(message_id))
+    meta = await readable(hub, principal, message_id)
     history = await run_in_threadpool(hub.messages.history, str(message_id))
     return {**meta.model_dump(mode="json"), "history": history, "links": links(str(message_id))}
 
 
 @router.get("/{message_id}/payload")
-async def get_payload(message_id: uuid.UUID, hub: HubDep) -> Response:
+async def get_payload(message_id: uuid.UUID, hub: HubDep, principal: PrincipalDep) -> Response:
     """The stored payload, byte for byte."""
-    meta = await run_in_threadpool(hub.messages.get_meta, str(message_id))
+    meta = await readable(hub, principal, message_id, "read_payload")
     body = await run_in_threadpool(hub.messages.payload, str(message_id))
     return Response(body, media_type=meta.content_type)
 
 
 @router.post("/{message_id}/replay", status_code=202)
-async def replay_message(message_id: uuid.UUID, hub: HubDep) -> dict[str, Any]:
-    """Deliver a message again; recorded in its history, the original kept."""
+async def replay_message(message_id: uuid.UUID, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Deliver a message again (hub admins); recorded in its history, the original kept."""
+    await readable(hub, principal, message_id, "replay")
+    if not principal.is_admin:
+        raise Forbidden("only a hub admin may replay a message")
     meta = await run_in_threadpool(hub.messages.replay, str(message_id))
     return {"id": str(meta.id), "status": meta.status, "links": links(str(meta.id))}

@@ -1,13 +1,15 @@
 """``/v1/routes``: which adapter delivers which (receiver, service)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hub.api.deps import HubDep
+from hub.api.security_deps import require_admin
 from hub.schemas.routes import Route, RouteIn
 
-router = APIRouter(prefix="/v1/routes", tags=["routes"])
+# Routes decide where every agency's messages go: hub admins only.
+router = APIRouter(prefix="/v1/routes", tags=["routes"], dependencies=[Depends(require_admin)])
 
 
 @router.post("", status_code=201, response_model=Route)

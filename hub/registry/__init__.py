@@ -1,0 +1,1 @@
+"""Layer 3 shared information: the agency registry and the person / juristic / location registries."""

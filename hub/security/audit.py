@@ -1,0 +1,227 @@
+"""The tamper-evident audit trail: an append-only, hash-chained, batch-signed log.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON
+(sorted keys, UTF-8, its sequence number included), so changing, removing or reordering one
+entry breaks the chain at that entry. Every ``audit_seal_every`` entries the chain's head is
+signed with the hub's Ed25519 key (X-Road signs its message log in batches the same way), so
+rewriting the whole chain after a seal is detected too. Payloads never appear here: callers
+pass their SHA-256.
+
+Appenders lock the one-row ``audit_head`` inside their transaction, so the API and every
+worker process extend one chain, one entry at a time.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Engine, insert, select, update
+
+from hub.clock import as_utc, utcnow
+from hub.security.keys import SigningKey, key_id, public_pem, verify_signature
+from hub.security.tables import audit_head, audit_log, audit_seals
+
+GENESIS = "0" * 64
+BUNDLE_FORMAT = "hub-audit-bundle/1"
+ENTRY_FIELDS = ("seq", "at", "kind", "actor", "decision", "target", "detail")
+
+
+def canonical(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    body = canonical({k: entry[k] for k in ENTRY_FIELDS})
+    return hashlib.sha256(prev_hash.encode("ascii") + body).hexdigest()
+
+
+def seal_body(first_seq: int, last_seq: int, last_hash: str, signed_at: str, kid: str) -> bytes:
+    return canonical({"first_seq": first_seq, "last_seq": last_seq, "last_hash": last_hash,
+                      "signed_at": signed_at, "key_id": kid})
+
+
+def timestamp(at: datetime | None = None) -> str:
+    return as_utc(at or utcnow()).isoformat(timespec="microseconds")
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    entries: int
+    seals: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    unsealed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries": self.entries, "seals": self.seals, "first_bad_seq": self.first_bad_seq,
+                "problem": self.problem, "unsealed": self.unsealed, "notes": self.notes}
+
+
+def check_chain(rows: list[Mapping[str, Any]], *, anchor_seq: int = 0, anchor_hash: str = GENESIS) -> tuple[int, str] | None:
+    """The first bad entry as (seq, what is wrong), or None when the chain holds."""
+    by_hash = {r["entry_hash"]: r["seq"] for r in rows}
+    expected_seq, expected_prev = anchor_seq + 1, anchor_hash
+    for row in rows:
+        if row["seq"] != expected_seq:
+            if row["seq"] > expected_seq:
+                missing = (f"entry {expected_seq}" if row["seq"] == expected_seq + 1
+                           else f"entries {expected_seq}-{row['seq'] - 1}")
+                return expected_seq, f"{missing} removed: the chain goes from {expected_seq - 1} to {row['seq']}"
+            return row["seq"], f"entry {row['seq']} appears twice or out of order"
+        if entry_hash(row["prev_hash"], row) != row["entry_hash"]:
+            original = by_hash.get(row["prev_hash"])
+            if original is not None and original + 1 != row["seq"]:
+                return row["seq"], (f"entry {row['seq']} was moved: its content was recorded as entry "
+                                    f"{original + 1}")
+            return row["seq"], f"entry {row['seq']} was changed: its hash does not match its content"
+        if row["prev_hash"] != expected_prev:
+            original = by_hash.get(row["prev_hash"])
+            where = f" (it follows entry {original})" if original is not None else ""
+            return row["seq"], (f"entry {row['seq']} does not follow entry {row['seq'] - 1}: an entry was "
+                                f"removed or reordered{where}")
+        expected_seq, expected_prev = row["seq"] + 1, row["entry_hash"]
+    return None
+
+
+def check_seals(rows: list[Mapping[str, Any]], seals: Iterable[Mapping[str, Any]],
+                public: Ed25519PublicKey) -> tuple[int, str] | None:
+    hashes = {r["seq"]: r["entry_hash"] for r in rows}
+    for seal in seals:
+        body = seal_body(seal["first_seq"], seal["last_seq"], seal["last_hash"], seal["signed_at"], seal["key_id"])
+        if not verify_signature(public, seal["signature"], body):
+            return seal["first_seq"], (f"the seal over entries {seal['first_seq']}-{seal['last_seq']} has an "
+                                       "invalid signature (not made with this public key, or altered)")
+        if seal["last_seq"] in hashes and hashes[seal["last_seq"]] != seal["last_hash"]:
+            return seal["first_seq"], (f"entries {seal['first_seq']}-{seal['last_seq']} differ from what the "
+                                       "hub signed: the chain was rewritten")
+    return None
+
+
+class AuditLog:
+    def __init__(self, engine: Engine, key: SigningKey, *, seal_every: int = 100) -> None:
+        self._engine = engine
+        self._key = key
+        self._seal_every = seal_every
+
+    def record(self, kind: str, *, actor: str, decision: str | None = None, target: str | None = None,
+               **detail: Any) -> int:
+        """Append one entry; returns its sequence number. ``detail`` must hold no secret or payload."""
+        with self._engine.begin() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
+            entry = {"seq": head["last_seq"] + 1, "at": timestamp(), "kind": kind, "actor": actor,
+                     "decision": decision, "target": target, "detail": canonical(detail).decode()}
+            entry["prev_hash"] = head["last_hash"]
+            entry["entry_hash"] = entry_hash(head["last_hash"], entry)
+            conn.execute(insert(audit_log).values(entry))
+            values = {"last_seq": entry["seq"], "last_hash": entry["entry_hash"]}
+            if entry["seq"] - head["sealed_seq"] >= self._seal_every:
+                self._seal(conn, head["sealed_seq"] + 1, entry["seq"], entry["entry_hash"])
+                values["sealed_seq"] = entry["seq"]
+            conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
+        return entry["seq"]
+
+    def _seal(self, conn: Any, first_seq: int, last_seq: int, last_hash: str) -> None:
+        signed_at = timestamp()
+        signature = self._key.sign(seal_body(first_seq, last_seq, last_hash, signed_at, self._key.key_id))
+        conn.execute(insert(audit_seals).values(first_seq=first_seq, last_seq=last_seq, last_hash=last_hash,
+                                                signed_at=signed_at, key_id=self._key.key_id, signature=signature))
+
+    def seal(self) -> bool:
+        """Sign the entries not yet covered by a seal; False when there were none."""
+        with self._engine.begin() as conn:
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
+            if head["last_seq"] == head["sealed_seq"]:
+                return False
+            self._seal(conn, head["sealed_seq"] + 1, head["last_seq"], head["last_hash"])
+            conn.execute(update(audit_head).where(audit_head.c.id == 1).values(sealed_seq=head["last_seq"]))
+        return True
+
+    def entries(self, *, since: datetime | None = None, kind: str | None = None, target: str | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+        query = select(audit_log).order_by(audit_log.c.seq)
+        if since is not None:
+            query = query.where(audit_log.c.at >= timestamp(since))
+        if kind is not None:
+            query = query.where(audit_log.c.kind == kind)
+        if target is not None:
+            query = query.where(audit_log.c.target == target)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings().all()]
+
+    def _seals(self, conn: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in conn.execute(select(audit_seals).order_by(audit_seals.c.id)).mappings().all()]
+
+    def verify(self, public: Ed25519PublicKey | None = None) -> VerifyReport:
+        """Check the whole chain and every seal; name the first entry changed, removed or reordered."""
+        with self._engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings().all()]
+            seals = self._seals(conn)
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).mappings().one()
+        report = VerifyReport(ok=True, entries=len(rows), seals=len(seals))
+        bad = check_chain(rows)
+        if bad is None and rows and (rows[-1]["seq"] != head["last_seq"] or rows[-1]["entry_hash"] != head["last_hash"]):
+            bad = (rows[-1]["seq"] + 1, f"the log ends at entry {rows[-1]['seq']} but the hub wrote up to entry "
+                                        f"{head['last_seq']}: the last entries were removed")
+        if bad is None and not rows and head["last_seq"]:
+            bad = (1, f"the log is empty but the hub wrote {head['last_seq']} entries")
+        if bad is None:
+            bad = check_seals(rows, seals, public or self._key.public)
+        if bad is not None:
+            report.ok, (report.first_bad_seq, report.problem) = False, bad
+        covered = max((s["last_seq"] for s in seals), default=0)
+        report.unsealed = sum(1 for r in rows if r["seq"] > covered)
+        return report
+
+    def export(self, since: datetime | None = None) -> dict[str, Any]:
+        """A bundle of the entries since ``since`` with their seals, signed as a whole."""
+        self.seal()  # so the bundle's last entry is covered by a seal too
+        rows = self.entries(since=since)
+        with self._engine.connect() as conn:
+            first = rows[0]["seq"] if rows else None
+            seals = [s for s in self._seals(conn) if first is not None and s["last_seq"] >= first]
+        bundle = {
+            "format": BUNDLE_FORMAT,
+            "exported_at": timestamp(),
+            "since": timestamp(since) if since else None,
+            "key_id": self._key.key_id,
+            "public_key_pem": public_pem(self._key.public).decode(),
+            "anchor": {"seq": (first - 1) if first else 0, "hash": rows[0]["prev_hash"] if rows else GENESIS},
+            "entries": [{k: r[k] for k in (*ENTRY_FIELDS, "prev_hash", "entry_hash")} for r in rows],
+            "seals": [{k: s[k] for k in ("first_seq", "last_seq", "last_hash", "signed_at", "key_id", "signature")}
+                      for s in seals],
+        }
+        bundle["signature"] = self._key.sign(canonical(bundle))
+        return bundle
+
+
+def verify_bundle(bundle: Mapping[str, Any], public: Ed25519PublicKey) -> VerifyReport:
+    """Offline check of an exported bundle with the hub's public key (not the one inside it)."""
+    if bundle.get("format") != BUNDLE_FORMAT:
+        return VerifyReport(False, 0, 0, problem=f"not an audit bundle: format is {bundle.get('format')!r}, "
+                                                 f"expected {BUNDLE_FORMAT!r}")
+    entries, seals = list(bundle.get("entries", [])), list(bundle.get("seals", []))
+    report = VerifyReport(ok=True, entries=len(entries), seals=len(seals))
+    unsigned = {k: v for k, v in bundle.items() if k != "signature"}
+    if not verify_signature(public, str(bundle.get("signature", "")), canonical(unsigned)):
+        report.ok = False
+        report.problem = "the bundle's signature does not verify with this public key (altered, or another hub's)"
+    bad = check_chain(entries, anchor_seq=bundle["anchor"]["seq"], anchor_hash=bundle["anchor"]["hash"])
+    if bad is None:
+        bad = check_seals(entries, [s for s in seals if s["last_seq"] >= (entries[0]["seq"] if entries else 0)],
+                          public)
+    if bad is not None:
+        report.ok, (report.first_bad_seq, report.problem) = False, bad
+    if key_id(public) != bundle.get("key_id"):
+        report.notes.append(f"bundle names key {bundle.get('key_id')}, the given public key is {key_id(public)}")
+    covered = max((s["last_seq"] for s in seals), default=0)
+    report.unsealed = sum(1 for e in entries if e["seq"] > covered)
+    return report

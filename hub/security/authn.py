@@ -1,0 +1,186 @@
+"""Authentication: turns whatever credentials a caller presents into a ``Principal``.
+
+Accepted, in this order of precedence:
+
+* ``Authorization: Bearer <JWT>`` from ``POST /v1/auth/token`` (OAuth2 client credentials);
+* ``Authorization: Bearer hubss_...`` a person's session from ``POST /v1/auth/login``;
+* ``Consumer-Key`` + ``Token`` headers: the GDX-compatible exchange (``/v1/auth/validate``);
+* ``Authorization: Basic`` client id and secret (for SOAP clients that can do nothing else);
+* a client certificate (see ``hub.security.mtls`` for how it reaches the hub).
+
+``Authenticator.__call__`` is installed as ``app.state.authenticate``. The e-CMS node (SOAP)
+calls ``authenticate_credentials`` with what it found (HTTP Basic, WS-Security
+UsernameToken, client certificate). Refusals are audited; credentials never appear in an
+error, a log line or the audit trail.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+from typing import Any
+
+from starlette.requests import Request
+
+from hub.errors import Unauthorized
+from hub.registry.agencies import APPROVED, AgencyRegistry
+from hub.schemas.envelope import party_member
+from hub.security.audit import AuditLog
+from hub.security.config import SecuritySettings
+from hub.security.credentials import ClientRecord, Credentials
+from hub.security.hashing import SESSION_PREFIX
+from hub.security.mtls import ClientCertVerifier, cert_from_scope
+from hub.security.principal import ADMIN, OPERATOR, Principal
+from hub.security.tokens import TokenService
+from hub.security.users import UserRecord, Users
+
+NO_CREDENTIALS = ("authentication required: send 'Authorization: Bearer <token>' (POST /v1/auth/token), "
+                  "a client certificate, or the GDX Consumer-Key and Token headers")
+CACHE_SECONDS = 2.0  # a disabled client or changed clearance takes effect within this
+
+
+class Authenticator:
+    def __init__(self, settings: SecuritySettings, credentials: Credentials, tokens: TokenService, users: Users,
+                 registry: AgencyRegistry, certs: ClientCertVerifier, audit: AuditLog) -> None:
+        self._settings = settings
+        self._credentials = credentials
+        self._tokens = tokens
+        self._users = users
+        self._registry = registry
+        self._certs = certs
+        self._audit = audit
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    # -- principals ------------------------------------------------------------------
+    def principal_for_client(self, record: ClientRecord, method: str, agent_id: str | None = None) -> Principal:
+        if record.disabled:
+            raise Unauthorized("this client is disabled")
+        if record.subsystem_id is None:
+            return Principal(subject=f"client:{record.id}", roles=frozenset(record.roles),
+                             clearance=record.clearance or "001", method=method, client_id=record.id,
+                             agent_id=agent_id)
+        sub = self._registry.subsystem(record.subsystem_id, missing_ok=True)
+        if sub is None or sub.status != APPROVED:
+            raise Unauthorized(f"the client's subsystem {record.subsystem_id} is not approved on this hub")
+        return Principal(subject=f"client:{record.id}", roles=frozenset(record.roles),
+                         member=party_member(sub.id), subsystems=frozenset({sub.id}), clearance=sub.clearance,
+                         method=method, client_id=record.id, agent_id=agent_id)
+
+    def principal_for_user(self, user: UserRecord) -> Principal:
+        subsystems: frozenset[str] = frozenset()
+        if OPERATOR in user.roles and user.member_id:
+            subsystems = frozenset(self._registry.approved_subsystems(user.member_id))
+        return Principal(subject=f"user:{user.username}", roles=frozenset(user.roles), member=user.member_id,
+                         subsystems=subsystems, clearance="004" if ADMIN in user.roles else user.clearance,
+                         method="session")
+
+    def _client_principal(self, client_id: str, method: str, agent_id: str | None = None) -> Principal:
+        key = f"{method}\0{client_id}\0{agent_id or ''}"
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        record = self._credentials.get(client_id)
+        if record is None:
+            raise Unauthorized("the token's client is no longer registered")
+        principal = self.principal_for_client(record, method, agent_id)
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (now + CACHE_SECONDS, principal)
+        return principal
+
+    def forget(self) -> None:
+        """Drop cached principals (after an admin change, so tests and CLIs see it at once)."""
+        with self._lock:
+            self._cache.clear()
+
+    # -- credentials -----------------------------------------------------------------
+    def from_token(self, token: str) -> Principal:
+        claims = self._tokens.verify(token)
+        if claims.get("kind") != "client":
+            raise Unauthorized("this token is not an OAuth2 access token (a GDX token needs its Consumer-Key)")
+        return self._client_principal(claims["sub"], "jwt")
+
+    def from_gdx(self, consumer_key: str, token: str) -> Principal:
+        claims = self._tokens.verify(token)
+        if claims.get("kind") != "gdx" or claims.get("sub") != consumer_key:
+            raise Unauthorized("the GDX token was not issued to this Consumer-Key")
+        return self._client_principal(consumer_key, "gdx", claims.get("agent"))
+
+    def from_secret(self, client_id: str, secret: str, method: str = "client_secret") -> Principal:
+        return self.principal_for_client(self._credentials.verify(client_id, secret), method)
+
+    def from_certificate(self, cert_pem: str) -> Principal:
+        client_id = self._certs.verify(cert_pem)
+        record = self._credentials.get(client_id)
+        if record is None:
+            raise Unauthorized("the client certificate names a client this hub does not know")
+        return self.principal_for_client(record, "client_cert")
+
+    def authenticate_credentials(self, *, bearer: str | None = None, client_id: str | None = None,
+                                 client_secret: str | None = None, cert_pem: str | None = None,
+                                 consumer_key: str | None = None, gdx_token: str | None = None,
+                                 channel: str = "api") -> Principal:
+        """For other entry points (the e-CMS SOAP node): one call with whatever was presented.
+
+        ``client_id``/``client_secret`` come from HTTP Basic or a WS-Security UsernameToken
+        (PasswordText); ``cert_pem`` from the TLS layer. Raises ``Unauthorized``, audited.
+        """
+        try:
+            if bearer:
+                return self.from_session(bearer) if bearer.startswith(SESSION_PREFIX) else self.from_token(bearer)
+            if consumer_key and gdx_token:
+                return self.from_gdx(consumer_key, gdx_token)
+            if client_id is not None and client_secret is not None:
+                return self.from_secret(client_id, client_secret)
+            if cert_pem:
+                return self.from_certificate(cert_pem)
+            raise Unauthorized(NO_CREDENTIALS)
+        except Unauthorized as exc:
+            self._audit.record("auth.refused", actor=client_id or consumer_key or "(anonymous)", decision="refused",
+                               channel=channel, reason=exc.message)
+            raise
+
+    def from_session(self, token: str) -> Principal:
+        return self.principal_for_user(self._users.session_user(token))
+
+    # -- the request hook ------------------------------------------------------------
+    def __call__(self, request: Request) -> Principal:
+        cached = getattr(request.state, "principal", None)
+        if cached is not None:
+            return cached
+        principal = self.authenticate_credentials(channel=f"{request.method} {request.url.path}",
+                                                  **self.extract(request))
+        request.state.principal = principal
+        return principal
+
+    def extract(self, request: Request) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        auth = request.headers.get("authorization", "")
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            found["bearer"] = value.strip()
+        elif scheme.lower() == "basic" and value.strip():
+            try:
+                decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError) as exc:
+                raise Unauthorized("the Basic credentials are not base64 of 'client_id:secret'") from exc
+            cid, sep, secret = decoded.partition(":")
+            if not sep:
+                raise Unauthorized("the Basic credentials are not base64 of 'client_id:secret'")
+            found["client_id"], found["client_secret"] = cid, secret
+        if request.headers.get("consumer-key") and request.headers.get("token"):
+            found["consumer_key"] = request.headers["consumer-key"]
+            found["gdx_token"] = request.headers["token"]
+        if not found:
+            peer = request.client.host if request.client else None
+            pem = cert_from_scope(request.scope, dict(request.headers), peer,
+                                  trusted_proxies=self._settings.trusted_proxies,
+                                  header=self._settings.client_cert_header)
+            if pem:
+                found["cert_pem"] = pem
+        return found

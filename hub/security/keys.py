@@ -1,0 +1,106 @@
+"""The hub's own Ed25519 key: signs access tokens (JWT, EdDSA) and audit seals.
+
+Generated into the data directory on first start with mode 0600; every process that shares
+the data directory (API, workers) uses the same key. Set ``HUB_SIGNING_KEY_FILE`` when the
+processes do not share a disk.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from hub.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """First 16 hex digits of SHA-256 over the raw public key: names the key in tokens and seals."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the public key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def verify_signature(public: Ed25519PublicKey, signature_b64: str, data: bytes) -> bool:
+    try:
+        public.verify(base64.b64decode(signature_b64), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private: Ed25519PrivateKey
+    path: Path
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public)
+
+    def sign(self, data: bytes) -> str:
+        return base64.b64encode(self.private.sign(data)).decode()
+
+    def verify(self, signature_b64: str, data: bytes) -> bool:
+        return verify_signature(self.public, signature_b64, data)
+
+    @property
+    def public_path(self) -> Path:
+        return self.path.with_name(self.path.name.removesuffix(".pem") + ".pub.pem")
+
+
+def load_or_create(path: Path) -> SigningKey:
+    """Load the key, or create it so that two processes starting together end up with one key.
+
+    The new key is written to a private temporary file and hard-linked into place: the link
+    fails if another process got there first, and nobody ever reads a half-written file.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            log.info("another process created %s first; using its key", path)
+        finally:
+            tmp.unlink()
+    try:
+        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the hub signing key {path}: {exc}") from exc
+    if not isinstance(private, Ed25519PrivateKey):
+        raise ConfigError(f"the hub signing key {path} must be Ed25519")
+    key = SigningKey(private, path)
+    if not key.public_path.exists():
+        key.public_path.write_bytes(public_pem(key.public))
+    return key

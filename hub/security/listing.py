@@ -1,0 +1,38 @@
+"""Listing messages for a principal that may see only its own (sent or received, up to its clearance).
+
+The transport's ``list`` filters by one sender and one receiver; a principal acts for one or
+more parties, as sender or receiver. Each (party as sender) and (party as receiver) query
+runs with the same cursor and the pages are merged in the transport's order (received_at,
+id), which keeps cursor paging exact. Messages above the principal's clearance are dropped
+from the page afterwards; the cursor still moves past them, so a page may be short.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from hub.schemas.envelope import StoredMessage
+from hub.security.authz import Scope, higher
+from hub.transport.messages import encode_cursor
+
+
+def list_visible(service: Any, scope: Scope, *, sender: str | None, receiver: str | None, limit: int,
+                 **filters: Any) -> tuple[list[StoredMessage], str | None]:
+    combos: set[tuple[str | None, str | None]] = set()
+    for party in scope.parties:
+        if sender in (None, party):
+            combos.add((party, receiver))
+        if receiver in (None, party):
+            combos.add((sender, party))
+    merged: dict[str, StoredMessage] = {}
+    more = False
+    for s, r in sorted(combos, key=str):
+        items, next_cursor = service.list(sender=s, receiver=r, limit=limit, **filters)
+        more = more or next_cursor is not None
+        for item in items:
+            merged[str(item.id)] = item
+    ordered = sorted(merged.values(), key=lambda m: (m.received_at, str(m.id)))
+    if len(ordered) > limit:
+        ordered, more = ordered[:limit], True
+    next_cursor = encode_cursor(ordered[-1].received_at, str(ordered[-1].id)) if more and ordered else None
+    visible = [m for m in ordered if not higher(m.classification, scope.max_classification)]
+    return visible, next_cursor

@@ -1,0 +1,97 @@
+"""Builds the security layer for a hub and installs it on an app.
+
+``build_security`` is called by ``bootstrap.build_hub`` (so the API, workers and CLI all
+share one wiring); ``install`` puts ``app.state.authenticate`` in place and is called by
+``create_app``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hub.config import Settings
+from hub.errors import NotFound
+from hub.registry.agencies import APPROVED, AgencyRegistry
+from hub.security import keys
+from hub.security.audit import AuditLog
+from hub.security.authn import Authenticator
+from hub.security.authz import AccessControl
+from hub.security.config import SecuritySettings
+from hub.security.credentials import Credentials, IssuedSecret
+from hub.security.mtls import ClientCertVerifier, HubCA
+from hub.security.tokens import TokenService
+from hub.security.users import Users
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Security:
+    settings: SecuritySettings
+    key: keys.SigningKey
+    audit: AuditLog
+    registry: AgencyRegistry
+    credentials: Credentials
+    tokens: TokenService
+    users: Users
+    hub_ca: HubCA
+    certs: ClientCertVerifier
+    access: AccessControl
+    authenticator: Authenticator
+
+    def approve_subsystem(self, subsystem_id: str, *, actor: str, clearance: str | None = None) -> IssuedSecret | None:
+        """Approve a subsystem and issue its client credentials (shown once).
+
+        A subsystem approved before (then disabled) keeps its client; its secret is rotated
+        without overlap, because the old one belonged to a subsystem that was switched off.
+        """
+        self.registry.decide(subsystem_id, APPROVED, actor=actor, clearance=clearance)
+        self.authenticator.forget()
+        if self.credentials.get(subsystem_id) is None:
+            return self.credentials.create(subsystem_id, subsystem_id=subsystem_id, actor=actor)
+        return self.credentials.rotate(subsystem_id, actor=actor, overlap_seconds=0)
+
+    def client_token(self, client_id: str) -> str:
+        """An access token for a registered client without its secret: for tests, the demo and CLIs
+        that already hold the hub's data directory (and so its key)."""
+        if self.credentials.get(client_id) is None:
+            raise NotFound(f"no client {client_id}")
+        return self.tokens.issue(client_id).token
+
+
+def build_security(settings: Settings, engine: Engine, security_settings: SecuritySettings | None = None, *,
+                   seed: bool = True) -> Security:
+    sec = security_settings or SecuritySettings()
+    key = keys.load_or_create(sec.key_file(settings.data_dir))
+    audit = AuditLog(engine, key, seal_every=sec.audit_seal_every)
+    registry = AgencyRegistry(engine, audit)
+    if seed and sec.seed_catalogue:
+        registry.seed()
+    credentials = Credentials(engine, audit, overlap_seconds=sec.secret_overlap_seconds)
+    tokens = TokenService(key, issuer=sec.token_issuer, ttl_seconds=sec.token_ttl_seconds)
+    users = Users(engine, audit, session_ttl_seconds=sec.session_ttl_seconds)
+    hub_ca = HubCA(settings.data_dir / "ca")
+    certs = ClientCertVerifier(engine, hub_ca, audit)
+    access = AccessControl(engine, registry, audit)
+    authenticator = Authenticator(sec, credentials, tokens, users, registry, certs, audit)
+    return Security(sec, key, audit, registry, credentials, tokens, users, hub_ca, certs, access, authenticator)
+
+
+def install(app: FastAPI) -> None:
+    """Install ``app.state.authenticate``; it finds the hub's security when the first request comes
+    (``create_app`` may build the hub only in its lifespan)."""
+
+    def authenticate(request):  # noqa: ANN001, ANN202
+        return security_of(request.app.state.hub).authenticator(request)
+
+    app.state.authenticate = authenticate
+
+
+def security_of(hub: object) -> Security:
+    security = getattr(hub, "security", None)
+    if security is None:
+        raise RuntimeError("this hub was built without its security layer (bootstrap.build_hub wires it)")
+    return security

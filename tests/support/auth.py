@@ -1,0 +1,58 @@
+"""Credentials for tests: a hub admin, and agency subsystems with real tokens.
+
+Tests of other layers use the fixtures in ``tests/conftest.py``:
+
+* ``client`` / ``embedded_client`` act as a hub admin (a real JWT, clearance 004);
+* ``anonymous_client`` has no credentials at all;
+* ``as_agency`` / ``embedded_as_agency`` return a function
+  ``(subsystem_id, clearance="001", rights=[(service, provider), ...]) -> TestClient`` that
+  registers and approves the subsystem (its member too, if unknown), grants the rights and
+  gives a client authenticated as that subsystem, on the same app.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hub.bootstrap import Hub
+from hub.registry.schemas import MemberIn, SubsystemIn
+from hub.schemas.envelope import party_member
+from hub.security.credentials import IssuedSecret
+from hub.security.wiring import security_of
+
+ADMIN_CLIENT_ID = "test-admin"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def admin_token(hub: Hub, client_id: str = ADMIN_CLIENT_ID, roles: tuple[str, ...] = ("admin",)) -> str:
+    security = security_of(hub)
+    if security.credentials.get(client_id) is None:
+        security.credentials.create(client_id, actor="tests", roles=roles, clearance="004", with_secret=False)
+    return security.client_token(client_id)
+
+
+def register_agency(hub: Hub, subsystem_id: str, *, clearance: str = "001",
+                    rights: Iterable[tuple[str, str]] = ()) -> IssuedSecret | None:
+    """Register, approve and grant; returns the issued credentials (None if already registered)."""
+    security = security_of(hub)
+    member = party_member(subsystem_id)
+    code = subsystem_id.split("/")[3]
+    issued = None
+    if security.registry.subsystem(subsystem_id, missing_ok=True) is None:
+        if not any(m.id == member for m in security.registry.list_members()):
+            security.registry.add_member(MemberIn(id=member, name_th=f"หน่วยงานทดสอบ {member}"), actor="tests")
+        security.registry.request_subsystem(member, SubsystemIn(code=code, clearance=clearance), actor="tests")
+        issued = security.approve_subsystem(subsystem_id, actor="tests", clearance=clearance)
+    existing = {(r["service"], r["provider"]) for r in security.access.rights(subsystem_id)}
+    for service, provider in rights:
+        if (service, provider) not in existing:
+            security.access.grant(subsystem_id, service, provider, actor="tests")
+    security.authenticator.forget()
+    return issued
+
+
+def agency_token(hub: Hub, subsystem_id: str, **kwargs: object) -> str:
+    register_agency(hub, subsystem_id, **kwargs)  # type: ignore[arg-type]
+    return security_of(hub).client_token(subsystem_id)
