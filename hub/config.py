@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = Field(
         "FULL", pattern="^(FULL|NORMAL|EXTRA)$", description="SQLite fsync level; FULL survives power loss."
     )
+    standards_dir: Path | None = Field(
+        None, description="Published data standards (standards/); default: the folder next to the hub package."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"
@@ -45,6 +48,12 @@ class Settings(BaseSettings):
     @cached_property
     def effective_broker_url(self) -> str:
         return self.broker_url or f"sqla+sqlite:///{self.data_dir.resolve() / 'broker.sqlite3'}"
+
+    @cached_property
+    def effective_standards_dir(self) -> Path:
+        from hub.standards.model import default_standards_dir
+
+        return self.standards_dir or default_standards_dir()
 
     def ensure_data_dir(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,155 @@
+"""Validate one document against one standard version.
+
+JSON documents: JSON Schema Draft 2020-12 with format checking (``date``, ``uuid``, ...).
+XML documents: parsed only through :func:`hub.standards.safexml.parse_xml`, then checked
+with ``lxml``'s XML Schema. A compiled validator is built once per ``id@version`` by the
+registry and reused (versions are immutable, so a compiled validator never goes stale).
+
+Each violation is an :class:`Issue`: ``path`` is a JSON Pointer into the document
+(``/signer/role``; for a missing or unexpected member it points where that member would
+be) or ``line N`` for XML; ``rule`` is the JSON Schema keyword (``required``, ``enum``,
+``pattern``...) or, for XML, the XSD facet or libxml2 error kind.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from lxml import etree
+
+from hub.standards.model import XSD_MAIN, StandardVersion, is_xsd_file_name
+from hub.standards.safexml import UnsafeXmlError, XmlError, XmlSyntaxError, load_xsd, parse_xml
+
+# jsonschema stops at the first error of a oneOf/anyOf; a document with hundreds of errors
+# (a batch file with every line wrong) would make a huge 422, so the list is capped.
+MAX_ISSUES = 100
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "rule": self.rule, "message": self.message}
+
+
+def pointer(parts: Any) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _issues_from_error(error: ValidationError) -> Iterator[Issue]:
+    # For oneOf/anyOf the top-level error only says "not valid under any of the given
+    # schemas"; the most relevant branch error tells the sender what to fix.
+    if error.context:
+        deepest = best_match(error.context)
+        if deepest is not None:
+            error = deepest
+    base = pointer(error.absolute_path)
+    if error.validator in ("required", "dependentRequired") and isinstance(error.instance, dict):
+        names = error.validator_value
+        if error.validator == "dependentRequired":
+            names = [n for deps in names.values() for n in deps]
+        missing = [n for n in names if n not in error.instance]
+        for name in missing:
+            yield Issue(f"{base}/{name}", str(error.validator), f"{name!r} is required")
+        if missing:
+            return
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        extra = [n for n in error.instance if n not in allowed and not any(p.search(n) for p in patterns)]
+        for name in extra:
+            yield Issue(f"{base}/{name}", "additionalProperties", f"{name!r} is not a field of this standard")
+        if extra:
+            return
+    yield Issue(base or "/", str(error.validator), error.message)
+
+
+class JsonDocumentValidator:
+    def __init__(self, schema: dict[str, Any]) -> None:
+        Draft202012Validator.check_schema(schema)
+        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def validate(self, document: Any) -> list[Issue]:
+        issues: list[Issue] = []
+        for error in self._validator.iter_errors(document):
+            issues.extend(_issues_from_error(error))
+            if len(issues) >= MAX_ISSUES:
+                break
+        return issues[:MAX_ISSUES]
+
+
+_FACET = re.compile(r"\[facet '([A-Za-z]+)'\]")
+
+
+def _xml_rule(entry: Any) -> str:
+    facet = _FACET.search(entry.message)
+    if facet:
+        return facet.group(1)
+    # e.g. SCHEMAV_CVC_COMPLEX_TYPE_2_4 -> cvc-complex-type-2-4 (the XSD spec's rule id)
+    return entry.type_name.lower().removeprefix("schemav_").replace("_", "-")
+
+
+def compile_xsd(files: dict[str, str]) -> etree.XMLSchema:
+    """Build a schema from in-memory files by way of ``load_xsd``.
+
+    ``load_xsd`` is the one vetted schema loader (imports confined to the folder, every
+    file through the safe parser); a private temporary folder lets stored schemas use it.
+    """
+    if XSD_MAIN not in files:
+        raise XmlError(f"an XML standard needs {XSD_MAIN}")
+    folder = Path(tempfile.mkdtemp(prefix="hub-xsd-"))
+    try:
+        for name, text in files.items():
+            if not is_xsd_file_name(name):
+                raise XmlError(f"schema file name {name!r} is not a plain *.xsd name")
+            (folder / name).write_text(text, encoding="utf-8")
+        return load_xsd(folder / XSD_MAIN)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class XmlDocumentValidator:
+    def __init__(self, files: dict[str, str]) -> None:
+        self._schema = compile_xsd(files)
+        # An XMLSchema keeps its error_log on the object, so two threads validating at
+        # once would read each other's errors; one lock per compiled schema is enough
+        # (XML standards carry letters, not high-rate telemetry).
+        self._lock = threading.Lock()
+
+    def validate(self, document: Any) -> list[Issue]:
+        if isinstance(document, bytes):
+            data: bytes | str = document
+        elif isinstance(document, str):
+            data = document
+        else:
+            return [Issue("/", "type", "an XML standard needs the document as XML text")]
+        try:
+            root = parse_xml(data)
+        except UnsafeXmlError as exc:
+            return [Issue("line 1", f"unsafe-xml:{exc.reason}", str(exc))]
+        except XmlSyntaxError as exc:
+            return [Issue(f"line {exc.line or 1}", "well-formed", str(exc))]
+        with self._lock:
+            if self._schema.validate(root):
+                return []
+            entries = list(self._schema.error_log)
+        return [Issue(f"line {e.line}", _xml_rule(e), e.message) for e in entries[:MAX_ISSUES]]
+
+
+def compile_validator(version: StandardVersion) -> JsonDocumentValidator | XmlDocumentValidator:
+    if version.is_json:
+        if version.schema is None:
+            raise ValueError(f"{version.ref} has no JSON schema")
+        return JsonDocumentValidator(version.schema)
+    return XmlDocumentValidator(version.xsd_files or {})
