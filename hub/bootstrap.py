@@ -16,6 +16,7 @@ from hub import metrics, migrate
 from hub.adapters.registry import AdapterRegistry
 from hub.config import Settings
 from hub.db import make_engine
+from hub.standards.registry import StandardsRegistry
 from hub.security.wiring import Security, build_security
 from hub.transport.broker import Publisher, connect
 from hub.transport.delivery import AdapterPool, Deliverer
@@ -37,6 +38,7 @@ class Hub:
     relay: Relay
     publisher: Publisher
     adapter_pool: AdapterPool
+    standards: StandardsRegistry | None = None
     security: Security | None = None  # layer 3: registry, authentication, access rights, audit
     ecms: Any = None  # hub.ecms.service.EcmsService: the e-CMS node (/ecms/service2)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -108,4 +110,9 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # whichever entry point (REST, e-CMS, apps) accepted it.
     security = build_security(settings, engine, seed=upgrade_schema)
     messages.add_validator(security.access.check_receiver_clearance)
-    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters), ecms=ecms, security=security)
+    # Layer 2: load the published standards (idempotent) and check every message that
+    # declares one before it is stored.
+    standards = StandardsRegistry(engine, settings.effective_standards_dir)
+    standards.load_published()
+    messages.add_validator(standards.validate_envelope)
+    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters), standards=standards, ecms=ecms, security=security)

@@ -10,10 +10,11 @@ from hub.api.responses import FastJSONResponse
 from hub import __version__
 from hub.api import errors
 from hub.api.routes import health, messages, routes
+from hub.api.routes import standards as standards_routes
 from hub.api.routes import ecms as ecms_routes
 
 # Every API module with a ``router``; a subsystem adds its module here.
-ROUTE_MODULES = [health, messages, routes, ecms_routes]
+ROUTE_MODULES = [health, messages, routes, standards_routes, ecms_routes]
 from hub.api.routes import access as access_routes, agencies, audit as audit_routes, auth  # noqa: E402
 
 ROUTE_MODULES += [auth, agencies, access_routes, audit_routes]  # layer 3: registry, security, audit
