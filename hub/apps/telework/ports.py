@@ -55,6 +55,14 @@ class Correspondence(ABC):
         """Register the letter in the sender's e-Saraban (book number) and send it to each recipient."""
 
 
+class BookRegister(ABC):
+    """The sending agency's e-Saraban register, which assigns outgoing book numbers
+    (เลขที่หนังสือส่ง): the sender assigns the number in e-CMS (DOMAIN.md §4)."""
+
+    @abstractmethod
+    def next_book_number(self, agency: str, subject: str) -> str: ...
+
+
 class HrRecords(ABC):
     """Writes into the HR system of record."""
 

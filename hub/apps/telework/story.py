@@ -1,0 +1,188 @@
+"""The telework story across three agencies, through the hub (used by ``hub demo`` and the
+end-to-end test).
+
+CGD (กรมบัญชีกลาง) orders telework; the Ministry of Finance's permanent secretary office keeps
+HR (DPIS) and finance (GFMIS-style); OPDC (สำนักงาน ก.พ.ร.) receives copies and the KPIs.
+Four officers: two complete the cycle, one is refused (direct public service), one revoked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.apps.telework import pilot
+from hub.apps.telework.domain.errors import TeleworkRefused
+from hub.apps.telework.domain.evidence import BANGKOK
+from hub.apps.telework.fakes import FakeAuditTrail, FakeBookRegister
+from hub.apps.telework.hub_ports import party
+from hub.apps.telework.wiring import TeleworkApp, build_on_hub
+from hub.errors import Conflict
+from hub.schemas.routes import RouteIn
+
+GFMIS_CODES = {pilot.CGD: "03004"}
+# Every receiving subsystem of the story; until an agency's real system is connected its
+# route delivers into an in-process mailbox of the same name.
+RECEIVERS = [party(pilot.MOF, "saraban"), party(pilot.OPDC, "saraban"), party(pilot.MOF, "dpis"),
+             party(pilot.MOF, "gfmis"), party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice")]
+
+
+class StoryClock:
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 10, 26, 9, 0, tzinfo=BANGKOK)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, day: str, hhmm: str = "09:00") -> None:
+        self.now = dt.datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=BANGKOK)
+
+
+@dataclass
+class StoryResult:
+    app: TeleworkApp
+    books: FakeBookRegister
+    audit: FakeAuditTrail
+    cases: dict[str, str] = field(default_factory=dict)  # officer name -> case id
+    refusals: list[tuple[str, TeleworkRefused]] = field(default_factory=list)
+    savings: dict[str, Any] = field(default_factory=dict)
+    annual: dict[str, Any] = field(default_factory=dict)
+    alerts: list[Any] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+
+def add_routes(hub, adapter_for: dict[str, tuple[str, dict]] | None = None) -> None:  # noqa: ANN001
+    """Route each receiver: to the adapter given for it, else to a memory mailbox of its name."""
+    for receiver in RECEIVERS:
+        adapter, settings = (adapter_for or {}).get(receiver, ("memory", {"mailbox": receiver}))
+        try:
+            hub.router.add(RouteIn(receiver=receiver, service="*", adapter=adapter, settings=settings,
+                                   max_attempts=10, backoff_base_seconds=0.2, backoff_max_seconds=2))
+        except Conflict:  # the route exists already (a rerun on the same database)
+            continue
+
+
+def meeting(app: TeleworkApp, case_id: str, day: str, person: pilot.Officer, classification: str = "001"):
+    return app.service.record_emeeting(
+        case_id, title="ประชุมติดตามงานประจำสัปดาห์", organizer=pilot.CGD,
+        chair={"name": pilot.DIVISION_HEAD.name, "position": pilot.DIVISION_HEAD.position},
+        start=f"{day}T10:00:00+07:00", end=f"{day}T11:30:00+07:00", classification=classification,
+        platform="Cisco Webex", traffic_data_reference=f"webex-traffic-{day}",
+        participants=[{"name": pilot.DIVISION_HEAD.name, "attendance": "on-site", "agency": pilot.CGD},
+                      {"name": person.name, "attendance": "remote", "agency": pilot.CGD}],
+        recording={"reference": f"vault://cgd/meetings/{day}.mp4", "media": "audio-video",
+                   "sha256": hashlib.sha256(f"recording {day}".encode()).hexdigest()})
+
+
+def run_story(hub) -> StoryResult:  # noqa: ANN001
+    clock, books, audit = StoryClock(), FakeBookRegister(pilot.BOOK_PREFIXES), FakeAuditTrail()
+    app = build_on_hub(hub, sender_agency=pilot.CGD, hr=pilot.fake_hr(), books=books, audit=audit,
+                       gfmis_agency_codes=GFMIS_CODES, clock=clock)
+    s, out = app.service, StoryResult(app, books, audit)
+    say = out.log.append
+    s.register_agency(pilot.policy(), name=pilot.AGENCY_NAMES[pilot.CGD], hr_agency=pilot.MOF,
+                      finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
+    say(f"policy {pilot.policy()['policy_id']} registered for {pilot.CGD}; HR at {pilot.MOF}, copies to {pilot.OPDC}")
+
+    def agree(person, pattern, start, end, category="academic-analysis"):
+        return s.record_agreement(pilot.CGD, person_id=person.citizen_id, supervisor_id=pilot.DIVISION_HEAD.citizen_id,
+                                  work_category=category, pattern=pattern, period={"start": start, "end": end},
+                                  targets=pilot.targets(start, end), reporting_channels=["e-office", "video-meeting"])
+
+    # 1. Agreements (§6). The counter officer serves the public: refused with the seed's reason.
+    analyst = agree(pilot.ANALYST, {"kind": "occasional", "working_days": 10}, "2026-11-02", "2026-11-13")
+    developer = agree(pilot.DEVELOPER, {"kind": "regular", "days_per_week": 2, "months": 1}, "2026-11-02", "2026-11-27")
+    auditor = agree(pilot.AUDITOR, {"kind": "regular", "days_per_week": 3, "months": 1}, "2026-11-02", "2026-11-27")
+    for who, case in ((pilot.ANALYST, analyst), (pilot.DEVELOPER, developer), (pilot.AUDITOR, auditor)):
+        out.cases[who.name] = case.case_id
+        say(f"agreement {case.case_id}: {who.name} with {pilot.DIVISION_HEAD.name}, {len(case.scheduled_days)} days")
+    try:
+        agree(pilot.COUNTER, {"kind": "occasional", "working_days": 5}, "2026-11-02", "2026-11-06")
+    except TeleworkRefused as exc:
+        out.refusals.append((pilot.COUNTER.name, exc))
+        say(f"REFUSED agreement for {pilot.COUNTER.name}: {exc.rule} — {exc.reason_th}")
+
+    # 2. Proposals (§5) and orders; a division director may not sign the order.
+    for case_id in out.cases.values():
+        s.propose(case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id, reason="โครงการนำร่องปีงบประมาณ 2570")
+    try:
+        s.issue_order(analyst.case_id, signer_id=pilot.DIVISION_HEAD.citizen_id, time_evidence_method="check-in-app")
+    except TeleworkRefused as exc:
+        out.refusals.append((pilot.DIVISION_HEAD.name, exc))
+        say(f"REFUSED order signed by {pilot.DIVISION_HEAD.name}: {exc.rule}")
+    for name, case_id in out.cases.items():
+        case = s.issue_order(case_id, signer_id=pilot.DIRECTOR_GENERAL.citizen_id, time_evidence_method="check-in-app")
+        say(f"order {case.book_number} for {name}: letter to {', '.join(case.order_letter['deliveries'])}")
+
+    # 3. Evidence on telework days (Leave Regulation cl. 11).
+    for name, case_id in out.cases.items():
+        case = s.p.store.get_case(case_id)
+        person = next(o for o, _, _ in pilot.PEOPLE if o.name == name)
+        for day in case.scheduled_days[:3]:
+            if name == pilot.AUDITOR.name and day > "2026-11-02":
+                continue  # the auditor stops reporting: the supervisor is alerted
+            clock.set(day, "16:45")
+            s.record_time(case_id, work_date=day, check_in=f"{day}T08:30:00+07:00", check_out=f"{day}T16:30:00+07:00",
+                          source_ip="10.20.30.40")
+            if day == case.scheduled_days[1]:
+                meeting(app, case_id, day, person)
+        s.record_progress(case_id, period={"start": case.scheduled_days[0], "end": clock.now.date().isoformat()},
+                          channel="e-office", items=[{"target_index": 0, "progress_percent": 40, "achieved_value": 1}])
+    try:
+        meeting(app, analyst.case_id, "2026-11-04", pilot.ANALYST, classification="003")
+    except TeleworkRefused as exc:
+        out.refusals.append(("e-meeting ลับมาก", exc))
+        say(f"REFUSED e-meeting classified 003: {exc.rule}")
+    try:
+        s.record_time(analyst.case_id, work_date="2026-11-07", check_in="2026-11-07T09:00:00+07:00")
+    except TeleworkRefused as exc:
+        out.refusals.append(("evidence on Saturday 2026-11-07", exc))
+        say(f"REFUSED evidence for 2026-11-07: {exc.rule}")
+    clock.set("2026-11-06", "18:00")
+    out.alerts = s.alert_missing_evidence()
+    for alert in out.alerts:
+        say(f"alert to supervisor: {alert.message}")
+
+    # 4. Revocation (§9.2.6): the supervisor proposes, the head revokes.
+    s.propose_revocation(auditor.case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id, reason_code="agreement-breach",
+                         reason="ไม่รายงานหลักฐานการปฏิบัติงานตามข้อตกลง")
+    revoked = s.revoke(auditor.case_id, head_id=pilot.DIRECTOR_GENERAL.citizen_id, effective_date="2026-11-09")
+    say(f"revocation {revoked.revocation['book_number']} of {revoked.book_number} ({pilot.AUDITOR.name})")
+
+    # 5. Close (§9.3): final reports, evaluation against the targets, report to the head.
+    clock.set("2026-11-30", "10:00")
+    for name, case_id in out.cases.items():
+        s.submit_final_report(case_id, results=[
+            {"target_index": 0, "achieved_value": 2, "status": "achieved"},
+            {"target_index": 1, "achieved_value": 88, "status": "partly-achieved"}])
+        met = "met" if name != pilot.AUDITOR.name else "not-met"
+        s.evaluate(case_id, evaluator_id=pilot.DIVISION_HEAD.citizen_id,
+                   overall="very-good" if met == "met" else "needs-improvement",
+                   recommendation="continue" if met == "met" else "end",
+                   target_results=[{"target_index": 0, "status": met, "score": 90 if met == "met" else 40},
+                                   {"target_index": 1, "status": "partly-met", "score": 75}])
+        say(f"evaluated {name}")
+
+    # 6. Agency reporting (§9.3.3, §12; seed 000 GSMS <-> GFMIS).
+    out.savings = app.reports.savings(pilot.CGD, 2570)
+    doc = out.savings["document"]
+    say(f"savings {doc['report_id']}: electricity {doc['utilities']['electricity']} THB, travel "
+        f"{doc['travel']['cost']} THB / {doc['travel']['hours']} h -> GFMIS batch and GSMS KPIs")
+    out.annual = app.reports.annual_evaluation(
+        pilot.CGD, 2570, effectiveness_score=4.1, satisfaction_respondents=3, satisfaction_score=4.3,
+        lessons=["กำหนดวันประชุมออนไลน์ประจำสัปดาห์ช่วยให้ติดตามงานได้ต่อเนื่อง",
+                 "ผู้บังคับบัญชาควรได้รับแจ้งเตือนทันทีเมื่อไม่มีหลักฐานวันเวลาปฏิบัติราชการ"],
+        savings_ref=doc["report_id"])
+    return out
+
+
+def wait_delivered(hub, timeout: float = 60.0) -> dict[str, int]:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = hub.messages.counts()
+        if sum(v for k, v in counts.items() if k not in ("delivered", "dead")) == 0:
+            return counts
+        time.sleep(0.1)
+    return hub.messages.counts()
