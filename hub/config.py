@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         30.0, gt=0, description="A queued or in-flight message not finished by then is handed out again."
     )
     delivery_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one delivery attempt.")
-    worker_concurrency: int = Field(8, ge=1, le=256, description="Deliveries in flight per worker process.")
+    worker_concurrency: int = Field(32, ge=1, le=256, description="Deliveries in flight per worker process.")
     relay_interval_seconds: float = Field(0.2, gt=0, description="How often the relay looks for due messages.")
     relay_batch_size: int = Field(500, ge=1, description="Messages the relay hands to the broker per round.")
     sqlite_synchronous: str = Field(

@@ -2,13 +2,15 @@
 
 Features:
     - ``Idempotency-Key`` header carries the message id, so receivers apply each message once.
-    - One pooled ``httpx.Client`` per route (keep-alive connections are reused).
+    - Keep-alive connections are reused (one client per delivery thread).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
 
 Connection string (route settings):
     {"url": "https://agency.example/inbox", "timeout_seconds": 10, "headers": {"X-Api-Key": "..."}}
 """
 from __future__ import annotations
+
+import threading
 
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
@@ -36,11 +38,22 @@ class HttpAdapter(Adapter):
 
     def __init__(self, settings: HttpSettings) -> None:
         super().__init__(settings)
-        self._client = httpx.Client(
-            timeout=settings.timeout_seconds,
-            headers=settings.headers,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-        )
+        # One client (one keep-alive connection) per delivery thread: a shared pool's lock
+        # is contended by every thread on every request.
+        self._local = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    @property
+    def _client(self) -> httpx.Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = httpx.Client(timeout=self.settings.timeout_seconds, headers=self.settings.headers,
+                                  limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
 
     def send(self, message: OutboundMessage) -> Receipt:
         parts = message.document_parts()
@@ -76,4 +89,7 @@ class HttpAdapter(Adapter):
         return Health(response.status_code < 500, f"{self.settings.url} answered HTTP {response.status_code}")
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,7 +40,10 @@ class AdapterPool:
         self._lock = threading.Lock()
 
     def for_route(self, route: Route) -> Adapter:
-        key = (route.adapter, repr(sorted(route.settings.items())))
+        key = (route.adapter, repr(route.settings))
+        current = self._live.get(route.id)
+        if current and current[0] == key:  # the common case takes no lock
+            return current[1]
         with self._lock:
             current = self._live.get(route.id)
             if current and current[0] == key:
@@ -120,11 +124,18 @@ class Deliverer:
         return claims
 
     def attempt_and_record(self, claim: Claim) -> str:
-        outcome = self.attempt(claim)
-        result = self._recorder.submit(outcome)
-        if self._on_outcome and result != "superseded":
-            self._on_outcome(result)
-        return result
+        return self.record_async(self.attempt(claim)).result()
+
+    def record_async(self, outcome: Outcome) -> Future[str]:
+        """Queue ``outcome`` for the next group commit; the future resolves once it is committed."""
+        future = self._recorder.submit_async(outcome)
+        if self._on_outcome:
+            future.add_done_callback(self._count)
+        return future
+
+    def _count(self, future: Future[str]) -> None:
+        if future.exception() is None and future.result() != "superseded":
+            self._on_outcome(future.result())
 
     def attempt(self, claim: Claim) -> Outcome:
         """One delivery attempt; no database writes (the outcome is recorded in a batch)."""

@@ -85,12 +85,22 @@ class DeliveryWorker:
         claims = self._deliverer.claim(list(by_id))
         for claim in claims:
             broker_messages = by_id.pop(str(claim.meta.id))
-            future = pool.submit(self._deliverer.attempt_and_record, claim)
-            for message in broker_messages:
-                future.add_done_callback(lambda f, m=message: finished.put((m, f)))
+            # The delivery thread hands its outcome to the group commit and moves on; the
+            # broker message is acknowledged when that commit is done.
+            attempted = pool.submit(self._deliverer.attempt, claim)
+            attempted.add_done_callback(
+                lambda f, ms=broker_messages: self._when_recorded(f, ms, finished))
         for broker_messages in by_id.values():  # delivered already, or another worker holds it
             for message in broker_messages:
                 message.ack()
+
+    def _when_recorded(self, attempted: Future, broker_messages: list[Any], finished: queue.SimpleQueue) -> None:
+        if attempted.exception() is not None:
+            target: Future = attempted
+        else:
+            target = self._deliverer.record_async(attempted.result())
+        for message in broker_messages:
+            target.add_done_callback(lambda f, m=message: finished.put((m, f)))
 
     @staticmethod
     def _ack_finished(finished: queue.SimpleQueue) -> None:
