@@ -388,3 +388,22 @@ def test_cli_validate_publish_and_diff(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "lead agency" in refused.output
     refused = runner.invoke(app, ["standards", "publish", str(folder), *data])
     assert refused.exit_code == 2 and "/signer_note" in refused.output and "required_added" in refused.output
+
+
+def test_fast_and_detailed_json_engines_agree_on_every_published_example() -> None:
+    """The Rust check decides "valid"; jsonschema explains refusals: they must agree."""
+    from jsonschema import Draft202012Validator
+
+    from hub.standards.validation import JsonDocumentValidator
+
+    checked = 0
+    for folder in sorted(p.parent for p in STANDARDS.glob("*/*/schema.json")):
+        version = load_folder(folder)
+        compiled = JsonDocumentValidator(version.schema)
+        reference = Draft202012Validator(version.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        for example in version.examples:
+            assert compiled._fast.is_valid(example.document) == reference.is_valid(example.document), (
+                f"{version.ref} {example.kind}/{example.name}")
+            assert (compiled.validate(example.document) == []) == (example.kind == "valid")
+            checked += 1
+    assert checked >= 80
