@@ -75,6 +75,9 @@ def test_org_tree_positions_and_supervisors(dpis: DpisAdapter) -> None:
     with dpis.engine.connect() as conn:
         head_of_unit = dpis.reader.person_by_id(conn, dpis.seeded.heads[101])  # type: ignore[attr-defined]
     assert [s.org.org_id for s in dpis.supervisors(head_of_unit.per_cardno)] == [10, 1]
+    chain = dpis.org_chain(head_of_unit.per_cardno)
+    assert [(unit.org_id, head.per_id, title) for unit, head, title in chain][0] == (
+        101, head_of_unit.per_id, "ผู้อำนวยการกอง")
 
 
 def test_telework_attendance_written_twice_from_one_message_is_one_row(dpis: DpisAdapter) -> None:

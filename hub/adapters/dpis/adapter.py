@@ -157,6 +157,11 @@ class DpisAdapter(Adapter):
         with self.engine.connect() as conn:
             return self.reader.supervisors(conn, citizen_id)
 
+    def org_chain(self, citizen_id: str) -> list[tuple[Any, Person | None, str | None]]:
+        """(unit, head or None if vacant, head's management title) from the person's unit up."""
+        with self.engine.connect() as conn:
+            return self.reader.org_chain_with_heads(conn, citizen_id)
+
     def org_tree(self, root_id: int | None = None) -> list[OrgNode]:
         with self.engine.connect() as conn:
             return self.reader.org_tree(conn, root_id)

@@ -167,6 +167,29 @@ class DpisReader:
             raise NotFound(f"no PER_ORG row with ORG_ID {root_id}")
         return [nodes[root_id]]
 
+    def head_of(self, conn: Connection, org_id: int) -> tuple[Person, str] | None:
+        """The in-service holder of the unit's management position and its name (None if vacant)."""
+        head = conn.execute(
+            select(per_personal, per_mgt.c.PM_NAME)
+            .join(per_position, per_position.c.POS_ID == per_personal.c.POS_ID)
+            .join(per_mgt, per_mgt.c.PM_CODE == per_position.c.PM_CODE)
+            .where(per_position.c.ORG_ID == org_id, per_personal.c.PER_STATUS == IN_SERVICE)
+            .order_by(per_mgt.c.PM_RANK, per_personal.c.PER_ID)
+        ).mappings().first()
+        if head is None:
+            return None
+        title = self.decode.required_text(head["PM_NAME"], table="PER_MGT", key=head["PER_ID"], column="PM_NAME")
+        return self.person_from_row(head), title
+
+    def org_chain_with_heads(self, conn: Connection, citizen_id: str) -> list[tuple[OrgUnit, Person | None, str | None]]:
+        """The person's unit, department and ministry, each with its head (None when vacant)."""
+        person = self.person(conn, citizen_id, expand=False)
+        out: list[tuple[OrgUnit, Person | None, str | None]] = []
+        for unit in self.org_chain(conn, person.org_id):
+            head = self.head_of(conn, unit.org_id)
+            out.append((unit, head[0] if head else None, head[1] if head else None))
+        return out
+
     def supervisors(self, conn: Connection, citizen_id: str) -> list[Supervisor]:
         """Heads above the person: the head of their unit (unless that is them), then upwards.
 
@@ -175,20 +198,9 @@ class DpisReader:
         person = self.person(conn, citizen_id, expand=False)
         result: list[Supervisor] = []
         for unit in self.org_chain(conn, person.org_id):
-            head = conn.execute(
-                select(per_personal, per_mgt.c.PM_NAME)
-                .join(per_position, per_position.c.POS_ID == per_personal.c.POS_ID)
-                .join(per_mgt, per_mgt.c.PM_CODE == per_position.c.PM_CODE)
-                .where(per_position.c.ORG_ID == unit.org_id, per_personal.c.PER_STATUS == IN_SERVICE)
-                .order_by(per_mgt.c.PM_RANK, per_personal.c.PER_ID)
-            ).mappings().first()
-            if head is None or head["PER_ID"] == person.per_id:
+            head = self.head_of(conn, unit.org_id)
+            if head is None or head[0].per_id == person.per_id:
                 continue
-            result.append(Supervisor(
-                person=self.person_from_row(head),
-                org=unit,
-                management_position=self.decode.required_text(
-                    head["PM_NAME"], table="PER_MGT", key=head["PER_ID"], column="PM_NAME"),
-                relation="first_line" if not result else "higher",
-            ))
+            result.append(Supervisor(person=head[0], org=unit, management_position=head[1],
+                                     relation="first_line" if not result else "higher"))
         return result
