@@ -20,6 +20,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(routes_app, name="routes")
 app.add_typer(db_app, name="db")
 app.add_typer(__import__("hub.adapters.cli", fromlist=["adapters_app"]).adapters_app, name="adapters")
+app.add_typer(__import__("hub.sim.cli", fromlist=["sim_app"]).sim_app, name="sim")
 app.add_typer(__import__("hub.standards.cli", fromlist=["app"]).app, name="standards")
 app.command("bench")(__import__("hub.bench.cli", fromlist=["bench"]).bench)
 console = Console()
