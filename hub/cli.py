@@ -19,6 +19,7 @@ routes_app = typer.Typer(help="Manage routes: which adapter delivers (receiver, 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(routes_app, name="routes")
 app.add_typer(db_app, name="db")
+app.add_typer(__import__("hub.apps.telework.cli", fromlist=["app"]).app, name="telework")
 app.add_typer(__import__("hub.adapters.cli", fromlist=["adapters_app"]).adapters_app, name="adapters")
 app.add_typer(__import__("hub.sim.cli", fromlist=["sim_app"]).sim_app, name="sim")
 app.add_typer(__import__("hub.standards.cli", fromlist=["app"]).app, name="standards")
@@ -88,11 +89,16 @@ def demo(
     once: Annotated[bool, typer.Option("--once", help="Exit after the summary instead of serving.")] = False,
     data_dir: Annotated[Path, typer.Option(help="Data directory the demo creates.")] = Path("hub-demo"),
     port: Annotated[int, typer.Option(help="Port of the hub's API.")] = 8000,
+    transport_only: Annotated[bool, typer.Option("--transport-only", help="The transport demo (retries, none lost).")] = False,
 ) -> None:
-    """The main job: a hub and simulated agencies exchanging messages, with a summary."""
-    from hub.demo.run import run_demo
+    """The main job: the telework story across three agencies through the hub, with a timeline."""
+    if transport_only:
+        from hub.demo.run import run_demo
 
-    raise typer.Exit(run_demo(data_dir=data_dir, port=port, once=once, console=console))
+        raise typer.Exit(run_demo(data_dir=data_dir, port=port, once=once, console=console))
+    from hub.demo.telework import run_telework_demo
+
+    raise typer.Exit(run_telework_demo(data_dir=data_dir, port=port, once=once, console=console))
 
 
 @app.command()

@@ -18,6 +18,8 @@ ROUTE_MODULES = [health, messages, routes, standards_routes, ecms_routes]
 from hub.api.routes import access as access_routes, agencies, audit as audit_routes, auth  # noqa: E402
 
 ROUTE_MODULES += [auth, agencies, access_routes, audit_routes]  # layer 3: registry, security, audit
+from hub.apps.telework import api as telework_api  # noqa: E402
+ROUTE_MODULES += [telework_api]  # layer 4: the telework central application
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
 from hub.security import wiring as security_wiring

@@ -28,3 +28,24 @@ def build_on_hub(hub, *, sender_agency: str, hr: HrDirectory, books: BookRegiste
                   store=SqlStore(hub.engine))
     service = TeleworkService(ports, clock=clock)
     return TeleworkApp(service, AgencyReports(service), ports)
+
+
+# One telework application per running hub: the demo registers the one it built; the API and
+# CLI otherwise build the pilot configuration (whose HR directory is the pilot's in-memory one
+# until the DPIS directory port is connected).
+_APPS: dict[int, TeleworkApp] = {}
+
+
+def register(hub, app: TeleworkApp) -> None:  # noqa: ANN001
+    _APPS[id(hub)] = app
+
+
+def app_for(hub) -> TeleworkApp:  # noqa: ANN001
+    if id(hub) not in _APPS:
+        from hub.apps.telework import pilot
+        from hub.apps.telework.fakes import FakeAuditTrail, FakeBookRegister
+
+        _APPS[id(hub)] = build_on_hub(hub, sender_agency=pilot.CGD, hr=pilot.fake_hr(),
+                                      books=FakeBookRegister(pilot.BOOK_PREFIXES), audit=FakeAuditTrail(),
+                                      gfmis_agency_codes={pilot.CGD: "03004"})
+    return _APPS[id(hub)]

@@ -1,0 +1,81 @@
+"""``hub telework ...``: look at cases, eligibility, working time; raise supervisor alerts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.errors import HubError
+
+app = typer.Typer(help="The telework central application (orders, evidence, reports).", no_args_is_help=True)
+console = Console()
+DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
+
+
+def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
+    from hub.apps.telework.wiring import app_for
+    from hub.bootstrap import build_hub
+    from hub.config import Settings
+
+    hub = build_hub(Settings(data_dir=data_dir) if data_dir else Settings())
+    try:
+        action(app_for(hub))
+    except HubError as exc:
+        console.print(f"[red]refused:[/red] {exc.message}")
+        for err in exc.errors:
+            console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
+        if exc.extra.get("reason_th"):
+            console.print(f"  เหตุผล: {exc.extra['reason_th']}")
+        raise typer.Exit(2) from exc
+    finally:
+        hub.close()
+
+
+@app.command()
+def eligibility(citizen_id: str, data_dir: DataDir = None) -> None:
+    """Whether a person's work may go off-site (seed 001 §3), with the seed's reason if not."""
+    def action(tw) -> None:  # noqa: ANN001
+        officer, result = tw.service.eligibility(citizen_id)
+        console.print_json(json.dumps({"person": officer.party(), **result.as_dict()}, ensure_ascii=False))
+    _run(data_dir, action)
+
+
+@app.command()
+def cases(agency: Annotated[Optional[str], typer.Option(help="Agency member, e.g. TH/GOV/CGD")] = None,
+          data_dir: DataDir = None) -> None:
+    """List telework cases with their status and order book number."""
+    def action(tw) -> None:  # noqa: ANN001
+        table = Table(title="telework cases")
+        for column in ("case", "agency", "person", "status", "order", "days"):
+            table.add_column(column)
+        for c in tw.ports.store.list_cases(agency):
+            table.add_row(c.case_id, c.agency, c.agreement["person"]["name"], c.status, c.book_number or "",
+                          str(len(c.active_days())))
+        console.print(table)
+    _run(data_dir, action)
+
+
+@app.command("working-time")
+def working_time(case_id: str, data_dir: DataDir = None) -> None:
+    """Minutes worked per telework day, computed from the evidence."""
+    def action(tw) -> None:  # noqa: ANN001
+        table = Table(title=f"working time of {case_id}")
+        for column in ("day", "minutes", "evidence"):
+            table.add_column(column)
+        for day, row in tw.service.working_time(case_id).items():
+            table.add_row(day, str(row["minutes"]), ", ".join(row["evidence"]) or "[red]none[/red]")
+        console.print(table)
+    _run(data_dir, action)
+
+
+@app.command()
+def alerts(agency: Annotated[Optional[str], typer.Option(help="Agency member")] = None, data_dir: DataDir = None) -> None:
+    """Alert supervisors (through the hub) about past telework days without evidence."""
+    def action(tw) -> None:  # noqa: ANN001
+        for alert in tw.service.alert_missing_evidence(agency=agency):
+            console.print(f"{alert.work_date} -> {alert.supervisor_citizen_id}: {alert.message}")
+    _run(data_dir, action)

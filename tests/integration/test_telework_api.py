@@ -1,0 +1,49 @@
+"""/v1/telework through the API: refusals come back with field, rule and the regulation's reason."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.apps.telework import pilot
+from hub.apps.telework.story import add_routes
+from hub.apps.telework.wiring import app_for
+from hub.bootstrap import Hub
+
+
+@pytest.fixture
+def api(embedded_hub: Hub, embedded_as_agency) -> TestClient:  # noqa: ANN001
+    """A client authenticated (real token) as CGD's telework subsystem."""
+    add_routes(embedded_hub)
+    app_for(embedded_hub).service.register_agency(
+        pilot.policy(), name="กรมบัญชีกลาง", hr_agency=pilot.MOF, finance_agency=pilot.MOF,
+        strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
+    return embedded_as_agency(f"{pilot.CGD}/telework")
+
+
+def agreement(person: pilot.Officer) -> dict:
+    return {"agency": pilot.CGD, "person_id": person.citizen_id, "supervisor_id": pilot.DIVISION_HEAD.citizen_id,
+            "work_category": "academic-analysis", "pattern": {"kind": "occasional", "working_days": 5},
+            "period": {"start": "2026-12-01", "end": "2026-12-11"}, "targets": pilot.targets("2026-12-01", "2026-12-11")}
+
+
+def test_order_flow_and_refusals_over_http(api: TestClient) -> None:
+    refused = api.post("/v1/telework/agreements", json=agreement(pilot.COUNTER))
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["errors"][0]["rule"] == "ineligible_work:direct-public-service" and "บริการประชาชน" in body["reason_th"]
+
+    case = api.post("/v1/telework/agreements", json=agreement(pilot.ANALYST))
+    assert case.status_code == 201, case.text
+    case_id = case.json()["case_id"]
+    assert api.post(f"/v1/telework/cases/{case_id}/proposal",
+                    json={"proposer_id": pilot.DIVISION_HEAD.citizen_id}).status_code == 200
+    not_head = api.post(f"/v1/telework/cases/{case_id}/order",
+                        json={"signer_id": pilot.DIVISION_HEAD.citizen_id, "time_evidence_method": "check-in-app"})
+    assert not_head.status_code == 403 and not_head.json()["errors"][0]["rule"] == "head_of_agency"
+    order = api.post(f"/v1/telework/cases/{case_id}/order",
+                     json={"signer_id": pilot.DIRECTOR_GENERAL.citizen_id, "time_evidence_method": "check-in-app"})
+    assert order.status_code == 200 and order.json()["book_number"].startswith("กค 0401/")
+    outside = api.post(f"/v1/telework/cases/{case_id}/evidence/time",
+                       json={"work_date": "2026-12-14", "check_in": "2026-12-14T08:30:00+07:00"})
+    assert outside.status_code == 422 and outside.json()["errors"][0]["rule"] == "day_within_order"
+    assert api.get(f"/v1/telework/cases?agency={pilot.MOF}").status_code == 403
