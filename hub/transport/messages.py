@@ -28,8 +28,12 @@ from hub.transport.tables import message_events, message_payloads, messages
 ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD = (
     "accepted", "queued", "delivering", "retrying", "delivered", "dead",
 )
-STATUSES = (ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD)
-FINISHED = (DELIVERED, DEAD)
+# After ``delivered``, a receiver that reports back later (a GFMIS result file) moves a
+# message to one of these; see hub/transport/outcomes.py.
+COMPLETED, PARTLY_REJECTED, REJECTED = "completed", "partly_rejected", "rejected"
+OUTCOME_STATUSES = (COMPLETED, PARTLY_REJECTED, REJECTED)
+STATUSES = (ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD, *OUTCOME_STATUSES)
+FINISHED = (DELIVERED, DEAD, *OUTCOME_STATUSES)
 
 
 @dataclass(frozen=True)

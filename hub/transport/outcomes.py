@@ -23,11 +23,9 @@ from sqlalchemy import Engine, insert, select, update
 
 from hub.clock import utcnow
 from hub.errors import HubError, NotFound
-from hub.transport.messages import DELIVERED
+from hub.transport.messages import COMPLETED, DELIVERED, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED
 from hub.transport.tables import message_events, messages
 
-COMPLETED, PARTLY_REJECTED, REJECTED = "completed", "partly_rejected", "rejected"
-OUTCOME_STATUSES = (COMPLETED, PARTLY_REJECTED, REJECTED)
 OUTCOME_EVENT = "receiver_outcome"
 _LAST_ERROR_LIMIT = 2000
 
