@@ -29,7 +29,7 @@ from hub.ecms.letter import (
 )
 from hub.ecms.soapstream import Limits, parse_stream
 from hub.ecms.store import Department, EcmsStore, conversation_id
-from hub.errors import IdempotencyConflict, NoRoute, PayloadTooLarge
+from hub.errors import Forbidden, IdempotencyConflict, NoRoute, PayloadTooLarge
 from hub.schemas.envelope import Envelope
 from hub.security.principal import CLEARANCE_LEVELS, Principal
 from hub.transport.messages import MessageService
@@ -125,6 +125,8 @@ class EcmsNode:
                                     "sent to this department; withdraw it first") from None
         except PayloadTooLarge as exc:
             raise EcmsFault("E014", exc.message) from None
+        except Forbidden as exc:  # the security layer's receiver-clearance check on accept
+            raise EcmsFault("E013", exc.message) from None
 
     def _queue_answer(self, name: str, row: Any) -> etree._Element:
         if row is None:
