@@ -24,6 +24,7 @@ app.add_typer(__import__("hub.adapters.cli", fromlist=["adapters_app"]).adapters
 app.add_typer(__import__("hub.sim.cli", fromlist=["sim_app"]).sim_app, name="sim")
 app.add_typer(__import__("hub.standards.cli", fromlist=["app"]).app, name="standards")
 app.command("bench")(__import__("hub.bench.cli", fromlist=["bench"]).bench)
+__import__("hub.security.cli", fromlist=["register"]).register(app)  # layer 3: agencies, ca, audit, users, clients
 console = Console()
 
 

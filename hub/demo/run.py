@@ -50,12 +50,19 @@ def run_demo(*, data_dir: Path, port: int, once: bool, console: Console) -> int:
     hub = build_hub(settings)
     hr, finance = AgencyInbox("OCSC-HR").start(), AgencyInbox("FPO-FIN").start()
     finance.down = True
+    credentials = enrol_demo_agencies(hub)
     server = BackgroundServer(hub, port=port).start()
     try:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
+        with httpx.Client(base_url=server.url, timeout=10) as anonymous:
+            admin_token = token(anonymous, credentials["demo-admin"])
+            sender_token = token(anonymous, credentials[SENDER])
+        with httpx.Client(base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {admin_token}"}) as admin, \
+                httpx.Client(base_url=server.url, timeout=10,
+                             headers={"Authorization": f"Bearer {sender_token}"}) as client:
             console.print(f"[bold]hub[/bold] listening on {server.url} (data in {data_dir.resolve()})")
+            print_how_to_authenticate(console, server.url, credentials)
             for receiver, inbox, service in ((HR, hr, "hr.attendance/v1"), (FINANCE, finance, "finance.savings/v1")):
-                client.post("/v1/routes", json={
+                admin.post("/v1/routes", json={
                     "receiver": receiver, "service": service, "adapter": "http",
                     "settings": {"url": inbox.url, "timeout_seconds": 5},
                     "max_attempts": 10, "backoff_base_seconds": 0.5, "backoff_max_seconds": 2,
@@ -97,6 +104,43 @@ def run_demo(*, data_dir: Path, port: int, once: bool, console: Console) -> int:
         hub.close()
         hr.stop()
         finance.stop()
+
+
+def enrol_demo_agencies(hub) -> dict[str, dict[str, str]]:  # noqa: ANN001
+    """Onboard the demo's subsystems the way a real agency is onboarded: register, approve (the
+    credentials are issued once), grant the rights the demo uses. Nothing is allowed otherwise."""
+    from hub.registry.schemas import SubsystemIn
+    from hub.schemas.envelope import party_member
+
+    security = hub.security
+    issued = {"demo-admin": security.credentials.create("demo-admin", actor="demo", roles=("admin",),
+                                                        clearance="004").as_dict()}
+    for subsystem in (SENDER, HR, FINANCE):
+        security.registry.request_subsystem(party_member(subsystem), SubsystemIn(code=subsystem.rsplit("/", 1)[1]),
+                                            actor="demo")
+        issued[subsystem] = security.approve_subsystem(subsystem, actor="demo").as_dict()
+    security.access.grant(SENDER, "hr.attendance/v1", HR, actor="demo")
+    security.access.grant(SENDER, "finance.savings/v1", FINANCE, actor="demo")
+    return issued
+
+
+def token(client: httpx.Client, creds: dict[str, str]) -> str:
+    response = client.post("/v1/auth/token", data={"grant_type": "client_credentials"},
+                           auth=(creds["client_id"], creds["client_secret"]))
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def print_how_to_authenticate(console: Console, url: str, credentials: dict[str, dict[str, str]]) -> None:
+    """The demo's credentials are throw-away (the demo directory is recreated each run), so they are
+    printed; a real hub shows a secret once, in the approval response."""
+    console.print("authentication is on: every call needs a token. Demo clients (this run only):")
+    for name, creds in credentials.items():
+        console.print(f"  {name}: client_id={creds['client_id']} client_secret={creds['client_secret']}")
+    first = credentials[SENDER]
+    console.print(f"get a token:  curl -s {url}/v1/auth/token -u '{first['client_id']}:{first['client_secret']}' "
+                  "-d grant_type=client_credentials")
+    console.print("then:         curl -s -H 'Authorization: Bearer <access_token>' " + url + "/v1/messages")
 
 
 def summary(client: httpx.Client, sent: dict[str, str], inboxes: dict[str, AgencyInbox]) -> Table:

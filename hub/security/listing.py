@@ -15,7 +15,7 @@ from hub.security.authz import Scope, higher
 from hub.transport.messages import encode_cursor
 
 
-def list_visible(service: Any, scope: Scope, *, sender: str | None, receiver: str | None, limit: int,
+def list_visible(store: Any, scope: Scope, *, sender: str | None, receiver: str | None, limit: int,
                  **filters: Any) -> tuple[list[StoredMessage], str | None]:
     combos: set[tuple[str | None, str | None]] = set()
     for party in scope.parties:
@@ -26,7 +26,7 @@ def list_visible(service: Any, scope: Scope, *, sender: str | None, receiver: st
     merged: dict[str, StoredMessage] = {}
     more = False
     for s, r in sorted(combos, key=str):
-        items, next_cursor = service.list(sender=s, receiver=r, limit=limit, **filters)
+        items, next_cursor = store.list(sender=s, receiver=r, limit=limit, **filters)
         more = more or next_cursor is not None
         for item in items:
             merged[str(item.id)] = item

@@ -45,6 +45,10 @@ PUBLIC_PATHS = {
 }
 
 
+# Routes of modules the security layer does not own that need a role, not just a login.
+ROLE_PATHS = {"/metrics": ("admin", "auditor", "monitor")}
+
+
 def is_open(endpoint: object, path: str | None = None) -> bool:
     return hasattr(endpoint, PUBLIC_ATTR) or hasattr(endpoint, SELF_AUTH_ATTR) or path in PUBLIC_PATHS
 
@@ -55,4 +59,13 @@ def require_principal(request: Request) -> None:
         return
     from hub.api.deps import current_principal
 
-    current_principal(request)
+    principal = current_principal(request)
+    needed = ROLE_PATHS.get(request.scope.get("path"))
+    if needed and not principal.roles & set(needed):
+        from hub.errors import Forbidden
+        from hub.security.wiring import security_of
+
+        reason = f"{request.scope['path']} needs the role {' or '.join(needed)}"
+        security_of(request.app.state.hub).audit.record("access.role", actor=principal.subject, decision="refused",
+                                                        target=request.scope["path"], reason=reason)
+        raise Forbidden(reason)

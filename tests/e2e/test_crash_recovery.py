@@ -17,6 +17,21 @@ KILL_AT = (500, 1300)
 
 
 SENDERS = 4
+HEADERS: dict[str, str] = {}
+
+
+def admin_headers(settings) -> dict[str, str]:
+    """A hub admin's token, minted with the hub's key in the data directory before the hub starts."""
+    from hub.bootstrap import build_hub
+    from hub.security.wiring import security_of
+
+    hub = build_hub(settings)
+    try:
+        security = security_of(hub)
+        security.credentials.create("crash-test-admin", actor="tests", roles=("admin",), with_secret=False)
+        return {"Authorization": f"Bearer {security.tokens.issue('crash-test-admin', ttl_seconds=3600).token}"}
+    finally:
+        hub.close()
 
 
 def post_until_accepted(client, url_of, envelope) -> None:
@@ -39,7 +54,7 @@ def delivered_count(url) -> int:
     count, cursor = 0, None
     while True:
         params = {"status": "delivered", "limit": 1000, **({"cursor": cursor} if cursor else {})}
-        page = httpx.get(f"{url}/v1/messages", params=params, timeout=10).json()
+        page = httpx.get(f"{url}/v1/messages", params=params, timeout=10, headers=HEADERS).json()
         count += len(page["items"])
         cursor = page["next_cursor"]
         if not cursor:
@@ -52,9 +67,10 @@ def test_sigkill_twice_mid_burst_loses_nothing_and_applies_once(backend, tmp_pat
     with ExitStack() as stack:
         settings = backend_settings(backend, tmp_path / "data", stack, requeue_after_seconds=2.0)
         inbox = stack.enter_context(AgencyInbox("hr"))
+        HEADERS.update(admin_headers(settings))
         hub = HubProcess(settings, tmp_path / "hub.log").start()
         stack.callback(hub.stop)
-        httpx.post(f"{hub.url}/v1/routes", json={
+        httpx.post(f"{hub.url}/v1/routes", headers=HEADERS, json={
             "receiver": "TH/GOV/1501/hr", "service": "*", "adapter": "http", "settings": {"url": inbox.url},
             "max_attempts": 50, "backoff_base_seconds": 0.1, "backoff_max_seconds": 1,
         }).raise_for_status()
@@ -65,7 +81,7 @@ def test_sigkill_twice_mid_burst_loses_nothing_and_applies_once(backend, tmp_pat
 
         def send_share(share):
             nonlocal accepted
-            with httpx.Client() as client:
+            with httpx.Client(headers=HEADERS) as client:
                 for i in share:
                     post_until_accepted(client, lambda: hub.url, {
                         "id": ids[i], "sender": "TH/GOV/0401/saraban", "receiver": "TH/GOV/1501/hr",

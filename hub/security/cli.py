@@ -1,0 +1,261 @@
+"""``hub agencies``, ``hub ca``, ``hub audit``, ``hub users``, ``hub clients``: layer 3 from the shell.
+
+Each command opens the hub's database and key in the data directory (like ``hub routes``);
+secrets are printed once, when issued, and never again.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.config import Settings
+from hub.errors import HubError
+
+agencies_app = typer.Typer(help="The agency registry: members, subsystems, onboarding.", no_args_is_help=True)
+ca_app = typer.Typer(help="The hub's certificate authority for mutual TLS.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+users_app = typer.Typer(help="People: hub admins, agency operators, auditors.", no_args_is_help=True)
+clients_app = typer.Typer(help="Machine clients and their secrets.", no_args_is_help=True)
+console = Console()
+DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
+ACTOR = "cli"
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _security(data_dir: Path | None):  # noqa: ANN202
+    """The security layer on the hub's database, without the transport's broker connections."""
+    from hub import migrate
+    from hub.db import make_engine
+    from hub.security.wiring import build_security
+
+    settings = _settings(data_dir)
+    settings.ensure_data_dir()
+    engine = make_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    return build_security(settings, engine), engine
+
+
+def _fail(exc: HubError) -> None:
+    console.print(f"[red]error:[/red] {exc.message}")
+    for err in exc.errors:
+        console.print(f"  - {err.field}: {err.message} ({err.rule})")
+    raise typer.Exit(2)
+
+
+def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
+    security, engine = _security(data_dir)
+    try:
+        action(security)
+    except HubError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+
+
+# -- agencies ---------------------------------------------------------------------------
+@agencies_app.command("list")
+def agencies_list(pilot: Annotated[Optional[bool], typer.Option(help="Only pilot (or non-pilot) members.")] = None,
+                  system: Annotated[Optional[str], typer.Option(help="Only members with a role in this system.")] = None,
+                  data_dir: DataDir = None) -> None:
+    """Registered members with their level, parent and pilot flag."""
+    def show(security) -> None:  # noqa: ANN001
+        table = Table("id", "name (th)", "level", "parent", "code", "pilot", "subsystems")
+        for m in security.registry.list_members(pilot=pilot, system=system):
+            table.add_row(m.id, m.name_th, m.level, m.parent_id or "", m.ministry_code or "", "yes" if m.pilot else "",
+                          ", ".join(f"{s.code} ({s.status}, {s.clearance})" for s in m.subsystems))
+        console.print(table)
+    _run(data_dir, show)
+
+
+@agencies_app.command("show")
+def agencies_show(member_id: Annotated[str, typer.Argument(help="e.g. TH/GOV/OCSC")], data_dir: DataDir = None) -> None:
+    """One member as JSON: roles per Back Office system, children, subsystems."""
+    _run(data_dir, lambda s: console.print_json(s.registry.member(member_id).model_dump_json()))
+
+
+@agencies_app.command("seed")
+def agencies_seed(data_dir: DataDir = None) -> None:
+    """Add the pilot catalogue's agencies and roles that are not registered yet (idempotent)."""
+    _run(data_dir, lambda s: console.print(f"{s.registry.seed()} members added"))
+
+
+@agencies_app.command("register")
+def agencies_register(
+    subsystem_id: Annotated[str, typer.Argument(help="MEMBER/SUBSYSTEM, e.g. TH/GOV/OCSC/hr")],
+    clearance: Annotated[str, typer.Option(help="Requested clearance 001-004.")] = "001",
+    endpoint: Annotated[Optional[list[str]], typer.Option(help="name=URL, repeatable.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Register a subsystem (pending until approved)."""
+    from hub.registry.schemas import SubsystemIn
+    from hub.schemas.envelope import party_member
+
+    endpoints = dict(e.split("=", 1) for e in endpoint or [])
+    code = subsystem_id.rsplit("/", 1)[-1]
+    _run(data_dir, lambda s: console.print(
+        f"{s.registry.request_subsystem(party_member(subsystem_id), SubsystemIn(code=code, clearance=clearance, endpoints=endpoints), actor=ACTOR).id} pending approval"))
+
+
+@agencies_app.command("approve")
+def agencies_approve(subsystem_id: Annotated[str, typer.Argument(help="MEMBER/SUBSYSTEM")],
+                     clearance: Annotated[Optional[str], typer.Option(help="Clearance 001-004 to grant.")] = None,
+                     data_dir: DataDir = None) -> None:
+    """Approve a subsystem and print its client credentials (shown once)."""
+    def approve(security) -> None:  # noqa: ANN001
+        issued = security.approve_subsystem(subsystem_id, actor=ACTOR, clearance=clearance)
+        console.print(f"{subsystem_id} approved")
+        if issued:
+            console.print("client credentials (shown once, store them now):")
+            console.print(json.dumps(issued.as_dict(), indent=2))
+    _run(data_dir, approve)
+
+
+@agencies_app.command("pilot")
+def agencies_pilot(member_id: Annotated[str, typer.Argument()], on: Annotated[bool, typer.Option("--on/--off")] = True,
+                   data_dir: DataDir = None) -> None:
+    """Put a member in (or out of) the pilot group."""
+    from hub.registry.schemas import MemberPatch
+
+    _run(data_dir, lambda s: console.print(
+        f"{member_id} pilot={s.registry.update_member(member_id, MemberPatch(pilot=on), actor=ACTOR).pilot}"))
+
+
+@agencies_app.command("grant")
+def agencies_grant(client: Annotated[str, typer.Argument(help="Subsystem id or group:NAME")],
+                   service: Annotated[str, typer.Argument(help="Service id or *")],
+                   provider: Annotated[str, typer.Argument(help="Receiving subsystem, member, or *")] = "*",
+                   data_dir: DataDir = None) -> None:
+    """Grant an access right (deny by default: nothing is allowed until granted)."""
+    _run(data_dir, lambda s: console.print(s.access.grant(client, service, provider, actor=ACTOR)))
+
+
+# -- ca ---------------------------------------------------------------------------------
+@ca_app.command("init")
+def ca_init(name: Annotated[str, typer.Option(help="The CA's common name.")] = "Back Office hub CA",
+            data_dir: DataDir = None) -> None:
+    """Create the hub's CA (<data_dir>/ca); never overwrites an existing one."""
+    _run(data_dir, lambda s: console.print(f"CA created: {s.hub_ca.cert_path} (subject {s.hub_ca.init(name).subject.rfc4514_string()})"))
+
+
+@ca_app.command("issue")
+def ca_issue(client_id: Annotated[str, typer.Argument(help="The client the certificate authenticates (its CN).")],
+             out: Annotated[Path, typer.Option(help="Folder for the key and certificate.")] = Path("."),
+             days: Annotated[int, typer.Option(help="Validity in days.")] = 365,
+             data_dir: DataDir = None) -> None:
+    """Issue a client certificate from the hub's CA."""
+    def issue(security) -> None:  # noqa: ANN001
+        if security.credentials.get(client_id) is None:
+            console.print(f"[yellow]note:[/yellow] no client {client_id} is registered yet; the certificate "
+                          "authenticates only once it is")
+        key, cert = security.hub_ca.issue(client_id, out, days=days)
+        console.print(f"key: {key}\ncertificate: {cert}")
+    _run(data_dir, issue)
+
+
+@ca_app.command("trust")
+def ca_trust(name: Annotated[str, typer.Argument(help="A name for the agency CA.")],
+             cert: Annotated[Path, typer.Argument(help="The CA certificate (PEM).")], data_dir: DataDir = None) -> None:
+    """Trust an agency's CA: client certificates it issues authenticate the client named by their CN."""
+    _run(data_dir, lambda s: console.print(f"trusted {name}: {s.certs.trust(name, cert.read_text(), actor=ACTOR)}"))
+
+
+# -- audit ------------------------------------------------------------------------------
+@audit_app.command("verify")
+def audit_verify(
+    bundle: Annotated[Optional[Path], typer.Option(help="Verify an exported bundle offline instead.")] = None,
+    public_key: Annotated[Optional[Path], typer.Option(help="The hub's public key (PEM) for --bundle.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Check the hash chain and signatures; name the first entry changed, removed or reordered."""
+    from hub.security.audit import verify_bundle
+    from hub.security.keys import load_public_key
+
+    if bundle is not None:
+        if public_key is None:
+            console.print("[red]error:[/red] --bundle needs --public-key (the hub's Ed25519 public key, PEM)")
+            raise typer.Exit(2)
+        report = verify_bundle(json.loads(bundle.read_text(encoding="utf-8")), load_public_key(public_key))
+        _report(report)
+        return
+    security, engine = _security(data_dir)
+    try:
+        _report(security.audit.verify())
+    finally:
+        engine.dispose()
+
+
+def _report(report) -> None:  # noqa: ANN001
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    if report.ok:
+        console.print(f"audit trail OK: {report.entries} entries, {report.seals} signed seals"
+                      + (f", {report.unsealed} entries after the last seal" if report.unsealed else ""))
+        return
+    console.print(f"[red]audit trail BROKEN at entry {report.first_bad_seq}:[/red] {report.problem}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option(help="Bundle file to write (JSON).")],
+    since: Annotated[Optional[datetime], typer.Option(help="Only entries at or after this time (ISO 8601, UTC).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write a signed bundle an auditor verifies offline with the hub's public key."""
+    def export(security) -> None:  # noqa: ANN001
+        bundle = security.audit.export(since)
+        out.write_text(json.dumps(bundle, ensure_ascii=False, indent=1), encoding="utf-8")
+        security.audit.record("audit.exported", actor=ACTOR, entries=len(bundle["entries"]), since=bundle["since"])
+        console.print(f"{len(bundle['entries'])} entries written to {out}; verify with "
+                      f"`hub audit verify --bundle {out} --public-key {security.key.public_path}`")
+    _run(data_dir, export)
+
+
+# -- users and clients ------------------------------------------------------------------
+@users_app.command("add")
+def users_add(username: Annotated[str, typer.Argument()],
+              role: Annotated[list[str], typer.Option(help="admin, agency-operator or auditor (repeatable).")],
+              member: Annotated[Optional[str], typer.Option(help="The member an operator acts for.")] = None,
+              clearance: Annotated[str, typer.Option(help="Clearance 001-004.")] = "001",
+              data_dir: DataDir = None) -> None:
+    """Add a person; the password is asked for (not echoed)."""
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    _run(data_dir, lambda s: console.print(
+        f"user {s.users.add(username, password, roles=tuple(role), actor=ACTOR, member_id=member, clearance=clearance).username} added"))
+
+
+@clients_app.command("create")
+def clients_create(client_id: Annotated[str, typer.Argument()],
+                   role: Annotated[list[str], typer.Option(help="admin, auditor or monitor (repeatable).")],
+                   clearance: Annotated[str, typer.Option(help="Clearance 001-004.")] = "001",
+                   data_dir: DataDir = None) -> None:
+    """A staff client (e.g. a Prometheus scraper with --role monitor); the secret is printed once."""
+    _run(data_dir, lambda s: console.print(json.dumps(
+        s.credentials.create(client_id, actor=ACTOR, roles=tuple(role), clearance=clearance).as_dict(), indent=2)))
+
+
+@clients_app.command("rotate")
+def clients_rotate(client_id: Annotated[str, typer.Argument()],
+                   overlap_seconds: Annotated[Optional[int], typer.Option(help="How long the old secret still works.")] = None,
+                   data_dir: DataDir = None) -> None:
+    """A new secret (printed once); the old one keeps working for the overlap window."""
+    _run(data_dir, lambda s: console.print(json.dumps(
+        s.credentials.rotate(client_id, actor=ACTOR, overlap_seconds=overlap_seconds).as_dict(), indent=2)))
+
+
+def register(app: typer.Typer) -> None:
+    """Called by ``hub.cli``: adds the layer 3 sub-commands."""
+    app.add_typer(agencies_app, name="agencies")
+    app.add_typer(ca_app, name="ca")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(users_app, name="users")
+    app.add_typer(clients_app, name="clients")
