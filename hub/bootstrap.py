@@ -16,8 +16,8 @@ from hub import metrics, migrate
 from hub.adapters.registry import AdapterRegistry
 from hub.config import Settings
 from hub.db import make_engine
-from hub.standards.registry import StandardsRegistry
 from hub.security.wiring import Security, build_security
+from hub.standards.registry import StandardsRegistry
 from hub.transport.broker import Publisher, connect
 from hub.transport.delivery import AdapterPool, Deliverer
 from hub.transport.messages import MessageService
@@ -52,6 +52,8 @@ class Hub:
                 self.engine, self.router, self.adapter_pool,
                 attempt_timeout=self.settings.delivery_timeout_seconds,
                 on_outcome=lambda outcome: metrics.OUTCOMES.labels(outcome).inc(),
+                # A receiver's clearance may have been lowered since the message was accepted.
+                guards=[self.security.access.delivery_guard] if self.security else [],
             )
             worker = DeliveryWorker(deliverer, self.settings.effective_broker_url, self.settings.queue_name,
                                     self.settings.worker_concurrency)
@@ -86,6 +88,7 @@ class Hub:
         self.relay.wake()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.messages.close()
         self.publisher.close()
         self.adapter_pool.close()
         self.engine.dispose()
@@ -103,16 +106,17 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     relay = Relay(engine, publisher, lease_seconds=settings.requeue_after_seconds,
                   batch_size=settings.relay_batch_size, interval_seconds=settings.relay_interval_seconds)
     messages = MessageService(engine, router, max_payload_bytes=settings.max_payload_bytes, on_accepted=relay.wake)
-    from hub.ecms.service import build_ecms
-
-    ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)
-    # Layer 3: no message is stored for a receiver not cleared for its classification,
-    # whichever entry point (REST, e-CMS, apps) accepted it.
-    security = build_security(settings, engine, seed=upgrade_schema)
-    messages.add_validator(security.access.check_receiver_clearance)
     # Layer 2: load the published standards (idempotent) and check every message that
     # declares one before it is stored.
     standards = StandardsRegistry(engine, settings.effective_standards_dir)
     standards.load_published()
     messages.add_validator(standards.validate_envelope)
-    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters), standards=standards, ecms=ecms, security=security)
+    # Layer 3: no message is stored for a receiver not cleared for its classification,
+    # whichever entry point (REST, e-CMS, apps) accepted it.
+    security = build_security(settings, engine, seed=upgrade_schema)
+    messages.add_validator(security.access.check_receiver_clearance)
+    from hub.ecms.service import build_ecms
+
+    ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)
+    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters),
+               standards=standards, security=security, ecms=ecms)

@@ -8,7 +8,7 @@ rewriting the whole chain after a seal is detected too. Payloads never appear he
 pass their SHA-256.
 
 Appenders lock the one-row ``audit_head`` inside their transaction, so the API and every
-worker process extend one chain, one entry at a time.
+worker process extend one chain; within a process, concurrent appends share a transaction.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, insert, select, update
 
 from hub.clock import as_utc, utcnow
+from hub.group_commit import GroupCommitter
 from hub.security.keys import SigningKey, key_id, public_pem, verify_signature
 from hub.security.tables import audit_head, audit_log, audit_seals
 
@@ -109,23 +110,36 @@ class AuditLog:
         self._engine = engine
         self._key = key
         self._seal_every = seal_every
+        self._appender: GroupCommitter[tuple[str, str, str | None, str | None, str], int] = GroupCommitter(
+            self._append_batch, name="audit")
 
     def record(self, kind: str, *, actor: str, decision: str | None = None, target: str | None = None,
                **detail: Any) -> int:
-        """Append one entry; returns its sequence number. ``detail`` must hold no secret or payload."""
+        """Append one entry; returns its sequence number once it is committed.
+
+        ``detail`` must hold no secret or payload. Entries from concurrent callers are
+        group-committed: one transaction (one head lock, one fsync) appends them all, in order.
+        """
+        return self._appender.submit((kind, actor, decision, target, canonical(detail).decode()))
+
+    def _append_batch(self, items: list[tuple[str, str, str | None, str | None, str]]) -> list[int]:
         with self._engine.begin() as conn:
             head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
-            entry = {"seq": head["last_seq"] + 1, "at": timestamp(), "kind": kind, "actor": actor,
-                     "decision": decision, "target": target, "detail": canonical(detail).decode()}
-            entry["prev_hash"] = head["last_hash"]
-            entry["entry_hash"] = entry_hash(head["last_hash"], entry)
-            conn.execute(insert(audit_log).values(entry))
-            values = {"last_seq": entry["seq"], "last_hash": entry["entry_hash"]}
-            if entry["seq"] - head["sealed_seq"] >= self._seal_every:
-                self._seal(conn, head["sealed_seq"] + 1, entry["seq"], entry["entry_hash"])
-                values["sealed_seq"] = entry["seq"]
+            seq, prev = head["last_seq"], head["last_hash"]
+            entries = []
+            for kind, actor, decision, target, detail in items:
+                seq += 1
+                entry = {"seq": seq, "at": timestamp(), "kind": kind, "actor": actor, "decision": decision,
+                         "target": target, "detail": detail, "prev_hash": prev}
+                entry["entry_hash"] = prev = entry_hash(prev, entry)
+                entries.append(entry)
+            conn.execute(insert(audit_log), entries)
+            values = {"last_seq": seq, "last_hash": prev}
+            if seq - head["sealed_seq"] >= self._seal_every:
+                self._seal(conn, head["sealed_seq"] + 1, seq, prev)
+                values["sealed_seq"] = seq
             conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
-        return entry["seq"]
+        return [e["seq"] for e in entries]
 
     def _seal(self, conn: Any, first_seq: int, last_seq: int, last_hash: str) -> None:
         signed_at = timestamp()

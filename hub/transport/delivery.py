@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from hub.errors import DeliveryError
 from hub.schemas.envelope import StoredMessage
 from hub.schemas.routes import DeliveryPolicy, Route
 from hub.transport.backoff import retry_delay
-from hub.transport.batching import GroupCommitter
+from hub.group_commit import GroupCommitter
 from hub.transport.messages import DEAD, DELIVERED, DELIVERING, QUEUED, RETRYING, meta_columns, row_to_meta
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
@@ -88,7 +89,9 @@ class Outcome:
 
 class Deliverer:
     def __init__(self, engine: Engine, router: Router, pool: AdapterPool, *, attempt_timeout: float,
-                 on_outcome: Any = None) -> None:
+                 on_outcome: Any = None, guards: list[Callable[[StoredMessage], None]] | None = None) -> None:
+        """``guards`` run before every send; one raising ``DeliveryError`` stops the attempt."""
+        self._guards = list(guards or [])
         self._engine = engine
         self._router = router
         self._pool = pool
@@ -156,6 +159,8 @@ class Deliverer:
                     select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
                 ).scalar_one()
         try:
+            for guard in self._guards:
+                guard(meta)
             receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload))
         except DeliveryError as exc:
             return self._failed(message_id, claim, policy, exc)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
-from hub.transport.batching import GroupCommitter
+from hub.group_commit import GroupCommitter
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 

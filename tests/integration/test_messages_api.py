@@ -141,3 +141,28 @@ def test_list_filters_and_cursor_paging(client):
     assert [m["id"] for m in client.get("/v1/messages", params={"receiver": "TH/GOV/1600/fin"}).json()["items"]] == [other]
     assert client.get("/v1/messages", params={"status": "nonsense"}).status_code == 422
     assert client.get("/v1/messages", params={"cursor": "garbage"}).json()["errors"][0]["field"] == "cursor"
+
+
+def test_delivery_guard_dead_letters_when_receiver_clearance_was_lowered(hub):
+    """Deterministic: no worker runs; the test relays and delivers by hand after lowering the clearance."""
+    from hub.schemas.envelope import Envelope
+    from hub.schemas.routes import RouteIn
+    from hub.security.wiring import security_of
+    from hub.transport.delivery import Deliverer
+    from tests.support.auth import register_agency
+
+    security = security_of(hub)
+    register_agency(hub, RECEIVER, clearance="003")
+    hub.router.add(RouteIn(receiver=RECEIVER, service=SERVICE, adapter="memory", settings={"mailbox": "cleared"}))
+    accepted = hub.messages.accept(Envelope.model_validate(envelope(classification="003")))
+    security.registry.set_clearance(RECEIVER, "001", actor="tests")
+    assert hub.relay.run_once() == 1
+    deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5,
+                          guards=[security.access.delivery_guard])
+    assert deliverer.deliver(accepted.id) == "dead"
+    meta = hub.messages.get_meta(accepted.id)
+    assert meta.status == "dead" and "cleared up to 001" in meta.last_error
+    assert accepted.id not in mailbox("cleared").applied
+    refusals = security.audit.entries(kind="access.deliver", target=accepted.id)
+    assert refusals and refusals[-1]["decision"] == "refused"
+    deliverer.close()
