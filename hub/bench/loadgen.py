@@ -16,12 +16,18 @@ import orjson
 
 from hub.bench.stats import percentiles
 
+SENDER = "TH/GOV/BENCH/load"
+SERVICE = "bench.ingest/v1"
 
-def envelope(payload_bytes: int, receiver: str, standard: str | None, seq: int) -> bytes:
-    filler = max(0, payload_bytes - 120)
-    payload = {"seq": seq, "citizen_id": "1101700203450", "note": "ก" * (filler // 3)}
-    body = {"id": str(uuid.uuid4()), "sender": "TH/GOV/BENCH/load", "receiver": receiver,
-            "service": "bench.ingest/v1", "payload": payload}
+
+def envelope(payload_bytes: int, receiver: str, standard: str | None, seq: int,
+             document: dict | None = None) -> bytes:
+    """One envelope: ``document`` as the payload, or a generated one of about ``payload_bytes``."""
+    if document is None:
+        filler = max(0, payload_bytes - 120)
+        document = {"seq": seq, "citizen_id": "1101700203450", "note": "ก" * (filler // 3)}
+    body = {"id": str(uuid.uuid4()), "sender": SENDER, "receiver": receiver,
+            "service": SERVICE, "payload": document}
     if standard:
         body["standard"] = standard
     return orjson.dumps(body)
@@ -30,6 +36,7 @@ def envelope(payload_bytes: int, receiver: str, standard: str | None, seq: int) 
 async def run(args: argparse.Namespace) -> dict:
     import aiohttp
 
+    document = orjson.loads(open(args.payload_file, "rb").read()) if args.payload_file else None
     latencies: list[float] = []
     errors: dict[str, int] = {}
     sent = 0
@@ -51,7 +58,7 @@ async def run(args: argparse.Namespace) -> dict:
                         await asyncio.sleep(delay)
                     next_at += interval
                 sent += 1
-                body = envelope(args.payload_bytes, args.receiver, args.standard, sent)
+                body = envelope(args.payload_bytes, args.receiver, args.standard, sent, document)
                 started = time.perf_counter()
                 try:
                     async with session.post(args.url, data=body) as response:
@@ -80,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=None, help="requests per second in total (paced)")
     parser.add_argument("--count", type=int, default=None, help="stop after this many requests")
     parser.add_argument("--payload-bytes", type=int, default=2048)
+    parser.add_argument("--payload-file", default=None, help="a JSON document to send as every payload")
     parser.add_argument("--receiver", default="TH/GOV/BENCH/sink")
     parser.add_argument("--standard", default=None)
     parser.add_argument("--token", default=None)

@@ -110,7 +110,8 @@ class Meter:
 
 
 def loadgen(url: str, *, concurrency: int, duration: float, payload_bytes: int = 2048, rate: float | None = None,
-            standard: str | None = None, token: str | None = None, receiver: str = "TH/GOV/BENCH/sink") -> dict:
+            standard: str | None = None, token: str | None = None, receiver: str = "TH/GOV/BENCH/sink",
+            payload_file: Path | None = None) -> dict:
     """Run the load generator as its own process and return its JSON report."""
     cmd = [sys.executable, "-m", "hub.bench.loadgen", "--url", url + "/v1/messages",
            "--concurrency", str(concurrency), "--duration", str(duration), "--payload-bytes", str(payload_bytes),
@@ -119,6 +120,8 @@ def loadgen(url: str, *, concurrency: int, duration: float, payload_bytes: int =
         cmd += ["--rate", str(rate)]
     if standard:
         cmd += ["--standard", standard]
+    if payload_file:
+        cmd += ["--payload-file", str(payload_file)]
     if token:
         cmd += ["--token", token]
     out = subprocess.run(cmd, capture_output=True, check=True, timeout=duration + 120, env=os.environ.copy())

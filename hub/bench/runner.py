@@ -15,9 +15,14 @@ import psutil
 
 from hub.bench.backends import BackendEnv, Embedded, Services
 from hub.bench.baselines import raw_broker, raw_inserts
+from hub.bench.loadgen import SENDER
 from hub.bench.procs import Meter, Proc, loadgen
+from hub.bench.provision import ECMS_DEPARTMENTS, ECMS_MINISTRY, LARGE_SERVICE, SINK, provision
 
-SINK = "TH/GOV/BENCH/sink"
+# The ingest document: a real telework agreement (about 2 KB), so that plain and validated
+# ingest differ only by the validation.
+INGEST_STANDARD = "th.telework.agreement@1.0.0"
+INGEST_DOCUMENT = "th.telework.agreement/1.0.0/examples/valid/regular.json"
 
 
 @dataclass
@@ -65,11 +70,14 @@ class Runner:
         self._progress = progress or (lambda text: None)
 
     def run(self) -> Results:
+        from hub.config import Settings
+
+        self.document = Settings().effective_standards_dir / INGEST_DOCUMENT
         self._progress("baseline: bare FastAPI")
         with Proc("hub.bench.bare", [], BackendEnv(self.root, "", "", "").environ(), self.root / "bare.log",
                   "/healthz") as bare:
             bare_run = loadgen(bare.url, concurrency=self.o.concurrency, duration=self.o.duration,
-                               payload_bytes=self.o.payload_bytes)
+                               payload_file=self.document)
         backends = {"embedded": Embedded(), "postgres+rabbitmq": Services(self.o.pg_admin_dsn, self.o.amqp_url)}
         for name in self.o.backends:
             backend = backends[name]
@@ -80,32 +88,33 @@ class Runner:
             self._ingest(backend, bare_run)
             self._end_to_end(backend)
             self._large(backend)
+            self._ecms(backend)
         return self.results
 
     def _hub(self, env: BackendEnv, *, worker: bool, **extra: str) -> Proc:
         args = ["serve"] + ([] if worker else ["--no-embedded-worker"])
         return Proc("hub", args, env.environ(**extra), self.root / "hub.log", "/healthz")
 
-    def _route(self, hub: Proc, url: str) -> None:
-        httpx.post(f"{hub.url}/v1/routes", json={
-            "receiver": SINK, "service": "*", "adapter": "http", "settings": {"url": url},
-            "max_attempts": 20, "backoff_base_seconds": 0.2, "backoff_max_seconds": 2,
-        }, timeout=10).raise_for_status()
-
     def _ingest(self, backend: Any, bare_run: dict) -> None:
         self._progress(f"{backend.name}: ingest")
-        with backend.fresh(self.root) as env, self._hub(env, worker=False) as hub:
-            self._route(hub, "http://127.0.0.1:9/unused")
-            with Meter(hub.pid) as meter:
-                run = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
-                              payload_bytes=self.o.payload_bytes)
-            half = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
-                           payload_bytes=self.o.payload_bytes, rate=max(1.0, run["per_second"] / 2))
+        with backend.fresh(self.root) as env:
+            token = provision(env, "http://127.0.0.1:9/unused").token
+            with self._hub(env, worker=False) as hub:
+                load = {"concurrency": self.o.concurrency, "duration": self.o.duration, "token": token,
+                        "payload_file": self.document}
+                with Meter(hub.pid) as meter:
+                    run = loadgen(hub.url, **load)
+                half = loadgen(hub.url, rate=max(1.0, run["per_second"] / 2), **load)
+                self._progress(f"{backend.name}: ingest with validation")
+                validated = loadgen(hub.url, standard=INGEST_STANDARD, **load)
         self.results.add(scenario="ingest", backend=backend.name, **_figures(run), **meter.as_dict(),
                          baseline="bare FastAPI", baseline_per_second=bare_run["per_second"],
                          ratio=_ratio(run, bare_run), target="≥ 0.50 of bare FastAPI")
         self.results.add(scenario="ingest at half rate", backend=backend.name, **_figures(half),
                          baseline=None, baseline_per_second=None, ratio=None, target="p99 ≤ 20 ms")
+        self.results.add(scenario="validated ingest", backend=backend.name, **_figures(validated),
+                         baseline="ingest without validation", baseline_per_second=run["per_second"],
+                         ratio=_ratio(validated, run), target="≥ 0.70 of ingest")
         self._progress(f"{backend.name}: raw inserts")
         with backend.fresh(self.root) as env:
             raw = raw_inserts(env.database_url, concurrency=self.o.concurrency, duration=self.o.duration,
@@ -118,13 +127,13 @@ class Runner:
         self._progress(f"{backend.name}: end-to-end")
         with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
                                                      "/stats") as sink:
+            token = provision(env, sink.url + "/inbox").token
             extra = {"HUB_WORKER_CONCURRENCY": "32"}
             with self._hub(env, worker=True, **extra) as hub, self._workers(env, extra):
-                self._route(hub, sink.url + "/inbox")
                 started = time.time()
                 with Meter(hub.pid) as meter:
                     run = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
-                                  payload_bytes=self.o.payload_bytes)
+                                  payload_bytes=self.o.payload_bytes, token=token)
                     stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, self.o.duration * 10))
             delivered_per_second = stats["delivered"] / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
             queue = f"{env.queue_name}.baseline"
@@ -149,12 +158,13 @@ class Runner:
         self._progress(f"{backend.name}: {self.o.large_mib} MiB payload")
         with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
                                                      "/stats") as sink:
+            token = provision(env, sink.url + "/inbox").token
             with self._hub(env, worker=True, HUB_MAX_PAYLOAD_BYTES=str(size + 2**20)) as hub:
-                self._route(hub, sink.url + "/inbox")
                 with Meter(hub.pid, interval=0.005) as meter:
                     started = time.perf_counter()
-                    response = httpx.post(f"{hub.url}/v1/messages", content=_large_body(size),
-                                          headers={"Content-Type": "application/json"}, timeout=300)
+                    response = httpx.post(f"{hub.url}/v1/messages", content=_large_body(size), timeout=300,
+                                          headers={"Content-Type": "application/json",
+                                                   "Authorization": f"Bearer {token}"})
                     accepted = time.perf_counter() - started
                     response.raise_for_status()
                     stats = _wait_delivered(sink.url, 1, timeout=300)
@@ -167,9 +177,41 @@ class Runner:
                          ratio=None, target="RSS growth < 2× payload")
 
 
+    def _ecms(self, backend: Any) -> None:
+        """Letters with a 1 MiB PDF: one agency's e-Saraban sends, the other polls and deletes."""
+        from hub.sim.esaraban import Esaraban, File, baseline_parse_validate, letter_roundtrip
+        from hub.bench.stats import percentiles
+
+        self._progress(f"{backend.name}: e-CMS letters")
+        pdf = File("bench.pdf", "application/pdf", b"%PDF-1.4\n" + bytes(range(256)) * 4096)
+        with backend.fresh(self.root) as env:
+            provision(env, "http://127.0.0.1:9/unused")
+            with self._hub(env, worker=True) as hub:
+                agencies = [Esaraban(env.data_dir / f"esaraban-{code}", f"{hub.url}/ecms/service2", department=code,
+                                     ministry=ECMS_MINISTRY, prefix=f"ทส {code}", username=code, password=password)
+                            for code, _, password in ECMS_DEPARTMENTS]
+                sender, receiver = agencies
+                totals = []
+                with Meter(hub.pid) as meter:
+                    deadline = time.perf_counter() + self.o.duration
+                    while time.perf_counter() < deadline or not totals:
+                        totals.append(letter_roundtrip(sender, receiver, pdf.data)["total_seconds"])
+                wire = sender.wire_document(f"ทส {ECMS_DEPARTMENTS[0][0]}/1", pdf)
+                for agency in agencies:
+                    agency.close()
+        baseline = [baseline_parse_validate(wire) for _ in range(max(3, len(totals)))]
+        per_second = len(totals) / sum(totals)
+        baseline_per_second = len(baseline) / sum(baseline)
+        self.results.add(scenario="e-CMS letter 1 MiB (send+poll+delete)", backend=backend.name,
+                         per_second=per_second, ok=len(totals), errors={},
+                         latency=percentiles(totals), **meter.as_dict(),
+                         baseline="raw lxml parse + validate", baseline_per_second=baseline_per_second,
+                         ratio=per_second / baseline_per_second, target=None)
+
+
 def _large_body(size: int):  # noqa: ANN202
-    head = ('{"id": "%s", "sender": "TH/GOV/BENCH/load", "receiver": "%s", "service": "bench.large/v1", '
-            '"payload": {"blob": "' % (uuid.uuid4(), SINK)).encode()
+    head = ('{"id": "%s", "sender": "%s", "receiver": "%s", "service": "%s", "payload": {"blob": "'
+            % (uuid.uuid4(), SENDER, SINK, LARGE_SERVICE)).encode()
     yield head
     chunk = b"x" * 2**20
     for _ in range(size // len(chunk)):

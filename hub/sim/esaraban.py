@@ -115,6 +115,12 @@ class Esaraban:
         self.db.execute("UPDATE outgoing SET process_id=?, status='sent' WHERE book_no=?", (answer.ProcessID, book_no))
         return book_no
 
+    def wire_document(self, book_no: str, main: File, attachments: list[File] = (), *, secret: str = "001",
+                      speed: str = "001") -> bytes:
+        """A sent letter exactly as it goes on the wire (base64 inline), e.g. for a parse baseline."""
+        letter = self._letter(book_no, main, list(attachments), secret, speed)
+        return etree.tostring(inline_base64(letter, self.files))
+
     def withdraw(self, book_no: str) -> None:
         row = self.db.execute("SELECT letter_date, to_department FROM outgoing WHERE book_no=?", (book_no,)).fetchone()
         self.client.withdraw(book_no, row[0], self.department, row[1])
