@@ -8,10 +8,12 @@ idempotent: existing members are left as they are.
 from __future__ import annotations
 
 import json
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +22,9 @@ from hub.errors import Conflict, FieldError, InputError, NotFound
 from hub.registry.schemas import Member, MemberIn, MemberPatch, Subsystem, SubsystemIn
 from hub.registry.tables import members, subsystems, system_roles
 from hub.security.audit import AuditLog
+
+# Matches the authenticator's cache of principals (hub.security.authn.CACHE_SECONDS).
+CLEARANCE_CACHE_SECONDS = 2.0
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "standards" / "catalogue" / "backoffice-systems.json"
 PENDING, APPROVED, REJECTED, DISABLED = "pending", "approved", "rejected", "disabled"
@@ -40,6 +45,10 @@ class AgencyRegistry:
     def __init__(self, engine: Engine, audit: AuditLog) -> None:
         self._engine = engine
         self._audit = audit
+        # Clearances are read on every submit and delivery; another process's change is seen
+        # within CLEARANCE_CACHE_SECONDS, this process's at once.
+        self._clearances: TTLCache[str, str] = TTLCache(maxsize=65536, ttl=CLEARANCE_CACHE_SECONDS)
+        self._clearance_lock = threading.Lock()
 
     # -- members ---------------------------------------------------------------------
     def seed(self, catalogue: Path = CATALOGUE, *, actor: str = "hub") -> int:
@@ -182,6 +191,7 @@ class AgencyRegistry:
             values["clearance"] = clearance
         with self._engine.begin() as conn:
             conn.execute(update(subsystems).where(subsystems.c.id == subsystem_id).values(**values))
+        self._forget_clearances()
         self._audit.record(f"registry.subsystem_{status}", actor=actor, target=subsystem_id,
                            previous=current.status, clearance=clearance or current.clearance, reason=reason)
         return self.subsystem(subsystem_id)
@@ -190,11 +200,23 @@ class AgencyRegistry:
         current = self.subsystem(subsystem_id)
         with self._engine.begin() as conn:
             conn.execute(update(subsystems).where(subsystems.c.id == subsystem_id).values(clearance=clearance))
+        self._forget_clearances()
         self._audit.record("registry.clearance_changed", actor=actor, target=subsystem_id,
                            previous=current.clearance, clearance=clearance)
         return self.subsystem(subsystem_id)
 
     def clearance_of(self, party: str) -> str:
         """The clearance of an approved subsystem; anything else is treated as 001 (lowest)."""
+        with self._clearance_lock:
+            cached = self._clearances.get(party)
+        if cached is not None:
+            return cached
         sub = self.subsystem(party, missing_ok=True)
-        return sub.clearance if sub is not None and sub.status == APPROVED else "001"
+        clearance = sub.clearance if sub is not None and sub.status == APPROVED else "001"
+        with self._clearance_lock:
+            self._clearances[party] = clearance
+        return clearance
+
+    def _forget_clearances(self) -> None:
+        with self._clearance_lock:
+            self._clearances.clear()

@@ -13,8 +13,11 @@ Every decision, granted or refused, goes to the audit trail.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
+
+from cachetools import TTLCache
 
 from sqlalchemy import Engine, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +27,7 @@ from hub.errors import Conflict, DeliveryError, FieldError, Forbidden, InputErro
 from hub.registry.agencies import AgencyRegistry
 from hub.schemas.envelope import Envelope, StoredMessage, party_member
 from hub.security.audit import AuditLog
+from hub.security.authn import CACHE_SECONDS
 from hub.security.principal import CLEARANCE_LEVELS, Principal
 from hub.security.tables import access_rights, group_members
 
@@ -48,6 +52,10 @@ class AccessControl:
         self._engine = engine
         self._registry = registry
         self._audit = audit
+        # Rights are read on every submit; another process's grant or revoke is seen within
+        # CACHE_SECONDS (the same bound as cached principals), this process's at once.
+        self._rights: TTLCache[tuple[str, str, str], bool] = TTLCache(maxsize=65536, ttl=CACHE_SECONDS)
+        self._rights_lock = threading.Lock()
 
     # -- rights and groups -----------------------------------------------------------
     def grant(self, client: str, service: str, provider: str, *, actor: str) -> dict[str, Any]:
@@ -61,6 +69,7 @@ class AccessControl:
                 ).inserted_primary_key[0]
         except IntegrityError as exc:
             raise Conflict(f"{client} already holds {service} toward {provider}") from exc
+        self._forget_rights()
         self._audit.record("access.right_granted", actor=actor, target=client, service=service, provider=provider)
         return {"id": right_id, "client": client, "service": service, "provider": provider}
 
@@ -70,6 +79,7 @@ class AccessControl:
             if row is None:
                 raise NotFound(f"no access right {right_id}")
             conn.execute(delete(access_rights).where(access_rights.c.id == right_id))
+        self._forget_rights()
         self._audit.record("access.right_revoked", actor=actor, target=row.client, service=row.service,
                            provider=row.provider)
 
@@ -87,6 +97,7 @@ class AccessControl:
                                                               group_members.c.subsystem_id == subsystem_id)).first()
             if exists is None:
                 conn.execute(insert(group_members).values(group_name=group, subsystem_id=subsystem_id))
+        self._forget_rights()
         self._audit.record("access.group_member_added", actor=actor, target=f"{GROUP_PREFIX}{group}",
                            subsystem=subsystem_id)
 
@@ -94,6 +105,7 @@ class AccessControl:
         with self._engine.begin() as conn:
             conn.execute(delete(group_members).where(group_members.c.group_name == group,
                                                      group_members.c.subsystem_id == subsystem_id))
+        self._forget_rights()
         self._audit.record("access.group_member_removed", actor=actor, target=f"{GROUP_PREFIX}{group}",
                            subsystem=subsystem_id)
 
@@ -107,6 +119,21 @@ class AccessControl:
         return out
 
     def holds_right(self, client: str, service: str, provider: str) -> bool:
+        key = (client, service, provider)
+        with self._rights_lock:
+            cached = self._rights.get(key)
+        if cached is not None:
+            return cached
+        found = self._holds_right_uncached(client, service, provider)
+        with self._rights_lock:
+            self._rights[key] = found
+        return found
+
+    def _forget_rights(self) -> None:
+        with self._rights_lock:
+            self._rights.clear()
+
+    def _holds_right_uncached(self, client: str, service: str, provider: str) -> bool:
         with self._engine.connect() as conn:
             groups = conn.execute(select(group_members.c.group_name)
                                   .where(group_members.c.subsystem_id == client)).scalars().all()
