@@ -1,0 +1,47 @@
+"""``hub bench --quick --json`` with tiny settings: every scenario and baseline is reported.
+
+A smoke test of the harness, not a speed assertion: the figures are only checked to exist
+and be positive.
+"""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import services
+
+SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
+             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)"}
+BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw kombu publish+consume",
+             "raw lxml parse + validate"}
+
+
+@pytest.mark.slow
+def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path):
+    backends = ["embedded"]
+    if services.reachable("postgresql") and services.reachable("rabbitmq"):
+        backends.append("postgres+rabbitmq")
+    elif services.required():
+        pytest.fail("HUB_TEST_SERVICES=required but PostgreSQL or RabbitMQ is unreachable")
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, "-m", "hub", "bench", "--quick", "--duration", "0.5", "--concurrency", "4",
+           "--large-mib", "1", "--workers", "1", "--json", str(out)]
+    for backend in backends:
+        cmd += ["--backend", backend]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert {"cpu", "cores", "python", "libraries"} <= set(report["machine"])
+    assert report["skipped"] == {}
+    for backend in backends:
+        rows = [r for r in report["results"] if r["backend"] == backend]
+        assert {r["scenario"] for r in rows} == SCENARIOS
+        assert {r["baseline"] for r in rows if r["baseline"]} == BASELINES
+        for row in rows:
+            assert row["ok"] >= 1, row
+            if row["baseline"]:
+                assert row["baseline_per_second"] > 0 and row["ratio"] > 0, row
+        large = next(r for r in rows if r["scenario"].startswith("large payload"))
+        assert large["rss_growth_x_payload"] >= 0 and large["delivered_seconds"] >= large["accept_seconds"]
+    assert "ratio" in done.stdout
