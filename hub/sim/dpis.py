@@ -7,18 +7,23 @@ OCSC, OPDC, the Comptroller General's Department and the Fiscal Policy Office), 
 with heads of ministry, department and unit, people with valid citizen IDs, and the mess
 real data has: some start dates in BE, some citizen IDs with hyphens or Thai digits.
 
-Seeding is deterministic for a given ``seed``.
+Seeding is deterministic for a given ``seed``. A caller that needs particular people (the
+telework demo's officers: a known head of department, an officer serving the public...)
+passes ``extra_units`` and ``named`` people: named heads take over the seeded head position
+of their unit, named staff get positions of their own with their duty lines in
+``PER_POSITION_DUTY``. Without them the seed is exactly what it always was.
 """
 from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert
 
 from hub.adapters.dpis.schema import (
     LEGACY_TABLES,
+    OPTIONAL_TABLES,
     hub_message_log,
     legacy_metadata,
     per_absenttype,
@@ -26,6 +31,7 @@ from hub.adapters.dpis.schema import (
     per_org,
     per_personal,
     per_position,
+    per_position_duty,
 )
 from hub.thai import check_digit, ce_to_be_year
 
@@ -62,11 +68,29 @@ LEVELS = ["K1", "K2", "K3", "K4", "O2", "O3"]
 
 
 @dataclass(frozen=True)
+class NamedPerson:
+    """Someone the caller needs in DPIS as given. ``head`` puts them in the unit's management
+    position (replacing the seeded head); otherwise they get a staff position of their own."""
+
+    citizen_id: str
+    pn_code: str  # 003 นาย, 004 นาง, 005 นางสาว
+    given: str
+    family: str
+    org_id: int
+    pl_name: str  # position line (or the executive's title)
+    level: str  # LEVEL_NO: K1-K4, O1-O3, D1, M1, M2
+    head: bool = False
+    duties: tuple[str, ...] = ()
+    per_type: int = 1
+
+
+@dataclass(frozen=True)
 class SeedSummary:
     orgs: int
     positions: int
     people: int
     heads: dict[int, int]  # ORG_ID -> PER_ID of its head
+    named: dict[str, int] = field(default_factory=dict)  # citizen ID -> PER_ID of each named person
 
 
 def citizen_id(rng: random.Random) -> str:
@@ -80,12 +104,19 @@ def enc(text: str) -> bytes:
 
 def create_schema(engine: Engine, *, reset: bool = False) -> None:
     if reset:
-        legacy_metadata.drop_all(engine, tables=[*LEGACY_TABLES, hub_message_log])
-    legacy_metadata.create_all(engine, tables=list(LEGACY_TABLES))
+        legacy_metadata.drop_all(engine, tables=[*LEGACY_TABLES, *OPTIONAL_TABLES, hub_message_log])
+    legacy_metadata.create_all(engine, tables=[*LEGACY_TABLES, *OPTIONAL_TABLES])
 
 
-def seed(engine: Engine, *, people: int = 60, seed: int = 2568, now: dt.datetime | None = None) -> SeedSummary:
-    """Fill an empty DPIS schema. ``people`` counts staff besides the heads (one per org)."""
+def seed(engine: Engine, *, people: int = 60, seed: int = 2568, now: dt.datetime | None = None,
+         extra_units: tuple[tuple[int, int | None, str, str, str, str], ...] = (),
+         named: tuple[NamedPerson, ...] = ()) -> SeedSummary:
+    """Fill an empty DPIS schema. ``people`` counts staff besides the heads (one per org).
+
+    ``extra_units`` are more ``ORGS`` rows; their head positions stay vacant unless a named
+    person heads them. ``named`` people are applied after the random ones, so the random
+    part (and every PER_ID / POS_ID in it) is the same with or without them.
+    """
     rng = random.Random(seed)
     stamp = (now or dt.datetime(2025, 1, 6, 9, 0, 0)).strftime("%Y-%m-%d %H:%M:%S").encode("ascii")
     used_ids: set[str] = set()
@@ -134,12 +165,51 @@ def seed(engine: Engine, *, people: int = 60, seed: int = 2568, now: dt.datetime
         positions.append({"POS_ID": pos_id, "POS_NO": str(pos_id), "PL_CODE": pl_code, "PL_NAME": enc(pl_name),
                           "PM_CODE": None, "ORG_ID": org_id})
         persons.append(new_person(org_id, pos_id, rng.choice(LEVELS)))
+    duties: list[dict[str, object]] = []
+    named_ids: dict[str, int] = {}
+    head_pos = {p["ORG_ID"]: p for p in positions if p["PM_CODE"] is not None}
+    for org_id, _parent, ol_code, _code, _name, _short in extra_units:
+        pos_id += 1
+        head_pos[org_id] = {"POS_ID": pos_id, "POS_NO": str(pos_id), "PL_CODE": "110101",
+                            "PL_NAME": enc("นักบริหาร"), "PM_CODE": ol_code, "ORG_ID": org_id}
+        positions.append(head_pos[org_id])
+    for who in named:
+        identity = {"PN_CODE": who.pn_code, "PER_NAME": enc(who.given), "PER_SURNAME": enc(who.family),
+                    "PER_CARDNO": enc(who.citizen_id), "LEVEL_NO": who.level, "PER_TYPE": who.per_type,
+                    "PER_STATUS": 1}
+        if who.head:
+            position = head_pos[who.org_id]
+            position["PL_NAME"] = enc(who.pl_name)
+            holder = next((p for p in persons if p["POS_ID"] == position["POS_ID"]), None)
+            if holder is None:  # a vacant head position (an extra unit): a new person fills it
+                per_id += 1
+                holder = {"PER_ID": per_id, "ORG_ID": who.org_id, "POS_ID": position["POS_ID"],
+                          "PER_STARTDATE": b"2010-10-01", "PER_EMAIL": f"officer{per_id}@example.go.th",
+                          "UPDATE_USER": "SEED", "UPDATE_DATE": stamp}
+                persons.append(holder)
+                heads[who.org_id] = per_id
+            holder.update(identity)  # the named head takes over the seeded head's record
+        else:
+            pos_id += 1
+            per_id += 1
+            position = {"POS_ID": pos_id, "POS_NO": str(pos_id), "PL_CODE": None, "PL_NAME": enc(who.pl_name),
+                        "PM_CODE": None, "ORG_ID": who.org_id}
+            positions.append(position)
+            holder = {"PER_ID": per_id, "ORG_ID": who.org_id, "POS_ID": pos_id, "PER_STARTDATE": b"2015-06-01",
+                      "PER_EMAIL": f"officer{per_id}@example.go.th", "UPDATE_USER": "SEED", "UPDATE_DATE": stamp,
+                      **identity}
+            persons.append(holder)
+        named_ids[who.citizen_id] = holder["PER_ID"]
+        duties += [{"POS_ID": position["POS_ID"], "DUTY_SEQ": n, "DUTY_DESC": enc(text)}
+                   for n, text in enumerate(who.duties, 1)]
     with engine.begin() as conn:
         conn.execute(insert(per_org), [
             {"ORG_ID": o, "ORG_ID_REF": p, "OL_CODE": ol, "ORG_CODE": code, "ORG_NAME": enc(name),
-             "ORG_SHORT": enc(short)} for o, p, ol, code, name, short in ORGS])
+             "ORG_SHORT": enc(short)} for o, p, ol, code, name, short in [*ORGS, *extra_units]])
         conn.execute(insert(per_mgt), [{"PM_CODE": c, "PM_NAME": enc(n), "PM_RANK": r} for c, n, r in MGT])
         conn.execute(insert(per_absenttype), [{"AB_CODE": c, "AB_NAME": enc(n)} for c, n in ABSENT_TYPES])
         conn.execute(insert(per_position), positions)
         conn.execute(insert(per_personal), persons)
-    return SeedSummary(len(ORGS), len(positions), len(persons), heads)
+        if duties:
+            conn.execute(insert(per_position_duty), duties)
+    return SeedSummary(len(ORGS) + len(extra_units), len(positions), len(persons), heads, named_ids)

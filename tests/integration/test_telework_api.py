@@ -1,23 +1,31 @@
 """/v1/telework through the API: refusals come back with field, rule and the regulation's reason."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
 from hub.apps.telework import pilot
-from hub.apps.telework.story import add_routes
-from hub.apps.telework.wiring import app_for
+from hub.apps.telework.wiring import connect_pilot, register
 from hub.bootstrap import Hub
+from tests.support.ecms import serving
 
 
 @pytest.fixture
-def api(embedded_hub: Hub, embedded_as_agency) -> TestClient:  # noqa: ANN001
-    """A client authenticated (real token) as CGD's telework subsystem."""
-    add_routes(embedded_hub)
-    app_for(embedded_hub).service.register_agency(
-        pilot.policy(), name="กรมบัญชีกลาง", hr_agency=pilot.MOF, finance_agency=pilot.MOF,
-        strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
-    return embedded_as_agency(f"{pilot.CGD}/telework")
+def api(embedded_hub: Hub, embedded_as_agency) -> Iterator[TestClient]:  # noqa: ANN001
+    """A client authenticated (real token) as CGD's telework subsystem; the pilot's DPIS and
+    e-Saraban connected (the e-CMS node served on a real port for the e-Saraban's SOAP)."""
+    with serving(embedded_hub) as node_url:
+        systems = connect_pilot(embedded_hub, node_url=node_url)
+        register(embedded_hub, systems.app)
+        systems.app.service.register_agency(
+            pilot.policy(), name="กรมบัญชีกลาง", hr_agency=pilot.MOF, finance_agency=pilot.MOF,
+            strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
+        try:
+            yield embedded_as_agency(f"{pilot.CGD}/telework")
+        finally:
+            systems.close()
 
 
 def agreement(person: pilot.Officer) -> dict:
@@ -47,3 +55,15 @@ def test_order_flow_and_refusals_over_http(api: TestClient) -> None:
                        json={"work_date": "2026-12-14", "check_in": "2026-12-14T08:30:00+07:00"})
     assert outside.status_code == 422 and outside.json()["errors"][0]["rule"] == "day_within_order"
     assert api.get(f"/v1/telework/cases?agency={pilot.MOF}").status_code == 403
+
+
+def test_eligibility_only_for_the_persons_agency_or_an_admin(api: TestClient, embedded_as_agency,  # noqa: ANN001
+                                                             embedded_client: TestClient) -> None:
+    own = api.get(f"/v1/telework/eligibility/{pilot.COUNTER.citizen_id}")
+    assert own.status_code == 200 and own.json()["eligible"] is False
+    assert own.json()["category"] == "direct-public-service"  # the duty line read from DPIS
+    assert api.get(f"/v1/telework/eligibility/{pilot.ANALYST.citizen_id}").json()["eligible"] is True
+    other = embedded_as_agency(f"{pilot.OPDC}/telework")
+    refused = other.get(f"/v1/telework/eligibility/{pilot.ANALYST.citizen_id}")
+    assert refused.status_code == 404, refused.text  # not the analyst's agency: as if unknown
+    assert embedded_client.get(f"/v1/telework/eligibility/{pilot.ANALYST.citizen_id}").status_code == 200

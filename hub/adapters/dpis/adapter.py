@@ -5,7 +5,9 @@ Features:
       ministry -> department -> unit tree, positions, and a person's supervisors;
     - ``send`` writes telework days as attendance (``PER_TIME_ATTENDANCE``) or absence
       (``PER_ABSENT``) rows with the agency's codes, once per message id, one transaction
-      per message;
+      per message; a message of service ``hr.telework.cancel/v1`` removes the telework rows
+      of the days a revocation ends, the same way;
+    - ``duties(citizen_id)``: the duty lines of the person's position (optional table);
     - ``receive`` / :class:`~hub.adapters.dpis.capture.ChangeCapture` turn changed
       ``PER_PERSONAL`` rows into ``hr.person.changed`` messages (durably with a watermark in
       the hub's database: ``hub adapters poll ROUTE``);
@@ -42,12 +44,14 @@ from hub.adapters.dpis.capture import (
     Publish,
 )
 from hub.adapters.dpis.legacy import Decoder, LegacyRowError
-from hub.adapters.dpis.models import OrgNode, Person, Position, Supervisor, TeleworkDays
+from hub.adapters.dpis.models import OrgNode, Person, Position, Supervisor, TeleworkCancel, TeleworkDays
 from hub.adapters.dpis.reader import DpisReader
 from hub.adapters.dpis.schema import hub_message_log, per_personal
 from hub.adapters.dpis.writer import TeleworkWriter, WriteCodes, WriteResult
 from hub.errors import ConfigError, DeliveryError, NotFound
 from hub.schemas.envelope import PARTY_PATTERN, SERVICE_PATTERN
+
+CANCEL_SERVICE = "hr.telework.cancel/v1"
 
 
 class CaptureSettings(BaseModel):
@@ -162,6 +166,12 @@ class DpisAdapter(Adapter):
         with self.engine.connect() as conn:
             return self.reader.org_chain_with_heads(conn, citizen_id)
 
+    def duties(self, citizen_id: str) -> list[str]:
+        """The duty lines of the person's position ([] when DPIS records none)."""
+        with self.engine.connect() as conn:
+            person = self.reader.person(conn, citizen_id, expand=False)
+            return self.reader.duties(conn, person.pos_id) if person.pos_id else []
+
     def org_tree(self, root_id: int | None = None) -> list[OrgNode]:
         with self.engine.connect() as conn:
             return self.reader.org_tree(conn, root_id)
@@ -177,18 +187,34 @@ class DpisAdapter(Adapter):
         if not isinstance(days, TeleworkDays):
             days = TeleworkDays.model_validate(days)
         self._ensure_side_table()
+        return self._writer().write(message_id, days)
+
+    def cancel_telework(self, message_id: str, cancel: TeleworkCancel | dict[str, Any]) -> WriteResult:
+        """Remove the telework rows of the given days once for ``message_id`` (one transaction)."""
+        if not isinstance(cancel, TeleworkCancel):
+            cancel = TeleworkCancel.model_validate(cancel)
+        self._ensure_side_table()
+        return self._writer().cancel(message_id, cancel)
+
+    def _writer(self) -> TeleworkWriter:
         s = self.settings
         codes = WriteCodes(s.telework_as, s.ta_code_in, s.ta_code_out, s.ab_code, s.default_check_in, s.reason,
                            s.update_user)
-        return TeleworkWriter(self.engine, self.reader, self.decoder, codes).write(message_id, days)
+        return TeleworkWriter(self.engine, self.reader, self.decoder, codes)
 
     def send(self, message: OutboundMessage) -> Receipt:
+        cancelling = message.meta.service == CANCEL_SERVICE
+        model = TeleworkCancel if cancelling else TeleworkDays
         try:
-            days = TeleworkDays.model_validate(orjson.loads(message.payload))
+            parsed = model.model_validate(orjson.loads(message.payload))
         except (ValidationError, orjson.JSONDecodeError) as exc:
-            raise DeliveryError(f"payload is not telework days for DPIS: {_first_error(exc)}", permanent=True) from exc
+            what = "telework days to cancel" if cancelling else "telework days"
+            raise DeliveryError(f"payload is not {what} for DPIS: {_first_error(exc)}", permanent=True) from exc
         try:
-            result = self.write_telework(message.id, days)
+            if cancelling:
+                result = self.cancel_telework(message.id, parsed)
+            else:
+                result = self.write_telework(message.id, parsed)
         except NotFound as exc:
             raise DeliveryError(exc.message, permanent=True) from exc
         except LegacyRowError as exc:
@@ -197,7 +223,8 @@ class DpisAdapter(Adapter):
             # Connection loss, lock wait timeout, deadlock: the transaction rolled back; retry.
             raise DeliveryError(f"DPIS database error: {type(exc).__name__}: {str(exc)[:300]}") from exc
         what = "already applied" if result.duplicate else "applied"
-        return Receipt(f"DPIS {what}: {result.rows_written} {self.settings.telework_as} row(s) for "
+        verb = "removed" if cancelling else "written"
+        return Receipt(f"DPIS {what}: {result.rows_written} {self.settings.telework_as} row(s) {verb} for "
                        f"PER_ID {result.per_id}", {"per_id": result.per_id, "rows": result.rows_written,
                                                     "duplicate": result.duplicate})
 

@@ -137,3 +137,15 @@ class TeleworkDays(BaseModel):
             dates = [data["date"]] if "date" in data else list(data["dates"] or [])
             return {**rest, "days": [{"date": d} for d in dates]}
         return data
+
+
+class TeleworkCancel(BaseModel):
+    """Telework days a revocation ends (service ``hr.telework.cancel/v1``): their rows are
+    removed from DPIS. ``{"citizen_id": "...", "dates": ["2026-11-09", ...], "revocation_ref": "..."}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    citizen_id: CitizenId
+    kind: Literal["telework"] = "telework"
+    dates: list[ThaiDate] = Field(min_length=1, max_length=366)
+    revocation_ref: str | None = Field(None, max_length=100, description="Book number of the revocation letter.")

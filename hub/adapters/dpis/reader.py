@@ -5,11 +5,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
 
 from hub.adapters.dpis.legacy import Decoder, LegacyRowError, citizen_id_variants
 from hub.adapters.dpis.models import OrgNode, OrgUnit, Person, Position, Supervisor
-from hub.adapters.dpis.schema import per_mgt, per_org, per_personal, per_position
+from hub.adapters.dpis.schema import per_mgt, per_org, per_personal, per_position, per_position_duty
 from hub.errors import FieldError, NotFound
 from hub.thai import ThaiValueError
 
@@ -121,6 +121,16 @@ class DpisReader:
         if org_id is not None:
             query = query.where(per_position.c.ORG_ID == org_id)
         return [self.position_from_row(r, r["HOLDER"]) for r in conn.execute(query).mappings()]
+
+    def duties(self, conn: Connection, pos_id: int) -> list[str]:
+        """The position's duty lines in order; [] when none are recorded or the installation
+        has no ``PER_POSITION_DUTY`` table (it is optional)."""
+        if not inspect(conn).has_table(per_position_duty.name):
+            return []
+        rows = conn.execute(select(per_position_duty).where(per_position_duty.c.POS_ID == pos_id)
+                            .order_by(per_position_duty.c.DUTY_SEQ)).mappings()
+        return [self.decode.required_text(r["DUTY_DESC"], table="PER_POSITION_DUTY", key=(pos_id, r["DUTY_SEQ"]),
+                                          column="DUTY_DESC") for r in rows]
 
     def org(self, conn: Connection, org_id: int) -> OrgUnit:
         row = conn.execute(select(per_org).where(per_org.c.ORG_ID == org_id)).mappings().first()

@@ -107,6 +107,17 @@ per_time_attendance = Table(
     Column("TA_CODE", String(4), primary_key=True),
 )
 
+# Duties of a position (หน้าที่ความรับผิดชอบ), one line each. Not every installation keeps them
+# in DPIS, so the table is optional: the reader answers "no duties recorded" when it is absent.
+# Eligibility for telework (seed 001 §3.2) is judged on the position's title and these duties.
+per_position_duty = Table(
+    "PER_POSITION_DUTY",
+    legacy_metadata,
+    Column("POS_ID", Integer, primary_key=True, autoincrement=False),
+    Column("DUTY_SEQ", Integer, primary_key=True, autoincrement=False),
+    Column("DUTY_DESC", VARBINARY(1000), nullable=False),
+)
+
 # Owned by the adapter: one row per hub message applied (the idempotency marker).
 hub_message_log = Table(
     "HUB_MESSAGE_LOG",
@@ -119,3 +130,4 @@ hub_message_log = Table(
 )
 
 LEGACY_TABLES = (per_org, per_mgt, per_position, per_personal, per_absenttype, per_absent, per_time_attendance)
+OPTIONAL_TABLES = (per_position_duty,)

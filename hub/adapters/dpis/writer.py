@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, and_, insert, select
+from sqlalchemy import Connection, Engine, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.dpis.legacy import Decoder
-from hub.adapters.dpis.models import TeleworkDay, TeleworkDays
+from hub.adapters.dpis.models import TeleworkCancel, TeleworkDay, TeleworkDays
 from hub.adapters.dpis.reader import DpisReader
 from hub.adapters.dpis.schema import hub_message_log, per_absent, per_time_attendance
 
@@ -57,16 +57,32 @@ class TeleworkWriter:
         self._codes = codes
 
     def write(self, message_id: str, days: TeleworkDays) -> WriteResult:
+        return self._once(message_id, days.citizen_id, self._codes.target,
+                          lambda conn, per_id: sum(self._write_day(conn, per_id, day) for day in days.days))
+
+    def cancel(self, message_id: str, cancel: TeleworkCancel) -> WriteResult:
+        """Remove the telework rows of the given days (a revocation), once per message id.
+
+        Only rows with the agency's telework codes are removed, so a day's ordinary
+        attendance or another kind of leave is never touched; ``rows_written`` counts the
+        rows removed. Cancelling days already removed removes nothing (idempotent by content
+        as well as by message id).
+        """
+        return self._once(message_id, cancel.citizen_id, f"cancel-{self._codes.target}",
+                          lambda conn, per_id: sum(self._cancel_day(conn, per_id, day) for day in cancel.dates))
+
+    def _once(self, message_id: str, citizen_id: str, target: str, apply) -> WriteResult:  # noqa: ANN001
+        """Run ``apply(conn, per_id)`` in one transaction with the message's marker row."""
         try:
             with self._engine.begin() as conn:
-                person_row = self._reader.person_row_by_citizen_id(conn, days.citizen_id)
+                person_row = self._reader.person_row_by_citizen_id(conn, citizen_id)
                 per_id = person_row["PER_ID"]
                 # The marker goes first: a concurrent duplicate blocks here, not after writing.
                 conn.execute(insert(hub_message_log).values(
-                    MESSAGE_ID=message_id, PER_ID=per_id, TARGET=self._codes.target, ROWS_WRITTEN=0,
+                    MESSAGE_ID=message_id, PER_ID=per_id, TARGET=target, ROWS_WRITTEN=0,
                     APPLIED_AT=_stamp(dt.datetime.now()),
                 ))
-                written = sum(self._write_day(conn, per_id, day) for day in days.days)
+                written = apply(conn, per_id)
                 conn.execute(
                     hub_message_log.update().where(hub_message_log.c.MESSAGE_ID == message_id)
                     .values(ROWS_WRITTEN=written)
@@ -111,6 +127,25 @@ class TeleworkWriter:
             UPDATE_USER=self._codes.update_user, UPDATE_DATE=_stamp(dt.datetime.now()).encode("ascii"),
         ))
         return 1
+
+
+    def _cancel_day(self, conn: Connection, per_id: int, day: dt.date) -> int:
+        if self._codes.target == "attendance":
+            # TIME_STAMP is 'YYYY-MM-DD HH:MM:SS' bytes: the day is a byte range, which every
+            # backend compares the same way (LIKE on VARBINARY differs between them).
+            start = _stamp(dt.datetime.combine(day, dt.time())).encode("ascii")
+            end = _stamp(dt.datetime.combine(day + dt.timedelta(days=1), dt.time())).encode("ascii")
+            result = conn.execute(delete(per_time_attendance).where(
+                per_time_attendance.c.PER_ID == per_id, per_time_attendance.c.TIME_STAMP >= start,
+                per_time_attendance.c.TIME_STAMP < end,
+                per_time_attendance.c.TA_CODE.in_([self._codes.ta_code_in, self._codes.ta_code_out]),
+            ))
+        else:
+            result = conn.execute(delete(per_absent).where(
+                per_absent.c.PER_ID == per_id, per_absent.c.AB_CODE == self._codes.ab_code,
+                per_absent.c.ABS_STARTDATE == day.isoformat().encode("ascii"),
+            ))
+        return result.rowcount or 0
 
 
 def _stamp(value: dt.datetime) -> str:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import HubDep, PrincipalDep
 from hub.apps.telework.wiring import TeleworkApp, app_for
-from hub.errors import Forbidden
+from hub.errors import Forbidden, NotFound
 from hub.security.principal import Principal
 
 router = APIRouter(prefix="/v1/telework", tags=["telework"])
@@ -123,8 +123,17 @@ def _owned_case(hub, principal: Principal, case_id: str):  # noqa: ANN001, ANN20
 
 @router.get("/eligibility/{citizen_id}")
 def eligibility(citizen_id: str, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Whether a person's work may go off-site, with the seed's reason when not."""
-    officer, result = _app(hub).service.eligibility(citizen_id)
+    """Whether a person's work may go off-site, with the seed's reason when not.
+
+    Only the person's own agency (or a hub admin) may ask: the answer reveals their position
+    and duties from HR. Anyone else gets the same 404 as for an unknown person."""
+    service = _app(hub).service
+    if not principal.is_admin:
+        agency = _own_agency(principal)
+        _may(principal, agency)
+        if not service.works_for(citizen_id, agency):
+            raise NotFound(f"{agency} has no official with citizen ID {citizen_id}")
+    officer, result = service.eligibility(citizen_id)
     return {"person": officer.party(), **result.as_dict()}
 
 

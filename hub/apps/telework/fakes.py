@@ -17,7 +17,7 @@ from typing import Any
 from hub.apps.telework.domain.errors import CaseNotFound
 from hub.apps.telework.domain.model import AgencySetup, Alert, Case, Evidence, Officer, OrgUnit
 from hub.apps.telework.ports import (
-    AuditCheck, AuditTrail, BatchResult, BookRegister, Correspondence, Finance, HrDirectory, HrRecords, Letter,
+    AuditCheck, AuditTrail, BatchResult, Correspondence, Finance, HrDirectory, HrRecords, Letter,
     Notifications, SentLetter, Strategy, TeleworkStore,
 )
 
@@ -86,20 +86,6 @@ class FakeCorrespondence(Correspondence):
             self.incoming.setdefault(recipient, []).append(entry)
         return SentLetter(book, f"letter-{letter.sender_agency}-{number}", self._today.isoformat(),
                           dict(entry.receipts))
-
-
-class FakeBookRegister(BookRegister):
-    """Running outgoing numbers per agency, as an e-Saraban keeps them (prefix/running number)."""
-
-    def __init__(self, prefixes: dict[str, str]) -> None:
-        self.prefixes = prefixes
-        self.issued: dict[str, list[tuple[str, str]]] = {}
-
-    def next_book_number(self, agency: str, subject: str) -> str:
-        issued = self.issued.setdefault(agency, [])
-        book = f"{self.prefixes[agency]}/{len(issued) + 1}"
-        issued.append((book, subject))
-        return book
 
 
 class FakeHrRecords(HrRecords):

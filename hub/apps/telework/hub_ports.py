@@ -1,14 +1,16 @@
 """The ports implemented through the hub: every write is an envelope accepted by the hub's
 ``MessageService`` (durable, retried, in the message log) and routed to whatever adapter the
-receiving agency's route names (DPIS, GFMIS, e-CMS queue, HTTP...). Nothing here talks to
-those systems directly.
+receiving agency's route names (DPIS, GFMIS, HTTP...). Reads go through the hub's adapters
+(the HR directory is the DPIS adapter of the HR agency's route); the evidence goes into the
+hub's signed audit log. Official letters leave from the agency's own e-Saraban through the
+hub's e-CMS node (``saraban.py``).
 
 Parties: an agency member ``TH/GOV/CGD`` sends as its ``telework`` subsystem; receivers are the
-agency's subsystems ``saraban`` (e-Saraban), ``dpis`` (HR), ``gfmis`` (finance), ``gsms``
-(strategy), ``eoffice`` (notifications to officials).
+agency's subsystems ``saraban`` (e-Saraban, via e-CMS), ``dpis`` (HR), ``gfmis`` (finance),
+``gsms`` (strategy), ``eoffice`` (notifications to officials).
 
 Services (routes match on them):
-    ecms.letter/v1          an official letter with its th.telework.* document attached
+    ecms.letter/v1          an official letter (sent by the agency's e-Saraban over e-CMS)
     hr.attendance/v1        telework days / one day's check-in and check-out (DPIS adapter payload)
     hr.telework.cancel/v1   days a revocation ends
     gfmis.batch/v1          th.gfmis.batch document (GFMIS-style adapter payload)
@@ -19,16 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine, select
+
 from hub.apps.telework import documents as D
+from hub.apps.telework.domain.model import DEPARTMENT, MINISTRY, UNIT, Officer, OrgUnit
 from hub.apps.telework.ports import (
-    BatchResult, BookRegister, Correspondence, Finance, HrRecords, Letter, Notifications, SentLetter, Strategy,
+    AuditCheck, AuditTrail, BatchResult, Finance, HrDirectory, HrRecords, Notifications, Strategy,
 )
 from hub.schemas.envelope import Envelope
 from hub.thai import format_date
-from hub.transport.messages import MessageService
+from hub.transport.messages import COMPLETED, DEAD, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED, MessageService
 
 LETTER, ATTENDANCE, CANCEL, BATCH, KPI, NOTICE = (
     "ecms.letter/v1", "hr.attendance/v1", "hr.telework.cancel/v1", "gfmis.batch/v1", "gsms.kpi/v1",
@@ -53,31 +59,6 @@ class HubClient:
                        standard=standard, correlation_id=correlation_id, classification=classification,
                        user_id=user_id, payload=payload)
         return self.messages.accept(env).id
-
-
-class HubCorrespondence(Correspondence):
-    """The letter goes from the issuing agency's e-Saraban to each recipient's e-Saraban as an
-    ``ecms.letter/v1`` message through the hub, the order or revocation document attached."""
-
-    def __init__(self, client: HubClient, register: BookRegister) -> None:
-        self.client = client
-        self.register = register
-
-    def send_letter(self, letter: Letter) -> SentLetter:
-        book = self.register.next_book_number(letter.sender_agency, letter.subject)
-        document = {**letter.document, "book_number": book}
-        letter_id = str(uuid.uuid4())
-        today = dt.date.today().isoformat()
-        deliveries = {}
-        for recipient in letter.recipients:
-            deliveries[recipient] = self.client.send(letter.sender_agency, party(recipient, "saraban"), LETTER, {
-                "letter_id": letter_id, "book_number": book, "correspondence_date": today,
-                "subject": letter.subject, "secret_code": letter.secret_code, "speed_code": letter.speed_code,
-                "sender": {"agency": letter.sender_agency, "name": letter.signer.name, "job_title": letter.signer.position},
-                "receiver": {"agency": recipient}, "reference": letter.reference, "text": letter.text,
-                "attachment": {"standard": letter.standard, "document": document},
-            }, standard=None, correlation_id=letter_id, classification=letter.secret_code)
-        return SentLetter(book, letter_id, today, deliveries)
 
 
 class HubHrRecords(HrRecords):
@@ -130,29 +111,28 @@ class HubFinance(Finance):
     acceptance or rejection on the original message when it collects the result file.
     """
 
-    def __init__(self, client: HubClient, agency_codes: dict[str, str]) -> None:
+    def __init__(self, client: HubClient, agency_codes: dict[str, str],
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
         self.client = client
         self.codes = agency_codes
+        self.today = today  # the file date decides the fiscal year GFMIS checks the batch against
 
     def send_savings_batch(self, agency: str, savings: dict[str, Any]) -> str:
-        batch = savings_batch(savings, self.codes[savings["agency"]], dt.date.today())
+        batch = savings_batch(savings, self.codes[savings["agency"]], self.today())
         return self.client.send(savings["agency"], party(agency, "gfmis"), BATCH, batch,
                                 standard="th.gfmis.batch@1.0.0", correlation_id=savings["report_id"])
 
     def batch_result(self, batch_ref: str) -> BatchResult:
+        """Read from the message's status: the GFMIS adapter's ``collect_results`` records the
+        result file's verdict on it (``completed``, ``partly_rejected``, ``rejected``)."""
         meta = self.client.messages.get_meta(batch_ref)
-        history = self.client.messages.history(batch_ref)
-        outcome = [h for h in history if h["kind"] not in ("accepted", "queued", "delivering", "attempt_failed")]
-        if meta.status == "dead":
-            return BatchResult("rejected", {"error": meta.last_error, "history": outcome})
-        if meta.status != "delivered":
-            return BatchResult("pending", {"status": meta.status})
-        results = [h for h in history if "result" in h["kind"]]
-        if results:
-            rejected = [h for h in results if (h.get("detail") or {}).get("rejected")]
-            return BatchResult("rejected" if rejected else "accepted", {"events": results})
-        return BatchResult("pending", {"status": "delivered; GFMIS result file not collected yet",
-                                       "receipt": meta.receipt})
+        if meta.status == DEAD:
+            return BatchResult("rejected", {"status": meta.status, "error": meta.last_error})
+        if meta.status not in OUTCOME_STATUSES:
+            return BatchResult("pending", {"status": meta.status, "receipt": meta.receipt})
+        verdict = {COMPLETED: "accepted", PARTLY_REJECTED: "partly-rejected", REJECTED: "rejected"}[meta.status]
+        events = [h for h in self.client.messages.history(batch_ref) if h["kind"] == "receiver_outcome"]
+        return BatchResult(verdict, {"status": meta.status, "error": meta.last_error, "events": events})
 
 
 class HubStrategy(Strategy):
@@ -172,3 +152,89 @@ class HubNotifications(Notifications):
         return self.client.send(agency, party(agency, "eoffice"), NOTICE,
                                 {"to_citizen_id": recipient_citizen_id, "subject": subject, "body": body},
                                 user_id=recipient_citizen_id)
+
+
+# -- the HR directory: the HR agency's DPIS, read through the hub's DPIS adapter --------------------
+LEVELS = {"01": MINISTRY, "02": DEPARTMENT, "03": UNIT}
+PRENAMES = {"003": "นาย", "004": "นาง", "005": "นางสาว"}  # the common DPIS prename codes
+LEVEL_TITLES = {"K1": "ปฏิบัติการ", "K2": "ชำนาญการ", "K3": "ชำนาญการพิเศษ", "K4": "เชี่ยวชาญ", "K5": "ทรงคุณวุฒิ",
+                "O1": "ปฏิบัติงาน", "O2": "ชำนาญงาน", "O3": "อาวุโส", "O4": "ทักษะพิเศษ"}
+
+
+class DpisHrDirectory(HrDirectory):
+    """People, positions, duties and the org tree from a DPIS-style database, through the
+    ``dpis`` adapter (``hub.adapters.dpis.DpisAdapter``) the HR agency's route uses.
+
+    The position title is composed as DPIS screens show it: the position line and, for
+    general and academic levels, the level's title (นักวิชาการคลัง + K2 -> นักวิชาการคลังชำนาญการ);
+    an executive's line holds the title itself. ``NotFound`` when DPIS has no such person.
+    """
+
+    def __init__(self, adapter) -> None:  # noqa: ANN001 - a DpisAdapter (kept import-light)
+        self.adapter = adapter
+
+    def _officer(self, person, duties: list[str] | None = None) -> Officer:  # noqa: ANN001
+        if person.position is None or not person.organization:
+            person = self.adapter.person(person.per_cardno)
+        line = (person.position.pl_name if person.position else None) or ""
+        title = line + LEVEL_TITLES.get(person.level_no or "", "")
+        name = f"{PRENAMES.get(person.pn_code or '', '')}{person.per_name} {person.per_surname}"
+        if duties is None:
+            duties = self.adapter.duties(person.per_cardno)
+        return Officer(person.per_cardno, name, title, person.organization[0].org_name, tuple(duties),
+                       management_position=person.position.pm_name if person.position else None)
+
+    def person(self, citizen_id: str) -> Officer:
+        return self._officer(self.adapter.person(citizen_id))
+
+    def org_chain(self, citizen_id: str) -> list[OrgUnit]:
+        chain = []
+        for unit, head, _title in self.adapter.org_chain(citizen_id):
+            chain.append(OrgUnit(str(unit.org_id), unit.org_name, LEVELS.get(unit.ol_code, UNIT),
+                                 self._officer(head, duties=[]) if head is not None else None))
+        return chain
+
+
+def dpis_directory(hub, receiver: str, service: str = "hr.attendance/v1") -> DpisHrDirectory:  # noqa: ANN001
+    """The directory over the DPIS of the route that delivers ``service`` to ``receiver``:
+    the same database and settings the hub writes telework days with."""
+    from hub.adapters.dpis import DpisAdapter
+
+    route = hub.router.find(receiver, service)
+    if route is None or route.adapter != "dpis":
+        from hub.errors import ConfigError
+
+        raise ConfigError(f"no dpis route for {receiver} {service}: the HR directory reads DPIS through it")
+    return DpisHrDirectory(DpisAdapter(DpisAdapter.Settings.model_validate(route.settings)))
+
+
+# -- the audit trail: the hub's hash-chained, signed audit log -----------------------------------
+
+class SecurityAuditTrail(AuditTrail):
+    """Evidence hashes appended to the security layer's ``AuditLog`` (one chain for the hub,
+    sealed with its Ed25519 key), so ``hub audit verify`` proves them unaltered."""
+
+    def __init__(self, engine: Engine, audit) -> None:  # noqa: ANN001 - hub.security.audit.AuditLog
+        self.engine = engine
+        self.audit = audit
+
+    def append(self, kind: str, *, actor: str, target: str, sha256: str, detail: dict[str, Any]) -> str:
+        seq = self.audit.record(kind, actor=actor, target=target, decision="recorded", sha256=sha256, **detail)
+        return f"audit:{seq}"
+
+    def verify(self) -> AuditCheck:
+        report = self.audit.verify()
+        bad = f"audit:{report.first_bad_seq}" if report.first_bad_seq is not None else None
+        return AuditCheck(report.ok, report.entries, bad, report.problem or "")
+
+    def find(self, sha256: str) -> str | None:
+        from hub.security.audit import canonical
+        from hub.security.tables import audit_log
+
+        # ``detail`` is the entry's canonical JSON (sorted keys, no spaces): the pair is found as text.
+        needle = canonical({"sha256": sha256}).decode()[1:-1]
+        with self.engine.connect() as conn:
+            seq = conn.execute(select(audit_log.c.seq).where(audit_log.c.kind.like("telework.%"),
+                                                             audit_log.c.detail.contains(needle))
+                               .order_by(audit_log.c.seq).limit(1)).scalar()
+        return f"audit:{seq}" if seq is not None else None

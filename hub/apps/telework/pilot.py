@@ -1,8 +1,10 @@
 """A believable pilot: a department of the Ministry of Finance orders telework, the ministry's
 permanent secretary office keeps HR (DPIS) and finance (GFMIS-style), OPDC oversees.
 
-Used by the demo and the tests; the same people go into the fake HR directory or into the
-reference DPIS.
+Used by the demo and the tests; the same people go into the reference DPIS (``seed_dpis``:
+what the demo and the end-to-end test read through the DPIS adapter) or, for unit tests of
+the domain only, into the in-memory HR directory (``fake_hr``). Each agency's e-Saraban
+department on the hub's e-CMS node is in ``ECMS_DEPARTMENTS``.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ UNITS = [
 PERM_SEC = Officer("3100100123451", "นายปลัด การคลัง", "ปลัดกระทรวงการคลัง", "กระทรวงการคลัง",
                    management_position="ปลัดกระทรวง")
 DIRECTOR_GENERAL = Officer("3100100123469", "นางสาวอธิบดี บัญชีกลาง", "อธิบดีกรมบัญชีกลาง", "กรมบัญชีกลาง",
-                           management_position="อธิบดี")
+                           management_position="หัวหน้าส่วนราชการระดับกรม")
 DIVISION_HEAD = Officer("3100100123477", "นายผู้อำนวยการ ระบบคลัง", "ผู้อำนวยการกองระบบการคลังภาครัฐ",
                         "กองระบบการคลังภาครัฐ", management_position="ผู้อำนวยการกอง")
 PENSION_HEAD = Officer("3100100123485", "นางผู้อำนวยการ บำนาญ", "ผู้อำนวยการกองบำเหน็จบำนาญ", "กองบำเหน็จบำนาญ",
@@ -45,6 +47,76 @@ PEOPLE: list[tuple[Officer, str, bool]] = [
     (PENSION_HEAD, "CGD-PEN", True), (ANALYST, "CGD-GFS", False), (DEVELOPER, "CGD-GFS", False),
     (COUNTER, "CGD-PEN", False), (AUDITOR, "CGD-GFS", False),
 ]
+
+
+# -- the reference DPIS ------------------------------------------------------------------
+# The two divisions of the pilot join the reference DPIS's tree under กรมบัญชีกลาง (ORG_ID 20);
+# the permanent secretary and the director-general take over the seeded heads of the
+# ministry (ORG_ID 2) and the department.
+DPIS_UNITS = ((203, 20, "03", "0300403", "กองระบบการคลังภาครัฐ", "กรค."),
+              (204, 20, "03", "0300404", "กองบำเหน็จบำนาญ", "กบบ."))
+DPIS_ORG = {"MOF": 2, "CGD": 20, "CGD-GFS": 203, "CGD-PEN": 204}
+PRENAME_CODES = (("นางสาว", "005"), ("นาง", "004"), ("นาย", "003"))  # longest first
+# officer -> (DPIS position line or executive title, LEVEL_NO); the HR directory composes
+# the position title from them as DPIS screens do (line + level title).
+DPIS_POSITIONS = {
+    PERM_SEC.citizen_id: ("ปลัดกระทรวงการคลัง", "M2"),
+    DIRECTOR_GENERAL.citizen_id: ("อธิบดีกรมบัญชีกลาง", "M1"),
+    DIVISION_HEAD.citizen_id: ("ผู้อำนวยการกองระบบการคลังภาครัฐ", "D1"),
+    PENSION_HEAD.citizen_id: ("ผู้อำนวยการกองบำเหน็จบำนาญ", "D1"),
+    ANALYST.citizen_id: ("นักวิชาการคลัง", "K2"),
+    DEVELOPER.citizen_id: ("นักวิชาการคอมพิวเตอร์", "K1"),
+    COUNTER.citizen_id: ("เจ้าพนักงานการเงินและบัญชี", "O2"),
+    AUDITOR.citizen_id: ("นักวิชาการตรวจสอบภายใน", "K2"),
+}
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """(PN_CODE, given name, family name) of a full Thai name with its prename."""
+    for prename, code in PRENAME_CODES:
+        if name.startswith(prename):
+            given, _, family = name[len(prename):].partition(" ")
+            return code, given, family
+    raise ValueError(f"{name!r} starts with no known prename")
+
+
+def dpis_people() -> tuple:
+    from hub.sim.dpis import NamedPerson
+
+    people = []
+    for officer, org, head in PEOPLE:
+        pn_code, given, family = split_name(officer.name)
+        pl_name, level = DPIS_POSITIONS[officer.citizen_id]
+        people.append(NamedPerson(officer.citizen_id, pn_code, given, family, DPIS_ORG[org], pl_name, level,
+                                  head=head, duties=officer.duties))
+    return tuple(people)
+
+
+def seed_dpis(url: str, *, people: int = 40) -> None:
+    """Create and fill the ministry's reference DPIS (idempotent: an existing one is kept)."""
+    from sqlalchemy import inspect
+
+    from hub.db import make_engine
+    from hub.sim import dpis as sim
+
+    engine = make_engine(url)
+    try:
+        if inspect(engine).has_table("PER_PERSONAL"):
+            return
+        sim.create_schema(engine)
+        sim.seed(engine, people=people, extra_units=DPIS_UNITS, named=dpis_people())
+    finally:
+        engine.dispose()
+
+
+# -- e-Saraban departments on the hub's e-CMS node ------------------------------------------
+# agency -> (department code, ministry code, ministry name, department name); the ministry
+# rows are registered too, as the node lists ministries (GetMinistryOrganizationList).
+ECMS_DEPARTMENTS = {
+    CGD: ("0401", "0400", "กระทรวงการคลัง", AGENCY_NAMES[CGD]),
+    MOF: ("0100", "0400", "กระทรวงการคลัง", AGENCY_NAMES[MOF]),
+    OPDC: ("1200", "1000", "สำนักนายกรัฐมนตรี", AGENCY_NAMES[OPDC]),
+}
 
 
 def fake_hr() -> FakeHrDirectory:

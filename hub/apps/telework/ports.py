@@ -35,7 +35,7 @@ class Letter:
     text: str
     signer: Officer
     standard: str  # the th.telework.* standard of the attached document
-    document: dict[str, Any]  # without book_number: the sender's e-Saraban assigns it
+    document: dict[str, Any]  # without book_number: the sender's e-Saraban assigns it (DOMAIN.md §4)
     secret_code: str = "001"
     speed_code: str = "001"
     reference: str | None = None  # book number this letter refers to
@@ -46,21 +46,13 @@ class SentLetter:
     book_number: str
     letter_id: str
     sent_on: str
-    deliveries: dict[str, str] = field(default_factory=dict)  # recipient -> hub message id / receipt
+    deliveries: dict[str, str] = field(default_factory=dict)  # recipient -> e-CMS ProcessID / receipt
 
 
 class Correspondence(ABC):
     @abstractmethod
     def send_letter(self, letter: Letter) -> SentLetter:
         """Register the letter in the sender's e-Saraban (book number) and send it to each recipient."""
-
-
-class BookRegister(ABC):
-    """The sending agency's e-Saraban register, which assigns outgoing book numbers
-    (เลขที่หนังสือส่ง): the sender assigns the number in e-CMS (DOMAIN.md §4)."""
-
-    @abstractmethod
-    def next_book_number(self, agency: str, subject: str) -> str: ...
 
 
 class HrRecords(ABC):

@@ -19,8 +19,8 @@ from hub.apps.telework.domain import authority, calendar, evidence as ev
 from hub.apps.telework.domain.eligibility import Eligibility, classify, require_eligible
 from hub.apps.telework.domain.errors import InvalidState, TeleworkRefused
 from hub.apps.telework.domain.model import (
-    AGREED, EMEETING, EVALUATED, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED, REVOKED, TIME,
-    AgencySetup, Alert, Case, Evidence, Officer,
+    AGREED, DEPARTMENT, EMEETING, EVALUATED, MINISTRY, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED,
+    REVOKED, TIME, AgencySetup, Alert, Case, Evidence, Officer,
 )
 from hub.apps.telework.ports import (
     AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
@@ -90,6 +90,12 @@ class TeleworkService:
                             list(copy_to or []))
         self.p.store.save_agency(setup)
         return setup
+
+    def works_for(self, citizen_id: str, agency: str) -> bool:
+        """Whether HR places the person in ``agency`` (its department or ministry in their org
+        chain carries the name the agency registered with)."""
+        setup = self.p.store.get_agency(agency)
+        return any(u.name == setup.name for u in self.p.hr.org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
 
     def eligibility(self, citizen_id: str) -> tuple[Officer, Eligibility]:
         officer = self.p.hr.person(citizen_id)

@@ -4,6 +4,10 @@ end-to-end test).
 CGD (กรมบัญชีกลาง) orders telework; the Ministry of Finance's permanent secretary office keeps
 HR (DPIS) and finance (GFMIS-style); OPDC (สำนักงาน ก.พ.ร.) receives copies and the KPIs.
 Four officers: two complete the cycle, one is refused (direct public service), one revoked.
+
+Every artefact lands in the agencies' reference systems (``wiring.connect_pilot``): letters in
+the e-Saraban registers through the hub's e-CMS node, telework days in the ministry's DPIS,
+evidence in the hub's signed audit log, the savings batch in the ministry's GFMIS.
 """
 from __future__ import annotations
 
@@ -16,17 +20,9 @@ from typing import Any
 from hub.apps.telework import pilot
 from hub.apps.telework.domain.errors import TeleworkRefused
 from hub.apps.telework.domain.evidence import BANGKOK
-from hub.apps.telework.fakes import FakeAuditTrail, FakeBookRegister
-from hub.apps.telework.hub_ports import party
-from hub.apps.telework.wiring import TeleworkApp, build_on_hub
-from hub.errors import Conflict
-from hub.schemas.routes import RouteIn
-
-GFMIS_CODES = {pilot.CGD: "03004"}
-# Every receiving subsystem of the story; until an agency's real system is connected its
-# route delivers into an in-process mailbox of the same name.
-RECEIVERS = [party(pilot.MOF, "saraban"), party(pilot.OPDC, "saraban"), party(pilot.MOF, "dpis"),
-             party(pilot.MOF, "gfmis"), party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice")]
+from hub.apps.telework.ports import BatchResult
+from hub.apps.telework.wiring import PilotSystems, TeleworkApp, connect_pilot
+from hub.transport.messages import FINISHED
 
 
 class StoryClock:
@@ -43,25 +39,14 @@ class StoryClock:
 @dataclass
 class StoryResult:
     app: TeleworkApp
-    books: FakeBookRegister
-    audit: FakeAuditTrail
+    systems: PilotSystems
     cases: dict[str, str] = field(default_factory=dict)  # officer name -> case id
     refusals: list[tuple[str, TeleworkRefused]] = field(default_factory=list)
     savings: dict[str, Any] = field(default_factory=dict)
     annual: dict[str, Any] = field(default_factory=dict)
     alerts: list[Any] = field(default_factory=list)
+    batch: BatchResult | None = None  # the reference GFMIS's verdict on the savings batch
     log: list[str] = field(default_factory=list)
-
-
-def add_routes(hub, adapter_for: dict[str, tuple[str, dict]] | None = None) -> None:  # noqa: ANN001
-    """Route each receiver: to the adapter given for it, else to a memory mailbox of its name."""
-    for receiver in RECEIVERS:
-        adapter, settings = (adapter_for or {}).get(receiver, ("memory", {"mailbox": receiver}))
-        try:
-            hub.router.add(RouteIn(receiver=receiver, service="*", adapter=adapter, settings=settings,
-                                   max_attempts=10, backoff_base_seconds=0.2, backoff_max_seconds=2))
-        except Conflict:  # the route exists already (a rerun on the same database)
-            continue
 
 
 def meeting(app: TeleworkApp, case_id: str, day: str, person: pilot.Officer, classification: str = "001"):
@@ -76,11 +61,22 @@ def meeting(app: TeleworkApp, case_id: str, day: str, person: pilot.Officer, cla
                    "sha256": hashlib.sha256(f"recording {day}".encode()).hexdigest()})
 
 
-def run_story(hub) -> StoryResult:  # noqa: ANN001
-    clock, books, audit = StoryClock(), FakeBookRegister(pilot.BOOK_PREFIXES), FakeAuditTrail()
-    app = build_on_hub(hub, sender_agency=pilot.CGD, hr=pilot.fake_hr(), books=books, audit=audit,
-                       gfmis_agency_codes=GFMIS_CODES, clock=clock)
-    s, out = app.service, StoryResult(app, books, audit)
+def run_story(hub, node_url: str) -> StoryResult:  # noqa: ANN001
+    """Connect the pilot's systems (``node_url``: the hub's e-CMS endpoint, served) and run the
+    cycle. The caller closes ``result.systems``."""
+    clock = StoryClock()
+    systems = connect_pilot(hub, node_url=node_url, clock=clock)
+    try:
+        systems.start_clerks()
+        return _cycle(hub, systems, clock)
+    except BaseException:
+        systems.close()  # the clerks' threads and the e-Saraban connections
+        raise
+
+
+def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noqa: ANN001
+    app = systems.app
+    s, out = app.service, StoryResult(app, systems)
     say = out.log.append
     s.register_agency(pilot.policy(), name=pilot.AGENCY_NAMES[pilot.CGD], hr_agency=pilot.MOF,
                       finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
@@ -114,7 +110,8 @@ def run_story(hub) -> StoryResult:  # noqa: ANN001
         say(f"REFUSED order signed by {pilot.DIVISION_HEAD.name}: {exc.rule}")
     for name, case_id in out.cases.items():
         case = s.issue_order(case_id, signer_id=pilot.DIRECTOR_GENERAL.citizen_id, time_evidence_method="check-in-app")
-        say(f"order {case.book_number} for {name}: letter to {', '.join(case.order_letter['deliveries'])}")
+        say(f"order {case.book_number} for {name}: letter from CGD's e-Saraban to "
+            f"{', '.join(case.order_letter['deliveries'])} via e-CMS; telework days to the ministry's DPIS")
 
     # 3. Evidence on telework days (Leave Regulation cl. 11).
     for name, case_id in out.cases.items():
@@ -175,14 +172,35 @@ def run_story(hub) -> StoryResult:  # noqa: ANN001
         lessons=["กำหนดวันประชุมออนไลน์ประจำสัปดาห์ช่วยให้ติดตามงานได้ต่อเนื่อง",
                  "ผู้บังคับบัญชาควรได้รับแจ้งเตือนทันทีเมื่อไม่มีหลักฐานวันเวลาปฏิบัติราชการ"],
         savings_ref=doc["report_id"])
+
+    # 7. The ministry's GFMIS answers the batch file; the hub records the answer on the batch.
+    wait_delivered(hub)
+    report = systems.settle_finance()
+    out.batch = app.reports.finance_result(doc["report_id"])
+    say(f"GFMIS: savings batch {out.batch.status} ({out.batch.detail.get('status')}); result files "
+        f"applied {report.applied}, waiting {report.waiting}, failed {len(report.failed)}")
     return out
 
 
 def wait_delivered(hub, timeout: float = 60.0) -> dict[str, int]:  # noqa: ANN001
+    """Until no message is still on its way (each delivered, dead, or answered by its receiver)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         counts = hub.messages.counts()
-        if sum(v for k, v in counts.items() if k not in ("delivered", "dead")) == 0:
+        if sum(v for k, v in counts.items() if k not in FINISHED) == 0:
             return counts
         time.sleep(0.1)
     return hub.messages.counts()
+
+
+def wait_letters_accepted(systems: PilotSystems, book_numbers: list[str], timeout: float = 60.0) -> dict[str, dict]:
+    """Until every recipient's e-Saraban has accepted each letter; {book number: {department: status}}."""
+    office = systems.office(pilot.CGD)
+    deadline = time.monotonic() + timeout
+    while True:
+        status = {book: office.delivery_status(book) for book in book_numbers}
+        if all(d["accept_id"] for per_book in status.values() for d in per_book.values()):
+            return status
+        if time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)

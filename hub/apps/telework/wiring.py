@@ -1,15 +1,46 @@
-"""Builds the telework application on a running hub: its state in the hub's database, its
-writes through the hub's messages. The HR directory, the e-Saraban book register and the
-audit trail are passed in (see the module docstring of ``hub_ports`` for what goes where)."""
+"""Builds the telework application on a running hub, connected to the agencies' real systems.
+
+The application's state lives in the hub's database; every write is a hub message; the
+landing places are the reference systems the pilot agencies run (``connect_pilot``):
+
+* official letters: the issuing agency's e-Saraban (``hub.sim.esaraban``) through the hub's
+  e-CMS node to the receiving agencies' e-Saraban, which accept them with receipt numbers;
+* HR: the ministry's DPIS (``hub.sim.dpis`` seeded with the pilot's people) through the
+  ``dpis`` adapter, for reading people and the org tree and for writing telework days;
+* finance: the ministry's GFMIS-style drop folder through the ``gfmis`` adapter, answered
+  by the reference GFMIS (``hub.sim.gfmis``); its result files are collected onto the
+  batch message's status;
+* evidence: the security layer's hash-chained, signed audit log.
+
+Notices to officials (``eoffice``) and KPI results (``gsms``) still end in in-process
+mailboxes: no reference e-Office or GSMS exists yet.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from hub.apps.telework.hub_ports import HubClient, HubCorrespondence, HubFinance, HubHrRecords, HubNotifications, HubStrategy
-from hub.apps.telework.ports import AuditTrail, BookRegister, HrDirectory
+from hub.apps.telework import pilot
+from hub.apps.telework.hub_ports import (
+    HubClient, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory, party,
+)
+from hub.apps.telework.ports import AuditTrail, Correspondence, HrDirectory
 from hub.apps.telework.reports import AgencyReports
+from hub.apps.telework.saraban import AgencyEsaraban, Department, EsarabanCorrespondence, RegistryClerks
 from hub.apps.telework.service import Ports, TeleworkService
 from hub.apps.telework.store_sql import SqlStore
+from hub.errors import Conflict
+from hub.schemas.routes import RouteIn
+
+log = logging.getLogger(__name__)
+
+GFMIS_CODES = {pilot.CGD: "03004"}  # CGD's agency code in GFMIS (ORG_CODE of กรมบัญชีกลาง)
+HR_ROUTE, FINANCE_ROUTE = party(pilot.MOF, "dpis"), party(pilot.MOF, "gfmis")
+# Receivers with no reference system yet: an in-process mailbox of the same name.
+MAILBOX_RECEIVERS = (party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice"))
 
 
 @dataclass
@@ -19,20 +50,122 @@ class TeleworkApp:
     ports: Ports
 
 
-def build_on_hub(hub, *, sender_agency: str, hr: HrDirectory, books: BookRegister, audit: AuditTrail,  # noqa: ANN001
-                 gfmis_agency_codes: dict[str, str], clock=None) -> TeleworkApp:  # noqa: ANN001
+def build_on_hub(hub, *, sender_agency: str, hr: HrDirectory, correspondence: Correspondence,  # noqa: ANN001
+                 audit: AuditTrail, gfmis_agency_codes: dict[str, str], clock=None) -> TeleworkApp:  # noqa: ANN001
     client = HubClient(hub.messages)
-    ports = Ports(hr=hr, correspondence=HubCorrespondence(client, books),
-                  hr_records=HubHrRecords(client, sender_agency), finance=HubFinance(client, gfmis_agency_codes),
-                  strategy=HubStrategy(client), notifications=HubNotifications(client), audit=audit,
-                  store=SqlStore(hub.engine))
+    today = (lambda: clock().date()) if clock else dt.date.today
+    ports = Ports(hr=hr, correspondence=correspondence, hr_records=HubHrRecords(client, sender_agency),
+                  finance=HubFinance(client, gfmis_agency_codes, today), strategy=HubStrategy(client),
+                  notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine))
     service = TeleworkService(ports, clock=clock)
     return TeleworkApp(service, AgencyReports(service), ports)
 
 
+@dataclass
+class PilotSystems:
+    """The pilot agencies' systems around one hub, and the telework application on them."""
+
+    hub: Any
+    app: TeleworkApp
+    dpis_url: str
+    gfmis_drop: Path
+    node_url: str
+    offices: dict[str, AgencyEsaraban] = field(default_factory=dict)
+    _credentials: dict[str, tuple[str, str]] = field(default_factory=dict)
+    clerks: RegistryClerks | None = None
+
+    def office(self, agency: str) -> AgencyEsaraban:
+        """The agency's e-Saraban, opened on first use (its SOAP client reads the node's WSDL)."""
+        if agency not in self.offices:
+            code, ministry, _, _ = pilot.ECMS_DEPARTMENTS[agency]
+            client_id, secret = self._credentials[agency]
+            home = Path(self.hub.settings.data_dir) / "esaraban" / code
+            self.offices[agency] = AgencyEsaraban(agency, home, self.node_url, department=code, ministry=ministry,
+                                                  prefix=pilot.BOOK_PREFIXES[agency], secret=secret,
+                                                  username=client_id)
+        return self.offices[agency]
+
+    def start_clerks(self, interval: float = 0.2) -> RegistryClerks:
+        """Every pilot agency's registry clerk polls its e-Saraban queue (the receivers accept
+        letters with their receipt numbers; the sender reads the notifiers)."""
+        if self.clerks is None:
+            self.clerks = RegistryClerks([self.office(a) for a in pilot.ECMS_DEPARTMENTS], interval=interval).start()
+        return self.clerks
+
+    def settle_finance(self) -> Any:
+        """The ministry's GFMIS answers the batch files waiting in its drop folder, and the hub
+        collects the result files onto the batches' message status (``hub adapters poll``
+        does the same for a deployed route)."""
+        from hub.adapters.gfmis import GfmisAdapter
+        from hub.sim.gfmis import GfmisSimulator
+
+        GfmisSimulator(self.gfmis_drop).process_once()
+        route = self.hub.router.find(FINANCE_ROUTE, "gfmis.batch/v1")
+        with GfmisAdapter(GfmisAdapter.Settings.model_validate(route.settings)) as adapter:
+            return adapter.collect_results(self.hub.engine, self.hub.messages)
+
+    def close(self) -> None:
+        if self.clerks is not None:
+            self.clerks.stop()
+        for office in self.offices.values():
+            office.close()
+        self.offices.clear()
+        self.app.ports.hr.adapter.close()  # a DpisHrDirectory: its database connections
+
+
+def add_route(hub, receiver: str, adapter: str, settings: dict[str, Any], service: str = "*") -> None:  # noqa: ANN001
+    try:
+        hub.router.add(RouteIn(receiver=receiver, service=service, adapter=adapter, settings=settings,
+                               max_attempts=10, backoff_base_seconds=0.2, backoff_max_seconds=2))
+    except Conflict:  # the route exists already (a rerun on the same database)
+        return
+
+
+def enrol_esaraban(hub, agency: str) -> tuple[str, str]:  # noqa: ANN001
+    """Onboard the agency's e-Saraban as a subsystem of the hub (registered, approved, given
+    client credentials) and bind it to its e-CMS department; returns (client id, secret).
+
+    Rerunning rotates the secret (the old one is not kept anywhere to be shown again)."""
+    from hub.registry.schemas import MemberIn, SubsystemIn
+
+    security = hub.security
+    subsystem = party(agency, "saraban")
+    if security.registry.subsystem(subsystem, missing_ok=True) is None:
+        if not any(m.id == agency for m in security.registry.list_members()):
+            security.registry.add_member(MemberIn(id=agency, name_th=pilot.AGENCY_NAMES[agency]), actor="telework")
+        security.registry.request_subsystem(agency, SubsystemIn(code="saraban"), actor="telework")
+    issued = security.approve_subsystem(subsystem, actor="telework")
+    code, ministry, ministry_name, name = pilot.ECMS_DEPARTMENTS[agency]
+    hub.ecms.register_department(ministry, ministry, ministry_name)
+    hub.ecms.register_department(code, ministry, name, party=subsystem)
+    return issued.client_id, issued.client_secret
+
+
+def connect_pilot(hub, *, node_url: str, clock=None, data_dir: Path | None = None) -> PilotSystems:  # noqa: ANN001
+    """Connect the pilot agencies' reference systems to ``hub`` and build the application.
+
+    ``node_url`` is the hub's e-CMS endpoint as the agencies' e-Saraban reach it
+    (``http://host:port/ecms/service2``). Idempotent on the same data directory."""
+    data_dir = Path(data_dir or hub.settings.data_dir)
+    dpis_url = f"sqlite:///{(data_dir / 'dpis-mof.sqlite3').resolve()}"
+    pilot.seed_dpis(dpis_url)
+    drop = (data_dir / "gfmis-mof").resolve()
+    add_route(hub, HR_ROUTE, "dpis", {"url": dpis_url})
+    add_route(hub, FINANCE_ROUTE, "gfmis", {"path": str(drop)})
+    for receiver in MAILBOX_RECEIVERS:
+        add_route(hub, receiver, "memory", {"mailbox": receiver})
+    credentials = {agency: enrol_esaraban(hub, agency) for agency in pilot.ECMS_DEPARTMENTS}
+    systems = PilotSystems(hub, None, dpis_url, drop, node_url, _credentials=credentials)  # type: ignore[arg-type]
+    departments = {agency: Department(ministry, code) for agency, (code, ministry, _, _) in pilot.ECMS_DEPARTMENTS.items()}
+    correspondence = EsarabanCorrespondence(systems.office, departments)
+    systems.app = build_on_hub(hub, sender_agency=pilot.CGD, hr=dpis_directory(hub, HR_ROUTE),
+                               correspondence=correspondence, audit=SecurityAuditTrail(hub.engine, hub.security.audit),
+                               gfmis_agency_codes=GFMIS_CODES, clock=clock)
+    return systems
+
+
 # One telework application per running hub: the demo registers the one it built; the API and
-# CLI otherwise build the pilot configuration (whose HR directory is the pilot's in-memory one
-# until the DPIS directory port is connected).
+# CLI otherwise connect the pilot configuration to the hub's own e-CMS endpoint.
 _APPS: dict[int, TeleworkApp] = {}
 
 
@@ -42,10 +175,6 @@ def register(hub, app: TeleworkApp) -> None:  # noqa: ANN001
 
 def app_for(hub) -> TeleworkApp:  # noqa: ANN001
     if id(hub) not in _APPS:
-        from hub.apps.telework import pilot
-        from hub.apps.telework.fakes import FakeAuditTrail, FakeBookRegister
-
-        _APPS[id(hub)] = build_on_hub(hub, sender_agency=pilot.CGD, hr=pilot.fake_hr(),
-                                      books=FakeBookRegister(pilot.BOOK_PREFIXES), audit=FakeAuditTrail(),
-                                      gfmis_agency_codes={pilot.CGD: "03004"})
+        s = hub.settings
+        _APPS[id(hub)] = connect_pilot(hub, node_url=f"http://{s.host}:{s.port}/ecms/service2").app
     return _APPS[id(hub)]
