@@ -115,6 +115,7 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # whichever entry point (REST, e-CMS, apps) accepted it.
     security = build_security(settings, engine, seed=upgrade_schema)
     messages.add_validator(security.access.check_receiver_clearance)
+    messages.set_audit_writer(security.audit.append_in)
     from hub.ecms.service import build_ecms
 
     ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)

@@ -124,21 +124,29 @@ class AuditLog:
 
     def _append_batch(self, items: list[tuple[str, str, str | None, str | None, str]]) -> list[int]:
         with self._engine.begin() as conn:
-            head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
-            seq, prev = head["last_seq"], head["last_hash"]
-            entries = []
-            for kind, actor, decision, target, detail in items:
-                seq += 1
-                entry = {"seq": seq, "at": timestamp(), "kind": kind, "actor": actor, "decision": decision,
-                         "target": target, "detail": detail, "prev_hash": prev}
-                entry["entry_hash"] = prev = entry_hash(prev, entry)
-                entries.append(entry)
-            conn.execute(insert(audit_log), entries)
-            values = {"last_seq": seq, "last_hash": prev}
-            if seq - head["sealed_seq"] >= self._seal_every:
-                self._seal(conn, head["sealed_seq"] + 1, seq, prev)
-                values["sealed_seq"] = seq
-            conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
+            return self.append_in(conn, items)
+
+    def append_in(self, conn: Any, items: list[tuple[str, str, str | None, str | None, str]]) -> list[int]:
+        """Append entries ``(kind, actor, decision, target, detail JSON)`` inside the caller's
+        transaction: for a writer that must commit its own state with the entries (the audit
+        feed's position), so both are kept or neither is."""
+        if not items:
+            return []
+        head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
+        seq, prev = head["last_seq"], head["last_hash"]
+        entries = []
+        for kind, actor, decision, target, detail in items:
+            seq += 1
+            entry = {"seq": seq, "at": timestamp(), "kind": kind, "actor": actor, "decision": decision,
+                     "target": target, "detail": detail, "prev_hash": prev}
+            entry["entry_hash"] = prev = entry_hash(prev, entry)
+            entries.append(entry)
+        conn.execute(insert(audit_log), entries)
+        values = {"last_seq": seq, "last_hash": prev}
+        if seq - head["sealed_seq"] >= self._seal_every:
+            self._seal(conn, head["sealed_seq"] + 1, seq, prev)
+            values["sealed_seq"] = seq
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
         return [e["seq"] for e in entries]
 
     def _seal(self, conn: Any, first_seq: int, last_seq: int, last_hash: str) -> None:

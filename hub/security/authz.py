@@ -26,7 +26,7 @@ from hub.clock import utcnow
 from hub.errors import Conflict, DeliveryError, FieldError, Forbidden, InputError, NotFound
 from hub.registry.agencies import AgencyRegistry
 from hub.schemas.envelope import Envelope, StoredMessage, party_member
-from hub.security.audit import AuditLog
+from hub.security.audit import AuditLog, canonical
 from hub.security.authn import CACHE_SECONDS
 from hub.security.principal import CLEARANCE_LEVELS, Principal
 from hub.security.tables import access_rights, group_members
@@ -152,8 +152,13 @@ class AccessControl:
                            reason=reason, **detail)
         return Forbidden(reason)
 
-    def authorize_submit(self, principal: Principal, env: Envelope) -> None:
-        """Raise ``Forbidden`` (audited) unless ``principal`` may send this envelope."""
+    def authorize_submit(self, principal: Principal, env: Envelope, *,
+                         record_grant: bool = True) -> tuple[str, str, str, str, str] | None:
+        """Raise ``Forbidden`` (audited) unless ``principal`` may send this envelope.
+
+        With ``record_grant=False`` the "granted" entry is returned instead of appended, for
+        the caller to commit in the same transaction as the message it admits.
+        """
         detail = {"sender": env.sender, "receiver": env.receiver, "service": env.service,
                   "classification": env.classification.value}
         if not principal.acts_for(env.sender):
@@ -167,7 +172,10 @@ class AccessControl:
                                f"the message is classified {env.classification.value}; you are cleared up to "
                                f"{principal.clearance}", **detail)
         self.check_receiver_clearance(env, actor=principal.subject)
+        if not record_grant:
+            return ("access.submit", principal.subject, "granted", env.receiver, canonical(detail).decode())
         self._audit.record("access.submit", actor=principal.subject, decision="granted", target=env.receiver, **detail)
+        return None
 
     def check_receiver_clearance(self, env: Envelope, *, actor: str = "hub") -> None:
         clearance = self._registry.clearance_of(env.receiver)

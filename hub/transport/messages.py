@@ -54,6 +54,8 @@ class _Prepared:
     row: dict[str, Any]
     body: bytes
     event: dict[str, Any]
+    # An audit entry (kind, actor, decision, target, detail JSON) to commit with the message.
+    audit: tuple[str, str, str | None, str | None, str] | None = None
 
     @property
     def id(self) -> str:
@@ -85,6 +87,7 @@ class MessageService:
         self._max_payload = max_payload_bytes
         self._validators = list(validators or [])
         self._on_accepted = on_accepted
+        self._audit_writer: Callable[[Any, list[Any]], Any] | None = None
         self._committer: GroupCommitter[_Prepared, AcceptResult] = GroupCommitter(
             self._commit_batch, name="accept", max_batch=256
         )
@@ -92,21 +95,32 @@ class MessageService:
     def add_validator(self, validator: Callable[[Envelope], None]) -> None:
         self._validators.append(validator)
 
-    def accept(self, env: Envelope) -> AcceptResult:
-        """Validate, route and durably store one message (committed with others in flight)."""
-        result = self._committer.submit(self._prepare(env))
+    def set_audit_writer(self, writer: Callable[[Any, list[Any]], Any]) -> None:
+        """``writer(connection, entries)`` appends audit entries inside the accept transaction."""
+        self._audit_writer = writer
+
+    def accept(self, env: Envelope, *, audit: tuple[str, str, str | None, str | None, str] | None = None
+               ) -> AcceptResult:
+        """Validate, route and durably store one message (committed with others in flight).
+
+        ``audit``: an entry for the audit trail committed in the same transaction (the access
+        decision that admitted this message), so neither exists without the other.
+        """
+        result = self._committer.submit(self._prepare(env, audit))
         if result.created and self._on_accepted:
             self._on_accepted()
         return result
 
-    async def accept_async(self, env: Envelope) -> AcceptResult:
+    async def accept_async(self, env: Envelope, *,
+                           audit: tuple[str, str, str | None, str | None, str] | None = None) -> AcceptResult:
         """``accept`` for the event loop: waits for the group commit without holding a thread."""
-        result = await asyncio.wrap_future(self._committer.submit_async(self._prepare(env)))
+        result = await asyncio.wrap_future(self._committer.submit_async(self._prepare(env, audit)))
         if result.created and self._on_accepted:
             self._on_accepted()
         return result
 
-    def _prepare(self, env: Envelope) -> _Prepared:
+    def _prepare(self, env: Envelope, audit: tuple[str, str, str | None, str | None, str] | None = None
+                 ) -> _Prepared:
         body = env.payload_bytes()
         if len(body) > self._max_payload:
             raise PayloadTooLarge(
@@ -139,7 +153,7 @@ class MessageService:
         }
         event = {"message_id": message_id, "at": now, "kind": ACCEPTED, "attempt": None,
                  "detail": {"payload_sha256": digest, "payload_size": len(body), "route_id": route.id}}
-        return _Prepared(row, body, event)
+        return _Prepared(row, body, event, audit)
 
     def _commit_batch(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
         try:
@@ -156,6 +170,11 @@ class MessageService:
                     conn.execute(insert(messages), [p.row for p in fresh])
                     conn.execute(insert(message_payloads), [{"message_id": p.id, "body": p.body} for p in fresh])
                     conn.execute(insert(message_events), [p.event for p in fresh])
+                audited = [p for p in batch if p.audit is not None]
+                if audited:
+                    if self._audit_writer is None:
+                        raise RuntimeError("an audit entry was given but this hub has no audit trail")
+                    self._audit_writer(conn, [_with_message(p) for p in audited])
         except IntegrityError:
             if len(batch) == 1:  # another process stored this id between our check and insert
                 return [self._repost_result(batch[0])]
@@ -287,6 +306,13 @@ class MessageService:
         with self._engine.connect() as conn:
             rows = conn.execute(select(messages.c.status, func.count()).group_by(messages.c.status)).all()
         return {status: n for status, n in rows}
+
+
+def _with_message(p: _Prepared) -> tuple[str, str, str | None, str | None, str]:
+    """The prepared audit entry, its detail extended with the message id and payload hash."""
+    kind, actor, decision, target, detail = p.audit  # type: ignore[misc]
+    extended = {**orjson.loads(detail), "message_id": p.id, "payload_sha256": p.row["payload_sha256"]}
+    return kind, actor, decision, target, orjson.dumps(extended, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def encode_cursor(at: datetime, message_id: str) -> str:

@@ -166,3 +166,21 @@ def test_delivery_guard_dead_letters_when_receiver_clearance_was_lowered(hub):
     refusals = security.audit.entries(kind="access.deliver", target=accepted.id)
     assert refusals and refusals[-1]["decision"] == "refused"
     deliverer.close()
+
+
+def test_submit_grant_is_audited_with_the_message_and_without_its_payload(client, hub):
+    import json
+
+    from hub.security.wiring import security_of
+
+    add_route(client)
+    env = envelope(payload={"secret_note": "ลับเฉพาะ-12345"})
+    accepted = client.post("/v1/messages", json=env)
+    assert accepted.status_code == 202
+    meta = client.get(f"/v1/messages/{env['id']}").json()
+    entries = [e for e in security_of(hub).audit.entries(kind="access.submit")
+               if json.loads(e["detail"]).get("message_id") == env["id"]]
+    assert len(entries) == 1 and entries[0]["decision"] == "granted"
+    assert json.loads(entries[0]["detail"])["payload_sha256"] == meta["payload_sha256"]
+    assert "ลับเฉพาะ-12345" not in entries[0]["detail"]
+    assert security_of(hub).audit.verify().ok

@@ -81,8 +81,10 @@ async def submit_message(request: Request, hub: HubDep, principal: PrincipalDep)
     raw = await read_limited_body(request, hub.settings.max_payload_bytes + ENVELOPE_OVERHEAD)
     envelope = parse_envelope(raw)
     # Deny by default: the principal acts for the sender, holds the right, and the receiver is cleared.
-    await run_in_threadpool(security_of(hub).access.authorize_submit, principal, envelope)
-    result = await run_in_threadpool(hub.messages.accept, envelope)
+    grant = await run_in_threadpool(security_of(hub).access.authorize_submit, principal, envelope,
+                                    record_grant=False)
+    # The grant is appended to the audit trail in the transaction that stores the message.
+    result = await hub.messages.accept_async(envelope, audit=grant)
     if result.created:
         metrics.ACCEPTED.inc()
         metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
