@@ -44,7 +44,7 @@ class Hub:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start_workers(self, *, relay: bool = True, deliver: bool = True) -> None:
+    def start_workers(self, *, relay: bool = True, deliver: bool = True, federation: bool = True) -> None:
         if relay:
             self._spawn("relay", self.relay.run)
         if deliver:
@@ -58,6 +58,13 @@ class Hub:
             worker = DeliveryWorker(deliverer, self.settings.effective_broker_url, self.settings.queue_name,
                                     self.settings.worker_concurrency)
             self._spawn("delivery", worker.run)
+        if federation and self.ecms is not None:
+            # e-CMS federation: poll the remote nodes of routes whose adapter is ``ecms``
+            # and accept their items here, deleting each remotely only after its accept
+            # is committed (hub/adapters/ecms/federation.py). Idle without such routes.
+            from hub.adapters.ecms.federation import FederationPoller
+
+            self._spawn("ecms-federation", FederationPoller(self).run)
 
     def _spawn(self, name: str, target) -> None:  # noqa: ANN001
         thread = threading.Thread(target=target, args=(self._stop,), name=f"hub-{name}", daemon=True)

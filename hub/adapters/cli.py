@@ -97,10 +97,10 @@ def check(route_id: Annotated[int, typer.Argument(help="Route id (see `hub route
 
 
 @adapters_app.command("poll")
-def poll(route_id: Annotated[int, typer.Argument(help="Route id of a dpis or gfmis route.")],
+def poll(route_id: Annotated[int, typer.Argument(help="Route id of a dpis, gfmis or ecms route.")],
          every: Annotated[float, typer.Option(help="Repeat every N seconds (0: once).")] = 0.0,
          data_dir: DataDir = None) -> None:
-    """The receive side of a legacy route: DPIS change capture, or GFMIS result files."""
+    """The receive side of a route: DPIS change capture, GFMIS result files, or a remote e-CMS node's queue."""
     from hub.errors import HubError
 
     try:
@@ -136,6 +136,12 @@ def _poll_once(hub: Any, route: Any, adapter: Any) -> None:
         report = adapter.collect_results(hub.engine, hub.messages)
         console.print(f"GFMIS: {len(report.applied)} result(s) applied, {len(report.already)} seen before, "
                       f"{len(report.waiting)} waiting for delivery, {len(report.failed)} refused")
+    elif route.adapter == "ecms":
+        from hub.adapters.ecms.federation import FederationPoller
+
+        report = FederationPoller(hub).poll_route(route)
+        console.print(f"e-CMS {report.peer}: {len(report.accepted)} item(s) accepted, "
+                      f"{len(report.refused)} refused" + (f"; stopped: {report.error}" if report.error else ""))
     else:
-        console.print(f"[red]error:[/red] route {route.id} uses {route.adapter!r}; poll knows dpis and gfmis")
+        console.print(f"[red]error:[/red] route {route.id} uses {route.adapter!r}; poll knows dpis, gfmis and ecms")
         raise typer.Exit(2)

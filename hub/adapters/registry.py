@@ -22,6 +22,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "ecms-queue": "hub.adapters.ecms.queue:EcmsQueueAdapter",
     "dpis": "hub.adapters.dpis:DpisAdapter",
     "gfmis": "hub.adapters.gfmis:GfmisAdapter",
+    "ecms": "hub.adapters.ecms.client:EcmsClientAdapter",
 }
 ENTRY_POINT_GROUP = "hub.adapters"
 

@@ -146,6 +146,19 @@ class EcmsNode:
             return self._send_letter(principal, item)
         return self._send_notifier(principal, item)
 
+    def accept_from_peer(self, peer: Principal, item: Letter | Notifier) -> str:
+        """Accept a letter or notifier polled from another e-CMS node (federation, see
+        ``hub.adapters.ecms.federation``) as if ``peer`` had posted it here; ``peer`` acts for
+        the departments reached through that node, so the spoof check still applies.
+
+        Message ids are derived from the letter (and a notifier's content), so accepting the
+        same item again — a re-poll after a crash before its delete — stores nothing new.
+        Returns the hub message id. Refusals are ``EcmsFault`` as for a posted item.
+        """
+        validate(item)
+        answer = self._send_letter(peer, item) if isinstance(item, Letter) else self._send_notifier(peer, item)
+        return text(answer, "ProcessID") or ""
+
     def _send_letter(self, principal: Principal, letter: Letter) -> etree._Element:
         sender = self._department(letter.sender.department_id, letter.sender.ministry_id, "sender")
         receiver = self._department(letter.receiver.department_id, letter.receiver.ministry_id, "receiver")

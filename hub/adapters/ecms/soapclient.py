@@ -3,7 +3,10 @@ simulator and ``hub bench``.
 
 Features:
     - loads the node's WSDL (``<url>?wsdl``) and calls every operation by name;
-    - credentials as WS-Security UsernameToken (default) or HTTP Basic;
+    - credentials as WS-Security UsernameToken (default), HTTP Basic, or both; a client
+      certificate (mutual TLS) and a CA bundle for the node's certificate;
+    - calls go to ``url`` whatever address the WSDL publishes (a node behind a proxy or
+      DGA's node may publish an internal address);
     - WS-Addressing headers (``wsa:MessageID``, ``wsa:To``) on every request;
     - a fault's ``ErrorDetail`` becomes :class:`EcmsClientError` with its ``code``.
 """
@@ -55,17 +58,25 @@ def _fault_error(fault: Fault) -> EcmsClientError:
 
 class EcmsSoapClient:
     def __init__(self, url: str, username: str | None = None, password: str | None = None, *,
-                 basic_auth: bool = False, timeout: float = 60.0) -> None:
+                 basic_auth: bool = False, username_token: bool | None = None,
+                 cert: str | tuple[str, str] | None = None, verify: bool | str = True,
+                 wsdl: str | None = None, timeout: float = 60.0) -> None:
         self.url = url
         session = requests.Session()
+        session.verify = verify
+        if cert is not None:
+            session.cert = cert
         if basic_auth and username:
             session.auth = (username, password or "")
+        if username_token is None:
+            username_token = not basic_auth
         transport = zeep.Transport(session=session, timeout=timeout, operation_timeout=timeout)
-        wsse = UsernameToken(username, password) if username and not basic_auth else None
-        self._client = zeep.Client(f"{url}?wsdl", transport=transport, wsse=wsse,
+        wsse = UsernameToken(username, password) if username and username_token else None
+        self._client = zeep.Client(wsdl or f"{url}?wsdl", transport=transport, wsse=wsse,
                                    plugins=[WsAddressingPlugin()],
                                    settings=zeep.Settings(strict=False, xml_huge_tree=True))
-        self.service = self._client.service
+        binding = next(iter(self._client.wsdl.bindings))
+        self.service = self._client.create_service(binding, url)
 
     def call(self, operation: str, **kwargs: Any) -> Any:
         try:
@@ -84,8 +95,11 @@ class EcmsSoapClient:
     def _raw_item(self, operation: str, **kwargs: Any) -> QueueItem | None:
         """Queue answers are read from the raw XML: zeep would turn the letter into typed
         objects, while callers want the element with its canonical prefixes."""
-        with self._client.settings(raw_response=True):
-            response = getattr(self.service, operation)(**kwargs)
+        try:
+            with self._client.settings(raw_response=True):
+                response = getattr(self.service, operation)(**kwargs)
+        except TransportError as exc:
+            raise EcmsClientError("E099", f"HTTP {exc.status_code}: {exc.content[:300]!r}") from None
         try:
             root = parse_xml(response.content, max_bytes=MAX_ANSWER_BYTES)
         except XmlError as exc:
