@@ -30,8 +30,12 @@ def links(message_id: str) -> dict[str, str]:
     return {"self": f"/v1/messages/{message_id}", "replay": f"/v1/messages/{message_id}/replay"}
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """Read the body, refusing as soon as it passes ``limit`` instead of buffering it all."""
+async def read_limited_body(request: Request, limit: int) -> bytearray:
+    """Read the body, refusing as soon as it passes ``limit`` instead of buffering it all.
+
+    The buffer is returned as is (orjson parses a bytearray): a copy of a large body would
+    double what a request holds.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes", limit=limit)
@@ -40,10 +44,10 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes", limit=limit)
-    return bytes(body)
+    return body
 
 
-def parse_envelope(raw: bytes) -> Envelope:
+def parse_envelope(raw: bytes | bytearray) -> Envelope:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -80,6 +84,7 @@ async def submit_message(request: Request, hub: HubDep, principal: PrincipalDep)
         )
     raw = await read_limited_body(request, hub.settings.max_payload_bytes + ENVELOPE_OVERHEAD)
     envelope = parse_envelope(raw)
+    del raw  # the parsed envelope holds the payload now; keep one copy, not two
     # Deny by default: the principal acts for the sender, holds the right, and the receiver is cleared.
     grant = await run_in_threadpool(security_of(hub).access.authorize_submit, principal, envelope,
                                     record_grant=False)
