@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import signal
 import threading
 from pathlib import Path
@@ -25,7 +26,8 @@ app.add_typer(__import__("hub.sim.cli", fromlist=["sim_app"]).sim_app, name="sim
 app.add_typer(__import__("hub.standards.cli", fromlist=["app"]).app, name="standards")
 app.command("bench")(__import__("hub.bench.cli", fromlist=["bench"]).bench)
 __import__("hub.security.cli", fromlist=["register"]).register(app)  # layer 3: agencies, ca, audit, users, clients
-console = Console()
+# Piped into a file or a CI log, rich would squeeze tables into 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _settings(data_dir: Path | None = None) -> Settings:
