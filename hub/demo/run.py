@@ -18,7 +18,7 @@ from rich.table import Table
 from hub.bootstrap import build_hub
 from hub.config import Settings
 from hub.demo.receiver import AgencyInbox
-from hub.demo.server import BackgroundServer
+from hub.demo.server import BackgroundServer, serve_until_interrupted
 
 MARKER = ".hub-demo"
 SENDER = "TH/GOV/CGD/saraban"
@@ -92,12 +92,7 @@ def run_demo(*, data_dir: Path, port: int, once: bool, console: Console) -> int:
         console.print("[green]every message delivered exactly once[/green]" if ok
                       else f"[red]not all delivered: {counts}[/red]")
         if not once:
-            console.print(f"serving on {server.url} (API docs at {server.url}/docs); Ctrl-C stops")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                console.print("stopping")
+            serve_until_interrupted(console, f"serving on {server.url} (API docs at {server.url}/docs)")
         return 0 if ok else 1
     finally:
         server.stop()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import uvicorn
 
@@ -35,3 +36,13 @@ class BackgroundServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+
+
+def serve_until_interrupted(console: Any, message: str) -> None:
+    """Keep the demo's hub serving (its threads run on) until Ctrl-C."""
+    console.print(f"{message}; Ctrl-C stops")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopping")

@@ -10,7 +10,6 @@ message that crossed the hub. ``--transport-only`` runs the earlier transport de
 """
 from __future__ import annotations
 
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from hub.apps.telework.wiring import register
 from hub.bootstrap import build_hub
 from hub.config import Settings
 from hub.demo.run import prepare_data_dir
-from hub.demo.server import BackgroundServer
+from hub.demo.server import BackgroundServer, serve_until_interrupted
 
 
 def timeline(hub) -> Table:  # noqa: ANN001
@@ -100,13 +99,8 @@ def run_telework_demo(*, data_dir: Path, port: int, once: bool, console: Console
         console.print("[green]every message delivered; GFMIS accepted the batch[/green]" if ok
                       else f"[red]not all landed: {counts}; GFMIS {story.batch}[/red]")
         if not once:
-            console.print(f"serving on {server.url} (API docs at {server.url}/docs, telework at /v1/telework); "
-                          "Ctrl-C stops")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                console.print("stopping")
+            serve_until_interrupted(
+                console, f"serving on {server.url} (API docs at {server.url}/docs, telework at /v1/telework)")
         return 0 if ok else 1
     finally:
         stack.close()  # the e-Saraban clerks stop before the node they poll
