@@ -65,6 +65,9 @@ class Hub:
             from hub.adapters.ecms.federation import FederationPoller
 
             self._spawn("ecms-federation", FederationPoller(self).run)
+        if self.security is not None:
+            # Layer 3: copy transport events into the audit chain, exactly once across processes.
+            self._spawn("audit-feed", self.security.audit_feed.run)
 
     def _spawn(self, name: str, target) -> None:  # noqa: ANN001
         thread = threading.Thread(target=target, args=(self._stop,), name=f"hub-{name}", daemon=True)
@@ -123,6 +126,7 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     security = build_security(settings, engine, seed=upgrade_schema)
     messages.add_validator(security.access.check_receiver_clearance)
     messages.set_audit_writer(security.audit.append_in)
+    adapters.resources["persons"] = security.persons  # for the in-process ``person-registry`` adapter
     from hub.ecms.service import build_ecms
 
     ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)

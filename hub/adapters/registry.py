@@ -23,6 +23,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "dpis": "hub.adapters.dpis:DpisAdapter",
     "gfmis": "hub.adapters.gfmis:GfmisAdapter",
     "ecms": "hub.adapters.ecms.client:EcmsClientAdapter",
+    "person-registry": "hub.adapters.person_registry:PersonRegistryAdapter",
 }
 ENTRY_POINT_GROUP = "hub.adapters"
 

@@ -18,6 +18,9 @@ ROUTE_MODULES = [health, messages, routes, standards_routes, ecms_routes]
 from hub.api.routes import access as access_routes, agencies, audit as audit_routes, auth  # noqa: E402
 
 ROUTE_MODULES += [auth, agencies, access_routes, audit_routes]  # layer 3: registry, security, audit
+from hub.api.routes import juristic as juristic_routes, locations as location_routes, persons as person_routes  # noqa: E402
+
+ROUTE_MODULES += [person_routes, juristic_routes, location_routes]  # layer 3: shared information
 from hub.apps.telework import api as telework_api  # noqa: E402
 ROUTE_MODULES += [telework_api]  # layer 4: the telework central application
 from hub.bootstrap import Hub, build_hub

@@ -104,3 +104,18 @@ consents = Table(
     Column("recorded_by", String(200), nullable=False),
     Index("ix_registry_consents_person_consumer", "citizen_id", "consumer"),
 )
+
+# Person updates applied, one row per update id (a message id, or the idempotency key of a
+# REST submission): a redelivered ``hr.person.changed`` message is recognised and not applied
+# twice, and the rows are the history of who changed whose record when.
+person_updates = Table(
+    "registry_person_updates",
+    metadata,
+    Column("update_id", String(64), primary_key=True),
+    Column("citizen_id", String(13), ForeignKey("registry_persons.citizen_id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("fields", JSON, nullable=False),  # the field names it carried (never the values)
+    Column("observed_at", DateTime(timezone=True), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Index("ix_registry_person_updates_person", "citizen_id"),
+)

@@ -30,6 +30,19 @@ class SecuritySettings(BaseSettings):
                                          "(nginx: proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert).")
     audit_seal_every: int = Field(100, ge=1, description="Sign the audit chain every this many entries.")
     seed_catalogue: bool = Field(True, description="Seed the agency registry from the catalogue on first start.")
+    shared_data_party: str = Field(
+        "TH/GOV/HUB/shared", description="The party the shared registries answer as: HR subsystems need the right "
+                                         "hr.person.changed/v1 toward it to report person fields, and a route "
+                                         "(receiver this party, adapter person-registry) applies DPIS change capture.")
+    person_stale_after_days: float = Field(180, gt=0, description="A person field older than this is marked stale.")
+    juristic_stale_after_days: float = Field(365, gt=0, description="A juristic-person record older than this is stale.")
+    audit_feed_batch: int = Field(500, ge=1, le=10000, description="Transport events copied into the audit chain "
+                                                                    "per transaction.")
+    audit_feed_interval_seconds: float = Field(1.0, gt=0, description="How often the audit feed looks for new "
+                                                                       "transport events.")
+    audit_feed_gap_seconds: float = Field(
+        30.0, gt=0, description="How long the feed waits for a missing event id (a transaction still committing) "
+                                "before it records the gap in the audit trail and moves past it.")
 
     def key_file(self, data_dir: Path) -> Path:
         return self.signing_key_file or data_dir / "keys" / "hub-ed25519.pem"

@@ -120,3 +120,14 @@ audit_seals = Table(
     Column("key_id", String(64), nullable=False),
     Column("signature", Text, nullable=False),  # base64 Ed25519 over the canonical seal
 )
+
+# How far the audit feed has copied the transport's ``message_events`` into the chain. The
+# row is locked and moved in the same transaction that appends the copied entries, so a
+# restart or a second process neither skips nor repeats an event.
+audit_feed_position = Table(
+    "audit_feed_position",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("last_event_id", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -15,13 +16,18 @@ from sqlalchemy import Engine
 from hub.config import Settings
 from hub.errors import NotFound
 from hub.registry.agencies import APPROVED, AgencyRegistry
+from hub.registry.consents import Consents
+from hub.registry.juristic import JuristicRegistry
+from hub.registry.persons import PersonRegistry
 from hub.security import keys
 from hub.security.audit import AuditLog
+from hub.security.audit_feed import AuditFeed
 from hub.security.authn import Authenticator
 from hub.security.authz import AccessControl
 from hub.security.config import SecuritySettings
 from hub.security.credentials import Credentials, IssuedSecret
 from hub.security.mtls import ClientCertVerifier, HubCA
+from hub.security.pseudonym import Pseudonymizer
 from hub.security.tokens import TokenService
 from hub.security.users import Users
 
@@ -41,6 +47,12 @@ class Security:
     certs: ClientCertVerifier
     access: AccessControl
     authenticator: Authenticator
+    # Layer 3 shared information: persons (with consents) and juristic persons.
+    pseudonym: Pseudonymizer
+    persons: PersonRegistry
+    consents: Consents
+    juristic: JuristicRegistry
+    audit_feed: AuditFeed  # copies transport events into the chain; run by Hub.start_workers
 
     def approve_subsystem(self, subsystem_id: str, *, actor: str, clearance: str | None = None) -> IssuedSecret | None:
         """Approve a subsystem and issue its client credentials (shown once).
@@ -77,7 +89,19 @@ def build_security(settings: Settings, engine: Engine, security_settings: Securi
     certs = ClientCertVerifier(engine, hub_ca, audit)
     access = AccessControl(engine, registry, audit)
     authenticator = Authenticator(sec, credentials, tokens, users, registry, certs, audit)
-    return Security(sec, key, audit, registry, credentials, tokens, users, hub_ca, certs, access, authenticator)
+    pseudonym = Pseudonymizer(key)
+    # Consents decide reads of persons and persons own the facts that make an agency an
+    # owner; each needs the other, so the owners lookup is late-bound.
+    persons: PersonRegistry
+    consents = Consents(engine, audit, pseudonym, owners=lambda citizen_id: persons.owners(citizen_id))
+    persons = PersonRegistry(engine, audit, consents, pseudonym, holds_right=access.holds_right,
+                             party=sec.shared_data_party, stale_after=timedelta(days=sec.person_stale_after_days))
+    juristic = JuristicRegistry(engine, audit, holds_right=access.holds_right, party=sec.shared_data_party,
+                                stale_after=timedelta(days=sec.juristic_stale_after_days))
+    feed = AuditFeed(engine, audit, batch_size=sec.audit_feed_batch, interval_seconds=sec.audit_feed_interval_seconds,
+                     gap_seconds=sec.audit_feed_gap_seconds)
+    return Security(sec, key, audit, registry, credentials, tokens, users, hub_ca, certs, access, authenticator,
+                    pseudonym, persons, consents, juristic, feed)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,113 @@
+"""Transport events reach the audit chain: in order, hashes only, exactly once across restarts
+and concurrent feeds; the chain still verifies and a tampered copied entry is detected."""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+from sqlalchemy import insert, update
+from typer.testing import CliRunner
+
+from hub.cli import app as cli
+from hub.security.audit_feed import AuditFeed
+from hub.security.tables import audit_log
+from hub.security.wiring import security_of
+from hub.transport.tables import message_events
+from tests.support.waiting import wait_for
+
+CGD, OCSC, SERVICE = "TH/GOV/CGD/saraban", "TH/GOV/OCSC/hr", "hr.attendance/v1"
+SECRET_TEXT = "ข้อมูลลับของผู้ส่ง"
+
+
+def delivered_message(hub, client, as_agency) -> dict:
+    client.post("/v1/routes", json={"receiver": OCSC, "service": "*", "adapter": "memory",
+                                    "settings": {"mailbox": "feed"}}).raise_for_status()
+    cgd = as_agency(CGD, rights=[(SERVICE, OCSC)])
+    env = {"id": str(uuid.uuid4()), "sender": CGD, "receiver": OCSC, "service": SERVICE,
+           "payload": {"citizen_id": "1101700203450", "note": SECRET_TEXT}}
+    accepted = cgd.post("/v1/messages", json=env)
+    assert accepted.status_code == 202, accepted.text
+    wait_for(lambda: hub.messages.get_meta(env["id"]).status == "delivered", what="delivery")
+    return env
+
+
+def transport_entries(audit, message_id=None):
+    return [e for e in audit.entries() if e["kind"].startswith("transport.")
+            and (message_id is None or e["target"] == message_id)]
+
+
+def test_accepted_and_delivered_events_are_copied_with_hashes_only(embedded_hub, embedded_client,
+                                                                    embedded_as_agency):
+    env = delivered_message(embedded_hub, embedded_client, embedded_as_agency)
+    security = security_of(embedded_hub)
+    feed = AuditFeed(embedded_hub.engine, security.audit, batch_size=3)
+    feed.catch_up()
+    entries = transport_entries(security.audit, env["id"])
+    kinds = [e["kind"] for e in entries]
+    assert kinds[0] == "transport.accepted" and "transport.delivered" in kinds
+    assert kinds.index("transport.queued") < kinds.index("transport.delivered")
+    meta = embedded_hub.messages.get_meta(env["id"])
+    delivered = json.loads(entries[kinds.index("transport.delivered")]["detail"])
+    assert delivered["payload_sha256"] == meta.payload_sha256 and len(delivered["receipt_sha256"]) == 64
+    for entry in entries:
+        assert SECRET_TEXT not in entry["detail"] and "1101700203450" not in entry["detail"]
+        assert "applied" not in entry["detail"]  # the receipt text itself is not copied
+    event_ids = [json.loads(e["detail"])["event_id"] for e in transport_entries(security.audit)]
+    assert event_ids == sorted(event_ids) and len(event_ids) == len(set(event_ids))
+    # a restarted feed (a new instance, same database) copies nothing twice
+    assert AuditFeed(embedded_hub.engine, security.audit).catch_up() == 0
+    assert len(transport_entries(security.audit)) == len(event_ids)
+    assert security.audit.verify().ok
+    result = CliRunner().invoke(cli, ["audit", "verify", "--data-dir", str(embedded_hub.settings.data_dir)])
+    assert result.exit_code == 0, result.output
+
+
+def test_concurrent_feeds_copy_each_event_exactly_once(embedded_hub, embedded_client, embedded_as_agency):
+    env = delivered_message(embedded_hub, embedded_client, embedded_as_agency)
+    security = security_of(embedded_hub)
+    at = embedded_hub.messages.get_meta(env["id"]).received_at
+    with embedded_hub.engine.begin() as conn:  # plenty of events to race over
+        conn.execute(insert(message_events), [{"message_id": env["id"], "at": at, "kind": "receiver_outcome", "attempt": None, "detail": {"status": "completed"}}
+            for _ in range(300)])
+    feeds = [AuditFeed(embedded_hub.engine, security.audit, batch_size=7) for _ in range(4)]
+    threads = [threading.Thread(target=f.catch_up) for f in feeds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    ids = [json.loads(e["detail"])["event_id"] for e in transport_entries(security.audit)]
+    assert len(ids) == len(set(ids)) and ids == sorted(ids)
+    assert ids == list(range(1, feeds[0].position() + 1))
+    assert security.audit.verify().ok
+
+
+def test_a_hole_waits_then_is_recorded_as_a_gap(embedded_hub, embedded_client, embedded_as_agency):
+    env = delivered_message(embedded_hub, embedded_client, embedded_as_agency)
+    security = security_of(embedded_hub)
+    now = [0.0]
+    feed = AuditFeed(embedded_hub.engine, security.audit, gap_seconds=30, clock=lambda: now[0])
+    feed.catch_up()
+    last = feed.position()
+    meta = embedded_hub.messages.get_meta(env["id"])
+    with embedded_hub.engine.begin() as conn:  # event last+1 is "still committing": only last+2 exists
+        conn.execute(insert(message_events).values(id=last + 2, message_id=env["id"], at=meta.received_at,
+                                                   kind="replayed", attempt=None, detail={"reason": "x"}))
+    assert feed.copy_batch() == 0 and feed.position() == last
+    now[0] = 31.0
+    assert feed.copy_batch() == 1 and feed.position() == last + 2
+    gap = [e for e in security.audit.entries(kind="audit.feed_gap")]
+    assert json.loads(gap[0]["detail"])["missing_from"] == last + 1
+
+
+def test_a_tampered_copied_entry_is_detected(embedded_hub, embedded_client, embedded_as_agency):
+    env = delivered_message(embedded_hub, embedded_client, embedded_as_agency)
+    security = security_of(embedded_hub)
+    AuditFeed(embedded_hub.engine, security.audit).catch_up()
+    target = next(e for e in transport_entries(security.audit, env["id"]) if e["kind"] == "transport.delivered")
+    forged = json.loads(target["detail"]) | {"payload_sha256": "0" * 64}
+    with embedded_hub.engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == target["seq"])
+                     .values(detail=json.dumps(forged, sort_keys=True, separators=(",", ":"))))
+    report = security.audit.verify()
+    assert not report.ok and report.first_bad_seq == target["seq"]
