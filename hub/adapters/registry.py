@@ -19,9 +19,9 @@ from hub.errors import AdapterContractError, FieldError, UnknownAdapter, Validat
 BUILTIN_ADAPTERS: dict[str, str] = {
     "http": "hub.adapters.http:HttpAdapter",
     "memory": "hub.adapters.memory:MemoryAdapter",
-    "ecms-queue": "hub.adapters.ecms.queue:EcmsQueueAdapter",
     "dpis": "hub.adapters.dpis:DpisAdapter",
     "gfmis": "hub.adapters.gfmis:GfmisAdapter",
+    "ecms-queue": "hub.adapters.ecms.queue:EcmsQueueAdapter",
     "ecms": "hub.adapters.ecms.client:EcmsClientAdapter",
     "person-registry": "hub.adapters.person_registry:PersonRegistryAdapter",
 }
