@@ -135,7 +135,7 @@ async def validate_document(standard_id: StandardId, version: Version, request: 
             return {"standard": stored.ref, "valid": False,
                     "errors": [{"path": "/", "rule": "json", "message": f"not valid JSON: {exc}"}]}
     else:
-        document = raw  # bytes: parse_xml honours the XML declaration's encoding
+        document = bytes(raw)  # bytes, not text: parse_xml honours the XML declaration's encoding
     _, issues = await run_in_threadpool(reg.validate, standard_id, version, document)
     return {"standard": stored.ref, "valid": not issues, "errors": [i.as_dict() for i in issues]}
 
