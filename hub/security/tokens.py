@@ -5,16 +5,22 @@ disabled client or a lowered clearance takes effect at once, not when the token 
 """
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import jwt
+from cachetools import LRUCache
 
 from hub.clock import utcnow
 from hub.errors import Unauthorized
 from hub.security.keys import SigningKey
+
+# Verified tokens remembered at once (one per active client is typical).
+VERIFIED_TOKENS = 10_000
 
 ALGORITHM = "EdDSA"
 LEEWAY_SECONDS = 5  # clock skew between hub processes
@@ -34,6 +40,8 @@ class TokenService:
         self._key = key
         self._issuer = issuer
         self._ttl = ttl_seconds
+        self._verified: LRUCache[str, dict[str, Any]] = LRUCache(maxsize=VERIFIED_TOKENS)
+        self._verified_lock = threading.Lock()
 
     def issue(self, client_id: str, *, kind: str = "client", ttl_seconds: int | None = None,
               **claims: Any) -> IssuedToken:
@@ -45,7 +53,23 @@ class TokenService:
         return IssuedToken(token, ttl)
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The token's claims; ``Unauthorized`` naming why (expired, bad signature, ...), never echoing it."""
+        """The token's claims; ``Unauthorized`` naming why (expired, bad signature, ...), never echoing it.
+
+        A client sends the same token on every call until it expires, so a verified token's
+        claims are remembered until its ``exp``: the signature is checked once per token, not
+        once per request. Only verified tokens are remembered; whether the client may still
+        act is decided by the caller on every request.
+        """
+        with self._verified_lock:
+            claims = self._verified.get(token)
+        if claims is not None and claims["exp"] + LEEWAY_SECONDS > time.time():
+            return claims
+        claims = self._decode(token)
+        with self._verified_lock:
+            self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             return jwt.decode(token, self._key.public, algorithms=[ALGORITHM], audience=self._issuer,
                               issuer=self._issuer, leeway=LEEWAY_SECONDS,
