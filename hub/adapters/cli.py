@@ -119,7 +119,7 @@ def poll(route_id: Annotated[int, typer.Argument(help="Route id of a dpis, gfmis
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:
-        pass
+        console.print("polling stopped (Ctrl-C); everything polled so far is committed")
     finally:
         hub.close()
 
