@@ -133,7 +133,13 @@ def _poll_once(hub: Any, route: Any, adapter: Any) -> None:
         console.print(f"DPIS: {len(report.published)} published, {report.republished} already known, "
                       f"{len(report.errors)} bad row(s); watermark {report.watermark}")
     elif route.adapter == "gfmis":
-        report = adapter.collect_results(hub.engine, hub.messages)
+        from hub.adapters.gfmis.dropfolder import DropFolderError
+
+        try:
+            report = adapter.collect_results(hub.engine, hub.messages)
+        except DropFolderError as exc:  # e.g. SFTP server down: a later poll picks the files up
+            console.print(f"[red]GFMIS drop folder unreachable:[/red] {exc}; result files stay for the next poll")
+            return
         console.print(f"GFMIS: {len(report.applied)} result(s) applied, {len(report.already)} seen before, "
                       f"{len(report.waiting)} waiting for delivery, {len(report.failed)} refused")
     elif route.adapter == "ecms":

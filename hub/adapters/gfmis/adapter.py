@@ -13,9 +13,13 @@ Features:
     - ``receive`` hands result files out as envelopes instead (for a route that wants them
       as messages).
 
-Connection string (route settings):
+Connection string (route settings), a local (or mounted) folder:
     {"path": "/srv/gfmis-drop", "agency_code": "03008"}
-    SFTP drop folders are not built in yet: mount the SFTP share (e.g. sshfs) and give its path.
+or a folder on an SFTP server (needs ``pip install 'backoffice-hub[sftp]'``; the host key
+must be in ``known_hosts_file``, default ``~/.ssh/known_hosts``):
+    {"url": "sftp://hub@gfmis.example.go.th:22/drop", "private_key_file": "/etc/hub/gfmis_ed25519",
+     "known_hosts_file": "/etc/hub/known_hosts", "agency_code": "03008"}
+Both give the same guarantees (:mod:`hub.adapters.gfmis.dropfolder`, :mod:`hub.adapters.gfmis.sftp`).
 """
 from __future__ import annotations
 
@@ -26,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Engine
 
 from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
 from hub.adapters.gfmis.batch import RESULT_SUFFIX, Batch, message_id_of, render_batch, result_name_for
-from hub.adapters.gfmis.dropfolder import LocalDropFolder
+from hub.adapters.gfmis.dropfolder import DropFolder, DropFolderError, LocalDropFolder
 from hub.adapters.gfmis.layout import LayoutError
 from hub.adapters.gfmis.results import ResultFile, ResultFileError, parse_result
 from hub.errors import DeliveryError, NotFound
@@ -44,13 +48,57 @@ RESULT_SERVICE = "gfmis.result/v1"
 class GfmisSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    path: Path = Field(description="Drop folder root (outbound/, archive/, results/).")
+    path: Path | None = Field(None, description="Local drop folder root (outbound/, archive/, results/). "
+                                                "Give this or url.")
+    url: str | None = Field(None, max_length=2000, description="SFTP drop folder instead of path: "
+                            "sftp://user@host[:port]/absolute/path (needs the sftp extra: "
+                            "pip install 'backoffice-hub[sftp]').")
+    password: str | None = Field(None, max_length=500, description="SFTP password (or private_key_file).")
+    private_key_file: Path | None = Field(None, description="SFTP: OpenSSH private key file for the user.")
+    private_key_passphrase: str | None = Field(None, max_length=500, description="SFTP: the key file's passphrase.")
+    known_hosts_file: Path | None = Field(None, description="SFTP: known_hosts file holding the server's host key "
+                                                            "(default ~/.ssh/known_hosts). Unknown or changed "
+                                                            "host keys are refused.")
+    insecure_accept_any_host_key: bool = Field(False, description="SFTP, FOR TESTS ONLY: skip host key checking, "
+                                                                  "so anyone on the network path can pose as GFMIS.")
+    connect_timeout: float = Field(15.0, gt=0, le=300, description="SFTP: seconds for connecting and each reply.")
     agency_code: str | None = Field(None, pattern=r"^[0-9]{5}$",
                                     description="If set, batches for another agency code are refused.")
     precheck_control_totals: bool = Field(True, description="Refuse a batch whose trailer disagrees with its "
                                                             "details instead of letting GFMIS reject it whole.")
     create_folders: bool = Field(True, description="Create the drop folder's sub-folders if missing.")
     result_sender: str = Field("TH/GOV/CGD/gfmis", description="Sender of result envelopes from receive().")
+
+    @model_validator(mode="after")
+    def _one_drop_folder(self) -> GfmisSettings:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give the drop folder as either path (local) or url (sftp://...), not both or neither")
+        sftp_only = [f for f in ("password", "private_key_file", "private_key_passphrase", "known_hosts_file")
+                     if getattr(self, f) is not None] + (["insecure_accept_any_host_key"]
+                                                         if self.insecure_accept_any_host_key else [])
+        if self.path is not None and sftp_only:
+            raise ValueError(f"{', '.join(sftp_only)} only apply to an sftp:// url")
+        if self.url is not None:
+            from hub.adapters.gfmis.sftp import parse_sftp_url
+
+            try:
+                parse_sftp_url(self.url)
+            except ValueError as exc:
+                raise ValueError(f"url {exc}") from exc
+            if self.password is None and self.private_key_file is None:
+                raise ValueError("an sftp:// url needs a password or a private_key_file")
+        return self
+
+    def open_drop_folder(self) -> DropFolder:
+        if self.path is not None:
+            return LocalDropFolder(self.path, create=self.create_folders)
+        from hub.adapters.gfmis.sftp import SftpDropFolder, parse_sftp_url
+
+        return SftpDropFolder(
+            parse_sftp_url(self.url or ""), password=self.password, private_key_file=self.private_key_file,
+            private_key_passphrase=self.private_key_passphrase, known_hosts_file=self.known_hosts_file,
+            insecure_accept_any_host_key=self.insecure_accept_any_host_key, create=self.create_folders,
+            timeout=self.connect_timeout)
 
 
 @dataclass
@@ -69,7 +117,7 @@ class GfmisAdapter(Adapter):
 
     def __init__(self, settings: GfmisSettings) -> None:
         super().__init__(settings)
-        self.drop = LocalDropFolder(settings.path, create=settings.create_folders)
+        self.drop: DropFolder = settings.open_drop_folder()
 
     # -- sending --------------------------------------------------------------------------
 
@@ -99,7 +147,7 @@ class GfmisAdapter(Adapter):
                 return Receipt(f"GFMIS batch file {name} was already in the drop folder", {**detail, "duplicate": True})
             written = self.drop.write_atomic("outbound", name, data)
         except OSError as exc:
-            raise DeliveryError(f"cannot write to drop folder {self.settings.path}: {exc}") from exc
+            raise DeliveryError(f"cannot write to drop folder {self.drop}: {exc}") from exc
         state = "written" if written else "was already in the drop folder"
         return Receipt(f"GFMIS batch file {name} {state}", {**detail, "duplicate": not written})
 
@@ -117,6 +165,8 @@ class GfmisAdapter(Adapter):
         """Parse and verify one waiting result file (raises :class:`ResultFileError`)."""
         try:
             data = self.drop.read("results", name)
+        except DropFolderError:
+            raise  # the folder is unreachable, the file is not bad: it stays in results/ for the next poll
         except OSError as exc:
             raise ResultFileError(name, "readable", f"cannot be read: {exc}") from exc
         result = parse_result(name, data)
@@ -185,7 +235,7 @@ class GfmisAdapter(Adapter):
     def _move_result(self, name: str, to: str) -> None:
         try:
             if self.drop.exists(to, name):  # the same result processed before: keep the first copy
-                self.drop.path("results", name).unlink()
+                self.drop.delete("results", name)
             else:
                 self.drop.move("results", name, to)
         except OSError as exc:
@@ -213,13 +263,17 @@ class GfmisAdapter(Adapter):
         return out
 
     def check(self) -> Health:
-        if not self.drop.path("outbound").is_dir():
-            return Health(False, f"drop folder {self.drop.path('outbound')} does not exist")
-        ok, detail = self.drop.writable()
+        ok, detail = self.drop.check()
         if ok:
-            detail += f"; {len(self.drop.list('outbound', '.TXT'))} batch file(s) waiting for GFMIS, " \
-                      f"{len(self.pending_results())} result file(s) waiting for the hub"
+            try:
+                detail += f"; {len(self.drop.list('outbound', '.TXT'))} batch file(s) waiting for GFMIS, " \
+                          f"{len(self.pending_results())} result file(s) waiting for the hub"
+            except OSError as exc:
+                return Health(False, f"drop folder {self.drop} cannot be listed: {exc}")
         return Health(ok, detail)
+
+    def close(self) -> None:
+        self.drop.close()
 
 
 def _first_error(exc: Exception) -> str:

@@ -12,6 +12,10 @@ A writer creates ``.<name>.<random>.tmp`` in the target directory, writes, ``fsy
 links it to its final name (which fails instead of overwriting if the name exists), then
 ``fsync``s the directory so the new entry survives power loss. A reader ignores names
 starting with a dot, so it can only see complete files.
+
+The folder is either local (:class:`LocalDropFolder`, also an NFS/sshfs mount) or on an SFTP
+server (:class:`hub.adapters.gfmis.sftp.SftpDropFolder`, same layout and guarantees); the
+adapter only talks to the :class:`DropFolder` protocol.
 """
 from __future__ import annotations
 
@@ -19,8 +23,46 @@ import errno
 import os
 import uuid
 from pathlib import Path
+from typing import Protocol
 
 SUBDIRS = ("outbound", "archive", "results", "results/processed", "results/failed")
+
+
+class DropFolderError(OSError):
+    """The drop folder cannot be reached or used (connection, authentication, host key)."""
+
+
+class HostKeyRefused(DropFolderError):
+    """The SFTP server's host key is unknown or differs from the known_hosts entry."""
+
+
+class DropFolder(Protocol):
+    """What the GFMIS adapter needs from a drop folder; ``subdir`` is one of :data:`SUBDIRS`."""
+
+    def write_atomic(self, subdir: str, name: str, data: bytes) -> bool:
+        """Make ``subdir/name`` appear complete or not at all; False if the name already exists."""
+
+    def list(self, subdir: str, suffix: str) -> list[str]:
+        """Complete regular files ending in ``suffix`` (case-insensitive), sorted; never temporaries."""
+
+    def exists(self, subdir: str, name: str) -> bool: ...
+
+    def read(self, subdir: str, name: str) -> bytes: ...
+
+    def move(self, src_subdir: str, name: str, dst_subdir: str) -> None:
+        """Atomic rename between sub-folders of the same drop folder."""
+
+    def delete(self, subdir: str, name: str) -> None: ...
+
+    def check(self) -> tuple[bool, str]:
+        """(healthy, detail): the folder exists and a file can be created in ``outbound/``."""
+
+    def close(self) -> None: ...
+
+
+def check_name(name: str) -> None:
+    if not name or name.startswith(".") or "/" in name or "\\" in name:
+        raise ValueError(f"file name {name!r} must be a plain name not starting with '.'")
 
 
 class LocalDropFolder:
@@ -29,6 +71,9 @@ class LocalDropFolder:
         if create:
             for sub in SUBDIRS:
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def __str__(self) -> str:
+        return str(self.root)
 
     def path(self, subdir: str, name: str = "") -> Path:
         return self.root / subdir / name if name else self.root / subdir
@@ -55,6 +100,17 @@ class LocalDropFolder:
         os.replace(self.path(src_subdir, name), self.path(dst_subdir, name))
         fsync_dir(self.path(dst_subdir))
 
+    def delete(self, subdir: str, name: str) -> None:
+        self.path(subdir, name).unlink()
+
+    def check(self) -> tuple[bool, str]:
+        if not self.path("outbound").is_dir():
+            return False, f"drop folder {self.path('outbound')} does not exist"
+        return self.writable()
+
+    def close(self) -> None:
+        """Nothing is held open between calls."""
+
     def writable(self) -> tuple[bool, str]:
         probe = self.path("outbound", f".probe.{uuid.uuid4().hex}")
         try:
@@ -66,8 +122,7 @@ class LocalDropFolder:
 
 
 def write_atomic(folder: Path, name: str, data: bytes) -> bool:
-    if name.startswith(".") or "/" in name or "\\" in name:
-        raise ValueError(f"file name {name!r} must be a plain name not starting with '.'")
+    check_name(name)
     final = folder / name
     if final.exists():
         return False
