@@ -5,6 +5,7 @@ import json
 import sys
 import signal
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.config import Settings
-from hub.errors import HubError
+from hub.errors import ConfigError, HubError
 
 app = typer.Typer(help="Back Office interoperability hub for Thai government agencies.", no_args_is_help=True)
 routes_app = typer.Typer(help="Manage routes: which adapter delivers (receiver, service).", no_args_is_help=True)
@@ -55,13 +56,19 @@ def serve(
     import uvicorn
 
     from hub.api.app import create_app
+    from hub.ecms.allowlist import serving_hub
     from hub.logging_setup import configure
 
     settings = _settings(data_dir)
     configure(settings.log_level)
-    api = create_app(settings=settings, embedded_worker=embedded_worker)
-    uvicorn.run(api, host=host or settings.host, port=port if port is not None else settings.port,
-                log_level=settings.log_level.lower(), access_log=False)
+    host, port = host or settings.host, port if port is not None else settings.port
+    with ExitStack() as stack:
+        try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.ecms.allowlist)
+            hub = stack.enter_context(serving_hub(settings, host=host, main_port=port))
+        except ConfigError as exc:
+            _fail(exc)
+        api = create_app(hub, settings=settings, embedded_worker=embedded_worker)
+        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
 
 
 @app.command()

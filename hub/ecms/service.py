@@ -28,6 +28,13 @@ class EcmsSettings(BaseSettings):
 
     max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest SOAP request (with base64).")
     poll_interval_seconds: float = Field(5.0, gt=0, description="How often federated nodes are polled.")
+    # The weaker, address-authenticated listener (hub.ecms.allowlist): off unless a port is set.
+    allowlist_port: int | None = Field(None, ge=1, le=65535, description=(
+        "Port of a separate listener serving only /ecms/service2, where a department is authenticated "
+        "by its source address alone (weaker; off when unset)."))
+    allowlist_host: str | None = Field(None, description="Listen address of that listener (default: HUB_HOST).")
+    allowlist: dict[str, str] = Field(default_factory=dict, description=(
+        'Source address or CIDR network -> department code, JSON, e.g. {"10.1.2.3/32": "0401"}.'))
 
 
 @dataclass

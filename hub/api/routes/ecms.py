@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -15,6 +17,7 @@ from hub.ecms import soap
 from hub.ecms.auth import soap_authenticator
 from hub.ecms.codes import EcmsFault
 from hub.errors import NotFound
+from hub.security.principal import Principal
 try:
     from hub.security.public import public, self_authenticating
 except ImportError:  # a tree without the security layer has no deny-by-default check to exempt from
@@ -68,7 +71,13 @@ def describe(request: Request) -> Response:
 @self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.ecms.auth)")
 async def call(request: Request, hub: HubDep) -> Response:
     """One SOAP 1.1 e-CMS operation; the body is spooled to disk, never held whole in memory."""
-    service = hub.ecms
+    return await handle_soap(request, hub.ecms, soap_authenticator(request, hub.ecms.store))
+
+
+async def handle_soap(request: Request, service: Any, authenticate: Callable[[soap.SoapRequest], Principal]) -> Response:
+    """Spool the SOAP request and run it through the node with ``authenticate``: shared by this
+    route and the address allow-list listener (``hub.ecms.allowlist``), which differ only in
+    how the caller is authenticated."""
     limit = service.settings.max_request_bytes
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115  (closed below)
     try:
@@ -80,7 +89,7 @@ async def call(request: Request, hub: HubDep) -> Response:
                 return Response(soap.fault_envelope(fault, None), status_code=500, media_type=XML)
             spool.write(chunk)
         spool.seek(0)
-        answer = await run_in_threadpool(service.node.handle, spool, soap_authenticator(request, service.store))
+        answer = await run_in_threadpool(service.node.handle, spool, authenticate)
     finally:
         spool.close()
     return StreamingResponse(answer.body, status_code=answer.status, media_type=XML)
