@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, exists, insert, select, update
 
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
 from hub.adapters.registry import AdapterRegistry
@@ -25,7 +25,9 @@ from hub.schemas.envelope import StoredMessage
 from hub.schemas.routes import DeliveryPolicy, Route
 from hub.transport.backoff import retry_delay
 from hub.group_commit import GroupCommitter
-from hub.transport.messages import DEAD, DELIVERED, DELIVERING, QUEUED, RETRYING, meta_columns, row_to_meta
+from hub.transport.messages import (
+    ACCEPTED, DEAD, DELIVERED, DELIVERING, FINISHED, QUEUED, RETRYING, UNFINISHED, meta_columns, row_to_meta,
+)
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 
@@ -105,12 +107,24 @@ class Deliverer:
         return self.attempt_and_record(claims[0]) if claims else "skipped"
 
     def claim(self, message_ids: list[str]) -> list[Claim]:
-        """Take the lease on those of ``message_ids`` that are queued; the others are not ours."""
+        """Take the lease on those of ``message_ids`` that are queued and next in their conversation.
+
+        Messages of one conversation (same receiver and ``correlation_id``) are delivered in the
+        order they were accepted: one whose predecessor is unfinished is left queued, and is
+        handed out again when that predecessor finishes (``_release_successors``).
+        """
         now = utcnow()
+        earlier = messages.alias("earlier")
+        waits_for_earlier = exists().where(
+            earlier.c.receiver == messages.c.receiver,
+            earlier.c.correlation_id == messages.c.correlation_id,
+            earlier.c.received_at < messages.c.received_at,
+            earlier.c.status.in_(UNFINISHED),
+        )
         with self._engine.begin() as conn:
             rows = conn.execute(
                 update(messages)
-                .where(messages.c.id.in_(message_ids), messages.c.status == QUEUED)
+                .where(messages.c.id.in_(message_ids), messages.c.status == QUEUED, ~waits_for_earlier)
                 .values(status=DELIVERING, attempts=messages.c.attempts + 1,
                         next_action_at=now + self._lease, updated_at=now)
                 .returning(*meta_columns(), messages.c.cycle_started_at)
@@ -173,7 +187,8 @@ class Deliverer:
     def _record_batch(self, outcomes: list[Outcome]) -> list[str]:
         now = utcnow()
         with self._engine.begin() as conn:
-            current = select(messages.c.id, messages.c.status, messages.c.attempts).where(
+            current = select(messages.c.id, messages.c.status, messages.c.attempts, messages.c.receiver,
+                             messages.c.correlation_id, messages.c.received_at).where(
                 messages.c.id.in_([o.message_id for o in outcomes]))
             if conn.dialect.name == "postgresql":
                 current = current.with_for_update()
@@ -193,11 +208,25 @@ class Deliverer:
                      "detail": e.get("detail")}
                     for o in won for e in o.events
                 ])
+                self._release_successors(conn, [held[o.message_id] for o in won if o.status in FINISHED], now)
         winners = {id(o) for o in won}
         for o in outcomes:
             if id(o) not in winners:
                 log.warning("message %s attempt %d finished after its lease was taken over", o.message_id, o.attempt)
         return [o.status if id(o) in winners else "superseded" for o in outcomes]
+
+    @staticmethod
+    def _release_successors(conn: Any, finished: list[Any], now: datetime) -> None:
+        """Hand out again the queued messages that waited for these to finish (same conversation)."""
+        for row in finished:
+            if row.correlation_id is None:
+                continue
+            conn.execute(
+                update(messages)
+                .where(messages.c.receiver == row.receiver, messages.c.correlation_id == row.correlation_id,
+                       messages.c.received_at > row.received_at, messages.c.status == QUEUED)
+                .values(status=ACCEPTED, next_action_at=now, updated_at=now)
+            )
 
     def close(self) -> None:
         self._recorder.close()

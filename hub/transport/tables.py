@@ -53,6 +53,8 @@ messages = Table(
     Index("ix_messages_sender_received", "sender", "received_at"),
     Index("ix_messages_receiver_received", "receiver", "received_at"),
     Index("ix_messages_received", "received_at", "id"),
+    # Ordered delivery within a conversation looks up a receiver's earlier messages by it.
+    Index("ix_messages_conversation", "receiver", "correlation_id", "received_at"),
 )
 
 message_payloads = Table(

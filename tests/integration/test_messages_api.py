@@ -184,3 +184,21 @@ def test_submit_grant_is_audited_with_the_message_and_without_its_payload(client
     assert json.loads(entries[0]["detail"])["payload_sha256"] == meta["payload_sha256"]
     assert "ลับเฉพาะ-12345" not in entries[0]["detail"]
     assert security_of(hub).audit.verify().ok
+
+
+def test_messages_of_one_conversation_are_delivered_in_order(client):
+    """The first message fails once and is retried; the second, same conversation, waits for it."""
+    add_route(client, settings={"mailbox": "ordered", "fail_times": 1})
+    first = envelope(correlation_id="กค 0401/77", payload={"step": "acknowledge"})
+    second = envelope(correlation_id="กค 0401/77", payload={"step": "accept"})
+    assert client.post("/v1/messages", json=first).status_code == 202
+    assert client.post("/v1/messages", json=second).status_code == 202
+    wait_for(lambda: status_of(client, second["id"]) == "delivered", what="the second message delivered")
+    assert list(mailbox("ordered").applied) == [first["id"], second["id"]]
+    assert client.get(f"/v1/messages/{first['id']}").json()["attempts"] == 2
+    # Messages without a conversation are not held back by one another.
+    add_route(client, receiver="TH/GOV/1600/fin", settings={"mailbox": "unordered", "fail_times": 1})
+    a, b = envelope(receiver="TH/GOV/1600/fin"), envelope(receiver="TH/GOV/1600/fin")
+    client.post("/v1/messages", json=a)
+    client.post("/v1/messages", json=b)
+    wait_for(lambda: {status_of(client, a["id"]), status_of(client, b["id"])} == {"delivered"}, what="both delivered")
