@@ -149,3 +149,4 @@ class TeleworkCancel(BaseModel):
     kind: Literal["telework"] = "telework"
     dates: list[ThaiDate] = Field(min_length=1, max_length=366)
     revocation_ref: str | None = Field(None, max_length=100, description="Book number of the revocation letter.")
+    order_ref: str | None = Field(None, max_length=100, description="Book number of the order being cut short.")

@@ -106,7 +106,8 @@ class FakeHrRecords(HrRecords):
         self.sent.append((hr_agency, "attendance", time_evidence["evidence_id"]))
         return f"hr-attendance-{len(self.sent)}"
 
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str) -> str:
+    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
+                             order_ref: str) -> str:
         for d in days:
             self.days.pop((citizen_id, d.isoformat()), None)
         self.sent.append((hr_agency, "cancel", revocation_ref))

@@ -78,11 +78,14 @@ class HubHrRecords(HrRecords):
                                 standard=D.ref(D.TIME_EVIDENCE), correlation_id=time_evidence["order_ref"],
                                 user_id=time_evidence["person_citizen_id"])
 
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str) -> str:
+    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
+                             order_ref: str) -> str:
+        # Sent in the order's conversation, like the days it cancels: the hub delivers a
+        # conversation in order, so the cancel can never overtake the days.
         return self.client.send(self.sender, party(hr_agency, "dpis"), CANCEL, {
             "citizen_id": citizen_id, "kind": "telework", "dates": [d.isoformat() for d in days],
-            "revocation_ref": revocation_ref,
-        }, correlation_id=revocation_ref, user_id=citizen_id)
+            "revocation_ref": revocation_ref, "order_ref": order_ref,
+        }, correlation_id=order_ref, user_id=citizen_id)
 
 
 def savings_batch(savings: dict[str, Any], agency_code: str, today: dt.date) -> dict[str, Any]:

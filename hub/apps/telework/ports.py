@@ -67,8 +67,9 @@ class HrRecords(ABC):
         """Record one day's check-in / check-out as attendance."""
 
     @abstractmethod
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str) -> str:
-        """Remove telework days a revocation ends."""
+    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
+                             order_ref: str) -> str:
+        """Remove telework days a revocation ends; never applied before the order's own days."""
 
 
 @dataclass(frozen=True)

@@ -341,7 +341,7 @@ class TeleworkService:
         ended = sorted(before - set(case.active_days()))
         if ended and case.off_site:
             case.hr_messages.append(self.p.hr_records.cancel_telework_days(
-                setup.hr_agency, case.citizen_id, ended, sent.book_number))
+                setup.hr_agency, case.citizen_id, ended, sent.book_number, case.book_number))
         self._audit("telework.revocation", head_id, sent.book_number, doc)
         case.status = REVOKED
         self.p.store.save_case(case)
