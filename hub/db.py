@@ -44,4 +44,15 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
     # No pre-ping: it costs a round trip on every checkout. Stale connections are recycled
     # instead, and a transaction that fails on a dead connection is retried by its caller
     # (the relay and worker loops, the client's re-post).
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    if engine.dialect.driver == "psycopg":
+
+        @event.listens_for(engine, "connect")
+        def _binary_bytea(dbapi_conn, _record):  # noqa: ANN001
+            # psycopg sends bytes as escaped hex text by default: a payload would travel (and
+            # sit in memory) at twice its size. Binary parameters send it as it is.
+            from psycopg.types.string import BytesBinaryDumper
+
+            dbapi_conn.adapters.register_dumper(bytes, BytesBinaryDumper)
+
+    return engine

@@ -113,9 +113,17 @@ class MessageService:
         return result
 
     async def accept_async(self, env: Envelope, *,
-                           audit: tuple[str, str, str | None, str | None, str] | None = None) -> AcceptResult:
-        """``accept`` for the event loop: waits for the group commit without holding a thread."""
-        result = await asyncio.wrap_future(self._committer.submit_async(self._prepare(env, audit)))
+                           audit: tuple[str, str, str | None, str | None, str] | None = None,
+                           release_payload: bool = False) -> AcceptResult:
+        """``accept`` for the event loop: waits for the group commit without holding a thread.
+
+        ``release_payload``: the caller is done with ``env.payload``; it is dropped once its
+        stored bytes exist, so a large payload is not held twice while the batch commits.
+        """
+        prepared = self._prepare(env, audit)
+        if release_payload:
+            env.payload = None
+        result = await asyncio.wrap_future(self._committer.submit_async(prepared))
         if result.created and self._on_accepted:
             self._on_accepted()
         return result
