@@ -68,7 +68,11 @@ def serve(
         except ConfigError as exc:
             _fail(exc)
         api = create_app(hub, settings=settings, embedded_worker=embedded_worker)
-        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+        # proxy_headers=False: uvicorn would otherwise take the client address from
+        # X-Forwarded-For sent by any local process, and the security layer decides from that
+        # address whether to trust a proxy's client-certificate header (HUB_TRUSTED_PROXIES).
+        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
+                    proxy_headers=False)
 
 
 @app.command()

@@ -14,7 +14,7 @@ from hub.bootstrap import Hub
 class BackgroundServer:
     def __init__(self, hub: Hub, host: str = "127.0.0.1", port: int = 0, *, embedded_worker: bool = True) -> None:
         config = uvicorn.Config(create_app(hub, embedded_worker=embedded_worker), host=host, port=port,
-                                log_level="warning", access_log=False, lifespan="on")
+                                log_level="warning", access_log=False, lifespan="on", proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="hub-api", daemon=True)
 

@@ -36,10 +36,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class HubProcess:
-    def __init__(self, settings: Settings, log_path: Path, *args: str) -> None:
+    def __init__(self, settings: Settings, log_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._env = settings_env(settings)
+        self._env = {**settings_env(settings), **(env or {})}
         self._args = args
         self._log_path = log_path
         self.proc: subprocess.Popen | None = None
