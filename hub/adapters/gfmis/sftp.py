@@ -317,11 +317,13 @@ class SftpDropFolder:
     def _makedirs(self, path: str) -> None:
         sftp = self._sftp
         try:
-            if stat.S_ISDIR(sftp.stat(path).st_mode):
+            mode: int | None = sftp.stat(path).st_mode
+        except FileNotFoundError:
+            mode = None  # absent: created below, after its parents
+        if mode is not None:
+            if stat.S_ISDIR(mode):
                 return
             raise DropFolderError(f"{self}: {path} exists and is not a folder")
-        except FileNotFoundError:
-            pass
         parent = posixpath.dirname(path)
         if parent and parent != path:
             self._makedirs(parent)
