@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hub.bootstrap import Hub
-from hub.registry.schemas import MemberIn, SubsystemIn
 from hub.schemas.envelope import party_member
 from hub.security.credentials import IssuedSecret
+from hub.security.onboarding import onboard
 from hub.security.wiring import security_of
 
 ADMIN_CLIENT_ID = "test-admin"
@@ -36,21 +36,9 @@ def admin_token(hub: Hub, client_id: str = ADMIN_CLIENT_ID, roles: tuple[str, ..
 def register_agency(hub: Hub, subsystem_id: str, *, clearance: str = "001",
                     rights: Iterable[tuple[str, str]] = ()) -> IssuedSecret | None:
     """Register, approve and grant; returns the issued credentials (None if already registered)."""
-    security = security_of(hub)
     member = party_member(subsystem_id)
-    code = subsystem_id.split("/")[3]
-    issued = None
-    if security.registry.subsystem(subsystem_id, missing_ok=True) is None:
-        if not any(m.id == member for m in security.registry.list_members()):
-            security.registry.add_member(MemberIn(id=member, name_th=f"หน่วยงานทดสอบ {member}"), actor="tests")
-        security.registry.request_subsystem(member, SubsystemIn(code=code, clearance=clearance), actor="tests")
-        issued = security.approve_subsystem(subsystem_id, actor="tests", clearance=clearance)
-    existing = {(r["service"], r["provider"]) for r in security.access.rights(subsystem_id)}
-    for service, provider in rights:
-        if (service, provider) not in existing:
-            security.access.grant(subsystem_id, service, provider, actor="tests")
-    security.authenticator.forget()
-    return issued
+    return onboard(security_of(hub), subsystem_id, actor="tests", clearance=clearance, rights=rights,
+                   member_name_th=f"หน่วยงานทดสอบ {member}")
 
 
 def agency_token(hub: Hub, subsystem_id: str, **kwargs: object) -> str:
