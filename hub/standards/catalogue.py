@@ -6,11 +6,14 @@ standards; secondary, supplementary and advisory agencies use and help, but do n
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+log = logging.getLogger(__name__)
 
 ROLES = ("lead", "secondary", "supplementary", "advisory")
 
@@ -51,6 +54,16 @@ class Catalogue:
     @classmethod
     def empty(cls) -> Catalogue:
         return cls({}, {})
+
+    @classmethod
+    def of_standards(cls, standards_dir: Path) -> Catalogue:
+        """The catalogue published beside the standards (``catalogue/backoffice-systems.json``)."""
+        path = standards_dir / "catalogue" / "backoffice-systems.json"
+        if path.is_file():
+            return cls.load(path)
+        # Without a catalogue nobody but a hub admin can publish: safe, and said loudly.
+        log.warning("no Back Office catalogue at %s; only hub admins can publish standards", path)
+        return cls.empty()
 
     def agency_name(self, member: str, lang: str = "en") -> str:
         entry = self.agencies.get(member)

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from hub.standards.catalogue import Catalogue
-from hub.standards.compat import xsd_model
+from hub.standards.compat.xsd import xsd_model
 from hub.standards.model import DEPRECATED, StandardVersion
 
 CSS = """

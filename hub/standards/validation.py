@@ -2,8 +2,8 @@
 
 JSON documents: JSON Schema Draft 2020-12 with format checking (``date``, ``uuid``, ...).
 XML documents: parsed only through :func:`hub.standards.safexml.parse_xml`, then checked
-with ``lxml``'s XML Schema. A compiled validator is built once per ``id@version`` by the
-registry and reused (versions are immutable, so a compiled validator never goes stale).
+with ``lxml``'s XML Schema. A compiled validator is built once per ``id@version`` and
+cached by :mod:`hub.standards.edge` (versions are immutable, so it never goes stale).
 
 Each violation is an :class:`Issue`: ``path`` is a JSON Pointer into the document
 (``/signer/role``; for a missing or unexpected member it points where that member would

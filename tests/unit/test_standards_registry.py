@@ -17,6 +17,8 @@ from hub.errors import Conflict, Forbidden, ValidationFailed
 from hub.schemas.envelope import Envelope
 from hub.security.principal import ADMIN, OPERATOR, Principal
 from hub.standards import compat
+from hub.standards.compat.json_schema import compare_json_schemas
+from hub.standards.compat.xsd import compare_xsd
 from hub.standards.model import StandardVersion, default_standards_dir, load_folder
 from hub.standards.registry import StandardsRegistry
 
@@ -118,7 +120,7 @@ def test_tightened_limits_patterns_types_and_closed_objects_are_breaking() -> No
     new["properties"]["code"]["pattern"] = "^[0-9]+$"
     new["properties"]["tags"]["items"]["minLength"] = 3
     new["properties"]["extra"]["additionalProperties"] = False
-    found = {(c.path, c.kind) for c in compat.breaking(compat.compare_json_schemas(old, new))}
+    found = {(c.path, c.kind) for c in compat.breaking(compare_json_schemas(old, new))}
     assert found == {
         ("/name", "limit_tightened"),
         ("/count", "type_narrowed"),
@@ -127,7 +129,7 @@ def test_tightened_limits_patterns_types_and_closed_objects_are_breaking() -> No
         ("/extra", "additional_properties_closed"),
     }
     # ... and the reverse direction is all relaxation
-    assert not compat.breaking(compat.compare_json_schemas(new, old))
+    assert not compat.breaking(compare_json_schemas(new, old))
 
 
 def test_refs_into_defs_are_followed_and_recursion_terminates() -> None:
@@ -136,18 +138,18 @@ def test_refs_into_defs_are_followed_and_recursion_terminates() -> None:
         "type": "object", "properties": {"root": {"$ref": "#/$defs/node"}}}
     new = copy.deepcopy(old)
     new["$defs"]["node"]["properties"]["code"]["enum"] = ["A"]
-    found = {(c.path, c.kind) for c in compat.breaking(compat.compare_json_schemas(old, new))}
+    found = {(c.path, c.kind) for c in compat.breaking(compare_json_schemas(old, new))}
     assert ("/root/code", "enum_narrowed") in found
 
 
 def test_property_added_to_an_open_object_with_constraints_is_breaking() -> None:
     old = {"type": "object", "properties": {"a": {"type": "string"}}}
     new = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}}
-    kinds = {(c.path, c.kind) for c in compat.breaking(compat.compare_json_schemas(old, new))}
+    kinds = {(c.path, c.kind) for c in compat.breaking(compare_json_schemas(old, new))}
     assert ("/b", "property_added_to_open_content_model") in kinds
     closed_old = {**old, "additionalProperties": False}
     closed_new = {**new, "additionalProperties": False}
-    assert not compat.breaking(compat.compare_json_schemas(closed_old, closed_new))
+    assert not compat.breaking(compare_json_schemas(closed_old, closed_new))
 
 
 def test_compatible_minor_version_is_accepted_and_its_changes_reported(registry: StandardsRegistry) -> None:
@@ -200,12 +202,12 @@ def test_xsd_versions_are_compared_coarsely_and_say_so() -> None:
     assert loosened != files["ram.xsd"]
     required = files["ram.xsd"].replace('<xs:element name="GivenName" type="ram:TextType" minOccurs="0"/>',
                                         '<xs:element name="GivenName" type="ram:TextType"/>', 1)
-    changes = compat.compare_xsd(files, {**files, "ram.xsd": loosened})
+    changes = compare_xsd(files, {**files, "ram.xsd": loosened})
     assert changes[0].kind == "xsd_comparison_coarse" and "coarse" in changes[0].message
     assert ("type:ram:PartyType/JobTitle", "element_removed") in {(c.path, c.kind) for c in compat.breaking(changes)}
-    changes = compat.compare_xsd(files, {**files, "ram.xsd": required})
+    changes = compare_xsd(files, {**files, "ram.xsd": required})
     assert ("type:ram:PartyType/GivenName", "required_added") in {(c.path, c.kind) for c in compat.breaking(changes)}
-    assert not compat.breaking(compat.compare_xsd(files, files))
+    assert not compat.breaking(compare_xsd(files, files))
 
 
 # ------------------------------------------------------------------ who may publish, immutability
@@ -309,10 +311,10 @@ def test_deprecated_version_is_accepted_until_its_sunset_and_refused_after(regis
 
 def test_compiled_validators_are_cached_per_version(registry: StandardsRegistry) -> None:
     registry.validate_envelope(envelope())
-    first = registry._compiled["th.telework.order@1.0.0"].validator
+    first = registry.edge._compiled["th.telework.order@1.0.0"].validator
     for _ in range(50):
         registry.validate_envelope(envelope())
-    assert registry._compiled["th.telework.order@1.0.0"].validator is first
+    assert registry.edge._compiled["th.telework.order@1.0.0"].validator is first
 
 
 # ------------------------------------------------------------------ documentation and CLI

@@ -26,7 +26,8 @@ from hub.schemas.standards import DeprecateIn, PublishIn, ValidationOut
 from hub.security.public import public
 from hub.standards import docs
 from hub.standards.model import ID_PATTERN, SEMVER_PATTERN, XSD_MAIN, is_xsd_file_name
-from hub.standards.registry import StandardsRegistry, version_from_request
+from hub.standards.publishing import version_from_request
+from hub.standards.registry import StandardsRegistry
 
 router = APIRouter(tags=["standards"])
 

@@ -1,28 +1,17 @@
-"""The compatibility gate: does a new version accept every document the old one accepted?
+"""The compatibility gate for JSON Schema standards (see :mod:`hub.standards.compat`).
 
-This is Confluent Schema Registry's BACKWARD rule applied to JSON Schema: within one major
-version a new minor or patch version must accept every document the previous version
-accepted, so a sender that conforms today is never refused tomorrow. A major version may
-break.
+The comparison walks ``properties``, ``items``/``prefixItems``, ``additionalProperties`` and
+local ``$ref``s (into ``$defs``) from the root, so every change is reported at the document
+path where it bites (``/signer/role``, ``/targets/*/measure``). Where it cannot decide (a
+changed ``pattern``, a changed ``if`` condition, a re-ordered ``oneOf``) it reports
+"breaking".
 
-The check is a structural comparison of the two schemas, not a proof: it walks
-``properties``, ``items``/``prefixItems``, ``additionalProperties`` and local ``$ref``s
-(into ``$defs``) from the root, so every change is reported at the document path where it
-bites (``/signer/role``, ``/targets/*/measure``). Where it cannot decide (a changed
-``pattern``, a changed ``if`` condition, a re-ordered ``oneOf``) it errs on the side of
-"breaking", because a false refusal costs a major version bump while a false acceptance
-breaks every sender.
-
-Breaking (JSON Schema): removed property; narrowed ``type``; removed ``enum`` value or a
-new ``enum``/``const``; new ``required`` member; tightened ``minLength``/``maxLength``/
+Breaking: removed property; narrowed ``type``; removed ``enum`` value or a new
+``enum``/``const``; new ``required`` member; tightened ``minLength``/``maxLength``/
 ``minimum``/``maximum``/``minItems``/... or a new one; new or changed ``pattern`` or
 ``format``; ``additionalProperties`` newly false; a property added to an *open* object
 with constraints (old documents may already carry that member with any value: Confluent's
 PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL); new ``uniqueItems``; changed composition.
-
-XSD standards are compared coarsely, and say so: declared elements and attributes per
-owner (global element or named type), their occurrence (``minOccurs``/``maxOccurs``, ``use``),
-declared types, enumerations and facets.
 """
 from __future__ import annotations
 
@@ -31,10 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from lxml import etree
 
-from hub.standards.model import StandardVersion
-from hub.standards.safexml import parse_xml
+from hub.standards.compat.change import Change
+from hub.standards.validation import pointer
 
 ANNOTATIONS = {
     "title", "description", "x-description-th", "x-enum-descriptions", "x-enum-descriptions-th",
@@ -43,19 +31,6 @@ ANNOTATIONS = {
 LOWER_LIMITS = ("minLength", "minItems", "minProperties", "minimum", "exclusiveMinimum", "minContains")
 UPPER_LIMITS = ("maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum", "maxContains")
 MAX_DEPTH = 64
-
-
-@dataclass(frozen=True)
-class Change:
-    """One difference between two versions. ``path`` is where it applies in a document."""
-
-    path: str
-    kind: str
-    breaking: bool
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "breaking": self.breaking, "message": self.message}
 
 
 def canonical(value: Any) -> bytes:
@@ -90,7 +65,7 @@ def _is_trivial(schema: Any) -> bool:
 
 
 def _child(path: str, name: str) -> str:
-    return f"{path}/{str(name).replace('~', '~0').replace('/', '~1')}"
+    return path + pointer((name,))
 
 
 @dataclass
@@ -286,10 +261,8 @@ class _JsonComparer:
             self.add(path, "additional_properties_opened", False, "members not declared are now allowed")
         elif not (_is_trivial(old_ap) and _is_trivial(new_ap)) and old_ap is not False:
             self.compare(old_ap, new_ap, _child(path, "<additional>"), depth + 1)
-        for keyword in ("patternProperties", "propertyNames", "unevaluatedProperties", "dependentSchemas"):
-            if canonical(old.get(keyword)) != canonical(new.get(keyword)):
-                self.add(path, f"{keyword}_changed", new.get(keyword) is not None,
-                         f"{keyword} changed (compared as a whole)")
+        self._compare_whole(old, new, path,
+                            ("patternProperties", "propertyNames", "unevaluatedProperties", "dependentSchemas"))
         old_d, new_d = old.get("dependentRequired", {}), new.get("dependentRequired", {})
         for trigger, names in new_d.items():
             added = sorted(set(names) - set(old_d.get(trigger, [])))
@@ -306,7 +279,11 @@ class _JsonComparer:
         old_i, new_i = old.get("items", True), new.get("items", True)
         if not (_is_trivial(old_i) and _is_trivial(new_i)):
             self.compare(old_i, new_i, _child(path, "*"), depth + 1)
-        for keyword in ("contains", "unevaluatedItems"):
+        self._compare_whole(old, new, path, ("contains", "unevaluatedItems"))
+
+    def _compare_whole(self, old: dict, new: dict, path: str, keywords: tuple[str, ...]) -> None:
+        """Keywords whose subschemas are not walked: any change counts, breaking if one is now set."""
+        for keyword in keywords:
             if canonical(old.get(keyword)) != canonical(new.get(keyword)):
                 self.add(path, f"{keyword}_changed", new.get(keyword) is not None,
                          f"{keyword} changed (compared as a whole)")
@@ -372,195 +349,3 @@ def compare_json_schemas(old: Any, new: Any) -> list[Change]:
     comparer = _JsonComparer(old, new)
     comparer.compare(old, new, "")
     return comparer.changes
-
-
-# ------------------------------------------------------------------------------ XSD
-
-XS = "{http://www.w3.org/2001/XMLSchema}"
-FACETS = ("pattern", "minLength", "maxLength", "length", "minInclusive", "maxInclusive", "minExclusive",
-          "maxExclusive", "totalDigits", "fractionDigits")
-
-
-@dataclass
-class XsdDecl:
-    """A declared element or attribute, keyed ``Owner/Name`` (``Owner/@attr`` for attributes)."""
-
-    key: str
-    kind: str  # "element" | "attribute"
-    min: int
-    max: float
-    type: str | None
-    in_choice: bool
-    doc_en: str = ""
-    doc_th: str = ""
-
-
-@dataclass
-class XsdModel:
-    decls: dict[str, XsdDecl] = field(default_factory=dict)
-    owners: set[str] = field(default_factory=set)
-    enums: dict[str, list[str]] = field(default_factory=dict)
-    facets: dict[str, dict[str, str]] = field(default_factory=dict)
-    type_docs: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-
-def _docs(node: etree._Element) -> tuple[str, str]:
-    en = th = ""
-    for doc in node.findall(f"{XS}annotation/{XS}documentation"):
-        lang = doc.get("{http://www.w3.org/XML/1998/namespace}lang", "en")
-        text = " ".join("".join(doc.itertext()).split())
-        if lang == "th":
-            th = text
-        else:
-            en = text
-    return en, th
-
-
-def _max_occurs(value: str | None) -> float:
-    if value is None:
-        return 1
-    return math.inf if value == "unbounded" else int(value)
-
-
-def _collect(node: etree._Element, owner: str, model: XsdModel, in_choice: bool) -> None:
-    for child in node:
-        if not isinstance(child.tag, str):
-            continue  # comments, processing instructions
-        tag = child.tag.removeprefix(XS)
-        if tag == "element":
-            name = child.get("name") or child.get("ref", "?")
-            key = f"{owner}/{name}"
-            en, th = _docs(child)
-            model.decls[key] = XsdDecl(key, "element", int(child.get("minOccurs", "1")),
-                                       _max_occurs(child.get("maxOccurs")), child.get("type") or child.get("ref"),
-                                       in_choice, en, th)
-            model.owners.add(key)
-            _collect(child, key, model, False)
-        elif tag == "attribute":
-            name = child.get("name") or child.get("ref", "?")
-            key = f"{owner}/@{name}"
-            en, th = _docs(child)
-            required = child.get("use", "optional") == "required"
-            model.decls[key] = XsdDecl(key, "attribute", 1 if required else 0, 1, child.get("type"), False, en, th)
-            _collect(child, key, model, False)
-        elif tag == "enumeration":
-            model.enums.setdefault(owner, []).append(child.get("value", ""))
-        elif tag in FACETS:
-            facets = model.facets.setdefault(owner, {})
-            value = child.get("value", "")
-            facets[tag] = f"{facets[tag]} | {value}" if tag in facets else value
-        elif tag in ("annotation", "import", "include"):
-            continue
-        else:  # sequence, choice, all, complexType, simpleType, restriction, extension, ...
-            base = child.get("base")
-            if base and tag in ("restriction", "extension"):
-                model.facets.setdefault(owner, {})[f"{tag}.base"] = base
-            _collect(child, owner, model, in_choice or tag == "choice")
-
-
-def xsd_model(files: dict[str, str]) -> XsdModel:
-    """Declarations of every schema file, keyed by global element / named type owner."""
-    model = XsdModel()
-    for text in files.values():
-        root = parse_xml(text)
-        # Global names are qualified with the prefix the file itself uses for its target
-        # namespace (rsm:, ram:), so same-named types in two namespaces stay apart and
-        # match how declarations refer to them (type="ram:TextType").
-        tns = root.get("targetNamespace")
-        prefix = next((p for p, uri in root.nsmap.items() if p and uri == tns), None)
-        for child in root:
-            if not isinstance(child.tag, str) or child.get("name") is None:
-                continue
-            tag = child.tag.removeprefix(XS)
-            name = f"{prefix}:{child.get('name')}" if prefix else child.get("name")
-            if tag == "element":
-                owner = name
-                en, th = _docs(child)
-                model.decls[owner] = XsdDecl(owner, "element", 1, 1, child.get("type"), True, en, th)
-            elif tag in ("complexType", "simpleType"):
-                owner = f"type:{name}"
-                model.type_docs[owner] = _docs(child)
-            else:
-                continue
-            model.owners.add(owner)
-            _collect(child, owner, model, False)
-    return model
-
-
-XSD_NOTE = ("XSD versions are compared coarsely: declared elements and attributes per global element or "
-            "named type, their occurrence (minOccurs/maxOccurs, use), declared types, enumerations and facets; "
-            "type derivations and substitution groups are not analysed.")
-
-
-def compare_xsd(old_files: dict[str, str], new_files: dict[str, str]) -> list[Change]:
-    old, new = xsd_model(old_files), xsd_model(new_files)
-    changes = [Change("/", "xsd_comparison_coarse", False, XSD_NOTE)]
-    for key, decl in old.decls.items():
-        if key not in new.decls:
-            changes.append(Change(key, f"{decl.kind}_removed", True, f"{decl.kind} {key} removed"))
-            continue
-        now = new.decls[key]
-        if decl.kind == "element" and not decl.in_choice and now.min > decl.min:
-            changes.append(Change(key, "required_added", True, f"minOccurs {decl.min} -> {now.min}"))
-        if decl.kind == "attribute" and now.min > decl.min:
-            changes.append(Change(key, "required_added", True, "attribute is now use=\"required\""))
-        if now.max < decl.max:
-            changes.append(Change(key, "max_occurs_decreased", True, f"maxOccurs {decl.max} -> {now.max}"))
-        if now.type != decl.type:
-            changes.append(Change(key, "type_changed", True,
-                                  f"declared type {decl.type!r} -> {now.type!r} (types are not compared structurally)"))
-        if now.min < decl.min or now.max > decl.max:
-            changes.append(Change(key, "occurrence_relaxed", False, "occurrence relaxed"))
-    for key, decl in new.decls.items():
-        if key in old.decls:
-            continue
-        owner = key.rsplit("/", 1)[0] if "/" in key else None
-        required = decl.min > 0 and not decl.in_choice
-        if owner is not None and owner in old.owners and required:
-            changes.append(Change(key, "required_added", True, f"required {decl.kind} {key} added"))
-        else:
-            changes.append(Change(key, f"{decl.kind}_added", False, f"{decl.kind} {key} added"))
-    for owner in sorted(set(old.enums) | set(new.enums)):
-        before, after = old.enums.get(owner), new.enums.get(owner)
-        if after is None:
-            if before is not None and owner in new.owners:
-                changes.append(Change(owner, "enum_removed", False, "enumeration removed"))
-            continue
-        if before is None:
-            if owner in old.owners:
-                changes.append(Change(owner, "enum_added", True, f"values are now limited to {after}"))
-            continue
-        removed = [v for v in before if v not in after]
-        if removed:
-            changes.append(Change(owner, "enum_narrowed", True, f"enumeration value(s) {removed} removed"))
-        added = [v for v in after if v not in before]
-        if added:
-            changes.append(Change(owner, "enum_widened", False, f"enumeration value(s) {added} added"))
-    for owner in sorted(set(old.facets) & set(new.facets) | (set(new.facets) & old.owners)):
-        before, after = old.facets.get(owner, {}), new.facets.get(owner, {})
-        for facet in sorted(set(before) | set(after)):
-            if before.get(facet) == after.get(facet):
-                continue
-            if facet not in after:
-                changes.append(Change(owner, "facet_removed", False, f"{facet} {before[facet]!r} removed"))
-            else:
-                changes.append(Change(owner, "facet_changed", True,
-                                      f"{facet} {before.get(facet)!r} -> {after[facet]!r} (facets are compared coarsely)"))
-    return changes
-
-
-# ------------------------------------------------------------------------------ entry points
-
-
-def compare(old: StandardVersion, new: StandardVersion) -> list[Change]:
-    """Every difference from ``old`` to ``new``; ``breaking`` marks those that refuse old documents."""
-    if old.content_type != new.content_type:
-        return [Change("/", "content_type_changed", True, f"content type {old.content_type} -> {new.content_type}")]
-    if old.is_json:
-        return compare_json_schemas(old.schema, new.schema)
-    return compare_xsd(old.xsd_files or {}, new.xsd_files or {})
-
-
-def breaking(changes: list[Change]) -> list[Change]:
-    return [c for c in changes if c.breaking]
-

@@ -1,0 +1,118 @@
+"""Validation at the edge: a message that declares a standard is checked before it is stored.
+
+:meth:`EdgeValidator.validate_envelope` is registered with ``MessageService.add_validator``
+(``hub/bootstrap.py``), so it runs on the hot path of every accepted message. Compiled
+validators (:mod:`hub.standards.validation`) are cached per ``id@version``: a version's
+content is immutable, so a compiled validator never goes stale. Its deprecation status can
+change, in another process too (``hub standards deprecate``), so it is re-read at most every
+``STATUS_TTL_SECONDS``: a deprecation takes effect without a restart.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hub.clock import utcnow
+from hub.errors import FieldError, NotFound, ValidationFailed
+from hub.schemas.envelope import XML_TYPES, Envelope
+from hub.standards.lifecycle import past_sunset
+from hub.standards.model import StandardVersion, split_ref
+from hub.standards.store import StandardsStore
+from hub.standards.validation import Issue, JsonDocumentValidator, XmlDocumentValidator, compile_validator
+
+STATUS_TTL_SECONDS = 2.0
+
+
+@dataclass
+class _Compiled:
+    version: StandardVersion
+    validator: JsonDocumentValidator | XmlDocumentValidator
+    checked_at: float
+
+
+class EdgeValidator:
+    def __init__(self, store: StandardsStore, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._compiled: dict[str, _Compiled] = {}
+
+    def remember(self, stored: StandardVersion, validator: JsonDocumentValidator | XmlDocumentValidator) -> None:
+        """Cache the validator compiled while publishing, so the first message need not compile it again."""
+        with self._lock:
+            self._compiled[stored.ref] = _Compiled(stored, validator, time.monotonic())
+
+    def forget(self, ref: str) -> None:
+        """Drop a cached status at once (after a deprecation in this process), not after the TTL."""
+        with self._lock:
+            self._compiled.pop(ref, None)
+
+    def _compiled_for(self, standard_id: str, version: str) -> _Compiled:
+        ref = f"{standard_id}@{version}"
+        with self._lock:
+            entry = self._compiled.get(ref)
+        if entry is not None and time.monotonic() - entry.checked_at < STATUS_TTL_SECONDS:
+            return entry
+        if entry is not None:
+            # Content is immutable; only the deprecation columns can have changed elsewhere.
+            entry = _Compiled(self._store.status_of(entry.version), entry.validator, time.monotonic())
+        else:
+            stored = self._store.get(standard_id, version)
+            entry = _Compiled(stored, compile_validator(stored), time.monotonic())
+        with self._lock:
+            self._compiled[ref] = entry
+        return entry
+
+    def validate(self, standard_id: str, version: str | None, document: Any) -> tuple[StandardVersion, list[Issue]]:
+        """Check a document; the answer lists every violation (empty when valid)."""
+        if version is None:
+            version = self._store.get(standard_id).version
+        entry = self._compiled_for(standard_id, version)
+        return entry.version, entry.validator.validate(document)
+
+    def validate_envelope(self, env: Envelope) -> None:
+        """The edge check ``MessageService.accept`` runs before storing a message.
+
+        Cheap on the hot path: one dict lookup for the cached validator, a status re-read at
+        most every STATUS_TTL_SECONDS per standard, then the validation itself.
+        """
+        if env.standard is None:
+            return
+        standard_id, version = split_ref(env.standard)
+        if version is None:  # the envelope's pattern requires id@X.Y.Z; kept for direct callers
+            raise ValidationFailed(f"standard {env.standard!r} must name a version (id@X.Y.Z)",
+                                   errors=[FieldError("standard", "pattern", "id@MAJOR.MINOR.PATCH")])
+        try:
+            entry = self._compiled_for(standard_id, version)
+        except NotFound as exc:
+            raise ValidationFailed(
+                f"the message declares standard {env.standard}, which is not published in this hub",
+                errors=[FieldError("standard", "unknown_standard",
+                                   f"{env.standard} is not published; see GET /v1/standards")],
+            ) from exc
+        stored = entry.version
+        if past_sunset(stored, self._clock()):
+            hint = f"; use {stored.id}@{stored.replaced_by}" if stored.replaced_by else ""
+            raise ValidationFailed(
+                f"standard {env.standard} was deprecated and its sunset ({stored.sunset_at.isoformat()}) has "
+                f"passed{hint}",
+                errors=[FieldError("standard", "sunset", f"{env.standard} is past its sunset{hint}")],
+            )
+        declared_xml = env.content_type in XML_TYPES
+        if declared_xml == stored.is_json:
+            raise ValidationFailed(
+                f"standard {env.standard} is {stored.content_type}, the message says {env.content_type}",
+                errors=[FieldError("content_type", "standard_content_type", f"expected {stored.content_type}")],
+            )
+        issues = entry.validator.validate(env.payload)
+        if issues:
+            errors = [FieldError(f"payload{i.path}" if i.path.startswith("/") else f"payload {i.path}", i.rule,
+                                 i.message) for i in issues]
+            raise ValidationFailed(
+                f"the payload does not conform to {env.standard}: {len(issues)} violation(s)",
+                errors=errors, standard=env.standard,
+            )
