@@ -12,12 +12,13 @@ from typer.testing import CliRunner
 
 from hub import migrate
 from hub.clock import utcnow
+from hub.config import default_standards_dir
 from hub.db import make_engine
 from hub.errors import Conflict, Forbidden, ValidationFailed
 from hub.schemas.envelope import Envelope
 from hub.security.principal import ADMIN, OPERATOR, Principal
 from hub.standards import compat
-from hub.standards.model import StandardVersion, default_standards_dir, load_folder
+from hub.standards.model import StandardVersion, load_folder
 from hub.standards.registry import StandardsRegistry
 
 STANDARDS = default_standards_dir()
