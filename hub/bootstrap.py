@@ -1,23 +1,29 @@
-"""Wiring: the one place that picks concrete backends and adapters from the settings.
+"""The composition root: the one place that picks concrete backends and adapters from the
+settings and builds the layers and applications on them.
 
-Nothing connects at import time; ``build_hub`` connects, and ``Hub.start_workers`` starts the
-relay and delivery threads for ``hub serve`` (embedded worker) and ``hub worker``.
+Every entry point gets its hub here (the API's lifespan, ``hub.cli.common.open_hub`` for every
+command, the demo, the tests) from one ``Settings`` tree; the security layer, the e-CMS node
+and the telework application are configured by that tree, not by the environment read again
+deeper down. Nothing connects at import time; ``build_hub`` connects, and
+``Hub.start_workers`` starts the relay and delivery threads for ``hub serve`` (embedded
+worker) and ``hub worker``.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
 from hub.adapters.registry import AdapterRegistry
+from hub.apps.telework.wiring import TeleworkApp, TeleworkProvider, connect_pilot
 from hub.config import Settings
 from hub.db import make_engine
+from hub.ecms.service import EcmsService, build_ecms
 from hub.security.wiring import Security, build_security
-from hub.standards.registry import StandardsRegistry
+from hub.standards.registry import LoadReport, StandardsRegistry
 from hub.transport.broker import Publisher, connect
 from hub.transport.delivery import AdapterPool, Deliverer
 from hub.transport.messages import MessageService
@@ -39,8 +45,10 @@ class Hub:
     publisher: Publisher
     adapter_pool: AdapterPool
     standards: StandardsRegistry | None = None
+    standards_loaded: LoadReport | None = None  # what start-up loaded from the standards folder
     security: Security | None = None  # layer 3: registry, authentication, access rights, audit
-    ecms: Any = None  # hub.ecms.service.EcmsService: the e-CMS node (/ecms/service2)
+    ecms: EcmsService | None = None  # the e-CMS node (/ecms/service2)
+    telework: TeleworkProvider | None = None  # layer 4: the telework application, built on first use
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -93,6 +101,12 @@ class Hub:
             checks["broker"] = f"unreachable: {type(exc).__name__}"
         return checks
 
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._stop.set()
         self.relay.wake()
@@ -104,10 +118,15 @@ class Hub:
         self.engine.dispose()
 
 
+def build_engine(settings: Settings) -> Engine:
+    """The database engine the settings name (also for ``hub db upgrade``, which needs no hub)."""
+    settings.ensure_data_dir()
+    return make_engine(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+
+
 def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) -> Hub:
     settings = settings or Settings()
-    settings.ensure_data_dir()
-    engine = make_engine(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = build_engine(settings)
     if upgrade_schema:
         migrate.upgrade(engine)
     adapters = AdapterRegistry()
@@ -118,8 +137,8 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     messages = MessageService(engine, router, max_payload_bytes=settings.max_payload_bytes, on_accepted=relay.wake)
     # Layer 2: load the published standards (idempotent) and check every message that
     # declares one before it is stored.
-    standards = StandardsRegistry(engine, settings.effective_standards_dir)
-    standards.load_published()
+    standards = StandardsRegistry(engine, settings.standards_dir)
+    standards_loaded = standards.load_published()
     messages.add_validator(standards.validate_envelope)
     # Layer 3: no message is stored for a receiver not cleared for its classification,
     # whichever entry point (REST, e-CMS, apps) accepted it.
@@ -127,8 +146,17 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     messages.add_validator(security.access.check_receiver_clearance)
     messages.set_audit_writer(security.audit.append_in)
     adapters.resources["persons"] = security.persons  # for the in-process ``person-registry`` adapter
-    from hub.ecms.service import build_ecms
+    ecms = build_ecms(settings, engine, messages, router, adapters)
+    hub = Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters),
+              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms)
+    # Layer 4: built when first asked for (the API's /v1/telework, ``hub telework``), because
+    # connecting the pilot onboards its agencies and seeds its DPIS.
+    hub.telework = TeleworkProvider(lambda: _pilot_telework(hub))
+    return hub
 
-    ecms = build_ecms(settings.data_dir, engine, messages, router, adapters)
-    return Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters),
-               standards=standards, security=security, ecms=ecms)
+
+def _pilot_telework(hub: Hub) -> TeleworkApp:
+    """The telework application with the pilot agencies' systems connected to this hub, their
+    e-Saraban reaching its e-CMS node where ``hub serve`` listens."""
+    s = hub.settings
+    return connect_pilot(hub, node_url=f"http://{s.host}:{s.port}/ecms/service2").app

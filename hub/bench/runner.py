@@ -72,7 +72,8 @@ class Runner:
     def run(self) -> Results:
         from hub.config import Settings
 
-        self.document = Settings().effective_standards_dir / INGEST_DOCUMENT
+        self.standards_dir = Settings().standards_dir  # HUB_STANDARDS_DIR reaches the hubs it starts too
+        self.document = self.standards_dir / INGEST_DOCUMENT
         self._progress("baseline: bare FastAPI")
         with Proc("hub.bench.bare", [], BackendEnv(self.root, "", "", "").environ(), self.root / "bare.log",
                   "/healthz") as bare:
@@ -199,7 +200,7 @@ class Runner:
                 wire = sender.wire_document(f"ทส {ECMS_DEPARTMENTS[0][0]}/1", pdf)
                 for agency in agencies:
                     agency.close()
-        baseline = [baseline_parse_validate(wire) for _ in range(max(3, len(totals)))]
+        baseline = [baseline_parse_validate(wire, self.standards_dir) for _ in range(max(3, len(totals)))]
         per_second = len(totals) / sum(totals)
         baseline_per_second = len(baseline) / sum(baseline)
         self.results.add(scenario="e-CMS letter 1 MiB (send+poll+delete)", backend=backend.name,

@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.apps.telework.story import StoryResult, run_story, wait_delivered, wait_letters_accepted
-from hub.apps.telework.wiring import register
 from hub.bootstrap import build_hub
 from hub.config import Settings
 from hub.demo.run import prepare_data_dir
@@ -81,7 +80,7 @@ def run_telework_demo(*, data_dir: Path, port: int, once: bool, console: Console
         console.print(f"[bold]hub[/bold] listening on {server.url} (data in {data_dir.resolve()})")
         story = run_story(hub, f"{server.url}/ecms/service2")
         stack.callback(story.systems.close)
-        register(hub, story.app)  # the API serves the story's cases
+        hub.telework.use(story.app)  # the API serves the story's cases
         for line in story.log:
             console.print(("[yellow]" if line.startswith("REFUSED") else "") + line)
         counts = wait_delivered(hub)

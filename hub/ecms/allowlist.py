@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from fastapi import FastAPI, Request, Response
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 
 from hub.ecms.codes import EcmsFault
 from hub.ecms.soap import SoapRequest
@@ -265,13 +263,8 @@ def serving_hub(settings: Settings, *, host: str, main_port: int) -> Iterator[Hu
     refuses the start before any port is open), run the listener, and close both on exit.
     Yields ``None`` when the listener is off: the app then builds and owns its hub as before."""
     from hub.bootstrap import build_hub
-    from hub.ecms.service import EcmsSettings
 
-    try:
-        ecms_settings = EcmsSettings()
-    except (ValidationError, SettingsError) as exc:  # e.g. HUB_ECMS_ALLOWLIST that is not a JSON object
-        raise ConfigError(f"the e-CMS settings are invalid: {exc}") from exc
-    if ecms_settings.allowlist_port is None:
+    if settings.ecms.allowlist_port is None:
         yield None
         return
     hub = build_hub(settings)

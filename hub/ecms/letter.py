@@ -34,7 +34,7 @@ NOTIFIER_KINDS = ("ReceiveLetterNotifier", "AcceptLetterNotifier", "RejectLetter
                   "InvalidLetterNotifier", "InvalidAcceptIDNotifier")
 NEEDS_ACCEPT_ID = {"AcceptLetterNotifier", "InvalidAcceptIDNotifier"}
 LETTER_KIND = "GovernmentDocument"
-STANDARD_DIR = Path(__file__).resolve().parents[2] / "standards" / "th.ecms.letter" / "1.0.0"
+LETTER_XSD = Path("th.ecms.letter") / "1.0.0" / "schema.xsd"  # inside the standards folder
 MARKER = re.compile(rb"\{\{hub-blob:([0-9a-f]{64})\}\}")
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _MIME = re.compile(r"^[a-z]+/[A-Za-z0-9.+\-]+$")
@@ -327,17 +327,18 @@ def to_payload(item: Letter | Notifier) -> bytes:
 
 
 @cache
-def letter_schema() -> etree.XMLSchema:
-    return load_xsd(STANDARD_DIR / "schema.xsd")
+def letter_schema(standards_dir: Path) -> etree.XMLSchema:
+    """th.ecms.letter 1.0.0 from ``standards_dir`` (``Settings.standards_dir``)."""
+    return load_xsd(standards_dir / LETTER_XSD)
 
 
-def validate(item: Letter | Notifier) -> None:
+def validate(item: Letter | Notifier, standards_dir: Path) -> None:
     """Check the canonical form against th.ecms.letter 1.0.0 (rules the reader does not cover)."""
     element = item_element(item, "empty")
     if isinstance(item, Letter):
         for binary in element.iter(f"{{{RAM}}}MainLetterBinaryObject", f"{{{RAM}}}AttachmentBinaryObject"):
             binary.text = "AA=="  # stands for the stored bytes; they were checked while decoding
-    schema = letter_schema()
+    schema = letter_schema(standards_dir)
     if not schema.validate(element):
         error = schema.error_log[0]
         raise EcmsFault("E005", f"the {item.kind} breaks th.ecms.letter 1.0.0: {error.message}")

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -55,11 +56,12 @@ def local_time(value: datetime | None = None) -> str:
 
 
 class EcmsNode:
-    def __init__(self, store: EcmsStore, blobs: BlobStore, messages: MessageService, *,
+    def __init__(self, store: EcmsStore, blobs: BlobStore, messages: MessageService, *, standards_dir: Path,
                  limits: Limits | None = None) -> None:
         self.store = store
         self.blobs = blobs
         self.messages = messages
+        self.standards_dir = standards_dir  # th.ecms.letter's schema checks every item sent
         self.limits = limits or Limits()
         self._operations: dict[str, Callable[[Principal, etree._Element], Any]] = {
             "correspondenceletteroutboundrequest": self.outbound,
@@ -141,7 +143,7 @@ class EcmsNode:
         if len(content) != 1:
             raise EcmsFault("E004", "CorrespondenceLetterOutboundRequest must hold one GovernmentDocument or notifier")
         item = read_item(content[0])
-        validate(item)
+        validate(item, self.standards_dir)
         if isinstance(item, Letter):
             return self._send_letter(principal, item)
         return self._send_notifier(principal, item)
@@ -155,7 +157,7 @@ class EcmsNode:
         same item again — a re-poll after a crash before its delete — stores nothing new.
         Returns the hub message id. Refusals are ``EcmsFault`` as for a posted item.
         """
-        validate(item)
+        validate(item, self.standards_dir)
         answer = self._send_letter(peer, item) if isinstance(item, Letter) else self._send_notifier(peer, item)
         return text(answer, "ProcessID") or ""
 

@@ -10,31 +10,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
 from hub.adapters.registry import AdapterRegistry
+from hub.config import EcmsSettings, Settings
 from hub.ecms.blobs import BlobStore
 from hub.ecms.node import SERVICE, EcmsNode
 from hub.ecms.store import Department, EcmsStore
 from hub.schemas.routes import RouteIn
 from hub.transport.messages import MessageService
 from hub.transport.routing import Router
-
-
-class EcmsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_ECMS_", extra="ignore")
-
-    max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest SOAP request (with base64).")
-    poll_interval_seconds: float = Field(5.0, gt=0, description="How often federated nodes are polled.")
-    # The weaker, address-authenticated listener (hub.ecms.allowlist): off unless a port is set.
-    allowlist_port: int | None = Field(None, ge=1, le=65535, description=(
-        "Port of a separate listener serving only /ecms/service2, where a department is authenticated "
-        "by its source address alone (weaker; off when unset)."))
-    allowlist_host: str | None = Field(None, description="Listen address of that listener (default: HUB_HOST).")
-    allowlist: dict[str, str] = Field(default_factory=dict, description=(
-        'Source address or CIDR network -> department code, JSON, e.g. {"10.1.2.3/32": "0401"}.'))
 
 
 @dataclass
@@ -59,11 +44,13 @@ class EcmsService:
         return department
 
 
-def build_ecms(data_dir: Path, engine: Engine, messages: MessageService, router: Router,
+def build_ecms(settings: Settings, engine: Engine, messages: MessageService, router: Router,
                adapters: AdapterRegistry) -> EcmsService:
-    settings = EcmsSettings()
-    blobs = BlobStore(Path(os.fspath(data_dir)).resolve() / "ecms-blobs")
+    """The node configured by ``settings.ecms``, its blobs under ``settings.data_dir``, letters
+    checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only."""
+    blobs = BlobStore(Path(os.fspath(settings.data_dir)).resolve() / "ecms-blobs")
     store = EcmsStore(engine)
-    service = EcmsService(settings, store, blobs, EcmsNode(store, blobs, messages), router)
+    node = EcmsNode(store, blobs, messages, standards_dir=settings.standards_dir)
+    service = EcmsService(settings.ecms, store, blobs, node, router)
     adapters.resources["ecms"] = service
     return service

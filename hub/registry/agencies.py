@@ -26,7 +26,8 @@ from hub.security.audit import AuditLog
 # Matches the authenticator's cache of principals (hub.security.authn.CACHE_SECONDS).
 CLEARANCE_CACHE_SECONDS = 2.0
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "standards" / "catalogue" / "backoffice-systems.json"
+# The pilot catalogue, relative to the standards folder (``Settings.standards_dir``).
+CATALOGUE = Path("catalogue") / "backoffice-systems.json"
 PENDING, APPROVED, REJECTED, DISABLED = "pending", "approved", "rejected", "disabled"
 
 
@@ -51,8 +52,9 @@ class AgencyRegistry:
         self._clearance_lock = threading.Lock()
 
     # -- members ---------------------------------------------------------------------
-    def seed(self, catalogue: Path = CATALOGUE, *, actor: str = "hub") -> int:
-        """Add the catalogue's ministries, agencies and roles that are not registered yet."""
+    def seed(self, catalogue: Path, *, actor: str = "hub") -> int:
+        """Add the catalogue's ministries, agencies and roles that are not registered yet
+        (``catalogue``: the file, e.g. ``standards_dir / CATALOGUE``)."""
         data = json.loads(catalogue.read_text(encoding="utf-8"))
         tree = org_tree()
         pilot_members = {m for s in data["systems"] if s["key"] in tree["pilot_systems"]

@@ -27,7 +27,7 @@ from hub.errors import Unauthorized
 from hub.registry.agencies import APPROVED, AgencyRegistry
 from hub.schemas.envelope import party_member
 from hub.security.audit import AuditLog
-from hub.security.config import SecuritySettings
+from hub.config import SecuritySettings
 from hub.security.credentials import ClientRecord, Credentials
 from hub.security.hashing import SESSION_PREFIX
 from hub.security.mtls import ClientCertVerifier, cert_from_scope

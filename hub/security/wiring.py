@@ -13,9 +13,9 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from hub.config import Settings
+from hub.config import SecuritySettings, Settings
 from hub.errors import NotFound
-from hub.registry.agencies import APPROVED, AgencyRegistry
+from hub.registry.agencies import APPROVED, CATALOGUE, AgencyRegistry
 from hub.registry.consents import Consents
 from hub.registry.juristic import JuristicRegistry
 from hub.registry.persons import PersonRegistry
@@ -24,7 +24,6 @@ from hub.security.audit import AuditLog
 from hub.security.audit_feed import AuditFeed
 from hub.security.authn import Authenticator
 from hub.security.authz import AccessControl
-from hub.security.config import SecuritySettings
 from hub.security.credentials import Credentials, IssuedSecret
 from hub.security.mtls import ClientCertVerifier, HubCA
 from hub.security.pseudonym import Pseudonymizer
@@ -74,14 +73,15 @@ class Security:
         return self.tokens.issue(client_id).token
 
 
-def build_security(settings: Settings, engine: Engine, security_settings: SecuritySettings | None = None, *,
-                   seed: bool = True) -> Security:
-    sec = security_settings or SecuritySettings()
+def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> Security:
+    """The security layer on ``engine``, configured by ``settings.security``; called by
+    ``hub.bootstrap.build_hub`` only."""
+    sec = settings.security
     key = keys.load_or_create(sec.key_file(settings.data_dir))
     audit = AuditLog(engine, key, seal_every=sec.audit_seal_every)
     registry = AgencyRegistry(engine, audit)
     if seed and sec.seed_catalogue:
-        registry.seed()
+        registry.seed(settings.standards_dir / CATALOGUE)
     credentials = Credentials(engine, audit, overlap_seconds=sec.secret_overlap_seconds)
     tokens = TokenService(key, issuer=sec.token_issuer, ttl_seconds=sec.token_ttl_seconds)
     users = Users(engine, audit, session_ttl_seconds=sec.session_ttl_seconds)

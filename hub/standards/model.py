@@ -214,11 +214,3 @@ def published_folders(root: Path) -> list[Path]:
 
     return sorted(folders, key=order)
 
-
-def default_standards_dir() -> Path:
-    """The repository's ``standards/`` folder, next to the ``hub`` package.
-
-    An editable install or a source checkout finds it here; a deployment that installs the
-    package elsewhere sets ``HUB_STANDARDS_DIR``.
-    """
-    return Path(__file__).resolve().parents[2] / "standards"

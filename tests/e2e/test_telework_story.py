@@ -77,10 +77,10 @@ def test_order_letters_land_in_the_recipients_esaraban(world) -> None:
             [document] = office.attachment_documents(row)
             assert document["book_number"] == book
             if book == revocation:
-                D.validate(D.REVOCATION, document)
+                story.app.service.documents.validate(D.REVOCATION, document)
                 assert document["order_ref"] == cases[pilot.AUDITOR.name].book_number
             else:
-                D.validate(D.ORDER, document)
+                story.app.service.documents.validate(D.ORDER, document)
                 assert document["issuing_agency"] == pilot.CGD
     # the letters crossed the hub as e-CMS messages, one conversation per letter and recipient;
     # the last notifiers may still be on their way (delivery is asynchronous), so wait for them

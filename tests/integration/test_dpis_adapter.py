@@ -12,13 +12,14 @@ from sqlalchemy import func, insert, select
 from hub.adapters.dpis import DpisAdapter, DpisSettings
 from hub.adapters.dpis.legacy import LegacyRowError
 from hub.adapters.dpis.schema import hub_message_log, per_absent, per_personal, per_time_attendance
+from hub.config import default_standards_dir
 from hub.db import make_engine
 from hub.errors import DeliveryError, NotFound
 from hub.sim import dpis as dpis_sim
 from tests.support.conformance import outbound
 from tests.support.legacy import DPIS_BACKENDS, dpis_database
 
-STANDARDS = Path(__file__).resolve().parents[2] / "standards"
+STANDARDS = default_standards_dir()
 NAME, SURNAME = "ณัฐพงศ์", "ศรีสวัสดิ์วงศ์"
 CITIZEN_ID = "1101700203450"  # valid check digit
 THAI_DIGITS = "๑-๑๐๑๗-๐๐๒๐๓-๔๕-๐"  # the same ID as a data-entry screen stored it

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from hub.bootstrap import build_hub
 from hub.cli import app as cli_app
+from hub.config import Settings
 from hub.ecms.allowlist import AddressAllowList, AllowListListener, start_listener
-from hub.ecms.service import EcmsSettings
 from hub.errors import ConfigError
 from hub.security.wiring import security_of
 from tests.conftest import fast_settings
@@ -65,7 +65,7 @@ def refusals(hub, actor: str) -> list[dict]:
 def test_the_listener_is_off_by_default(monkeypatch):
     for name in ("HUB_ECMS_ALLOWLIST_PORT", "HUB_ECMS_ALLOWLIST"):
         monkeypatch.delenv(name, raising=False)
-    assert EcmsSettings().allowlist_port is None
+    assert Settings().ecms.allowlist_port is None
 
 
 def test_allowed_addresses_exchange_a_letter_without_credentials(nodes):

@@ -2,11 +2,10 @@
 a department never reaches another department's queue, and learns nothing of it."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree
 
+from hub.config import default_standards_dir
 from hub.security.wiring import security_of
 from tests.integration.test_ecms_node import (  # noqa: F401  (node is a fixture)
     basic, envelope, error_code, node, outbound, raw_letter,
@@ -14,7 +13,7 @@ from tests.integration.test_ecms_node import (  # noqa: F401  (node is a fixture
 from tests.support.ecms import post_soap
 from tests.support.waiting import wait_for
 
-WSDL = Path(__file__).resolve().parents[2] / "standards" / "th.ecms.service" / "1.0.0" / "service.wsdl"
+WSDL = default_standards_dir() / "th.ecms.service" / "1.0.0" / "service.wsdl"
 NS = {"wsdl": "http://schemas.xmlsoap.org/wsdl/"}
 
 

@@ -17,6 +17,7 @@ from hub.adapters.gfmis.dropfolder import write_atomic
 from hub.adapters.gfmis.layout import layout_document
 from hub.adapters.gfmis.results import parse_result
 from hub.bootstrap import Hub
+from hub.config import default_standards_dir
 from hub.errors import DeliveryError
 from hub.schemas.envelope import Envelope
 from hub.schemas.routes import RouteIn
@@ -24,7 +25,7 @@ from hub.sim.gfmis import GfmisSimulator
 from tests.support.conformance import outbound
 from tests.support.waiting import wait_for
 
-STANDARDS = Path(__file__).resolve().parents[2] / "standards"
+STANDARDS = default_standards_dir()
 GFMIS, SERVICE = "TH/GOV/CGD/gfmis", "gfmis.batch/v1"
 
 

@@ -21,6 +21,7 @@ from hub.adapters.gfmis import GfmisAdapter, GfmisSettings
 from hub.adapters.gfmis.dropfolder import DropFolderError, HostKeyRefused
 from hub.adapters.gfmis.sftp import SftpDropFolder, parse_sftp_url
 from hub.bootstrap import Hub
+from hub.config import default_standards_dir
 from hub.errors import DeliveryError
 from hub.schemas.envelope import Envelope
 from hub.schemas.routes import RouteIn
@@ -30,7 +31,7 @@ from tests.support.conformance import AdapterConformance, outbound
 from tests.support.sftp_server import SftpTestServer
 from tests.support.waiting import wait_for
 
-STANDARDS = Path(__file__).resolve().parents[2] / "standards"
+STANDARDS = default_standards_dir()
 
 
 @pytest.fixture

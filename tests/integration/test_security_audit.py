@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hub.cli import app as cli
 from hub.security import mtls
 from hub.security.audit import verify_bundle
-from hub.security.config import SecuritySettings
+from hub.config import SecuritySettings
 from hub.security.keys import load_public_key
 from hub.security.tables import audit_log
 from hub.security.wiring import security_of

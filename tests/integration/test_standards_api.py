@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from hub.api.deps import current_principal
 from hub.security.principal import ADMIN, OPERATOR, Principal
-from hub.standards.model import default_standards_dir
+from hub.config import default_standards_dir
 
 STANDARDS = default_standards_dir()
 ORDER = STANDARDS / "th.telework.order" / "1.0.0"

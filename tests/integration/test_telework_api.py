@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.apps.telework import pilot
-from hub.apps.telework.wiring import connect_pilot, register
+from hub.apps.telework.wiring import connect_pilot
 from hub.bootstrap import Hub
 from tests.support.ecms import serving
 
@@ -18,7 +18,7 @@ def api(embedded_hub: Hub, embedded_as_agency) -> Iterator[TestClient]:  # noqa:
     e-Saraban connected (the e-CMS node served on a real port for the e-Saraban's SOAP)."""
     with serving(embedded_hub) as node_url:
         systems = connect_pilot(embedded_hub, node_url=node_url)
-        register(embedded_hub, systems.app)
+        embedded_hub.telework.use(systems.app)
         systems.app.service.register_agency(
             pilot.policy(), name="กรมบัญชีกลาง", hr_agency=pilot.MOF, finance_agency=pilot.MOF,
             strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub.apps.telework import pilot
+from hub.apps.telework.documents import Documents
 from hub.apps.telework.domain.evidence import BANGKOK
 from hub.apps.telework.fakes import (
     FakeAuditTrail, FakeCorrespondence, FakeFinance, FakeHrDirectory, FakeHrRecords, FakeNotifications,
@@ -12,6 +13,7 @@ from hub.apps.telework.fakes import (
 )
 from hub.apps.telework.reports import AgencyReports
 from hub.apps.telework.service import Ports, TeleworkService
+from hub.config import default_standards_dir
 
 
 class Clock:
@@ -45,7 +47,7 @@ def build_world() -> World:
     hr, saraban = pilot.fake_hr(), FakeCorrespondence(pilot.BOOK_PREFIXES, dt.date(2026, 10, 26))
     ports = Ports(hr, saraban, FakeHrRecords(), FakeFinance(), FakeStrategy(), FakeNotifications(),
                   FakeAuditTrail(), InMemoryStore())
-    service = TeleworkService(ports, clock=clock)
+    service = TeleworkService(ports, Documents(default_standards_dir()), clock=clock)
     service.register_agency(pilot.policy(), name=pilot.AGENCY_NAMES[pilot.CGD], hr_agency=pilot.MOF,
                             finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
     return World(service, AgencyReports(service), clock, hr, saraban, ports.hr_records, ports.finance,

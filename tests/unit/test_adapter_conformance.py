@@ -10,13 +10,14 @@ from sqlalchemy import func, select, update
 
 from hub.adapters.base import Adapter, OutboundMessage
 from hub.adapters.memory import mailbox, reset_mailboxes
+from hub.config import default_standards_dir
 from hub.db import make_engine
 from hub.demo.receiver import AgencyInbox
 from hub.sim import dpis as dpis_sim
 from hub.sim.gfmis import GfmisSimulator
 from tests.support.conformance import AdapterConformance, outbound
 
-STANDARDS = Path(__file__).resolve().parents[2] / "standards"
+STANDARDS = default_standards_dir()
 
 
 class TestMemoryConformance(AdapterConformance):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.config import default_standards_dir
 
 runner = CliRunner()
 
@@ -51,8 +52,7 @@ def test_sim_gfmis_once_answers_waiting_files(tmp_path: Path) -> None:
     from hub.adapters.gfmis.batch import Batch, render_batch
     from hub.adapters.gfmis.dropfolder import LocalDropFolder
 
-    root = Path(__file__).resolve().parents[2]
-    doc = json.loads((root / "standards/th.gfmis.batch/1.0.0/examples/valid/g1-remittance.json").read_text())
+    doc = json.loads((default_standards_dir() / "th.gfmis.batch/1.0.0/examples/valid/g1-remittance.json").read_text())
     drop = LocalDropFolder(tmp_path / "drop")
     drop.write_atomic("outbound", "GF_03008_OPDC-2568-0002_33333333-3333-4333-8333-333333333333.TXT",
                       render_batch(Batch.model_validate(doc)))

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from hub.schemas.envelope import Envelope
-from hub.standards.model import default_standards_dir
+from hub.config import default_standards_dir
 
 FOLDER = default_standards_dir() / "th.hub.envelope" / "1.0.0"
 SCHEMA = orjson.loads((FOLDER / "schema.json").read_bytes())

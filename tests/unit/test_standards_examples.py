@@ -17,9 +17,10 @@ import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from hub.config import default_standards_dir
 from hub.standards.safexml import load_xsd, parse_xml
 
-STANDARDS = Path(__file__).resolve().parents[2] / "standards"
+STANDARDS = default_standards_dir()
 CATALOGUE = STANDARDS / "catalogue" / "backoffice-systems.json"
 SYSTEM_KEYS = {
     "policy-planning",

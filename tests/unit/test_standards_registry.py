@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from hub import migrate
 from hub.clock import utcnow
+from hub.config import default_standards_dir
 from hub.db import make_engine
 from hub.errors import Conflict, Forbidden, ValidationFailed
 from hub.schemas.envelope import Envelope
@@ -19,7 +20,7 @@ from hub.security.principal import ADMIN, OPERATOR, Principal
 from hub.standards import compat
 from hub.standards.compat.json_schema import compare_json_schemas
 from hub.standards.compat.xsd import compare_xsd
-from hub.standards.model import StandardVersion, default_standards_dir, load_folder
+from hub.standards.model import StandardVersion, load_folder
 from hub.standards.registry import StandardsRegistry
 
 STANDARDS = default_standards_dir()

@@ -28,12 +28,12 @@ except ImportError:  # a tree without the security layer has no deny-by-default 
 from hub.standards.safexml import parse_xml
 
 router = APIRouter(prefix="/ecms", tags=["e-CMS"])
-STANDARDS = Path(__file__).resolve().parents[3] / "standards"
+# Inside the hub's standards folder (Settings.standards_dir).
 DOCUMENTS = {
-    "wsdl": STANDARDS / "th.ecms.service" / "1.0.0" / "service.wsdl",
-    "service": STANDARDS / "th.ecms.service" / "1.0.0" / "schema.xsd",
-    "letter": STANDARDS / "th.ecms.letter" / "1.0.0" / "schema.xsd",
-    "ram": STANDARDS / "th.ecms.letter" / "1.0.0" / "ram.xsd",
+    "wsdl": Path("th.ecms.service") / "1.0.0" / "service.wsdl",
+    "service": Path("th.ecms.service") / "1.0.0" / "schema.xsd",
+    "letter": Path("th.ecms.letter") / "1.0.0" / "schema.xsd",
+    "ram": Path("th.ecms.letter") / "1.0.0" / "ram.xsd",
 }
 LOCATIONS = {"schema.xsd": "service", "../../th.ecms.letter/1.0.0/schema.xsd": "letter", "ram.xsd": "ram"}
 XML = "text/xml; charset=utf-8"
@@ -41,9 +41,9 @@ SPOOL_IN_MEMORY = 1024 * 1024
 
 
 @cache
-def _document(name: str, base: str) -> bytes:
+def _document(standards_dir: Path, name: str, base: str) -> bytes:
     """A published file with its relative schema locations and address made absolute."""
-    root = parse_xml(DOCUMENTS[name].read_bytes())
+    root = parse_xml((standards_dir / DOCUMENTS[name]).read_bytes())
     for element in root.iter("{http://www.w3.org/2001/XMLSchema}import", "{http://www.w3.org/2001/XMLSchema}include"):
         location = element.get("schemaLocation")
         if location in LOCATIONS:
@@ -56,14 +56,15 @@ def _document(name: str, base: str) -> bytes:
 
 @router.get("/service2", response_class=Response)
 @public("the node's WSDL and schemas are published standard documents")
-def describe(request: Request) -> Response:
+def describe(request: Request, hub: HubDep) -> Response:
     """The node's WSDL (``?wsdl``) or one of its schemas (``?xsd=service|letter|ram``)."""
     base = str(request.url.replace(query="", fragment=""))
+    standards_dir = hub.settings.standards_dir
     if "wsdl" in {k.lower() for k in request.query_params}:
-        return Response(_document("wsdl", base), media_type=XML)
+        return Response(_document(standards_dir, "wsdl", base), media_type=XML)
     xsd = request.query_params.get("xsd")
     if xsd in ("service", "letter", "ram"):
-        return Response(_document(xsd, base), media_type=XML)
+        return Response(_document(standards_dir, xsd, base), media_type=XML)
     raise NotFound("ask for ?wsdl or ?xsd=service|letter|ram; SOAP requests are POSTed")
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from hub.errors import FieldError, ValidationFailed
 
-STANDARDS_DIR = Path(__file__).resolve().parents[3] / "standards"
 VERSION = "1.0.0"
 
 POLICY, AGREEMENT, PROPOSAL, ORDER, PROGRESS, TIME_EVIDENCE, EMEETING, REVOCATION = (
@@ -31,8 +30,8 @@ def ref(standard: str) -> str:
 
 
 @functools.cache
-def _validator(standard: str) -> Any:
-    schema = json.loads((STANDARDS_DIR / standard / VERSION / "schema.json").read_text(encoding="utf-8"))
+def _validator(schema_file: Path) -> Any:
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
     try:
         from hub.standards.validation import JsonDocumentValidator
     except ImportError:  # the standards layer not installed: the same schema through jsonschema
@@ -63,14 +62,21 @@ class _Issue:
         self.path, self.rule, self.message = path, rule, message
 
 
-def validate(standard: str, document: dict[str, Any], *, pending: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Raise ``ValidationFailed`` listing every problem. ``pending`` names top-level members that
-    another system fills in later (the e-Saraban assigns ``book_number`` when it sends)."""
-    skip = {f"/{name}" for name in pending}
-    issues = [i for i in _validator(standard).validate(document) if i.path not in skip]
-    if issues:
-        raise ValidationFailed(
-            f"the {ref(standard)} document is invalid ({len(issues)} problem(s))",
-            errors=[FieldError(i.path or "/", i.rule, i.message) for i in issues],
-        )
-    return document
+class Documents:
+    """The telework standards of one standards folder (the hub's ``Settings.standards_dir``)."""
+
+    def __init__(self, standards_dir: Path) -> None:
+        self.standards_dir = standards_dir
+
+    def validate(self, standard: str, document: dict[str, Any], *, pending: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Raise ``ValidationFailed`` listing every problem. ``pending`` names top-level members that
+        another system fills in later (the e-Saraban assigns ``book_number`` when it sends)."""
+        skip = {f"/{name}" for name in pending}
+        validator = _validator(self.standards_dir / standard / VERSION / "schema.json")
+        issues = [i for i in validator.validate(document) if i.path not in skip]
+        if issues:
+            raise ValidationFailed(
+                f"the {ref(standard)} document is invalid ({len(issues)} problem(s))",
+                errors=[FieldError(i.path or "/", i.rule, i.message) for i in issues],
+            )
+        return document

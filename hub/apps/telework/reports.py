@@ -54,7 +54,7 @@ class AgencyReports:
                    f"commute {self.rates.commute_cost_per_day} THB / {self.rates.commute_hours_per_day} h); "
                    f"office space {self.rates.desk_square_metres} m2 per FTE at "
                    f"{self.rates.space_cost_per_square_metre_year} THB/m2/year")}
-        D.validate(D.SAVINGS, doc)
+        self.s.documents.validate(D.SAVINGS, doc)
         batch_ref = self.s.p.finance.send_savings_batch(setup.finance_agency, doc)
         kpi_report = {"agency": agency, "fiscal_year": fiscal_year, "savings_ref": doc["report_id"],
                       "finance_batch_ref": batch_ref, "kpis": reporting.kpis(cases, evidenced, scheduled, figures),
@@ -84,7 +84,7 @@ class AgencyReports:
         }
         if savings_ref:
             doc["savings_ref"] = savings_ref
-        D.validate(D.ANNUAL_EVALUATION, doc)
+        self.s.documents.validate(D.ANNUAL_EVALUATION, doc)
         report_id = new_id("AE")
         self.s.p.store.save_report(report_id, "annual-evaluation", agency, fiscal_year, doc, {})
         return {"report_id": report_id, "document": doc}

@@ -55,10 +55,11 @@ class AgencyEsaraban(Esaraban):
     the application sending and the registry clerk polling in the background."""
 
     def __init__(self, agency: str, home: Path, node_url: str, *, department: str, ministry: str, prefix: str,
-                 username: str, secret: str) -> None:
+                 username: str, secret: str, documents: D.Documents) -> None:
         super().__init__(home, node_url, department=department, ministry=ministry, prefix=prefix,
                          username=username, password=secret)
         self.agency = agency
+        self.documents = documents
         self.lock = threading.RLock()
         self.db.executescript(DISTRIBUTION)
 
@@ -78,7 +79,7 @@ class AgencyEsaraban(Esaraban):
             files = list(attachments)
             if document is not None and standard is not None:
                 name = standard.split("@", 1)[0]
-                completed = D.validate(name, {**document, "book_number": book_no})
+                completed = self.documents.validate(name, {**document, "book_number": book_no})
                 files.append(File(f"{name}.json", DOCUMENT_MIME,
                                   json.dumps(completed, ensure_ascii=False, indent=1).encode("utf-8")))
             first = recipients[0]

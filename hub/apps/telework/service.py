@@ -55,9 +55,10 @@ class Ports:
 
 
 class TeleworkService:
-    def __init__(self, ports: Ports, *, clock: Callable[[], dt.datetime] | None = None,
+    def __init__(self, ports: Ports, documents: D.Documents, *, clock: Callable[[], dt.datetime] | None = None,
                  holidays: Callable[[], Iterable[dt.date]] = lambda: ()) -> None:
         self.p = ports
+        self.documents = documents  # every document is checked against its standard before it is kept or sent
         self.clock = clock or (lambda: dt.datetime.now(ev.BANGKOK))
         self.holidays = holidays
 
@@ -85,7 +86,7 @@ class TeleworkService:
     # -- policy and eligibility (seed 001 §3, §9.1) ----------------------------------------
     def register_agency(self, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,
                         strategy_agency: str, copy_to: list[str] | None = None) -> AgencySetup:
-        D.validate(D.POLICY, policy)
+        self.documents.validate(D.POLICY, policy)
         setup = AgencySetup(policy["agency"], name, policy, hr_agency, finance_agency, strategy_agency,
                             list(copy_to or []))
         self.p.store.save_agency(setup)
@@ -135,7 +136,7 @@ class TeleworkService:
         }
         if performance_agreement_ref:
             agreement["performance_agreement_ref"] = performance_agreement_ref
-        D.validate(D.AGREEMENT, agreement)
+        self.documents.validate(D.AGREEMENT, agreement)
         days, off_site = calendar.schedule(pattern, period, self.holidays())
         case = Case(case_id, agency, person_id, AGREED, agreement, supervisor.citizen_id,
                     scheduled_days=[d.isoformat() for d in days], off_site=off_site)
@@ -156,7 +157,7 @@ class TeleworkService:
         }
         if reason:
             proposal["reason"] = reason
-        case.proposal = D.validate(D.PROPOSAL, proposal)
+        case.proposal = self.documents.validate(D.PROPOSAL, proposal)
         case.status = PROPOSED
         self.p.store.save_case(case)
         return case
@@ -179,7 +180,7 @@ class TeleworkService:
             "start_date": a["period"]["start"], "end_date": a["period"]["end"],
             "time_evidence_method": time_evidence_method, "legal_basis": LEGAL_BASIS,
         }
-        D.validate(D.ORDER, order, pending=("book_number",))
+        self.documents.validate(D.ORDER, order, pending=("book_number",))
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
             or (case.agency,)
         sent = self.p.correspondence.send_letter(Letter(
@@ -189,7 +190,7 @@ class TeleworkService:
                  f"ตั้งแต่ {order['start_date']} ถึง {order['end_date']} ตามข้อตกลง {a['agreement_id']}",
             signer=head, standard=D.ref(D.ORDER), document=order))
         order["book_number"] = sent.book_number
-        case.order = D.validate(D.ORDER, order)
+        case.order = self.documents.validate(D.ORDER, order)
         case.order_letter = {"book_number": sent.book_number, "letter_id": sent.letter_id,
                              "sent_on": sent.sent_on, "deliveries": sent.deliveries, "signed_for": unit.name}
         if case.off_site and case.scheduled_days:
@@ -228,7 +229,7 @@ class TeleworkService:
                "source_system": source_system or f"{case.agency}/telework"}
         if check_out:
             doc["check_out"] = {"at": check_out, **edge}
-        D.validate(D.TIME_EVIDENCE, doc)
+        self.documents.validate(D.TIME_EVIDENCE, doc)
         minutes = ev.merged_minutes([(ev.parse_instant(check_in), ev.parse_instant(check_out))]) if check_out else 0
         item = self._store_evidence(case, TIME, work_date, doc, minutes)
         setup = self.p.store.get_agency(case.agency)
@@ -251,7 +252,7 @@ class TeleworkService:
                "period": period, "reported_at": now.isoformat(timespec="seconds"), "channel": channel, "items": items}
         if issues:
             doc["issues"] = issues
-        D.validate(D.PROGRESS, doc)
+        self.documents.validate(D.PROGRESS, doc)
         return self._store_evidence(case, PROGRESS, now.date().isoformat(), doc, 0)
 
     def record_emeeting(self, case_id: str, *, title: str, organizer: str, chair: dict[str, str], start: str,
@@ -273,7 +274,7 @@ class TeleworkService:
             doc["platform"] = platform
         if traffic_data_reference:
             doc["traffic_data_reference"] = traffic_data_reference
-        D.validate(D.EMEETING, doc)
+        self.documents.validate(D.EMEETING, doc)
         minutes = ev.merged_minutes([(ev.parse_instant(start), ev.parse_instant(end))])
         return self._store_evidence(case, EMEETING, day.isoformat(), doc, minutes)
 
@@ -327,7 +328,7 @@ class TeleworkService:
                "effective_date": effective,
                "decided_by": {"name": head.name, "position": head.position, "role": "head-of-agency"},
                "decided_at": self._stamp()}
-        D.validate(D.REVOCATION, doc, pending=("book_number",))
+        self.documents.validate(D.REVOCATION, doc, pending=("book_number",))
         before = set(case.active_days())
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
             or (case.agency,)
@@ -337,7 +338,7 @@ class TeleworkService:
             text=f"ยกเลิกคำสั่ง {case.book_number} ตั้งแต่ {effective}: {prop['reason']}",
             signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number))
         doc["book_number"] = sent.book_number
-        case.revocation = D.validate(D.REVOCATION, doc)
+        case.revocation = self.documents.validate(D.REVOCATION, doc)
         ended = sorted(before - set(case.active_days()))
         if ended and case.off_site:
             case.hr_messages.append(self.p.hr_records.cancel_telework_days(
@@ -363,7 +364,7 @@ class TeleworkService:
                "results": results, "submitted_at": self._stamp()}
         if comments:
             doc["comments"] = comments
-        case.final_report = D.validate(D.FINAL_REPORT, doc)
+        case.final_report = self.documents.validate(D.FINAL_REPORT, doc)
         case.status = REPORTED
         self.p.store.save_case(case)
         return case
@@ -383,7 +384,7 @@ class TeleworkService:
                "final_report_ref": case.final_report["report_id"], "person_citizen_id": case.citizen_id,
                "evaluator": evaluator.party(), "target_results": target_results, "overall": overall,
                "recommendation": recommendation, "reported_to_head_at": self._stamp()}
-        case.evaluation = D.validate(D.EVALUATION, doc)
+        case.evaluation = self.documents.validate(D.EVALUATION, doc)
         if heads:
             case.hr_messages.append(self.p.notifications.notify(
                 case.agency, heads[0][1].citizen_id, "telework evaluation reported to the head of agency", doc))

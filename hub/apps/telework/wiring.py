@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hub.apps.telework import pilot
+from hub.apps.telework.documents import Documents
 from hub.apps.telework.hub_ports import (
     HubClient, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory, party,
 )
@@ -57,7 +60,7 @@ def build_on_hub(hub, *, sender_agency: str, hr: HrDirectory, correspondence: Co
     ports = Ports(hr=hr, correspondence=correspondence, hr_records=HubHrRecords(client, sender_agency),
                   finance=HubFinance(client, gfmis_agency_codes, today), strategy=HubStrategy(client),
                   notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine))
-    service = TeleworkService(ports, clock=clock)
+    service = TeleworkService(ports, Documents(hub.settings.standards_dir), clock=clock)
     return TeleworkApp(service, AgencyReports(service), ports)
 
 
@@ -82,7 +85,7 @@ class PilotSystems:
             home = Path(self.hub.settings.data_dir) / "esaraban" / code
             self.offices[agency] = AgencyEsaraban(agency, home, self.node_url, department=code, ministry=ministry,
                                                   prefix=pilot.BOOK_PREFIXES[agency], secret=secret,
-                                                  username=client_id)
+                                                  username=client_id, documents=self.app.service.documents)
         return self.offices[agency]
 
     def start_clerks(self, interval: float = 0.2) -> RegistryClerks:
@@ -164,17 +167,32 @@ def connect_pilot(hub, *, node_url: str, clock=None, data_dir: Path | None = Non
     return systems
 
 
-# One telework application per running hub: the demo registers the one it built; the API and
-# CLI otherwise connect the pilot configuration to the hub's own e-CMS endpoint.
-_APPS: dict[int, TeleworkApp] = {}
+class TeleworkProvider:
+    """The telework application of one hub, built by ``build`` on first use.
 
+    ``hub.bootstrap.build_hub`` gives every hub one (``hub.telework``) whose ``build``
+    connects the pilot agencies' systems to the hub's own e-CMS endpoint. It is lazy because
+    connecting the pilot seeds its DPIS database and onboards its agencies, which a hub that
+    never serves telework must not do. The demo, which connects the pilot to the node URL it
+    serves itself, hands its application over with ``use``.
+    """
 
-def register(hub, app: TeleworkApp) -> None:  # noqa: ANN001
-    _APPS[id(hub)] = app
+    def __init__(self, build: Callable[[], TeleworkApp]) -> None:
+        self._build = build
+        self._app: TeleworkApp | None = None
+        self._lock = threading.Lock()  # two first requests at once build the pilot once
+
+    def get(self) -> TeleworkApp:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    def use(self, app: TeleworkApp) -> None:
+        with self._lock:
+            self._app = app
 
 
 def app_for(hub) -> TeleworkApp:  # noqa: ANN001
-    if id(hub) not in _APPS:
-        s = hub.settings
-        _APPS[id(hub)] = connect_pilot(hub, node_url=f"http://{s.host}:{s.port}/ecms/service2").app
-    return _APPS[id(hub)]
+    """The hub's telework application (what the API's /v1/telework and ``hub telework`` serve)."""
+    return hub.telework.get()

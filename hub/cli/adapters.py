@@ -4,15 +4,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from hub.cli.common import DataDir, console, open_hub, print_json
+
 adapters_app = typer.Typer(help="Adapters: catalogue, health checks, polling legacy systems.", no_args_is_help=True)
-console = Console()
-DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
 
 
 def _settings_summary(schema: dict[str, Any]) -> str:
@@ -51,7 +50,7 @@ def list_adapters(
         catalogue.append({"name": name, "capabilities": sorted(cls.capabilities), "summary": cls.summary,
                           "settings": cls.Settings.model_json_schema()})
     if as_json:
-        typer.echo(json.dumps({"adapters": catalogue, "unavailable": dict(broken)}, ensure_ascii=False, indent=2))
+        print_json({"adapters": catalogue, "unavailable": dict(broken)})
         return
     table = Table("adapter", "capabilities", "summary", "settings", show_lines=True)
     for item in catalogue:
@@ -63,10 +62,8 @@ def list_adapters(
 
 
 def _route_adapter(route_id: int, data_dir: Path | None):  # noqa: ANN202
-    from hub.bootstrap import build_hub
-    from hub.config import Settings
-
-    hub = build_hub(Settings(data_dir=data_dir) if data_dir else Settings())
+    """(hub, route, the route's adapter, not opened yet); the caller closes the hub."""
+    hub = open_hub(data_dir)
     try:
         route = hub.router.get(route_id)
         return hub, route, hub.adapters.build(route.adapter, route.settings)

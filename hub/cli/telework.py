@@ -6,36 +6,31 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from hub.cli.common import DataDir, console, open_hub
 from hub.errors import HubError
 
-app = typer.Typer(help="The telework central application (orders, evidence, reports).", no_args_is_help=True)
-console = Console()
-DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
+telework_app = typer.Typer(help="The telework central application (orders, evidence, reports).",
+                           no_args_is_help=True)
 
 
 def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
-    from hub.apps.telework.wiring import app_for
-    from hub.bootstrap import build_hub
-    from hub.config import Settings
-
-    hub = build_hub(Settings(data_dir=data_dir) if data_dir else Settings())
-    try:
-        action(app_for(hub))
-    except HubError as exc:
-        console.print(f"[red]refused:[/red] {exc.message}")
-        for err in exc.errors:
-            console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
-        if exc.extra.get("reason_th"):
-            console.print(f"  เหตุผล: {exc.extra['reason_th']}")
-        raise typer.Exit(2) from exc
-    finally:
-        hub.close()
+    """``action(app)`` on the hub's telework application; a refusal exits 2 with the
+    regulation's rule and reason (not the generic error lines: the reason is the answer)."""
+    with open_hub(data_dir) as hub:
+        try:
+            action(hub.telework.get())
+        except HubError as exc:
+            console.print(f"[red]refused:[/red] {exc.message}")
+            for err in exc.errors:
+                console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
+            if exc.extra.get("reason_th"):
+                console.print(f"  เหตุผล: {exc.extra['reason_th']}")
+            raise typer.Exit(2) from exc
 
 
-@app.command()
+@telework_app.command()
 def eligibility(citizen_id: str, data_dir: DataDir = None) -> None:
     """Whether a person's work may go off-site (seed 001 §3), with the seed's reason if not."""
     def action(tw) -> None:  # noqa: ANN001
@@ -44,7 +39,7 @@ def eligibility(citizen_id: str, data_dir: DataDir = None) -> None:
     _run(data_dir, action)
 
 
-@app.command()
+@telework_app.command()
 def cases(agency: Annotated[Optional[str], typer.Option(help="Agency member, e.g. TH/GOV/CGD")] = None,
           data_dir: DataDir = None) -> None:
     """List telework cases with their status and order book number."""
@@ -59,7 +54,7 @@ def cases(agency: Annotated[Optional[str], typer.Option(help="Agency member, e.g
     _run(data_dir, action)
 
 
-@app.command("working-time")
+@telework_app.command("working-time")
 def working_time(case_id: str, data_dir: DataDir = None) -> None:
     """Minutes worked per telework day, computed from the evidence."""
     def action(tw) -> None:  # noqa: ANN001
@@ -72,7 +67,7 @@ def working_time(case_id: str, data_dir: DataDir = None) -> None:
     _run(data_dir, action)
 
 
-@app.command()
+@telework_app.command()
 def alerts(agency: Annotated[Optional[str], typer.Option(help="Agency member")] = None, data_dir: DataDir = None) -> None:
     """Alert supervisors (through the hub) about past telework days without evidence."""
     def action(tw) -> None:  # noqa: ANN001

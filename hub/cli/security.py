@@ -1,7 +1,8 @@
 """``hub agencies``, ``hub ca``, ``hub audit``, ``hub users``, ``hub clients``: layer 3 from the shell.
 
-Each command opens the hub's database and key in the data directory (like ``hub routes``);
-secrets are printed once, when issued, and never again.
+Each command opens the hub in the data directory (``open_hub``, like ``hub routes``), so it
+works on the hub's database and signing key; secrets are printed once, when issued, and
+never again.
 """
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from hub.config import Settings
+from hub.cli.common import DataDir, console, fail, open_hub, print_json
 from hub.errors import HubError
 
 agencies_app = typer.Typer(help="The agency registry: members, subsystems, onboarding.", no_args_is_help=True)
@@ -22,43 +22,16 @@ ca_app = typer.Typer(help="The hub's certificate authority for mutual TLS.", no_
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 users_app = typer.Typer(help="People: hub admins, agency operators, auditors.", no_args_is_help=True)
 clients_app = typer.Typer(help="Machine clients and their secrets.", no_args_is_help=True)
-console = Console()
-DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
 ACTOR = "cli"
 
 
-def _settings(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
-
-
-def _security(data_dir: Path | None):  # noqa: ANN202
-    """The security layer on the hub's database, without the transport's broker connections."""
-    from hub import migrate
-    from hub.db import make_engine
-    from hub.security.wiring import build_security
-
-    settings = _settings(data_dir)
-    settings.ensure_data_dir()
-    engine = make_engine(settings.effective_database_url)
-    migrate.upgrade(engine)
-    return build_security(settings, engine), engine
-
-
-def _fail(exc: HubError) -> None:
-    console.print(f"[red]error:[/red] {exc.message}")
-    for err in exc.errors:
-        console.print(f"  - {err.field}: {err.message} ({err.rule})")
-    raise typer.Exit(2)
-
-
 def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
-    security, engine = _security(data_dir)
-    try:
-        action(security)
-    except HubError as exc:
-        _fail(exc)
-    finally:
-        engine.dispose()
+    """``action(security)`` on the hub's security layer; a refusal exits 2 with its reason."""
+    with open_hub(data_dir) as hub:
+        try:
+            action(hub.security)
+        except HubError as exc:
+            fail(exc)
 
 
 # -- agencies ---------------------------------------------------------------------------
@@ -85,7 +58,10 @@ def agencies_show(member_id: Annotated[str, typer.Argument(help="e.g. TH/GOV/OCS
 @agencies_app.command("seed")
 def agencies_seed(data_dir: DataDir = None) -> None:
     """Add the pilot catalogue's agencies and roles that are not registered yet (idempotent)."""
-    _run(data_dir, lambda s: console.print(f"{s.registry.seed()} members added"))
+    from hub.registry.agencies import CATALOGUE
+
+    with open_hub(data_dir) as hub:
+        console.print(f"{hub.security.registry.seed(hub.settings.standards_dir / CATALOGUE)} members added")
 
 
 @agencies_app.command("register")
@@ -115,7 +91,7 @@ def agencies_approve(subsystem_id: Annotated[str, typer.Argument(help="MEMBER/SU
         console.print(f"{subsystem_id} approved")
         if issued:
             console.print("client credentials (shown once, store them now):")
-            console.print(json.dumps(issued.as_dict(), indent=2))
+            print_json(issued.as_dict())
     _run(data_dir, approve)
 
 
@@ -186,11 +162,8 @@ def audit_verify(
         report = verify_bundle(json.loads(bundle.read_text(encoding="utf-8")), load_public_key(public_key))
         _report(report)
         return
-    security, engine = _security(data_dir)
-    try:
-        _report(security.audit.verify())
-    finally:
-        engine.dispose()
+    with open_hub(data_dir) as hub:
+        _report(hub.security.audit.verify())
 
 
 def _report(report) -> None:  # noqa: ANN001
@@ -239,8 +212,8 @@ def clients_create(client_id: Annotated[str, typer.Argument()],
                    clearance: Annotated[str, typer.Option(help="Clearance 001-004.")] = "001",
                    data_dir: DataDir = None) -> None:
     """A staff client (e.g. a Prometheus scraper with --role monitor); the secret is printed once."""
-    _run(data_dir, lambda s: console.print(json.dumps(
-        s.credentials.create(client_id, actor=ACTOR, roles=tuple(role), clearance=clearance).as_dict(), indent=2)))
+    _run(data_dir, lambda s: print_json(
+        s.credentials.create(client_id, actor=ACTOR, roles=tuple(role), clearance=clearance).as_dict()))
 
 
 @clients_app.command("rotate")
@@ -248,14 +221,5 @@ def clients_rotate(client_id: Annotated[str, typer.Argument()],
                    overlap_seconds: Annotated[Optional[int], typer.Option(help="How long the old secret still works.")] = None,
                    data_dir: DataDir = None) -> None:
     """A new secret (printed once); the old one keeps working for the overlap window."""
-    _run(data_dir, lambda s: console.print(json.dumps(
-        s.credentials.rotate(client_id, actor=ACTOR, overlap_seconds=overlap_seconds).as_dict(), indent=2)))
-
-
-def register(app: typer.Typer) -> None:
-    """Called by ``hub.cli``: adds the layer 3 sub-commands."""
-    app.add_typer(agencies_app, name="agencies")
-    app.add_typer(ca_app, name="ca")
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(users_app, name="users")
-    app.add_typer(clients_app, name="clients")
+    _run(data_dir, lambda s: print_json(
+        s.credentials.rotate(client_id, actor=ACTOR, overlap_seconds=overlap_seconds).as_dict()))

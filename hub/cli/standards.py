@@ -1,12 +1,11 @@
 """``hub standards ...``: the registry from the command line.
 
-The CLI works on the hub's database directly (as ``hub routes`` does), so whoever runs it
-is a hub operator and acts as a hub admin; ``--member`` makes it act as one agency instead,
+The CLI works on the hub's own registry (``open_hub``, as ``hub routes`` does), so whoever
+runs it is a hub operator and acts as a hub admin; ``--member`` makes it act as one agency instead,
 with that agency's rights (only the lead agency of a Back Office system may publish).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -15,41 +14,26 @@ from typing import Annotated, Any, Optional
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from hub.config import Settings
+from hub.cli.common import DataDir, console, fail, open_hub, print_json
 from hub.errors import HubError
 from hub.security.principal import ADMIN, OPERATOR, Principal
 from hub.standards.model import ArtefactError, load_folder, split_ref
 
-app = typer.Typer(help="Data standards: list, show, publish, validate, diff, deprecate, docs.", no_args_is_help=True)
-console = Console()
-
-DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
+standards_app = typer.Typer(help="Data standards: list, show, publish, validate, diff, deprecate, docs.",
+                            no_args_is_help=True)
 Member = Annotated[Optional[str], typer.Option(
     help="Act as this agency (e.g. TH/GOV/OCSC) instead of as a hub admin.")]
 
 
 @contextmanager
 def open_registry(data_dir: Path | None) -> Iterator[Any]:
-    """The registry on the hub's database, migrated and with the published artefacts loaded."""
-    from hub import migrate
-    from hub.db import make_engine
-    from hub.standards.registry import StandardsRegistry
-
-    settings = Settings(data_dir=data_dir) if data_dir else Settings()
-    settings.ensure_data_dir()
-    engine = make_engine(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    try:
-        migrate.upgrade(engine)
-        registry = StandardsRegistry(engine, settings.effective_standards_dir)
-        report = registry.load_published()
-        for ref, reason in report.refused.items():
+    """The hub's standards registry, with the published artefacts loaded (warning about any refused)."""
+    with open_hub(data_dir) as hub:
+        for ref, reason in hub.standards_loaded.refused.items():
             console.print(f"[yellow]warning:[/yellow] published artefact {ref} not loaded: {reason}")
-        yield registry
-    finally:
-        engine.dispose()
+        yield hub.standards
 
 
 def _principal(member: str | None) -> Principal:
@@ -58,14 +42,7 @@ def _principal(member: str | None) -> Principal:
     return Principal(subject="cli:operator", roles=frozenset({ADMIN}))
 
 
-def _fail(exc: HubError) -> None:
-    console.print(f"[red]error:[/red] {exc.message}")
-    for err in exc.errors:
-        console.print(f"  - {err.field}: {err.message} ({err.rule})")
-    raise typer.Exit(2)
-
-
-@app.command("list")
+@standards_app.command("list")
 def list_(data_dir: DataDir = None) -> None:
     """List published standards and their versions."""
     with open_registry(data_dir) as registry:
@@ -77,7 +54,7 @@ def list_(data_dir: DataDir = None) -> None:
         console.print(table)
 
 
-@app.command()
+@standards_app.command()
 def show(ref: Annotated[str, typer.Argument(help="ID or ID@VERSION, e.g. th.telework.order@1.0.0")],
          data_dir: DataDir = None) -> None:
     """Show one version's metadata and status (JSON)."""
@@ -86,12 +63,12 @@ def show(ref: Annotated[str, typer.Argument(help="ID or ID@VERSION, e.g. th.tele
         try:
             described = registry.describe(registry.get(standard_id, version))
         except HubError as exc:
-            _fail(exc)
+            fail(exc)
         described["examples"] = [f"{e['kind']}/{e['name']}" for e in described["examples"]]
-        typer.echo(json.dumps(described, ensure_ascii=False, indent=2))
+        print_json(described)
 
 
-@app.command()
+@standards_app.command()
 def publish(folder: Annotated[Path, typer.Argument(help="A standards/<id>/<version>/ folder (standards/README.md).",
                                                    exists=True, file_okay=False)],
             member: Member = None, data_dir: DataDir = None) -> None:
@@ -105,7 +82,7 @@ def publish(folder: Annotated[Path, typer.Argument(help="A standards/<id>/<versi
         try:
             result = registry.publish(_principal(member), version)
         except HubError as exc:
-            _fail(exc)
+            fail(exc)
         if not result.created:
             console.print(f"{result.version.ref} is already published with this content; nothing to do")
             return
@@ -115,7 +92,7 @@ def publish(folder: Annotated[Path, typer.Argument(help="A standards/<id>/<versi
             console.print(f"  - {change.path}: {change.message} ({change.kind})")
 
 
-@app.command()
+@standards_app.command()
 def validate(ref: Annotated[str, typer.Argument(help="ID[@VERSION]; without a version, the latest usable one.")],
              file: Annotated[Path, typer.Argument(help="The document (JSON or XML).", exists=True, dir_okay=False)],
              data_dir: DataDir = None) -> None:
@@ -135,7 +112,7 @@ def validate(ref: Annotated[str, typer.Argument(help="ID[@VERSION]; without a ve
                 document = raw
             _, issues = registry.validate(stored.id, stored.version, document)
         except HubError as exc:
-            _fail(exc)
+            fail(exc)
     if not issues:
         console.print(f"[green]valid[/green]: {file} conforms to {stored.ref}")
         return
@@ -145,7 +122,7 @@ def validate(ref: Annotated[str, typer.Argument(help="ID[@VERSION]; without a ve
     raise typer.Exit(1)
 
 
-@app.command()
+@standards_app.command()
 def diff(standard_id: Annotated[str, typer.Argument(help="Standard id.")],
          old: Annotated[str, typer.Argument(help="From version.")],
          new: Annotated[str, typer.Argument(help="To version.")],
@@ -155,7 +132,7 @@ def diff(standard_id: Annotated[str, typer.Argument(help="Standard id.")],
         try:
             result = registry.diff(standard_id, old, new)
         except HubError as exc:
-            _fail(exc)
+            fail(exc)
     table = Table("path", "change", "breaking", "detail")
     for c in result["changes"]:
         table.add_row(c["path"], c["kind"], "[red]yes[/red]" if c["breaking"] else "no", c["message"])
@@ -171,7 +148,7 @@ def _sunset(value: str) -> date | datetime:
         raise typer.BadParameter(f"{value!r} is not an ISO date or date-time") from exc
 
 
-@app.command()
+@standards_app.command()
 def deprecate(standard_id: Annotated[str, typer.Argument(help="Standard id.")],
               version: Annotated[str, typer.Argument(help="Version to deprecate.")],
               sunset: Annotated[str, typer.Option(help="ISO date (00:00 Bangkok time) or date-time after which "
@@ -185,11 +162,11 @@ def deprecate(standard_id: Annotated[str, typer.Argument(help="Standard id.")],
             stored = registry.deprecate(_principal(member), standard_id, version, _sunset(sunset), note=note,
                                         replaced_by=replaced_by)
         except HubError as exc:
-            _fail(exc)
+            fail(exc)
     console.print(f"{stored.ref} deprecated; sunset {stored.sunset_at.isoformat()}")
 
 
-@app.command()
+@standards_app.command()
 def docs(out: Annotated[Path, typer.Option(help="Folder to write the HTML pages to.")] = Path("standards-docs"),
          data_dir: DataDir = None) -> None:
     """Write one HTML page per standard version, and an index."""

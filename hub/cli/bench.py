@@ -1,13 +1,13 @@
 """``hub bench``: start servers on loopback, drive them from a separate process, report ratios."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import orjson
 import typer
-from rich.console import Console
+
+from hub.cli.common import wide_console
 
 BACKENDS = ("embedded", "postgres+rabbitmq")
 
@@ -36,8 +36,7 @@ def bench(
         raise typer.BadParameter(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
     options = Options(duration=duration or (2.0 if quick else 10.0), concurrency=concurrency,
                       payload_bytes=payload_bytes, large_mib=large_mib, workers=workers, backends=chosen)
-    # Piped into a file or CI log, rich would squeeze the table into 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console = wide_console(200)  # the results table has many columns
     with console.status("benchmarking") as status:
         results = Runner(options, progress=lambda text: status.update(f"benchmarking: {text}")).run()
     console.print(table(results))

@@ -1,0 +1,64 @@
+"""What every ``hub`` command group shares: the console, the ``--data-dir`` option, the
+error exit, JSON output, and the hub itself (``open_hub``).
+
+Heavy imports (the hub's layers, FastAPI, SQLAlchemy models) stay inside the commands and
+``open_hub`` so ``hub --help`` answers at once.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+from hub.config import Settings, load_settings
+from hub.errors import HubError
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+
+
+def wide_console(width: int = 160) -> Console:
+    """A console that is ``width`` columns wide when piped into a file or a CI log, where rich
+    would otherwise squeeze tables into 80 columns; a terminal keeps its own width."""
+    return Console() if sys.stdout.isatty() else Console(width=width)
+
+
+console = wide_console()
+
+DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
+
+
+def fail(exc: HubError) -> NoReturn:
+    """Print the error and each field's problem, then exit 2 (the usage/configuration code)."""
+    console.print(f"[red]error:[/red] {exc.message}")
+    for err in exc.errors:
+        console.print(f"  - {err.field}: {err.message} ({err.rule})")
+    raise typer.Exit(2)
+
+
+def print_json(data: Any) -> None:
+    """JSON for scripts: indented, Thai text as is, no rich markup or wrapping."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def cli_settings(data_dir: Path | None = None, **values: Any) -> Settings:
+    """The settings from the environment, ``--data-dir`` and ``values`` winning; a bad
+    environment variable exits 2 naming it, instead of a traceback."""
+    if data_dir:
+        values["data_dir"] = data_dir
+    try:
+        return load_settings(**values)
+    except HubError as exc:
+        fail(exc)
+
+
+def open_hub(data_dir: Path | None = None, *, settings: Settings | None = None) -> Hub:
+    """The hub every command works on (built by ``hub.bootstrap``, schema migrated); close it,
+    or use it as a context manager: ``with open_hub(data_dir) as hub: ...``."""
+    from hub.bootstrap import build_hub
+
+    return build_hub(settings or cli_settings(data_dir))

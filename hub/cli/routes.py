@@ -1,0 +1,87 @@
+"""``hub routes ...`` and ``hub replay``: which adapter delivers what, and delivering again."""
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from hub.cli.common import DataDir, console, fail, open_hub
+from hub.errors import HubError
+
+routes_app = typer.Typer(help="Manage routes: which adapter delivers (receiver, service).", no_args_is_help=True)
+
+
+@routes_app.command("add")
+def routes_add(
+    receiver: Annotated[str, typer.Argument(help="Receiver party, e.g. TH/GOV/1501/hr")],
+    service: Annotated[str, typer.Argument(help="Service, e.g. telework.order/v1, or '*'")],
+    adapter: Annotated[str, typer.Argument(help="Adapter name, e.g. http")],
+    settings_json: Annotated[str, typer.Option("--settings", help="Adapter settings as JSON.")] = "{}",
+    max_attempts: Annotated[int, typer.Option(help="Attempts before dead-lettering.")] = 8,
+    max_age_seconds: Annotated[float, typer.Option(help="No attempt after this age.")] = 86400.0,
+    backoff_base_seconds: Annotated[float, typer.Option(help="First retry delay.")] = 1.0,
+    backoff_max_seconds: Annotated[float, typer.Option(help="Largest retry delay.")] = 300.0,
+    require_standard: Annotated[Optional[str], typer.Option(help="Standard messages must declare.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Add a route."""
+    from pydantic import ValidationError
+
+    from hub.api.errors import validation_failed
+    from hub.schemas.routes import RouteIn
+
+    try:
+        settings = json.loads(settings_json)
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]error:[/red] --settings is not valid JSON: {exc}")
+        raise typer.Exit(2) from exc
+    with open_hub(data_dir) as hub:
+        try:
+            route = hub.router.add(RouteIn(
+                receiver=receiver, service=service, adapter=adapter, settings=settings, max_attempts=max_attempts,
+                max_age_seconds=max_age_seconds, backoff_base_seconds=backoff_base_seconds,
+                backoff_max_seconds=backoff_max_seconds, require_standard=require_standard,
+            ))
+            console.print(f"route {route.id} added: {route.receiver} {route.service} -> {route.adapter}")
+        except ValidationError as exc:
+            fail(validation_failed(exc, "route"))
+        except HubError as exc:
+            fail(exc)
+
+
+@routes_app.command("list")
+def routes_list(data_dir: DataDir = None) -> None:
+    """List routes."""
+    with open_hub(data_dir) as hub:
+        table = Table("id", "receiver", "service", "adapter", "settings", "max attempts")
+        for r in hub.router.list():
+            table.add_row(str(r.id), r.receiver, r.service, r.adapter, json.dumps(r.settings), str(r.max_attempts))
+        console.print(table)
+
+
+@routes_app.command("remove")
+def routes_remove(route_id: Annotated[int, typer.Argument(help="Route id (see `hub routes list`).")],
+                  data_dir: DataDir = None) -> None:
+    """Remove a route."""
+    with open_hub(data_dir) as hub:
+        try:
+            hub.router.remove(route_id)
+            console.print(f"route {route_id} removed")
+        except HubError as exc:
+            fail(exc)
+
+
+def replay(
+    ids: Annotated[list[str], typer.Argument(help="Message ids to deliver again.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Deliver messages again (recorded in their history; originals kept)."""
+    with open_hub(data_dir) as hub:
+        try:
+            for message_id in ids:
+                meta = hub.messages.replay(message_id, reason="hub replay")
+                console.print(f"{meta.id} -> {meta.status}")
+        except HubError as exc:
+            fail(exc)

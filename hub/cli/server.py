@@ -1,0 +1,80 @@
+"""``hub serve``, ``hub worker``, ``hub demo``: run the hub."""
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from hub.cli.common import DataDir, cli_settings, console, fail, open_hub
+from hub.errors import ConfigError
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Listen address (HUB_HOST).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Listen port (HUB_PORT).")] = None,
+    embedded_worker: Annotated[bool, typer.Option(help="Also run the relay and delivery worker.")] = True,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the HTTP API (and, by default, an embedded delivery worker)."""
+    import uvicorn
+
+    from hub.api.app import create_app
+    from hub.ecms.allowlist import serving_hub
+    from hub.logging_setup import configure
+
+    settings = cli_settings(data_dir)
+    configure(settings.log_level)
+    host, port = host or settings.host, port if port is not None else settings.port
+    with ExitStack() as stack:
+        try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.ecms.allowlist)
+            hub = stack.enter_context(serving_hub(settings, host=host, main_port=port))
+        except ConfigError as exc:
+            fail(exc)
+        # Without that listener the API builds the hub from these settings in its lifespan.
+        api = create_app(hub, settings=settings, embedded_worker=embedded_worker)
+        # proxy_headers=False: uvicorn would otherwise take the client address from
+        # X-Forwarded-For sent by any local process, and the security layer decides from that
+        # address whether to trust a proxy's client-certificate header (HUB_TRUSTED_PROXIES).
+        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
+                    proxy_headers=False)
+
+
+def worker(
+    concurrency: Annotated[Optional[int], typer.Option(help="Deliveries in flight (HUB_WORKER_CONCURRENCY).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run a delivery worker process (relay + deliveries) sharing the database and broker."""
+    from hub.logging_setup import configure
+
+    settings = cli_settings(data_dir)
+    if concurrency:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    configure(settings.log_level)
+    hub = open_hub(settings=settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    hub.start_workers()
+    console.print(f"worker running (database {settings.effective_database_url.split('@')[-1]}); Ctrl-C stops")
+    stop.wait()
+    hub.close()
+
+
+def demo(
+    once: Annotated[bool, typer.Option("--once", help="Exit after the summary instead of serving.")] = False,
+    data_dir: Annotated[Path, typer.Option(help="Data directory the demo creates.")] = Path("hub-demo"),
+    port: Annotated[int, typer.Option(help="Port of the hub's API.")] = 8000,
+    transport_only: Annotated[bool, typer.Option("--transport-only", help="The transport demo (retries, none lost).")] = False,
+) -> None:
+    """The main job: the telework story across three agencies through the hub, with a timeline."""
+    if transport_only:
+        from hub.demo.run import run_demo
+
+        raise typer.Exit(run_demo(data_dir=data_dir, port=port, once=once, console=console))
+    from hub.demo.telework import run_telework_demo
+
+    raise typer.Exit(run_telework_demo(data_dir=data_dir, port=port, once=once, console=console))
