@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.standards.model import ID_PATTERN, SEMVER_PATTERN
-
+ID_PATTERN = r"^th\.[a-z0-9-]+(\.[a-z0-9-]+)+$"
+# Plain MAJOR.MINOR.PATCH: the envelope's ``standard`` field (id@X.Y.Z) has no room for
+# pre-release or build suffixes, so the registry does not accept them either.
+SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
 EXAMPLE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 

@@ -15,15 +15,13 @@ from typing import Any
 
 import orjson
 
+from hub.schemas.standards import ID_PATTERN, SEMVER_PATTERN
+
 JSON_CT = "application/json"
 XML_CT = "application/xml"
 CONTENT_TYPES = (JSON_CT, XML_CT)
 XSD_MAIN = "schema.xsd"
 
-ID_PATTERN = r"^th\.[a-z0-9-]+(\.[a-z0-9-]+)+$"
-# Plain MAJOR.MINOR.PATCH: the envelope's ``standard`` field (id@X.Y.Z) has no room for
-# pre-release or build suffixes, so the registry does not accept them either.
-SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
 XSD_FILE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.xsd$"
 META_REQUIRED = ("owner_agency", "backoffice_system", "summary_en", "summary_th", "business_process", "content_type")
 

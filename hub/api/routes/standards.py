@@ -25,7 +25,8 @@ from hub.errors import ConfigError, FieldError, ValidationFailed
 from hub.schemas.standards import DeprecateIn, PublishIn, ValidationOut
 from hub.security.public import public
 from hub.standards import docs
-from hub.standards.model import ID_PATTERN, SEMVER_PATTERN, XSD_MAIN, is_xsd_file_name
+from hub.schemas.standards import ID_PATTERN, SEMVER_PATTERN
+from hub.standards.model import XSD_MAIN, is_xsd_file_name
 from hub.standards.publishing import version_from_request
 from hub.standards.registry import StandardsRegistry
 
