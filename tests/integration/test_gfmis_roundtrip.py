@@ -22,6 +22,7 @@ from hub.schemas.envelope import Envelope
 from hub.schemas.routes import RouteIn
 from hub.sim.gfmis import GfmisSimulator
 from tests.support.conformance import outbound
+from tests.support.inbound import hub_sink
 from tests.support.waiting import wait_for
 
 STANDARDS = Path(__file__).resolve().parents[2] / "standards"
@@ -64,7 +65,7 @@ def test_batch_round_trip_with_one_rejected_line(embedded_hub: Hub, tmp_path: Pa
     assert os.listdir(drop / "archive") == [name]
 
     adapter = GfmisAdapter(GfmisSettings(path=drop))
-    report = adapter.collect_results(embedded_hub.engine, embedded_hub.messages)
+    report = adapter.poll(hub_sink(embedded_hub)).detail
     assert len(report.applied) == 1 and not report.failed
     meta = embedded_hub.messages.get_meta(message_id)
     assert meta.status == "partly_rejected"
@@ -76,7 +77,7 @@ def test_batch_round_trip_with_one_rejected_line(embedded_hub: Hub, tmp_path: Pa
     # Re-processing the same result file changes nothing.
     processed = drop / "results" / "processed" / report.applied[0]
     shutil.copy(processed, drop / "results" / processed.name)
-    again = adapter.collect_results(embedded_hub.engine, embedded_hub.messages)
+    again = adapter.poll(hub_sink(embedded_hub)).detail
     assert again.already == [processed.name] and not again.applied
     assert len([e for e in embedded_hub.messages.history(message_id) if e["kind"] == "receiver_outcome"]) == 1
 
@@ -93,7 +94,7 @@ def test_a_file_with_a_wrong_trailer_total_is_rejected_whole(embedded_hub: Hub, 
     [result] = simulator(drop).process_once()
     assert result.file_status == "R" and result.reason_code == "E104"
     assert {line.status for line in result.lines} == {"R"} and len(result.lines) == 3
-    GfmisAdapter(GfmisSettings(path=drop)).collect_results(embedded_hub.engine, embedded_hub.messages)
+    GfmisAdapter(GfmisSettings(path=drop)).poll(hub_sink(embedded_hub))
     meta = embedded_hub.messages.get_meta(message_id)
     assert meta.status == "rejected" and meta.last_error.startswith("file rejected: E104")
 
@@ -118,7 +119,7 @@ def test_bad_result_file_is_logged_and_the_others_still_apply(embedded_hub: Hub,
     assert broken != data
     write_atomic(drop / "results", "GF_03008_X_" + "0" * 8 + "-0000-4000-8000-" + "0" * 12 + ".RES", broken)
     with caplog.at_level(logging.ERROR, logger="hub.adapters.gfmis.adapter"):
-        report = GfmisAdapter(GfmisSettings(path=drop)).collect_results(embedded_hub.engine, embedded_hub.messages)
+        report = GfmisAdapter(GfmisSettings(path=drop)).poll(hub_sink(embedded_hub)).detail
     assert [f["rule"] for f in report.failed] == ["control_record_count"]
     assert report.applied == [good]
     assert embedded_hub.messages.get_meta(message_id).status == "partly_rejected"

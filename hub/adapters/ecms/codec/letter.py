@@ -22,9 +22,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from hub.ecms.blobs import BlobStore
-from hub.ecms.codes import SECRET_CODES, SPEED_CODES, EcmsFault
-from hub.ecms.soapstream import HUBBLOB, SHA_ATTR, SIZE_ATTR, localname
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.codec.codes import SECRET_CODES, SPEED_CODES, EcmsFault
+from hub.adapters.ecms.codec.soapstream import HUBBLOB, SHA_ATTR, SIZE_ATTR, localname
 from hub.standards.safexml import load_xsd, parse_xml
 
 RSM = "urn:th:gov:egif:data:standard:GovernmentDocument:1.0"
@@ -34,7 +34,7 @@ NOTIFIER_KINDS = ("ReceiveLetterNotifier", "AcceptLetterNotifier", "RejectLetter
                   "InvalidLetterNotifier", "InvalidAcceptIDNotifier")
 NEEDS_ACCEPT_ID = {"AcceptLetterNotifier", "InvalidAcceptIDNotifier"}
 LETTER_KIND = "GovernmentDocument"
-STANDARD_DIR = Path(__file__).resolve().parents[2] / "standards" / "th.ecms.letter" / "1.0.0"
+STANDARD_DIR = Path(__file__).resolve().parents[4] / "standards" / "th.ecms.letter" / "1.0.0"
 MARKER = re.compile(rb"\{\{hub-blob:([0-9a-f]{64})\}\}")
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _MIME = re.compile(r"^[a-z]+/[A-Za-z0-9.+\-]+$")

@@ -1,26 +1,27 @@
-"""Wiring of the e-CMS node inside a hub: store, blob store, node, department routes.
+"""Wiring of the e-CMS node inside a hub: settings, store, blob store, node, department routes.
 
-``build_ecms`` is called by ``hub.bootstrap.build_hub``; it also hands the service to
-adapters (``AdapterRegistry.resources["ecms"]``) so the ``ecms-queue`` adapter of a
-delivery worker writes into the same queues the node reads.
+``build_ecms`` is called by ``hub.bootstrap.build_hub`` with what the node needs from the hub
+— the durable ``accept``, a message ``lookup`` and the routing table (``RouteBook``) — so
+the node never imports the transport. The bootstrap then provides the service to the
+adapters that declare it (``resources = {ECMS_NODE}``): the ``ecms-queue`` adapter of a
+delivery worker writes into the same queues the node reads, and the ``ecms`` adapter reads
+attachments from, and polls its remote queue into, this node.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine
 
-from hub.adapters.registry import AdapterRegistry
-from hub.ecms.blobs import BlobStore
-from hub.ecms.node import SERVICE, EcmsNode
-from hub.ecms.store import Department, EcmsStore
-from hub.schemas.routes import RouteIn
-from hub.transport.messages import MessageService
-from hub.transport.routing import Router
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup
+from hub.adapters.ecms.node.store import Department, EcmsStore
+from hub.schemas.routes import Route, RouteIn
 
 
 class EcmsSettings(BaseSettings):
@@ -28,7 +29,7 @@ class EcmsSettings(BaseSettings):
 
     max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest SOAP request (with base64).")
     poll_interval_seconds: float = Field(5.0, gt=0, description="How often federated nodes are polled.")
-    # The weaker, address-authenticated listener (hub.ecms.allowlist): off unless a port is set.
+    # The weaker, address-authenticated listener (hub.api.allowlist): off unless a port is set.
     allowlist_port: int | None = Field(None, ge=1, le=65535, description=(
         "Port of a separate listener serving only /ecms/service2, where a department is authenticated "
         "by its source address alone (weaker; off when unset)."))
@@ -37,13 +38,23 @@ class EcmsSettings(BaseSettings):
         'Source address or CIDR network -> department code, JSON, e.g. {"10.1.2.3/32": "0401"}.'))
 
 
+class RouteBook(Protocol):
+    """What the node needs of the hub's routing table (``hub.transport.routing.Router``)."""
+
+    def find(self, receiver: str, service: str) -> Route | None: ...
+
+    def add(self, route: RouteIn) -> Route: ...
+
+    def list(self) -> list[Route]: ...
+
+
 @dataclass
 class EcmsService:
     settings: EcmsSettings
     store: EcmsStore
     blobs: BlobStore
     node: EcmsNode
-    router: Router
+    routes: RouteBook
 
     def register_department(self, code: str, ministry_code: str, name_th: str, *, name_en: str | None = None,
                             party: str | None = None, clearance: str = "001", secret: str | None = None,
@@ -52,18 +63,23 @@ class EcmsService:
         letters, by default into its poll queue on this node."""
         department = self.store.add_department(code, ministry_code, name_th, name_en=name_en, party=party,
                                                clearance=clearance, secret=secret)
-        if party and self.router.find(party, SERVICE) is None:
-            self.router.add(RouteIn(receiver=party, service=SERVICE, adapter=adapter,
+        if party and self.routes.find(party, SERVICE) is None:
+            self.routes.add(RouteIn(receiver=party, service=SERVICE, adapter=adapter,
                                     settings=adapter_settings or {}, max_attempts=100,
                                     backoff_base_seconds=0.5, backoff_max_seconds=60))
         return department
 
+    def parties_behind(self, adapter: str, url: str) -> frozenset[str]:
+        """The subsystems of the departments this hub reaches through the remote node at ``url``
+        (the receivers of routes with ``adapter`` to it): the ones that node may send as."""
+        return frozenset(r.receiver for r in self.routes.list()
+                         if r.adapter == adapter and str(r.settings.get("url")) == url)
 
-def build_ecms(data_dir: Path, engine: Engine, messages: MessageService, router: Router,
-               adapters: AdapterRegistry) -> EcmsService:
-    settings = EcmsSettings()
+
+def build_ecms(settings: EcmsSettings, data_dir: Path, engine: Engine, *, accept: Accept, lookup: Lookup,
+               routes: RouteBook) -> EcmsService:
     blobs = BlobStore(Path(os.fspath(data_dir)).resolve() / "ecms-blobs")
     store = EcmsStore(engine)
-    service = EcmsService(settings, store, blobs, EcmsNode(store, blobs, messages), router)
-    adapters.resources["ecms"] = service
-    return service
+    return EcmsService(settings, store, blobs, EcmsNode(store, blobs, accept, lookup), routes)
+
+
