@@ -162,6 +162,7 @@ class InboundScheduler:
         self._pool = pool
         self._sink_for = sink_for
         self._due: dict[int, float] = {}
+        self._unusable: dict[int, str] = {}  # route id -> why it could not be built (logged once)
 
     @classmethod
     def on(cls, engine: Engine, messages: MessageService, router: Router, registry: AdapterRegistry,
@@ -212,9 +213,14 @@ class InboundScheduler:
         """Poll ``route`` if its interval has passed; returns when it is due next (None: never)."""
         try:
             interval = self._pool.for_route(route).poll_interval()
-        except HubError as exc:  # e.g. settings a newer hub wrote: the route cannot be built here
-            log.warning("inbound: route %s cannot be polled: %s", route.id, exc.message)
+        except Exception as exc:  # noqa: BLE001 - e.g. settings this hub refuses, a drop folder it cannot create
+            reason = exc.message if isinstance(exc, HubError) else f"{type(exc).__name__}: {exc}"
+            if self._unusable.get(route.id) != reason:  # once per reason, not once a second
+                log.warning("inbound: route %s (%s) cannot be built, so it is not polled: %s",
+                            route.id, route.adapter, reason)
+                self._unusable[route.id] = reason
             return None
+        self._unusable.pop(route.id, None)
         if interval is None:
             self._due.pop(route.id, None)
             return None

@@ -172,3 +172,17 @@ def test_result_parser_round_trips(tmp_path: Path) -> None:
     [name] = adapter.pending_results()
     parsed = parse_result(name, (drop / "results" / name).read_bytes())
     assert parsed.lines == result.lines and parsed.accepted_total == result.accepted_total
+
+
+def test_the_hubs_workers_collect_results_on_the_routes_interval(embedded_hub: Hub, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    embedded_hub.router.add(RouteIn(receiver=GFMIS, service=SERVICE, adapter="gfmis",
+                                    settings={"path": str(drop), "poll_interval_seconds": 0.1}))
+    result = embedded_hub.messages.accept(Envelope(sender="TH/GOV/OPDC/finance", receiver=GFMIS, service=SERVICE,
+                                                   standard="th.gfmis.batch@1.0.0", payload=batch()))
+    embedded_hub.start_workers()
+    wait_for(lambda: embedded_hub.messages.get_meta(result.id).status == "delivered", what="batch delivered")
+    simulator(drop).process_once()
+    # no `hub adapters poll`: the inbound scheduler picks the result file up
+    wait_for(lambda: embedded_hub.messages.get_meta(result.id).status == "partly_rejected", what="result collected")
+    assert os.listdir(drop / "results" / "processed")

@@ -17,6 +17,7 @@ from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import SERVICE as ECMS_SERVICE
 from hub.adapters.ecms.node.tables import ecms_queue
 from hub.adapters.memory import mailbox, reset_mailboxes
+from hub.adapters.registry import BUILTIN_ADAPTERS
 from hub.bootstrap import Hub, build_hub
 from hub.db import make_engine
 from hub.demo.receiver import AgencyInbox
@@ -213,3 +214,15 @@ class TestPersonRegistryConformance(AdapterConformance):
         with self.hub.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(person_updates)
                                 .where(person_updates.c.update_id == message.id)).scalar_one()
+
+
+def test_every_adapter_in_the_catalogue_has_a_conformance_suite() -> None:
+    # Suites that need a live remote system live with its other tests; import them here
+    # (not at module level, so pytest does not collect them twice).
+    import tests.integration.test_ecms_client_adapter  # noqa: F401
+
+    def suites(cls: type) -> list[type]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in suites(sub))]
+
+    covered = {suite.adapter_name for suite in suites(AdapterConformance)}
+    assert set(BUILTIN_ADAPTERS) <= covered, sorted(set(BUILTIN_ADAPTERS) - covered)
