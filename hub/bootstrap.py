@@ -5,7 +5,7 @@ Every entry point gets its hub here (the API's lifespan, ``hub.cli.common.open_h
 command, the demo, the tests) from one ``Settings`` tree; the security layer, the e-CMS node
 and the telework application are configured by that tree, not by the environment read again
 deeper down. Nothing connects at import time; ``build_hub`` connects, and
-``Hub.start_workers`` starts the relay and delivery threads for ``hub serve`` (embedded
+``Hub.start_workers`` starts the relay, delivery and inbound threads for ``hub serve`` (embedded
 worker) and ``hub worker``.
 """
 from __future__ import annotations
@@ -17,15 +17,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
+from hub.adapters.base import ECMS_NODE, PERSON_REGISTRY
+from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkApp, TeleworkProvider, connect_pilot
 from hub.config import Settings
 from hub.db import make_engine
-from hub.ecms.service import EcmsService, build_ecms
 from hub.security.wiring import Security, build_security
-from hub.standards.registry import LoadReport, StandardsRegistry
+from hub.standards.artefacts import LoadReport
+from hub.standards.registry import StandardsRegistry
 from hub.transport.broker import Publisher, connect
 from hub.transport.delivery import AdapterPool, Deliverer
+from hub.transport.inbound import InboundScheduler
 from hub.transport.messages import MessageService
 from hub.transport.relay import Relay
 from hub.transport.routing import Router
@@ -49,10 +52,11 @@ class Hub:
     security: Security | None = None  # layer 3: registry, authentication, access rights, audit
     ecms: EcmsService | None = None  # the e-CMS node (/ecms/service2)
     telework: TeleworkProvider | None = None  # layer 4: the telework application, built on first use
+    inbound: InboundScheduler | None = None  # polls the inbound side of every route that has one
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start_workers(self, *, relay: bool = True, deliver: bool = True, federation: bool = True) -> None:
+    def start_workers(self, *, relay: bool = True, deliver: bool = True, inbound: bool = True) -> None:
         if relay:
             self._spawn("relay", self.relay.run)
         if deliver:
@@ -66,13 +70,10 @@ class Hub:
             worker = DeliveryWorker(deliverer, self.settings.effective_broker_url, self.settings.queue_name,
                                     self.settings.worker_concurrency)
             self._spawn("delivery", worker.run)
-        if federation and self.ecms is not None:
-            # e-CMS federation: poll the remote nodes of routes whose adapter is ``ecms``
-            # and accept their items here, deleting each remotely only after its accept
-            # is committed (hub/adapters/ecms/federation.py). Idle without such routes.
-            from hub.adapters.ecms.federation import FederationPoller
-
-            self._spawn("ecms-federation", FederationPoller(self).run)
+        if inbound and self.inbound is not None:
+            # Inbound sides of routes (e-CMS federation, DPIS capture, GFMIS results), each on
+            # its interval (hub/transport/inbound.py). Idle without such routes.
+            self._spawn("inbound", self.inbound.run)
         if self.security is not None:
             # Layer 3: copy transport events into the audit chain, exactly once across processes.
             self._spawn("audit-feed", self.security.audit_feed.run)
@@ -145,10 +146,15 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     security = build_security(settings, engine, seed=upgrade_schema)
     messages.add_validator(security.access.check_receiver_clearance)
     messages.set_audit_writer(security.audit.append_in)
-    adapters.resources["persons"] = security.persons  # for the in-process ``person-registry`` adapter
-    ecms = build_ecms(settings, engine, messages, router, adapters)
-    hub = Hub(settings, engine, adapters, router, messages, relay, publisher, AdapterPool(adapters),
-              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms)
+    ecms = build_ecms(settings, engine, accept=messages.accept,
+                      lookup=lambda message_id: messages.get_meta(message_id, missing_ok=True), routes=router)
+    # The hub services adapters declare in ``resources``.
+    adapters.provide(PERSON_REGISTRY, security.persons)  # the in-process ``person-registry`` adapter
+    adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``
+    pool = AdapterPool(adapters)
+    inbound = InboundScheduler.on(engine, messages, router, adapters, pool)
+    hub = Hub(settings, engine, adapters, router, messages, relay, publisher, pool,
+              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound)
     # Layer 4: built when first asked for (the API's /v1/telework, ``hub telework``), because
     # connecting the pilot onboards its agencies and seeds its DPIS.
     hub.telework = TeleworkProvider(lambda: _pilot_telework(hub))

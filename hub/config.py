@@ -88,7 +88,7 @@ class EcmsSettings(BaseModel):
 
     max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest SOAP request (with base64).")
     poll_interval_seconds: float = Field(5.0, gt=0, description="How often federated nodes are polled.")
-    # The weaker, address-authenticated listener (hub.ecms.allowlist): off unless a port is set.
+    # The weaker, address-authenticated listener (hub.api.allowlist): off unless a port is set.
     allowlist_port: int | None = Field(None, ge=1, le=65535, description=(
         "Port of a separate listener serving only /ecms/service2, where a department is authenticated "
         "by its source address alone (weaker; off when unset)."))

@@ -8,6 +8,7 @@
     ├── UnsupportedMediaType (415)
     ├── Conflict (409)
     │   └── IdempotencyConflict       same id re-posted with a different message
+    ├── NotYetDelivered (409)         a receiver's answer came before its message was delivered
     ├── NotFound (404)
     ├── Unauthorized (401)            no, expired or tampered credentials
     ├── Forbidden (403)               authenticated, but no right to this
@@ -83,6 +84,14 @@ class Conflict(HubError):
 
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
+
+
+class NotYetDelivered(HubError):
+    """A receiver's outcome for a message that is still being delivered: keep it and try later
+    (``InboundSink.record_outcome``, ``hub.transport.outcomes``)."""
+
+    status_code = 409
+    code = "not_yet_delivered"
 
 
 class NotFound(HubError):

@@ -2,7 +2,6 @@
 from hub.transport import tables as transport_tables  # noqa: F401
 from hub.registry import tables as registry_tables  # noqa: F401
 from hub.security import tables as security_tables  # noqa: F401
-from hub.adapters.dpis import capture_tables as legacy_capture_tables  # noqa: F401
 from hub.standards import tables as standards_tables  # noqa: F401
-from hub.ecms import tables as ecms_tables  # noqa: F401
+from hub.adapters.ecms.node import tables as ecms_tables  # noqa: F401
 from hub.apps.telework import tables as telework_tables  # noqa: F401

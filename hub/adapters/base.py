@@ -1,28 +1,61 @@
 """The adapter contract every edge implements.
 
 An adapter is built from a validated ``Settings`` model, declares its ``scheme`` (the name
-routes use) and ``capabilities``, and implements one abstract method per direction it
-supports: ``send`` (hub -> system) and, for systems the hub must poll, ``receive``
-(system -> hub). Adapters are context managers; ``close`` releases connections.
+routes use), its ``capabilities`` and the hub services it needs (``resources``), and
+implements one method per direction it supports:
+
+* ``send(message) -> Receipt`` (hub -> system), abstract;
+* ``poll(sink) -> PollReport`` (system -> hub), for adapters with the ``receive``
+  capability: take in what waits in the system for the hub and hand it to the
+  :class:`InboundSink`. The transport's one scheduler (``hub.transport.inbound``) calls it
+  on the interval ``poll_interval()`` asks for, and ``hub adapters poll ROUTE`` calls it on
+  demand. Adapters never import the transport: the sink is all they see of the hub.
+
+Adapters are context managers; ``close`` releases connections.
 
 Idempotency: ``send`` may be called more than once for the same message (at-least-once
 delivery). Every adapter passes ``message.id`` to its system as the idempotency key, so a
 receiver applies a message once.
+
+Losslessness of ``poll``: an item is acknowledged at the source (deleted, moved, or its
+version remembered) only after the sink has committed it; when the sink raises, the item
+stays and the next poll offers it again. Items carry ids derived from their content or
+source, so offering one again is absorbed by the hub's idempotent accept.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from hub.errors import AdapterError
-from hub.schemas.envelope import StoredMessage, outbound_document, outbound_parts
+from hub.errors import AdapterContractError, AdapterError
+from hub.schemas.envelope import Envelope, StoredMessage, outbound_document, outbound_parts
 
 SEND = "send"
-RECEIVE = "receive"
+RECEIVE = "receive"  # has an inbound side: implements ``poll``
 PUSH = "push"  # delivers without the receiver polling
+
+# Hub services an adapter may declare in ``resources`` (handed in by the registry, which
+# ``hub.bootstrap`` fills): this hub's e-CMS node (``hub.adapters.ecms.node.service.EcmsService``)
+# and the shared person registry (``hub.registry.persons.PersonRegistry``).
+ECMS_NODE = "ecms"
+PERSON_REGISTRY = "persons"
+KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY})
+
+# What a receiver decided about an earlier outbound message (``InboundSink.record_outcome``);
+# they are also the message's final status (``hub.transport.messages``).
+COMPLETED, PARTLY_REJECTED, REJECTED = "completed", "partly_rejected", "rejected"
+OUTCOME_STATUSES = (COMPLETED, PARTLY_REJECTED, REJECTED)
+
+
+def outcome_status(accepted: int, rejected: int) -> str:
+    """The outcome for a receiver's answer accepting ``accepted`` items and rejecting ``rejected``."""
+    if rejected == 0:
+        return COMPLETED
+    return REJECTED if accepted == 0 else PARTLY_REJECTED
 
 
 class NoSettings(BaseModel):
@@ -63,22 +96,138 @@ class Health:
     detail: str
 
 
+# ----------------------------------------------------------------------------- inbound
+
+
+class Accepted(Protocol):
+    """What ``InboundSink.accept`` answers (the transport's ``AcceptResult`` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created(self) -> bool:
+        """False: the hub had this message already (offered again after a crash)."""
+        ...
+
+
+class InboundState(Protocol):
+    """A small durable memory of one inbound source: a watermark and keyed values.
+
+    It generalises DPIS change capture's state: the watermark says how far the source has
+    been read completely; a keyed value says what was last taken in for one item (e.g. a
+    row's content digest), with an optional reference (the message id it became). Keys and
+    values are at most 64 characters, references 36, a watermark 19 (a timestamp
+    ``YYYY-MM-DD HH:MM:SS``): the state is for bookkeeping, not for payloads.
+    """
+
+    def watermark(self) -> str | None: ...
+
+    def advance(self, watermark: str) -> None:
+        """Move the watermark forward; a lower value than the stored one changes nothing."""
+        ...
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str, *, ref: str | None = None) -> None: ...
+
+    def put_many(self, values: Mapping[str, str]) -> None:
+        """``put`` for many keys in one transaction (without references)."""
+        ...
+
+
+class InboundSink(Protocol):
+    """What an adapter's ``poll`` hands its items to: the hub, as the transport offers it."""
+
+    def accept(self, envelope: Envelope) -> Accepted:
+        """Store the envelope durably; returns once it is committed. Raises the hub's refusals
+        (``InputError``, ``Forbidden``, ``IdempotencyConflict`` ...) for an envelope it will
+        never take; anything else means "not now": leave the item for the next poll."""
+        ...
+
+    def record_outcome(self, message_id: str, *, key: str, status: str, detail: dict[str, Any],
+                       error: str | None = None) -> bool:
+        """Record the receiver's later answer to an outbound message (``status`` one of
+        ``OUTCOME_STATUSES``, ``error`` the reasons of rejected items). Idempotent by ``key``:
+        False if that key was recorded before. Raises ``NotFound`` for an unknown message and
+        ``NotYetDelivered`` while it is still being delivered (keep the answer for later)."""
+        ...
+
+    def payload(self, message_id: str) -> bytes:
+        """The stored payload of an earlier outbound message (to check an answer against it);
+        ``NotFound`` if there is none."""
+        ...
+
+    def state(self, name: str | None = None) -> InboundState:
+        """The durable state called ``name``, or this route's own when ``name`` is None. Name it
+        after the source system (e.g. the DPIS capture's sender party) when the state must
+        outlive the route."""
+        ...
+
+
+@dataclass
+class PollReport:
+    """What one poll of an inbound side did.
+
+    The lists name the items (message ids, result file names, remote ProcessIDs), so
+    ``len`` gives the counts; ``summary`` is the one line ``hub adapters poll`` prints.
+    """
+
+    summary: str
+    accepted: list[str] = field(default_factory=list)  # taken in and committed now
+    known: list[str] = field(default_factory=list)  # the hub had them already (a re-poll, a re-read file)
+    refused: list[Any] = field(default_factory=list)  # refused or failed for good, each with its reason
+    waiting: list[str] = field(default_factory=list)  # left at the source for a later poll
+    error: str | None = None  # why the poll stopped early; what is left waits for the next poll
+    detail: Any = None  # the adapter's own account (e.g. the DPIS watermark and bad rows)
+
+    def counts(self) -> dict[str, int]:
+        return {"accepted": len(self.accepted), "known": len(self.known), "refused": len(self.refused),
+                "waiting": len(self.waiting)}
+
+
+# ----------------------------------------------------------------------------- the contract
+
+
 class Adapter(ABC):
     scheme: ClassVar[str]
     capabilities: ClassVar[frozenset[str]] = frozenset({SEND})
     Settings: ClassVar[type[BaseModel]] = NoSettings
     summary: ClassVar[str] = ""
+    # The hub services this adapter needs (names from ``KNOWN_RESOURCES``); the registry
+    # hands them to ``bind_resources`` right after building the adapter.
+    resources: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: BaseModel) -> None:
         self.settings = settings
+        self._resources: dict[str, Any] = {}
+
+    def bind_resources(self, resources: Mapping[str, Any]) -> None:
+        """Receive the declared hub services this process has (called by the registry)."""
+        self._resources = {name: resources[name] for name in self.resources if name in resources}
+
+    def resource(self, name: str) -> Any | None:
+        """A declared hub service, or None when this process runs without it."""
+        if name not in self.resources:
+            raise AdapterContractError(f"adapter {self.scheme!r} uses resource {name!r} without declaring it")
+        return self._resources.get(name)
 
     @abstractmethod
     def send(self, message: OutboundMessage) -> Receipt:
         """Deliver one message; raise ``DeliveryError`` (``permanent=True`` if retrying cannot help)."""
 
-    def receive(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Fetch envelopes waiting in the system for the hub (adapters with the ``receive`` capability)."""
+    def poll(self, sink: InboundSink) -> PollReport:
+        """Take in what waits in the system for the hub (adapters with the ``receive`` capability).
+
+        Hand each item to ``sink`` and acknowledge it at the source only after the sink has
+        committed it. Let the sink's exceptions propagate (the item stays for the next poll);
+        report what the system itself refused in the ``PollReport``.
+        """
         raise AdapterError(f"adapter {self.scheme!r} cannot receive; its capabilities are {sorted(self.capabilities)}")
+
+    def poll_interval(self) -> float | None:
+        """Seconds between the scheduler's polls, or None: polled only on demand (``hub adapters poll``)."""
+        return None
 
     def check(self) -> Health:
         """Health check: can the system be reached with these settings?"""

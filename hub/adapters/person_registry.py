@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from hub.adapters.base import SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import PERSON_REGISTRY, SEND, Adapter, Health, OutboundMessage, Receipt
 from hub.errors import DeliveryError
 from hub.registry.person_schemas import PersonFields
 from hub.thai import ThaiValueError, validate_citizen_id
@@ -70,19 +70,14 @@ class PersonRegistryAdapter(Adapter):
     scheme = "person-registry"
     capabilities = frozenset({SEND})
     summary = "Apply hr.person.changed messages to the hub's shared person registry (with provenance)."
-
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self._persons: Any = None
-
-    def bind_resources(self, resources: dict[str, Any]) -> None:
-        self._persons = resources.get("persons")
+    resources = frozenset({PERSON_REGISTRY})
 
     def send(self, message: OutboundMessage) -> Receipt:
-        if self._persons is None:
+        persons = self.resource(PERSON_REGISTRY)
+        if persons is None:
             raise DeliveryError("this process has no person registry bound (hub.bootstrap binds the security layer's)")
         citizen_id, fields = parse(message.payload)
-        applied = self._persons.apply(citizen_id, fields, source=message.meta.sender,
+        applied = persons.apply(citizen_id, fields, source=message.meta.sender,
                                       observed_at=message.meta.received_at, update_id=message.id,
                                       actor=f"adapter:person-registry:{message.meta.sender}")
         # The receipt is kept with the message and shown to its sender: fields, never the ID.
@@ -90,6 +85,6 @@ class PersonRegistryAdapter(Adapter):
         return Receipt(f"{outcome} {message.id}", {"fields": list(applied.fields)})
 
     def check(self) -> Health:
-        if self._persons is None:
+        if self.resource(PERSON_REGISTRY) is None:
             return Health(False, "no person registry bound in this process")
         return Health(True, "shared person registry available")

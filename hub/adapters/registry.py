@@ -1,6 +1,8 @@
 """Finding adapters by name: built-in aliases first, then the ``hub.adapters`` entry-point group.
 
 A plug-in is checked against the contract when it is loaded, not when it is first used.
+Building an adapter hands it the hub services it declares in ``resources``, from those
+``hub.bootstrap`` provided (``AdapterRegistry.provide``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hub.adapters.base import Adapter
+from hub.adapters.base import KNOWN_RESOURCES, RECEIVE, Adapter
 from hub.errors import AdapterContractError, FieldError, UnknownAdapter, ValidationFailed
 
 BUILTIN_ADAPTERS: dict[str, str] = {
@@ -21,8 +23,8 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "memory": "hub.adapters.memory:MemoryAdapter",
     "dpis": "hub.adapters.dpis:DpisAdapter",
     "gfmis": "hub.adapters.gfmis:GfmisAdapter",
-    "ecms-queue": "hub.adapters.ecms.queue:EcmsQueueAdapter",
-    "ecms": "hub.adapters.ecms.client:EcmsClientAdapter",
+    "ecms-queue": "hub.adapters.ecms.client.queue:EcmsQueueAdapter",
+    "ecms": "hub.adapters.ecms.client.adapter:EcmsClientAdapter",
     "person-registry": "hub.adapters.person_registry:PersonRegistryAdapter",
 }
 ENTRY_POINT_GROUP = "hub.adapters"
@@ -45,6 +47,10 @@ def check_contract(name: str, cls: Any) -> type[Adapter]:
         problems.append("Settings is not a pydantic model")
     if not isinstance(cls.capabilities, frozenset) or not cls.capabilities:
         problems.append("capabilities must be a non-empty frozenset")
+    elif RECEIVE in cls.capabilities and cls.poll is Adapter.poll:
+        problems.append("declares the receive capability but does not implement poll(sink)")
+    if not isinstance(cls.resources, frozenset) or not cls.resources <= KNOWN_RESOURCES:
+        problems.append(f"resources must be a frozenset of {sorted(KNOWN_RESOURCES)}, got {cls.resources!r}")
     if problems:
         raise AdapterContractError(f"adapter {name!r} breaks the contract: " + "; ".join(problems))
     return cls
@@ -58,9 +64,15 @@ class AdapterRegistry:
         self._targets.update(extra or {})
         self._loaded: dict[str, type[Adapter]] = {}
         self._lock = threading.Lock()
-        # In-process services an adapter may need (e.g. the e-CMS node's store), handed to
-        # adapters that define ``bind_resources``; filled by ``hub.bootstrap``.
+        # In-process services adapters may declare (``Adapter.resources``), e.g. the e-CMS
+        # node; provided by ``hub.bootstrap``.
         self.resources: dict[str, Any] = {}
+
+    def provide(self, name: str, service: Any) -> None:
+        """Make a hub service available to the adapters that declare ``name`` in ``resources``."""
+        if name not in KNOWN_RESOURCES:
+            raise AdapterContractError(f"unknown adapter resource {name!r} (known: {sorted(KNOWN_RESOURCES)})")
+        self.resources[name] = service
 
     def names(self) -> list[str]:
         return sorted(self._targets)
@@ -103,7 +115,5 @@ class AdapterRegistry:
     def build(self, name: str, raw_settings: dict[str, Any]) -> Adapter:
         cls = self.get(name)
         adapter = cls(self.validate_settings(cls, raw_settings))
-        bind = getattr(adapter, "bind_resources", None)
-        if callable(bind):
-            bind(self.resources)
+        adapter.bind_resources({n: self.resources[n] for n in cls.resources if n in self.resources})
         return adapter

@@ -1,4 +1,4 @@
-"""``hub adapters ...``: the adapter catalogue, health checks, and the receive side of legacy routes."""
+"""``hub adapters ...``: the adapter catalogue, health checks, and polling the inbound side of a route."""
 from __future__ import annotations
 
 import json
@@ -94,24 +94,24 @@ def check(route_id: Annotated[int, typer.Argument(help="Route id (see `hub route
 
 
 @adapters_app.command("poll")
-def poll(route_id: Annotated[int, typer.Argument(help="Route id of a dpis, gfmis or ecms route.")],
+def poll(route_id: Annotated[int, typer.Argument(help="Route id of a route whose adapter can receive "
+                                                       "(capability 'receive' in `hub adapters list`).")],
          every: Annotated[float, typer.Option(help="Repeat every N seconds (0: once).")] = 0.0,
          data_dir: DataDir = None) -> None:
-    """The receive side of a route: DPIS change capture, GFMIS result files, or a remote e-CMS node's queue."""
+    """The inbound side of a route, polled now: what its system holds for the hub is taken in."""
     from hub.errors import HubError
 
     try:
-        hub, route, adapter = _route_adapter(route_id, data_dir)
+        hub = open_hub(data_dir)
     except HubError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from exc
     try:
-        with adapter:
-            while True:
-                _poll_once(hub, route, adapter)
-                if every <= 0:
-                    break
-                time.sleep(every)
+        while True:
+            _poll_once(hub, route_id)
+            if every <= 0:
+                break
+            time.sleep(every)
     except HubError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from exc
@@ -121,30 +121,7 @@ def poll(route_id: Annotated[int, typer.Argument(help="Route id of a dpis, gfmis
         hub.close()
 
 
-def _poll_once(hub: Any, route: Any, adapter: Any) -> None:
-    if route.adapter == "dpis":
-        from hub.adapters.dpis.capture import HubCaptureState
-
-        source = adapter.settings.capture.sender if adapter.settings.capture else f"route-{route.id}"
-        report = adapter.change_capture(HubCaptureState(hub.engine, source), hub.messages.accept).poll()
-        console.print(f"DPIS: {len(report.published)} published, {report.republished} already known, "
-                      f"{len(report.errors)} bad row(s); watermark {report.watermark}")
-    elif route.adapter == "gfmis":
-        from hub.adapters.gfmis.dropfolder import DropFolderError
-
-        try:
-            report = adapter.collect_results(hub.engine, hub.messages)
-        except DropFolderError as exc:  # e.g. SFTP server down: a later poll picks the files up
-            console.print(f"[red]GFMIS drop folder unreachable:[/red] {exc}; result files stay for the next poll")
-            return
-        console.print(f"GFMIS: {len(report.applied)} result(s) applied, {len(report.already)} seen before, "
-                      f"{len(report.waiting)} waiting for delivery, {len(report.failed)} refused")
-    elif route.adapter == "ecms":
-        from hub.adapters.ecms.federation import FederationPoller
-
-        report = FederationPoller(hub).poll_route(route)
-        console.print(f"e-CMS {report.peer}: {len(report.accepted)} item(s) accepted, "
-                      f"{len(report.refused)} refused" + (f"; stopped: {report.error}" if report.error else ""))
-    else:
-        console.print(f"[red]error:[/red] route {route.id} uses {route.adapter!r}; poll knows dpis, gfmis and ecms")
-        raise typer.Exit(2)
+def _poll_once(hub: Any, route_id: int) -> None:
+    """One poll through the hub's inbound scheduler, the same as its workers run."""
+    report = hub.inbound.poll_route(route_id)
+    console.print(report.summary, markup=False)

@@ -23,14 +23,14 @@ def serve(
     import uvicorn
 
     from hub.api.app import create_app
-    from hub.ecms.allowlist import serving_hub
+    from hub.api.allowlist import serving_hub
     from hub.logging_setup import configure
 
     settings = cli_settings(data_dir)
     configure(settings.log_level)
     host, port = host or settings.host, port if port is not None else settings.port
     with ExitStack() as stack:
-        try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.ecms.allowlist)
+        try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.api.allowlist)
             hub = stack.enter_context(serving_hub(settings, host=host, main_port=port))
         except ConfigError as exc:
             fail(exc)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from hub.adapters.ecms.soapclient import EcmsSoapClient
-from hub.ecms.blobs import BlobStore
-from hub.ecms.letter import (
+from hub.adapters.ecms.client.soapclient import EcmsSoapClient
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.codec.letter import (
     Binary, Letter, Notifier, Party, inline_base64, letter_schema, notifier_element, read_item,
 )
 from hub.thai import ce_to_be_year

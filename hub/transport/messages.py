@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hub.adapters.base import COMPLETED, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
@@ -29,9 +30,8 @@ ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD = (
     "accepted", "queued", "delivering", "retrying", "delivered", "dead",
 )
 # After ``delivered``, a receiver that reports back later (a GFMIS result file) moves a
-# message to one of these; see hub/transport/outcomes.py.
-COMPLETED, PARTLY_REJECTED, REJECTED = "completed", "partly_rejected", "rejected"
-OUTCOME_STATUSES = (COMPLETED, PARTLY_REJECTED, REJECTED)
+# message to one of the outcome statuses (COMPLETED, PARTLY_REJECTED, REJECTED, defined with
+# the adapter contract that reports them); see hub/transport/outcomes.py.
 STATUSES = (ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD, *OUTCOME_STATUSES)
 FINISHED = (DELIVERED, DEAD, *OUTCOME_STATUSES)
 UNFINISHED = (ACCEPTED, QUEUED, DELIVERING, RETRYING)

@@ -14,6 +14,9 @@ same result twice changes nothing the second time. An outcome is only recorded o
 message is ``delivered`` (or already has an outcome); earlier, :class:`NotYetDelivered` is
 raised so the caller keeps the result and tries again, because moving a message that is
 still being delivered would race with the delivery worker's own bookkeeping.
+
+Adapters reach this through their inbound sink (``InboundSink.record_outcome``,
+implemented in :mod:`hub.transport.inbound`), never directly.
 """
 from __future__ import annotations
 
@@ -22,24 +25,12 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from hub.clock import utcnow
-from hub.errors import HubError, NotFound
-from hub.transport.messages import COMPLETED, DELIVERED, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED
+from hub.errors import NotFound, NotYetDelivered
+from hub.transport.messages import DELIVERED, OUTCOME_STATUSES
 from hub.transport.tables import message_events, messages
 
 OUTCOME_EVENT = "receiver_outcome"
 _LAST_ERROR_LIMIT = 2000
-
-
-class NotYetDelivered(HubError):
-    code = "not_yet_delivered"
-    status_code = 409
-
-
-def outcome_status(accepted: int, rejected: int) -> str:
-    """The status for a result with this many accepted and rejected items."""
-    if rejected == 0:
-        return COMPLETED
-    return REJECTED if accepted == 0 else PARTLY_REJECTED
 
 
 def record_receiver_outcome(

@@ -92,3 +92,28 @@ routes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("receiver", "service", name="uq_routes_receiver_service"),
 )
+
+# The durable state of adapters' inbound sides (``InboundSink.state``, hub/transport/inbound.py).
+# Alembic branch ``legacy`` (revision ``leg0001``): they were made for DPIS change capture,
+# whose names they keep. ``source`` is the state's name (e.g. the DPIS capture's sender party,
+# or ``route-<id>``); ``legacy_capture_state`` holds its watermark (for DPIS the latest
+# ``UPDATE_DATE`` of a fully processed poll, as CE ``YYYY-MM-DD HH:MM:SS``);
+# ``legacy_capture_versions`` its keyed values (for DPIS the version last published per row,
+# which makes re-reading the overlap window harmless) with an optional reference.
+legacy_capture_state = Table(
+    "legacy_capture_state",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("watermark", String(19)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+legacy_capture_versions = Table(
+    "legacy_capture_versions",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("row_key", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("message_id", String(36)),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+)

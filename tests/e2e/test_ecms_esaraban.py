@@ -117,7 +117,7 @@ def test_withdraw_then_resend(agencies):
     [letter] = wait_letters(b)
     assert letter.letter_id == book_no and b.file(letter.files[0]) == fixed.data
     # the read letter can no longer be withdrawn
-    from hub.adapters.ecms.soapclient import EcmsClientError
+    from hub.adapters.ecms.client.soapclient import EcmsClientError
 
     with pytest.raises(EcmsClientError) as refused:
         a.withdraw(book_no)

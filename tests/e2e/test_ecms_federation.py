@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.adapters.ecms.federation import FAULT_ENV
-from hub.adapters.ecms.soapclient import EcmsSoapClient
+from hub.adapters.ecms.client.soapclient import EcmsSoapClient
 from hub.bootstrap import build_hub
-from hub.ecms.node import SERVICE
+from hub.adapters.ecms.node.node import SERVICE
 from hub.sim.esaraban import Esaraban, File
 from tests.conftest import fast_settings
 from tests.support.ecms import serving
-from tests.support.federation import setup_h1, setup_h2
+from tests.support.federation import KILL_BEFORE_DELETE, setup_h1, setup_h2
 from tests.support.hubproc import HubProcess
 from tests.support.waiting import wait_for
 
@@ -134,8 +133,7 @@ def test_sigkill_after_accept_before_delete_delivers_exactly_once(tmp_path):
             setup = build_hub(settings)
             setup_h1(setup, h2_url)
             setup.close()
-            h1 = HubProcess(settings, tmp_path / "h1.log")
-            h1._env[FAULT_ENV] = "kill-before-delete"  # noqa: SLF001  (test-only fault point)
+            h1 = HubProcess(settings, tmp_path / "h1.log", module=KILL_BEFORE_DELETE)  # test-only fault point
             h1.start()
             b = sim(tmp_path, h2_url, "0402")
             book_no = b.send_letter("0400", "0401", "ก่อนดับเครื่อง", File("k.pdf", "application/pdf", pdf(150_000, 7)),
@@ -145,7 +143,7 @@ def test_sigkill_after_accept_before_delete_delivers_exactly_once(tmp_path):
             wait_for(lambda: h1.proc.poll() is not None, timeout=30, what="H1 killed at the fault point")
             assert h1.proc.returncode == -9
             assert b.client.status(process_id).Status == "read"  # read by H1, not deleted
-            del h1._env[FAULT_ENV]  # noqa: SLF001
+            h1.module = "hub"  # restarted without the fault
             h1.start()
             try:
                 a = sim(tmp_path, h1.url + "/ecms/service2", "0401")

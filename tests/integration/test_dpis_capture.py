@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from hub.adapters.dpis import DpisAdapter, DpisSettings
-from hub.adapters.dpis.capture import HubCaptureState
 from hub.adapters.dpis.schema import per_personal
 from hub.bootstrap import Hub
 from hub.db import make_engine
 from hub.schemas.routes import RouteIn
 from hub.sim import dpis as dpis_sim
+from hub.transport.inbound import DatabaseState
 from hub.transport.tables import messages
 from tests.support.legacy import DPIS_BACKENDS, dpis_database
 
@@ -59,7 +59,7 @@ def published(hub: Hub) -> list[str]:
 
 def capture(url: str, hub: Hub, publish=None, state=None):  # noqa: ANN001, ANN201
     adapter = DpisAdapter(DpisSettings(url=url, capture=CAPTURE))
-    return adapter, adapter.change_capture(state or HubCaptureState(hub.engine, SOURCE),
+    return adapter, adapter.change_capture(state or DatabaseState(hub.engine, SOURCE),
                                            publish or hub.messages.accept)
 
 
@@ -93,8 +93,8 @@ def test_fifty_changes_across_restarts_give_exactly_fifty_messages(dpis_url: str
     change(dpis_url, people[40:], "2025-01-07 09:59:30")  # a late commit stamped before the watermark
 
     # This restart dies after publishing but before remembering what it published.
-    class ForgetfulState(HubCaptureState):
-        def record(self, row_key, version, message_id):  # noqa: ANN001, ANN202
+    class ForgetfulState(DatabaseState):
+        def put(self, key, value, *, ref=None):  # noqa: ANN001, ANN202
             raise Crash("killed between publish and record")
 
     adapter.close()

@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 
 from hub.bootstrap import build_hub
 from hub.cli import app as cli_app
-from hub.config import Settings
-from hub.ecms.allowlist import AddressAllowList, AllowListListener, start_listener
+from hub.adapters.ecms.node.allowlist import AddressAllowList
+from hub.api.allowlist import AllowListListener, start_listener
+from hub.config import EcmsSettings, Settings
 from hub.errors import ConfigError
 from hub.security.wiring import security_of
 from tests.conftest import fast_settings

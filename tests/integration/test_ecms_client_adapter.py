@@ -11,19 +11,20 @@ from typing import Any
 
 import pytest
 
-from hub.adapters.base import Adapter, OutboundMessage
-from hub.adapters.ecms.soapclient import EcmsSoapClient
+from hub.adapters.base import ECMS_NODE, Adapter, OutboundMessage
+from hub.adapters.ecms.client.soapclient import EcmsSoapClient
 from hub.adapters.registry import AdapterRegistry
 from hub.bootstrap import Hub, build_hub
-from hub.ecms.letter import Binary, Letter, Notifier, Party, inline_base64, to_payload
-from hub.ecms.node import SERVICE
-from hub.ecms.store import conversation_id
+from hub.adapters.ecms.codec.letter import Binary, Letter, Notifier, Party, inline_base64, to_payload
+from hub.adapters.ecms.node.node import SERVICE
+from hub.adapters.ecms.node.store import conversation_id
 from hub.errors import DeliveryError
 from hub.schemas.envelope import StoredMessage, sha256_hex
 from tests.conftest import fast_settings
 from tests.support.conformance import AdapterConformance
 from tests.support.ecms import serving
 from tests.support.federation import peer_settings, setup_h1, setup_h2
+from tests.support.inbound import RecordingSink, SinkFailure
 from tests.support.waiting import wait_for
 
 DATE = "2024-10-01"
@@ -74,7 +75,7 @@ def xml_message(payload: bytes, *, receiver: str = "TH/GOV/0402/saraban") -> Out
 def bound_adapter(remote: Remote, **overrides: Any) -> Adapter:
     """The adapter as H1's delivery pool builds it: bound to H1's e-CMS node."""
     registry = AdapterRegistry()
-    registry.resources["ecms"] = remote.h1.ecms
+    registry.provide(ECMS_NODE, remote.h1.ecms)
     return registry.build("ecms", peer_settings(remote.url, **overrides))
 
 
@@ -97,11 +98,8 @@ class TestEcmsConformance(AdapterConformance):
     def _remote(self, remote: Remote) -> None:
         self.remote = remote
 
-    @pytest.fixture
-    def adapter(self, tmp_path: Path) -> Iterator[Adapter]:
-        instance = bound_adapter(self.remote)
-        yield instance
-        instance.close()
+    def resources(self) -> dict[str, Any]:
+        return {ECMS_NODE: self.remote.h1.ecms}  # bound to H1's e-CMS node, as H1's pool builds it
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return peer_settings(self.remote.url)
@@ -123,28 +121,31 @@ class TestEcmsConformance(AdapterConformance):
         return letter_message(self.remote.h1, f"กค 0401/{uuid.uuid4().hex[:8]}")
 
     def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
-        from hub.ecms.letter import parse_payload
+        from hub.adapters.ecms.codec.letter import parse_payload
 
         letter = parse_payload(message.payload)
         conversation = conversation_id("0401", letter.id, letter.correspondence_date)
         items, _ = self.remote.h2.messages.list(sender="TH/GOV/0401/saraban", service=SERVICE, limit=1000)
         return sum(1 for m in items if m.correlation_id == conversation)
 
-    def put_inbound(self, adapter: Adapter, tmp_path: Path) -> None:
+    def put_inbound(self, adapter: Adapter, tmp_path: Path, sink: RecordingSink) -> None:
         letter_for_0401(self.remote)
 
-def test_receive_then_acknowledge_deletes_the_remote_item(remote: Remote) -> None:
+def test_poll_deletes_the_remote_item_only_once_it_is_accepted(remote: Remote) -> None:
     letter_for_0401(remote)
     with bound_adapter(remote) as adapter:
-        [envelope] = adapter.receive(limit=5)
-        assert envelope["sender"] == "TH/GOV/0402/saraban" and envelope["receiver"] == "TH/GOV/0401/saraban"
-        # the head of the queue stays until acknowledged: the same item again
-        assert adapter.receive(limit=5)[0]["id"] == envelope["id"]
-        assert adapter.acknowledge(envelope["id"]) is True
-        # drain whatever earlier tests left, acknowledging each
-        while batch := adapter.receive():
-            adapter.acknowledge(batch[0]["id"])
-        assert adapter.receive() == []
+        sink = RecordingSink()
+        with pytest.raises(SinkFailure):
+            adapter.poll(sink.failing())
+        assert not sink.envelopes
+        # the head of the queue stayed, since it was not accepted: the same item again
+        report = adapter.poll(sink)
+        envelope = sink.envelopes[report.accepted[0]]
+        assert envelope.sender == "TH/GOV/0402/saraban" and envelope.receiver == "TH/GOV/0401/saraban"
+        assert report.error is None and list(sink.envelopes) == report.accepted
+        # accepted, then deleted there: the queue (with whatever earlier tests left) is drained
+        assert adapter.poll(sink).accepted == []
+    assert EcmsSoapClient(remote.url, "0401", "secret-0401").poll() is None
 
 
 @pytest.mark.parametrize(("case", "code"), [
@@ -194,11 +195,9 @@ def test_payload_that_is_not_a_letter_is_permanent(remote: Remote) -> None:
 
 def test_cli_poll_of_an_ecms_route_accepts_and_deletes(remote: Remote, tmp_path: Path) -> None:
     """The poll behind ``hub adapters poll ROUTE``: the same lossless poll as the hub's workers."""
-    from hub.adapters.ecms.federation import FederationPoller
-
     letter_for_0401(remote)
     route = remote.h1.router.find("TH/GOV/0402/saraban", SERVICE)
-    report = FederationPoller(remote.h1).poll_route(route)
+    report = remote.h1.inbound.poll_route(route.id)
     assert report.error is None and len(report.accepted) >= 1 and not report.refused
     for message_id in report.accepted:
         meta = remote.h1.messages.get_meta(message_id)

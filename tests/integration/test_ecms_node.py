@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from hub.adapters.ecms.soapclient import EcmsClientError, EcmsSoapClient
+from hub.adapters.ecms.client.soapclient import EcmsClientError, EcmsSoapClient
 from hub.bootstrap import build_hub
-from hub.ecms.letter import Binary, Letter, Notifier, Party, inline_base64, notifier_element
+from hub.adapters.ecms.codec.letter import Binary, Letter, Notifier, Party, inline_base64, notifier_element
 from tests.conftest import fast_settings
 from tests.support.ecms import post_soap, register_departments, serving
 from tests.support.waiting import wait_for

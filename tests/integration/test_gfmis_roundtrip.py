@@ -23,6 +23,7 @@ from hub.schemas.envelope import Envelope
 from hub.schemas.routes import RouteIn
 from hub.sim.gfmis import GfmisSimulator
 from tests.support.conformance import outbound
+from tests.support.inbound import hub_sink
 from tests.support.waiting import wait_for
 
 STANDARDS = default_standards_dir()
@@ -65,7 +66,7 @@ def test_batch_round_trip_with_one_rejected_line(embedded_hub: Hub, tmp_path: Pa
     assert os.listdir(drop / "archive") == [name]
 
     adapter = GfmisAdapter(GfmisSettings(path=drop))
-    report = adapter.collect_results(embedded_hub.engine, embedded_hub.messages)
+    report = adapter.poll(hub_sink(embedded_hub)).detail
     assert len(report.applied) == 1 and not report.failed
     meta = embedded_hub.messages.get_meta(message_id)
     assert meta.status == "partly_rejected"
@@ -77,7 +78,7 @@ def test_batch_round_trip_with_one_rejected_line(embedded_hub: Hub, tmp_path: Pa
     # Re-processing the same result file changes nothing.
     processed = drop / "results" / "processed" / report.applied[0]
     shutil.copy(processed, drop / "results" / processed.name)
-    again = adapter.collect_results(embedded_hub.engine, embedded_hub.messages)
+    again = adapter.poll(hub_sink(embedded_hub)).detail
     assert again.already == [processed.name] and not again.applied
     assert len([e for e in embedded_hub.messages.history(message_id) if e["kind"] == "receiver_outcome"]) == 1
 
@@ -94,7 +95,7 @@ def test_a_file_with_a_wrong_trailer_total_is_rejected_whole(embedded_hub: Hub, 
     [result] = simulator(drop).process_once()
     assert result.file_status == "R" and result.reason_code == "E104"
     assert {line.status for line in result.lines} == {"R"} and len(result.lines) == 3
-    GfmisAdapter(GfmisSettings(path=drop)).collect_results(embedded_hub.engine, embedded_hub.messages)
+    GfmisAdapter(GfmisSettings(path=drop)).poll(hub_sink(embedded_hub))
     meta = embedded_hub.messages.get_meta(message_id)
     assert meta.status == "rejected" and meta.last_error.startswith("file rejected: E104")
 
@@ -119,7 +120,7 @@ def test_bad_result_file_is_logged_and_the_others_still_apply(embedded_hub: Hub,
     assert broken != data
     write_atomic(drop / "results", "GF_03008_X_" + "0" * 8 + "-0000-4000-8000-" + "0" * 12 + ".RES", broken)
     with caplog.at_level(logging.ERROR, logger="hub.adapters.gfmis.adapter"):
-        report = GfmisAdapter(GfmisSettings(path=drop)).collect_results(embedded_hub.engine, embedded_hub.messages)
+        report = GfmisAdapter(GfmisSettings(path=drop)).poll(hub_sink(embedded_hub)).detail
     assert [f["rule"] for f in report.failed] == ["control_record_count"]
     assert report.applied == [good]
     assert embedded_hub.messages.get_meta(message_id).status == "partly_rejected"
@@ -172,3 +173,17 @@ def test_result_parser_round_trips(tmp_path: Path) -> None:
     [name] = adapter.pending_results()
     parsed = parse_result(name, (drop / "results" / name).read_bytes())
     assert parsed.lines == result.lines and parsed.accepted_total == result.accepted_total
+
+
+def test_the_hubs_workers_collect_results_on_the_routes_interval(embedded_hub: Hub, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    embedded_hub.router.add(RouteIn(receiver=GFMIS, service=SERVICE, adapter="gfmis",
+                                    settings={"path": str(drop), "poll_interval_seconds": 0.1}))
+    result = embedded_hub.messages.accept(Envelope(sender="TH/GOV/OPDC/finance", receiver=GFMIS, service=SERVICE,
+                                                   standard="th.gfmis.batch@1.0.0", payload=batch()))
+    embedded_hub.start_workers()
+    wait_for(lambda: embedded_hub.messages.get_meta(result.id).status == "delivered", what="batch delivered")
+    simulator(drop).process_once()
+    # no `hub adapters poll`: the inbound scheduler picks the result file up
+    wait_for(lambda: embedded_hub.messages.get_meta(result.id).status == "partly_rejected", what="result collected")
+    assert os.listdir(drop / "results" / "processed")

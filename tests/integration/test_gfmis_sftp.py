@@ -28,6 +28,7 @@ from hub.schemas.routes import RouteIn
 from hub.sim.gfmis import GfmisSimulator
 from tests.integration.test_gfmis_roundtrip import GFMIS, SERVICE, batch, simulator
 from tests.support.conformance import AdapterConformance, outbound
+from tests.support.inbound import RecordingSink, hub_sink
 from tests.support.sftp_server import SftpTestServer
 from tests.support.waiting import wait_for
 
@@ -73,7 +74,7 @@ def test_batch_round_trip_over_sftp_with_one_rejected_line(embedded_hub: Hub, se
 
     with GfmisAdapter(GfmisSettings.model_validate(settings)) as adapter:
         assert adapter.check().ok
-        report = adapter.collect_results(embedded_hub.engine, embedded_hub.messages)
+        report = adapter.poll(hub_sink(embedded_hub)).detail
         assert len(report.applied) == 1 and not report.failed
         meta = embedded_hub.messages.get_meta(message_id)
         assert meta.status == "partly_rejected"
@@ -82,7 +83,7 @@ def test_batch_round_trip_over_sftp_with_one_rejected_line(embedded_hub: Hub, se
 
         # Re-processing the same result file (put back into results/) changes nothing.
         shutil.copy(drop / "results" / "processed" / report.applied[0], drop / "results" / report.applied[0])
-        again = adapter.collect_results(embedded_hub.engine, embedded_hub.messages)
+        again = adapter.poll(hub_sink(embedded_hub)).detail
         assert again.already == report.applied and not again.applied
         assert sorted(os.listdir(drop / "results")) == ["failed", "processed"]
     outcomes = [e for e in embedded_hub.messages.history(message_id) if e["kind"] == "receiver_outcome"]
@@ -234,6 +235,8 @@ class TestGfmisSftpConformance(AdapterConformance):
         assert not [n for n in os.listdir(folder) if n.startswith(".")], "no temporary file is left behind"
         return sum(1 for name in os.listdir(folder) if message.id in name)
 
-    def put_inbound(self, adapter: Adapter, tmp_path: Path) -> None:
-        adapter.send(self.message(tmp_path))
+    def put_inbound(self, adapter: Adapter, tmp_path: Path, sink: RecordingSink) -> None:
+        message = self.message(tmp_path)
+        adapter.send(message)
+        sink.sent(message)  # delivered: GFMIS's answer to it can be recorded
         GfmisSimulator(self.server.root / "drop").process_once()

@@ -22,8 +22,12 @@ How to add an adapter (e.g. e-CMS) to the suite::
         def applied(self, adapter, message):        # how many times the system applied it
             return ...
 
-        def put_inbound(self, adapter, tmp_path):   # only with the "receive" capability:
+        def put_inbound(self, adapter, tmp_path, sink):  # only with the "receive" capability:
             ...                                     # make the system hold something for the hub
+                                                    # (sink.sent(message) for what it answers)
+
+        def resources(self):                        # the hub services it declares, if any
+            return {"ecms": ...}
 
 Use fixtures by defining ``setup_system(self, tmp_path)`` (called before the adapter is
 built; start servers, seed databases there and register cleanups with ``self.cleanup``).
@@ -33,8 +37,10 @@ What every adapter must show: it is registered and passes the contract check; it
 ``hub adapters list``); bad settings are refused; capabilities are declared; ``check``
 answers healthy for a reachable system and unhealthy (not an exception) for a broken one;
 ``send`` returns a ``Receipt``; sending the same message twice applies it once;
-``receive`` works when declared and raises ``AdapterError`` when not; ``close`` is safe to
-call twice and the adapter is a context manager.
+``poll`` raises ``AdapterError`` without the ``receive`` capability, and with it: what the
+system holds reaches the sink once, a second poll takes in nothing new, and a sink that
+fails to commit loses nothing (the item is offered again by the next poll); ``close`` is
+safe to call twice and the adapter is a context manager.
 """
 from __future__ import annotations
 
@@ -48,10 +54,11 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
-from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, PollReport, Receipt
 from hub.adapters.registry import BUILTIN_ADAPTERS, AdapterRegistry, check_contract
 from hub.errors import AdapterError, ValidationFailed
 from hub.schemas.envelope import StoredMessage, sha256_hex
+from tests.support.inbound import RecordingSink, SinkFailure
 
 KNOWN_CAPABILITIES = {"send", "receive", "push"}
 
@@ -92,8 +99,12 @@ class AdapterConformance:
     def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
         raise NotImplementedError
 
-    def put_inbound(self, adapter: Adapter, tmp_path: Path) -> None:
+    def put_inbound(self, adapter: Adapter, tmp_path: Path, sink: RecordingSink) -> None:
         raise NotImplementedError
+
+    def resources(self) -> dict[str, Any]:
+        """The hub services the adapter declares (``Adapter.resources``), as the bootstrap provides them."""
+        return {}
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -108,9 +119,15 @@ class AdapterConformance:
     def cleanup(self, undo: Callable[[], None]) -> None:
         self._cleanups.append(undo)
 
+    def registry(self) -> AdapterRegistry:
+        registry = AdapterRegistry()
+        for name, service in self.resources().items():
+            registry.provide(name, service)
+        return registry
+
     @pytest.fixture
     def adapter(self, tmp_path: Path) -> Iterator[Adapter]:
-        instance = AdapterRegistry().build(self.adapter_name, self.settings(tmp_path))
+        instance = self.registry().build(self.adapter_name, self.settings(tmp_path))
         yield instance
         instance.close()
 
@@ -140,6 +157,7 @@ class AdapterConformance:
     def test_capabilities_are_declared(self) -> None:
         cls = AdapterRegistry().get(self.adapter_name)
         assert cls.capabilities and cls.capabilities <= KNOWN_CAPABILITIES
+        assert set(self.resources()) == set(cls.resources), "the suite provides exactly the declared resources"
 
     def test_check_reports_a_healthy_system(self, adapter: Adapter) -> None:
         health = adapter.check()
@@ -151,7 +169,7 @@ class AdapterConformance:
         raw = self.broken_settings(tmp_path)
         if raw is None:
             pytest.skip(f"{self.adapter_name} has no external system that can be down")
-        with AdapterRegistry().build(self.adapter_name, raw) as broken:
+        with self.registry().build(self.adapter_name, raw) as broken:
             health = broken.check()
         assert isinstance(health, Health) and not health.ok and health.detail
 
@@ -171,17 +189,39 @@ class AdapterConformance:
         adapter.send(message)
         assert self.applied(adapter, message) == 1
 
-    def test_receive_matches_capabilities(self, adapter: Adapter, tmp_path: Path) -> None:
+    def test_poll_matches_capabilities(self, adapter: Adapter, tmp_path: Path) -> None:
         if RECEIVE not in adapter.capabilities:
             with pytest.raises(AdapterError):
-                adapter.receive()
+                adapter.poll(RecordingSink())
             return
-        self.put_inbound(adapter, tmp_path)
-        envelopes = adapter.receive(limit=10)
-        assert envelopes and all(isinstance(e, dict) and e.get("service") and "payload" in e for e in envelopes)
-        assert len(envelopes) <= 10
+        sink = RecordingSink()
+        self.put_inbound(adapter, tmp_path, sink)
+        report = adapter.poll(sink)
+        assert isinstance(report, PollReport) and report.summary and report.error is None, report.summary
+        assert sink.items, "what the system held reached the sink"
+        assert len(report.accepted) == len(sink.items) and sink.offered == len(sink.items), \
+            "each item reached the sink once"
+        kept = list(sink.items)
+        again = adapter.poll(sink)
+        assert not again.accepted and sink.items == kept, "a second poll takes in nothing new"
+
+    def test_poll_loses_nothing_when_the_sink_fails(self, adapter: Adapter, tmp_path: Path) -> None:
+        if RECEIVE not in adapter.capabilities:
+            pytest.skip("adapter does not receive")
+        sink = RecordingSink()
+        self.put_inbound(adapter, tmp_path, sink)
+        failing = sink.failing()
+        try:
+            report = adapter.poll(failing)
+        except SinkFailure:
+            pass  # the failure propagated: the poll stopped where the sink did
+        else:
+            assert not report.accepted and report.error, "a poll that could not commit says so"
+        assert failing.offered and not sink.items
+        adapter.poll(sink)
+        assert sink.items, "the item the failing sink did not commit is offered again"
 
     def test_close_twice_and_context_manager(self, tmp_path: Path) -> None:
-        with AdapterRegistry().build(self.adapter_name, self.settings(tmp_path)) as instance:
+        with self.registry().build(self.adapter_name, self.settings(tmp_path)) as instance:
             assert isinstance(instance, Adapter)
         instance.close()

@@ -1,15 +1,26 @@
 """Two federated hubs for tests: H1 hosts department 0401, H2 hosts 0402 (and 1012).
 
-H1 reaches H2 as a client (push outbound, pull inbound; hub/adapters/ecms/federation.py):
+H1 reaches H2 as a client (push outbound, pull inbound; hub/adapters/ecms/node/federation.py):
 on H1, department 0402 is routed with the ``ecms`` adapter to H2's node, logging in there
 as department 0401; on H2, 0401 is an ordinary queue department that H1 polls.
+
+Run as a module (``python -m tests.support.federation serve ...``, what ``HubProcess(...,
+module=KILL_BEFORE_DELETE)`` does), it is ``hub`` with one fault injected: the process
+SIGKILLs itself as soon as an item polled from a peer is committed, before the poll deletes
+it on the peer (the crash test in tests/e2e/test_ecms_federation.py).
 """
 from __future__ import annotations
 
+import os
+import runpy
+import signal
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.transport.inbound import TransportSink
 from tests.support.ecms import register_departments
+
+KILL_BEFORE_DELETE = "tests.support.federation"  # the module HubProcess runs for that fault
 
 # On H1: the ministry, our own department (its e-Saraban logs in with secret-0401) and the
 # remote one, reached through H2.
@@ -39,3 +50,21 @@ def setup_h1(hub: Hub, h2_url: str, **overrides: Any) -> None:
     code, ministry, name, party, clearance = REMOTE_0402
     hub.ecms.register_department(code, ministry, name, party=party, clearance=clearance, adapter="ecms",
                                  adapter_settings=peer_settings(h2_url, **overrides))
+
+
+def kill_after_inbound_commit() -> None:
+    """Make every inbound accept SIGKILL this process once the accept has committed: for an
+    e-CMS poll, between the accept here and the delete on the remote node."""
+    commit = TransportSink.accept
+
+    def accept_then_die(self: TransportSink, envelope: Any) -> Any:
+        commit(self, envelope)
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable: SIGKILL cannot be handled")
+
+    TransportSink.accept = accept_then_die  # type: ignore[method-assign]
+
+
+if __name__ == "__main__":
+    kill_after_inbound_commit()
+    runpy.run_module("hub", run_name="__main__", alter_sys=True)

@@ -36,7 +36,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class HubProcess:
-    def __init__(self, settings: Settings, log_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    """``python -m <module> serve`` in a subprocess; ``module`` is ``hub`` unless a test runs the
+    hub behind a fault-injecting entry module (e.g. ``tests.support.federation``)."""
+
+    def __init__(self, settings: Settings, log_path: Path, *args: str, env: dict[str, str] | None = None,
+                 module: str = "hub") -> None:
+        self.module = module
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = {**settings_env(settings), **(env or {})}
@@ -47,7 +52,7 @@ class HubProcess:
     def start(self, timeout: float = 30.0) -> HubProcess:
         log = open(self._log_path, "ab")  # noqa: SIM115  (closed with the process)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub", "serve", "--port", str(self.port), *self._args],
+            [sys.executable, "-m", self.module, "serve", "--port", str(self.port), *self._args],
             env=self._env, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout

@@ -8,9 +8,10 @@ Features:
       per message; a message of service ``hr.telework.cancel/v1`` removes the telework rows
       of the days a revocation ends, the same way;
     - ``duties(citizen_id)``: the duty lines of the person's position (optional table);
-    - ``receive`` / :class:`~hub.adapters.dpis.capture.ChangeCapture` turn changed
-      ``PER_PERSONAL`` rows into ``hr.person.changed`` messages (durably with a watermark in
-      the hub's database: ``hub adapters poll ROUTE``);
+    - ``poll(sink)`` (:class:`~hub.adapters.dpis.capture.ChangeCapture`) turns changed
+      ``PER_PERSONAL`` rows into ``hr.person.changed`` messages, durably with a watermark in
+      the sink's state (the hub's database); ``hub adapters poll ROUTE`` polls on demand, the
+      hub's workers every ``capture.poll_interval_seconds`` when it is set;
     - text stored as TIS-620 / windows-874 bytes, CE dates with BE years mixed in, and Thai
       digits are read correctly; a bad value is reported for its row only.
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import threading
-from types import SimpleNamespace
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -34,15 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
-from hub.adapters.dpis.capture import (
-    PERSON_CHANGED_SERVICE,
-    CaptureState,
-    CaptureTarget,
-    ChangeCapture,
-    MemoryCaptureState,
-    Publish,
+from hub.adapters.base import (
+    RECEIVE, SEND, Adapter, Health, InboundSink, InboundState, OutboundMessage, PollReport, Receipt,
 )
+from hub.adapters.dpis.capture import PERSON_CHANGED_SERVICE, CaptureTarget, ChangeCapture, Publish
 from hub.adapters.dpis.legacy import Decoder, LegacyRowError
 from hub.adapters.dpis.models import OrgNode, Person, Position, Supervisor, TeleworkCancel, TeleworkDays
 from hub.adapters.dpis.reader import DpisReader
@@ -65,6 +60,9 @@ class CaptureSettings(BaseModel):
     start_at: Literal["now", "beginning"] = Field(
         "now", description="First start: 'now' publishes only later changes; 'beginning' publishes every row.")
     page_size: int = Field(500, ge=1, le=10000)
+    poll_interval_seconds: float | None = Field(
+        None, gt=0, le=86400, description="Capture on this interval in the hub's workers; unset: only when "
+                                          "`hub adapters poll ROUTE` is run.")
 
 
 class DpisSettings(BaseModel):
@@ -117,7 +115,6 @@ class DpisAdapter(Adapter):
         self._engine: Engine | None = None
         self._lock = threading.Lock()
         self._side_table_ready = False
-        self._receive_state = MemoryCaptureState()
 
     # -- connection -----------------------------------------------------------------------
 
@@ -251,27 +248,29 @@ class DpisAdapter(Adapter):
                 return
             after = rows[-1]["PER_ID"]
 
-    def change_capture(self, state: CaptureState, publish: Publish) -> ChangeCapture:
-        """Durable change capture: pass ``HubCaptureState(hub.engine, source)`` and ``hub.messages.accept``."""
-        if self.settings.capture is None:
-            raise ConfigError("this DPIS route has no 'capture' settings (sender, receiver)")
-        c = self.settings.capture
+    def change_capture(self, state: InboundState, publish: Publish) -> ChangeCapture:
+        """The capture engine over ``state`` (its watermark and row versions), publishing with
+        ``publish``; ``poll`` runs it with the inbound sink's."""
+        c = self._capture_settings()
         target = CaptureTarget(c.sender, c.receiver, c.service, c.overlap_seconds, c.start_at, c.page_size)
         return ChangeCapture(self, state, publish, target)
 
-    def receive(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Changed people since this adapter's last ``receive``, as envelopes.
+    def poll(self, sink: InboundSink) -> PollReport:
+        """One change capture pass. The state is named after the capture's sender (the DPIS
+        system), so its watermark outlives the route and is shared by routes of one source."""
+        report = self.change_capture(sink.state(self._capture_settings().sender), sink.accept).poll()
+        summary = (f"DPIS: {len(report.published)} published, {report.republished} already known, "
+                   f"{len(report.errors)} bad row(s); watermark {report.watermark}")
+        return PollReport(summary, accepted=report.published, known=report.known, refused=report.errors,
+                          detail=report)
 
-        The cursor lives in this process only; the durable path is :meth:`change_capture`.
-        """
-        collected: list[dict[str, Any]] = []
+    def poll_interval(self) -> float | None:
+        return self.settings.capture.poll_interval_seconds if self.settings.capture else None
 
-        def collect(envelope: Any) -> SimpleNamespace:
-            collected.append(envelope.model_dump(mode="json"))
-            return SimpleNamespace(created=True)
-
-        self.change_capture(self._receive_state, collect).poll(limit)
-        return collected
+    def _capture_settings(self) -> CaptureSettings:
+        if self.settings.capture is None:
+            raise ConfigError("this DPIS route has no 'capture' settings (sender, receiver)")
+        return self.settings.capture
 
     # -- contract -------------------------------------------------------------------------
 

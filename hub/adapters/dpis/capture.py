@@ -9,10 +9,11 @@ How it avoids missing a change:
 
 How it avoids repeating one:
     a row's *version* is a hash of its decoded content and its ``UPDATE_DATE``; the version
-    last published per row is kept in the hub's database, and the message id is derived
-    from (source, PER_ID, version). A row re-read in the overlap is skipped; a crash between
-    publishing and recording the version re-publishes the *same* id, which the hub's
-    idempotent accept turns into the existing message.
+    last published per row is kept in the hub's database (the inbound sink's durable
+    state, ``InboundState``), and the message id is derived from (source, PER_ID, version).
+    A row re-read in the overlap is skipped; a crash between publishing and recording the
+    version re-publishes the *same* id, which the hub's idempotent accept turns into the
+    existing message.
 
 A row that cannot be read (undecodable text, impossible date, invalid citizen ID) is logged
 with its table, key, column and rule, counted, and remembered so it is logged once per
@@ -26,15 +27,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
-from sqlalchemy import Engine, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_
 
+from hub.adapters.base import InboundState
 from hub.adapters.dpis.legacy import LegacyRowError
 from hub.adapters.dpis.schema import per_personal
-from hub.clock import utcnow
 from hub.schemas.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -45,111 +45,18 @@ _ID_NAMESPACE = uuid.UUID("5b0c2f64-8a53-4f0e-9d57-2f1d0a6c7e11")
 STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-class CaptureState(Protocol):
-    def watermark(self) -> str | None: ...
-    def version(self, row_key: str) -> str | None: ...
-    def record(self, row_key: str, version: str, message_id: str | None) -> None: ...
-    def record_many(self, versions: dict[str, str]) -> None: ...
-    def advance(self, watermark: str) -> None: ...
-
-
-class MemoryCaptureState:
-    """State for one process (``DpisAdapter.receive``, tests); lost on restart."""
-
-    def __init__(self) -> None:
-        self._watermark: str | None = None
-        self._versions: dict[str, str] = {}
-
-    def watermark(self) -> str | None:
-        return self._watermark
-
-    def version(self, row_key: str) -> str | None:
-        return self._versions.get(row_key)
-
-    def record(self, row_key: str, version: str, message_id: str | None) -> None:
-        self._versions[row_key] = version
-
-    def record_many(self, versions: dict[str, str]) -> None:
-        self._versions.update(versions)
-
-    def advance(self, watermark: str) -> None:
-        self._watermark = max(filter(None, (self._watermark, watermark)))
-
-
-class HubCaptureState:
-    """Durable state in the hub's database: survives restarts of the capture."""
-
-    def __init__(self, engine: Engine, source: str) -> None:
-        from hub.adapters.dpis.capture_tables import legacy_capture_state, legacy_capture_versions
-
-        self._engine = engine
-        self._source = source
-        self._state = legacy_capture_state
-        self._versions = legacy_capture_versions
-
-    def watermark(self) -> str | None:
-        with self._engine.connect() as conn:
-            return conn.execute(
-                select(self._state.c.watermark).where(self._state.c.source == self._source)
-            ).scalar_one_or_none()
-
-    def version(self, row_key: str) -> str | None:
-        with self._engine.connect() as conn:
-            return conn.execute(select(self._versions.c.version).where(
-                self._versions.c.source == self._source, self._versions.c.row_key == row_key,
-            )).scalar_one_or_none()
-
-    def record(self, row_key: str, version: str, message_id: str | None) -> None:
-        values = {"version": version, "message_id": message_id, "captured_at": utcnow()}
-        with self._engine.begin() as conn:
-            changed = conn.execute(update(self._versions).where(
-                self._versions.c.source == self._source, self._versions.c.row_key == row_key,
-            ).values(**values)).rowcount
-            if not changed:
-                conn.execute(insert(self._versions).values(source=self._source, row_key=row_key, **values))
-
-    def record_many(self, versions: dict[str, str]) -> None:
-        if not versions:
-            return
-        now = utcnow()
-        with self._engine.begin() as conn:
-            known = set(conn.execute(select(self._versions.c.row_key).where(
-                self._versions.c.source == self._source)).scalars())
-            fresh = [{"source": self._source, "row_key": k, "version": v, "message_id": None, "captured_at": now}
-                     for k, v in versions.items() if k not in known]
-            if fresh:
-                conn.execute(insert(self._versions), fresh)
-            for key, version in versions.items():
-                if key in known:
-                    conn.execute(update(self._versions).where(
-                        self._versions.c.source == self._source, self._versions.c.row_key == key,
-                    ).values(version=version, captured_at=now))
-
-    def advance(self, watermark: str) -> None:
-        now = utcnow()
-        with self._engine.begin() as conn:
-            current = conn.execute(
-                select(self._state.c.watermark).where(self._state.c.source == self._source)
-            ).first()
-            if current is None:
-                try:
-                    conn.execute(insert(self._state).values(source=self._source, watermark=watermark, updated_at=now))
-                    return
-                except IntegrityError:  # another capture of the same source inserted first
-                    current = (None,)
-            new = max(filter(None, (current[0], watermark)))
-            conn.execute(update(self._state).where(self._state.c.source == self._source)
-                         .values(watermark=new, updated_at=now))
-
-
 @dataclass
 class CaptureReport:
     published: list[str] = field(default_factory=list)   # message ids accepted as new
-    republished: int = 0                                  # ids the hub already had (after a crash)
+    known: list[str] = field(default_factory=list)       # ids the hub already had (after a crash)
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     watermark: str | None = None
     complete: bool = True
+
+    @property
+    def republished(self) -> int:
+        return len(self.known)
 
 
 @dataclass(frozen=True)
@@ -162,13 +69,13 @@ class CaptureTarget:
     page_size: int = 500
 
 
-Publish = Callable[[Envelope], Any]  # hub.messages.accept: returns an object with ``created``
+Publish = Callable[[Envelope], Any]  # InboundSink.accept: returns an object with ``created``
 
 
 class ChangeCapture:
     """Poll a DPIS database for changed people and publish each change once."""
 
-    def __init__(self, adapter: Any, state: CaptureState, publish: Publish, target: CaptureTarget) -> None:
+    def __init__(self, adapter: Any, state: InboundState, publish: Publish, target: CaptureTarget) -> None:
         self._adapter = adapter
         self._state = state
         self._publish = publish
@@ -190,16 +97,16 @@ class ChangeCapture:
             if isinstance(outcome, LegacyRowError) or isinstance(stamp, LegacyRowError):
                 error = outcome if isinstance(outcome, LegacyRowError) else stamp
                 version = "bad:" + _digest(error.as_dict(), raw_stamp)
-                if self._state.version(str(per_id)) != version:
+                if self._state.get(str(per_id)) != version:
                     log.error("DPIS change capture: skipping %s", error, extra={"legacy_error": error.as_dict()})
                     report.errors.append(error.as_dict())
-                    self._state.record(str(per_id), version, None)
+                    self._state.put(str(per_id), version)
                 continue
             version = _digest(outcome, raw_stamp)
-            if self._state.version(str(per_id)) == version:
+            if self._state.get(str(per_id)) == version:
                 report.unchanged += 1
                 continue
-            if limit is not None and len(report.published) + report.republished >= limit:
+            if limit is not None and len(report.published) + len(report.known) >= limit:
                 report.complete = False
                 break
             message_id = str(uuid.uuid5(_ID_NAMESPACE, f"{self._target.sender}|{per_id}|{version}"))
@@ -208,11 +115,11 @@ class ChangeCapture:
                 service=self._target.service, standard=PERSON_STANDARD, correlation_id=f"dpis-per-{per_id}",
                 payload=outcome,
             ))
-            self._state.record(str(per_id), version, message_id)
+            self._state.put(str(per_id), version, ref=message_id)
             if getattr(result, "created", True):
                 report.published.append(message_id)
             else:
-                report.republished += 1
+                report.known.append(message_id)
         if report.complete and highest is not None:
             self._state.advance(highest.strftime(STAMP_FORMAT))
         report.watermark = self._state.watermark()
@@ -238,7 +145,7 @@ class ChangeCapture:
                 versions[str(per_id)] = "bad:" + _digest(error.as_dict(), raw_stamp)
             else:
                 versions[str(per_id)] = _digest(outcome, raw_stamp)
-        self._state.record_many(versions)
+        self._state.put_many(versions)
         mark = (highest or dt.datetime(1900, 1, 1)).strftime(STAMP_FORMAT)
         self._state.advance(mark)
         return mark

@@ -7,11 +7,13 @@ Features:
       fsync). Sending the same message again finds the file and writes nothing.
     - Control totals are checked before writing (``precheck_control_totals``, the standard's
       rule); turn it off to let GFMIS be the only judge.
-    - :meth:`GfmisAdapter.collect_results` reads ``results/``, checks each result file's own
-      control totals, and records each line's acceptance or rejection (with reason) on the
-      original message (:mod:`hub.transport.outcomes`). Re-processing a result is a no-op.
-    - ``receive`` hands result files out as envelopes instead (for a route that wants them
-      as messages).
+    - ``poll(sink)`` (:meth:`GfmisAdapter.collect_results`) reads ``results/``, checks each
+      result file's own control totals and its accepted total against the original batch,
+      and records each line's acceptance or rejection (with reason) on the original message
+      through the sink (``InboundSink.record_outcome``). Re-processing a result is a no-op;
+      a result that arrives before its batch is marked delivered waits in ``results/``.
+      ``hub adapters poll ROUTE`` polls on demand, the hub's workers every
+      ``poll_interval_seconds`` when it is set.
 
 Connection string (route settings), a local (or mounted) folder:
     {"path": "/srv/gfmis-drop", "agency_code": "03008"}
@@ -31,18 +33,17 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import Engine
 
-from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import (
+    RECEIVE, SEND, Adapter, Health, InboundSink, OutboundMessage, PollReport, Receipt, outcome_status,
+)
 from hub.adapters.gfmis.batch import RESULT_SUFFIX, Batch, message_id_of, render_batch, result_name_for
 from hub.adapters.gfmis.dropfolder import DropFolder, DropFolderError, LocalDropFolder
 from hub.adapters.gfmis.layout import LayoutError
 from hub.adapters.gfmis.results import ResultFile, ResultFileError, parse_result
-from hub.errors import DeliveryError, NotFound
+from hub.errors import DeliveryError, NotFound, NotYetDelivered
 
 log = logging.getLogger(__name__)
-
-RESULT_SERVICE = "gfmis.result/v1"
 
 
 class GfmisSettings(BaseModel):
@@ -67,7 +68,11 @@ class GfmisSettings(BaseModel):
     precheck_control_totals: bool = Field(True, description="Refuse a batch whose trailer disagrees with its "
                                                             "details instead of letting GFMIS reject it whole.")
     create_folders: bool = Field(True, description="Create the drop folder's sub-folders if missing.")
-    result_sender: str = Field("TH/GOV/CGD/gfmis", description="Sender of result envelopes from receive().")
+    poll_interval_seconds: float | None = Field(
+        None, gt=0, le=86400, description="Collect result files on this interval in the hub's workers; unset: "
+                                          "only when `hub adapters poll ROUTE` is run.")
+    result_sender: str = Field("TH/GOV/CGD/gfmis", description="Not used: result files are recorded on their "
+                                                               "batch messages. Accepted so stored routes stay valid.")
 
     @model_validator(mode="after")
     def _one_drop_folder(self) -> GfmisSettings:
@@ -175,25 +180,38 @@ class GfmisAdapter(Adapter):
                                                        "hub sent (GF_<agency>_<batch>_<message id>.TXT)")
         return result
 
-    def collect_results(self, engine: Engine, messages: Any = None) -> CollectReport:
+    def poll(self, sink: InboundSink) -> PollReport:
+        """Collect the waiting result files; an unreachable drop folder stops the poll, not the hub."""
+        try:
+            report = self.collect_results(sink)
+        except DropFolderError as exc:  # e.g. SFTP server down: a later poll picks the files up
+            return PollReport(f"GFMIS drop folder unreachable: {exc}; result files stay for the next poll",
+                              error=str(exc))
+        summary = (f"GFMIS: {len(report.applied)} result(s) applied, {len(report.already)} seen before, "
+                   f"{len(report.waiting)} waiting for delivery, {len(report.failed)} refused")
+        return PollReport(summary, accepted=report.applied, known=report.already, refused=report.failed,
+                          waiting=report.waiting, detail=report)
+
+    def poll_interval(self) -> float | None:
+        return self.settings.poll_interval_seconds
+
+    def collect_results(self, sink: InboundSink) -> CollectReport:
         """Apply every waiting result file to its original message; never stops at a bad file.
 
-        ``messages`` (a ``MessageService``) lets the result's accepted total be checked against
-        the original batch; without it only the result's own counts are checked.
+        Each result is checked on its own and against the original batch (``sink.payload``)
+        before its outcome is recorded (``sink.record_outcome``); the file moves to
+        ``results/processed`` (or ``results/failed``) only after that.
         """
-        from hub.transport.outcomes import NotYetDelivered, outcome_status, record_receiver_outcome
-
         report = CollectReport()
         for name in self.pending_results():
             try:
                 result = self.read_result(name)
                 message_id = message_id_of(result.source_file)
-                if messages is not None:
-                    self._check_against_batch(result, messages.payload(message_id))
+                self._check_against_batch(result, sink.payload(message_id))
                 accepted = len(result.accepted) if result.file_status == "A" else 0
                 rejected = len(result.lines) - accepted if result.file_status == "A" else max(len(result.lines), 1)
-                recorded = record_receiver_outcome(
-                    engine, message_id, key=f"{name}:{result.sha256[:16]}",
+                recorded = sink.record_outcome(
+                    message_id, key=f"{name}:{result.sha256[:16]}",
                     status=outcome_status(accepted, rejected),
                     detail={"result_file": name, "batch_id": result.batch_id, "file_status": result.file_status,
                             "reason_code": result.reason_code, "reason": result.reason_text,
@@ -241,26 +259,6 @@ class GfmisAdapter(Adapter):
         except OSError as exc:
             # The outcome is recorded (idempotently); leaving the file only means it is seen again.
             log.warning("GFMIS result %s could not be moved to %s: %s", name, to, exc)
-
-    def receive(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Waiting result files as envelopes (service ``gfmis.result/v1``), moved to processed."""
-        out: list[dict[str, Any]] = []
-        for name in self.pending_results()[:limit]:
-            try:
-                result = self.read_result(name)
-            except ResultFileError as exc:
-                log.error("GFMIS result file refused: %s", exc, extra={"gfmis_error": exc.as_dict()})
-                self._move_result(name, "results/failed")
-                continue
-            out.append({
-                "sender": self.settings.result_sender, "service": RESULT_SERVICE,
-                "correlation_id": message_id_of(result.source_file),
-                "payload": {"result_file": name, "source_file": result.source_file, "batch_id": result.batch_id,
-                            "file_status": result.file_status, "reason_code": result.reason_code,
-                            "lines": [line.as_dict() for line in result.lines]},
-            })
-            self._move_result(name, "results/processed")
-        return out
 
     def check(self) -> Health:
         ok, detail = self.drop.check()

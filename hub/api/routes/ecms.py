@@ -13,9 +13,9 @@ from fastapi.responses import StreamingResponse
 from lxml import etree
 
 from hub.api.deps import HubDep
-from hub.ecms import soap
-from hub.ecms.auth import soap_authenticator
-from hub.ecms.codes import EcmsFault
+from hub.adapters.ecms.codec import soap
+from hub.adapters.ecms.node.auth import soap_authenticator
+from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.errors import NotFound
 from hub.security.principal import Principal
 try:
@@ -69,7 +69,7 @@ def describe(request: Request, hub: HubDep) -> Response:
 
 
 @router.post("/service2", response_class=Response)
-@self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.ecms.auth)")
+@self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.adapters.ecms.node.auth)")
 async def call(request: Request, hub: HubDep) -> Response:
     """One SOAP 1.1 e-CMS operation; the body is spooled to disk, never held whole in memory."""
     return await handle_soap(request, hub.ecms, soap_authenticator(request, hub.ecms.store))
@@ -77,7 +77,7 @@ async def call(request: Request, hub: HubDep) -> Response:
 
 async def handle_soap(request: Request, service: Any, authenticate: Callable[[soap.SoapRequest], Principal]) -> Response:
     """Spool the SOAP request and run it through the node with ``authenticate``: shared by this
-    route and the address allow-list listener (``hub.ecms.allowlist``), which differ only in
+    route and the address allow-list listener (``hub.api.allowlist``), which differ only in
     how the caller is authenticated."""
     limit = service.settings.max_request_bytes
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115  (closed below)

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 from hub.apps.telework import documents as D
 from hub.apps.telework.ports import Correspondence, Letter, SentLetter
-from hub.ecms.letter import Binary, Party, Reference, inline_base64
-from hub.ecms.letter import Letter as EcmsLetter
+from hub.adapters.ecms.codec.letter import Binary, Party, Reference, inline_base64
+from hub.adapters.ecms.codec.letter import Letter as EcmsLetter
 from hub.sim.esaraban import Esaraban, File, Incoming
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ DISTRIBUTION = """
 CREATE TABLE IF NOT EXISTS distribution (book_no TEXT, to_ministry TEXT, to_department TEXT, process_id TEXT,
     PRIMARY KEY (book_no, to_department));
 """
-# The e-CMS MIME code list (hub/ecms/codes.py) has no JSON entry: the standard's document goes
+# The e-CMS MIME code list (hub/adapters/ecms/codec/codes.py) has no JSON entry: the standard's document goes
 # as text/plain with a .json name, which every e-Saraban can store and show.
 DOCUMENT_MIME = "text/plain"
 
@@ -163,7 +163,7 @@ class RegistryClerks:
         return self
 
     def _run(self) -> None:
-        from hub.adapters.ecms.soapclient import EcmsClientError
+        from hub.adapters.ecms.client.soapclient import EcmsClientError
 
         while not self._stop.is_set():
             for office in self.saraban:

@@ -97,15 +97,13 @@ class PilotSystems:
 
     def settle_finance(self) -> Any:
         """The ministry's GFMIS answers the batch files waiting in its drop folder, and the hub
-        collects the result files onto the batches' message status (``hub adapters poll``
-        does the same for a deployed route)."""
-        from hub.adapters.gfmis import GfmisAdapter
+        collects the result files onto the batches' message status: one poll of the finance
+        route's inbound side, as ``hub adapters poll`` runs it for a deployed route."""
         from hub.sim.gfmis import GfmisSimulator
 
         GfmisSimulator(self.gfmis_drop).process_once()
         route = self.hub.router.find(FINANCE_ROUTE, "gfmis.batch/v1")
-        with GfmisAdapter(GfmisAdapter.Settings.model_validate(route.settings)) as adapter:
-            return adapter.collect_results(self.hub.engine, self.hub.messages)
+        return self.hub.inbound.poll(route).detail
 
     def close(self) -> None:
         if self.clerks is not None:

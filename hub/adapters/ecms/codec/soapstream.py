@@ -18,8 +18,8 @@ from typing import IO, Any
 
 from lxml import etree
 
-from hub.ecms.blobs import BlobStore, BlobWriter
-from hub.ecms.codes import EcmsFault
+from hub.adapters.ecms.codec.blobs import BlobStore, BlobWriter
+from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.standards import safexml
 
 HUBBLOB = "urn:th:hub:ecms:blob:1"

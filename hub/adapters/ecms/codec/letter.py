@@ -22,9 +22,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from hub.ecms.blobs import BlobStore
-from hub.ecms.codes import SECRET_CODES, SPEED_CODES, EcmsFault
-from hub.ecms.soapstream import HUBBLOB, SHA_ATTR, SIZE_ATTR, localname
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.codec.codes import SECRET_CODES, SPEED_CODES, EcmsFault
+from hub.adapters.ecms.codec.soapstream import HUBBLOB, SHA_ATTR, SIZE_ATTR, localname
 from hub.standards.safexml import load_xsd, parse_xml
 
 RSM = "urn:th:gov:egif:data:standard:GovernmentDocument:1.0"

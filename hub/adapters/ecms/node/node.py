@@ -1,10 +1,13 @@
 """The e-CMS node's operations, dispatched on the SOAP body root's local name.
 
-A letter or notifier accepted here becomes a hub message through ``MessageService.accept``
-(sender = the sending department's subsystem, receiver = the other's, service
-``ecms.letter/v1``, correlation id = the letter's conversation), so the durable outbox,
-retries, history and crash recovery are the transport's. The receiver's route decides how
-it is delivered: into its poll queue (``ecms-queue``) or pushed (``ecms``, ``http``...).
+A letter or notifier accepted here becomes a hub message through the ``accept`` callable
+the node is built with — the hub's durable accept, ``MessageService.accept`` — (sender = the
+sending department's subsystem, receiver = the other's, service ``ecms.letter/v1``,
+correlation id = the letter's conversation), so the durable outbox, retries, history and
+crash recovery are the transport's. The receiver's route decides how it is delivered: into
+its poll queue (``ecms-queue``) or pushed (``ecms``, ``http``...). The node reads a message's
+delivery state through ``lookup`` (for withdrawals and ``OutboundStatus``); it never sees
+the transport itself.
 """
 from __future__ import annotations
 
@@ -21,19 +24,18 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from hub.clock import as_utc, utcnow
-from hub.ecms import soap
-from hub.ecms.blobs import BlobStore
-from hub.ecms.codes import MIME_CODES, SECRET_CODES, SPEED_CODES, EcmsFault
-from hub.ecms.letter import (
+from hub.adapters.ecms.codec import soap
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.codec.codes import MIME_CODES, SECRET_CODES, SPEED_CODES, EcmsFault
+from hub.adapters.ecms.codec.letter import (
     NOTIFIER_KINDS, Letter, Notifier, item_element, kid, localname, parse_payload, read_item,
     text, to_payload, validate,
 )
-from hub.ecms.soapstream import Limits, parse_stream
-from hub.ecms.store import Department, EcmsStore, conversation_id
+from hub.adapters.ecms.codec.soapstream import Limits, parse_stream
+from hub.adapters.ecms.node.store import Department, EcmsStore, conversation_id
 from hub.errors import Forbidden, IdempotencyConflict, NoRoute, PayloadTooLarge
-from hub.schemas.envelope import Envelope
+from hub.schemas.envelope import Envelope, StoredMessage
 from hub.security.principal import CLEARANCE_LEVELS, Principal
-from hub.transport.messages import MessageService
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("hub.audit.ecms")
@@ -43,6 +45,12 @@ SERVICE = "ecms.letter/v1"
 ID_NAMESPACE = uuid.UUID("6f1a0c52-9e2b-5c1d-8e0a-0ec35e5a2a01")
 BANGKOK = ZoneInfo("Asia/Bangkok")
 ITEM_NAMES = {"governmentdocument", "correspondenceletter", *(k.lower() for k in NOTIFIER_KINDS)}
+
+# Store one envelope durably and return once it is committed (``MessageService.accept``, or
+# an adapter's inbound sink for items polled from another node); raises the hub's refusals.
+Accept = Callable[[Envelope], Any]
+# The stored message with this id, or None (``MessageService.get_meta(id, missing_ok=True)``).
+Lookup = Callable[[str], StoredMessage | None]
 
 
 @dataclass
@@ -56,11 +64,12 @@ def local_time(value: datetime | None = None) -> str:
 
 
 class EcmsNode:
-    def __init__(self, store: EcmsStore, blobs: BlobStore, messages: MessageService, *, standards_dir: Path,
-                 limits: Limits | None = None) -> None:
+    def __init__(self, store: EcmsStore, blobs: BlobStore, accept: Accept, lookup: Lookup, *,
+                 standards_dir: Path, limits: Limits | None = None) -> None:
         self.store = store
         self.blobs = blobs
-        self.messages = messages
+        self._accept_envelope = accept
+        self._lookup = lookup
         self.standards_dir = standards_dir  # th.ecms.letter's schema checks every item sent
         self.limits = limits or Limits()
         self._operations: dict[str, Callable[[Principal, etree._Element], Any]] = {
@@ -117,9 +126,9 @@ class EcmsNode:
                           principal.subject, department.code, what)
             raise EcmsFault("E008", f"the authenticated agency may not send as department {department.code}")
 
-    def _accept(self, env: Envelope) -> None:
+    def _accept(self, env: Envelope, accept: Accept) -> None:
         try:
-            self.messages.accept(env)
+            accept(env)
         except NoRoute as exc:
             raise EcmsFault("E016", exc.message) from None
         except IdempotencyConflict:
@@ -145,23 +154,27 @@ class EcmsNode:
         item = read_item(content[0])
         validate(item, self.standards_dir)
         if isinstance(item, Letter):
-            return self._send_letter(principal, item)
-        return self._send_notifier(principal, item)
+            return self._send_letter(principal, item, self._accept_envelope)
+        return self._send_notifier(principal, item, self._accept_envelope)
 
-    def accept_from_peer(self, peer: Principal, item: Letter | Notifier) -> str:
+    def accept_from_peer(self, peer: Principal, item: Letter | Notifier, accept: Accept | None = None) -> str:
         """Accept a letter or notifier polled from another e-CMS node (federation, see
-        ``hub.adapters.ecms.federation``) as if ``peer`` had posted it here; ``peer`` acts for
+        ``hub.adapters.ecms.node.federation``) as if ``peer`` had posted it here; ``peer`` acts for
         the departments reached through that node, so the spoof check still applies.
+        ``accept`` stores the envelope instead of the node's own (a poll's inbound sink).
 
         Message ids are derived from the letter (and a notifier's content), so accepting the
         same item again — a re-poll after a crash before its delete — stores nothing new.
-        Returns the hub message id. Refusals are ``EcmsFault`` as for a posted item.
+        Returns the hub message id. Refusals are ``EcmsFault`` as for a posted item; whatever
+        else ``accept`` raises (the item could not be stored now) passes through.
         """
         validate(item, self.standards_dir)
-        answer = self._send_letter(peer, item) if isinstance(item, Letter) else self._send_notifier(peer, item)
+        accept = accept or self._accept_envelope
+        answer = (self._send_letter(peer, item, accept) if isinstance(item, Letter)
+                  else self._send_notifier(peer, item, accept))
         return text(answer, "ProcessID") or ""
 
-    def _send_letter(self, principal: Principal, letter: Letter) -> etree._Element:
+    def _send_letter(self, principal: Principal, letter: Letter, accept: Accept) -> etree._Element:
         sender = self._department(letter.sender.department_id, letter.sender.ministry_id, "sender")
         receiver = self._department(letter.receiver.department_id, letter.receiver.ministry_id, "receiver")
         self._refuse_spoof(principal, sender, "letter")
@@ -182,7 +195,7 @@ class EcmsNode:
             id=message_id, sender=sender.party, receiver=receiver.party, service=SERVICE,
             correlation_id=conversation, classification=letter.secret_code, speed=letter.speed_code,
             content_type="application/xml", payload=to_payload(letter).decode("utf-8"),
-        ))
+        ), accept)
         self.store.record_letter({
             "message_id": message_id, "sender_code": sender.code, "receiver_code": receiver.code,
             "letter_id": letter.id, "correspondence_date": letter.correspondence_date, "subject": letter.subject,
@@ -191,7 +204,7 @@ class EcmsNode:
         return soap.element("CorrespondenceLetterOutboundResponse", ProcessID=message_id,
                             ProcessTime=local_time(), LetterID=letter.id, Status="accepted")
 
-    def _send_notifier(self, principal: Principal, notifier: Notifier) -> etree._Element:
+    def _send_notifier(self, principal: Principal, notifier: Notifier, accept: Accept) -> etree._Element:
         codes = self._codes(principal)
         # InvalidAcceptIDNotifier goes from the letter's sender to its receiver; the others back.
         as_receiver = notifier.kind != "InvalidAcceptIDNotifier"
@@ -213,7 +226,7 @@ class EcmsNode:
             id=message_id, sender=source.party, receiver=target.party, service=SERVICE,
             correlation_id=letter.conversation, classification=letter.secret_code,
             content_type="application/xml", payload=payload.decode("utf-8"),
-        ))
+        ), accept)
         if notifier.kind == "AcceptLetterNotifier":
             self.store.set_accept_id(letter.message_id, notifier.accept_id or "")
         return soap.element("CorrespondenceLetterOutboundResponse", ProcessID=message_id,
@@ -261,7 +274,7 @@ class EcmsNode:
         latest = self.store.latest_letter(sender.code, receiver.code, letter_id, date)
         if latest is None or latest.withdrawn_at is not None:
             raise EcmsFault("E011", f"no letter {letter_id!r} of {date} from {sender.code} to {receiver.code} in transit")
-        meta = self.messages.get_meta(latest.message_id, missing_ok=True)
+        meta = self._lookup(latest.message_id)
         delivered_elsewhere = meta is not None and meta.status == "delivered" and (
             self.store.queue_item_for(latest.message_id) is None)
         self.store.withdraw(latest.message_id, delivered_elsewhere=delivered_elsewhere)
@@ -300,7 +313,7 @@ class EcmsNode:
 
     def outbound_status(self, principal: Principal, root: etree._Element) -> etree._Element:
         process_id = self._process_id(root)
-        meta = self.messages.get_meta(process_id, missing_ok=True)
+        meta = self._lookup(process_id)
         if meta is None or not principal.acts_for(meta.sender):
             raise EcmsFault("E010", f"no outbound item {process_id!r} sent by the caller")
         letter = self.store.letter(process_id)

@@ -8,7 +8,9 @@ a department is authenticated by the TCP peer address alone, looked up in
 sent on this listener are ignored: the address is its only proof, so one listener never
 mixes two trust models. The normal listener never authenticates by address.
 
-Everything after authentication is the node's: an allowed address acts as its department
+The rules (which address is which department, and when a list is refused) are the node's:
+``hub.adapters.ecms.node.allowlist.AddressAllowList``; this module is the listener that
+applies them. Everything after authentication is the node's too: an allowed address acts as its department
 only (its own queue; a letter or notifier claiming another sender department is E008).
 An address that is not listed gets E009 and an ``auth.refused`` audit entry.
 
@@ -20,7 +22,6 @@ addresses.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 import signal
 import socket
@@ -28,15 +29,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 
-from hub.ecms.codes import EcmsFault
-from hub.ecms.soap import SoapRequest
-from hub.ecms.store import EcmsStore
-from hub.errors import ConfigError, FieldError
+from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.adapters.ecms.codec.soap import SoapRequest
+from hub.adapters.ecms.node.allowlist import AddressAllowList
+from hub.errors import ConfigError
 from hub.security.principal import CLIENT, Principal
 
 if TYPE_CHECKING:
@@ -45,86 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 PATH = "/ecms/service2"
 CHANNEL = "ecms allow-list listener"
-FIELD = "HUB_ECMS_ALLOWLIST"
-
-
-def _network(text: str) -> Network:
-    """``10.1.2.3`` (one host) or ``192.0.2.0/28``; strict, so ``10.1.2.3/24`` (host bits set) is
-    refused instead of silently widened to the whole /24."""
-    try:
-        return ipaddress.ip_network(text.strip(), strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not an IP address or network ({exc})") from None
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    address = ipaddress.ip_address(text)
-    # A dual-stack socket bound to "::" reports IPv4 peers as ::ffff:a.b.c.d; the list is
-    # written in IPv4, so compare the IPv4 address.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-@dataclass(frozen=True)
-class AddressAllowList:
-    entries: tuple[tuple[Network, str], ...]
-
-    @classmethod
-    def build(cls, mapping: dict[str, Any], store: EcmsStore) -> AddressAllowList:
-        """Validate the configured mapping against the node's departments; every problem is
-        reported at once, and any problem refuses the whole list (``ConfigError``)."""
-        problems: list[FieldError] = []
-        entries: list[tuple[Network, str]] = []
-        if not mapping:
-            problems.append(FieldError(FIELD, "required", "the allow-list listener is on (HUB_ECMS_ALLOWLIST_PORT) "
-                                       "but the allow-list is empty"))
-        for key, code in mapping.items():
-            try:
-                network = _network(key)
-            except ValueError as exc:
-                problems.append(FieldError(f"{FIELD}[{key}]", "address", str(exc)))
-                continue
-            if not isinstance(code, str):
-                problems.append(FieldError(f"{FIELD}[{key}]", "department", f"{code!r} is not one department code"))
-                continue
-            department = store.department(code)
-            if department is None:
-                problems.append(FieldError(f"{FIELD}[{key}]", "department",
-                                           f"department {code!r} is not registered on this node"))
-                continue
-            if department.party is None:
-                problems.append(FieldError(f"{FIELD}[{key}]", "department", f"department {code!r} has no subsystem, "
-                                           "so it has no queue and cannot send (a ministry entry?)"))
-                continue
-            entries.append((network, code))
-        for i, (a, code_a) in enumerate(entries):
-            for b, code_b in entries[i + 1:]:
-                if a.version == b.version and a.overlaps(b):
-                    problems.append(FieldError(FIELD, "overlap", f"{a} ({code_a}) and {b} ({code_b}) overlap: "
-                                               "an address must belong to exactly one department"))
-        if problems:
-            raise ConfigError("the e-CMS address allow-list is refused: "
-                              + "; ".join(f"{p.field}: {p.message}" for p in problems), errors=problems)
-        return cls(tuple(entries))
-
-    def department_code(self, peer: str | None) -> str | None:
-        if not peer:
-            return None
-        try:
-            address = _address(peer)
-        except ValueError:  # a Unix socket peer or something else that is not an IP address
-            return None
-        for network, code in self.entries:
-            if address.version == network.version and address in network:
-                return code
-        return None
-
-    def describe(self) -> str:
-        return ", ".join(f"{network} -> {code}" for network, code in self.entries)
 
 
 def peer_address(request: Request) -> str | None:
@@ -143,7 +65,7 @@ def peer_address(request: Request) -> str | None:
 
 
 def address_authenticator(request: Request, hub: Hub, allowlist: AddressAllowList) -> Callable[[SoapRequest], Principal]:
-    """Like ``hub.ecms.auth.soap_authenticator``, but the proof is the peer address only."""
+    """Like ``hub.adapters.ecms.node.auth.soap_authenticator``, but the proof is the peer address only."""
     from hub.security.wiring import security_of
 
     peer = peer_address(request)

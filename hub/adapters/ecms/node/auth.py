@@ -18,9 +18,9 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-from hub.ecms.codes import EcmsFault
-from hub.ecms.soap import SoapRequest
-from hub.ecms.store import EcmsStore
+from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.adapters.ecms.codec.soap import SoapRequest
+from hub.adapters.ecms.node.store import EcmsStore
 from hub.errors import Forbidden, Unauthorized
 from hub.security.principal import CLIENT, Principal
 

@@ -12,32 +12,24 @@ node when a department is registered.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from hub.adapters.base import SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import ECMS_NODE, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.adapters.ecms.codec.letter import Letter, parse_payload
 from hub.errors import DeliveryError
+from hub.standards.safexml import XmlError
 
 
 class EcmsQueueAdapter(Adapter):
     scheme = "ecms-queue"
     capabilities = frozenset({SEND})
     summary = "Place letters and notifiers in a department's e-CMS poll queue on this hub."
-
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self._service: Any = None
-
-    def bind_resources(self, resources: dict[str, Any]) -> None:
-        self._service = resources.get("ecms")
+    resources = frozenset({ECMS_NODE})  # the node whose queues its departments poll
 
     def send(self, message: OutboundMessage) -> Receipt:
-        from hub.ecms.codes import EcmsFault
-        from hub.ecms.letter import Letter, parse_payload
-        from hub.standards.safexml import XmlError
-
-        if self._service is None:
+        service = self.resource(ECMS_NODE)
+        if service is None:
             raise DeliveryError("this process runs no e-CMS node (hub.bootstrap did not bind one)")
-        store = self._service.store
+        store = service.store
         department = store.by_party(message.meta.receiver)
         if department is None:
             raise DeliveryError(f"no e-CMS department is bound to {message.meta.receiver}", permanent=True)
@@ -55,6 +47,6 @@ class EcmsQueueAdapter(Adapter):
         return Receipt(process_id, {"ecms_process_id": process_id, "department": department.code})
 
     def check(self) -> Health:
-        if self._service is None:
+        if self.resource(ECMS_NODE) is None:
             return Health(False, "no e-CMS node bound in this process")
         return Health(True, "e-CMS node queue store available")

@@ -22,7 +22,7 @@ from zeep.exceptions import Fault, TransportError
 from zeep.wsa import WsAddressingPlugin
 from zeep.wsse.username import UsernameToken
 
-from hub.ecms.letter import kid, localname, text
+from hub.adapters.ecms.codec.letter import kid, localname, text
 from hub.standards.safexml import XmlError, parse_xml
 
 MAX_ANSWER_BYTES = 512 * 1024 * 1024  # a queue item's letter with its base64 attachments

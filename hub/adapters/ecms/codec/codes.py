@@ -2,10 +2,12 @@
 
 Every refusal of the node is an :class:`EcmsFault` with one of the documented codes below;
 the same table is published in ``standards/th.ecms.service/1.0.0/README.md``. A refused
-request changes nothing.
+request changes nothing. What *another* node answers (or a failure to reach it) is a
+:class:`PeerError` carrying that node's code.
 """
 from __future__ import annotations
 
+from hub.errors import AdapterError
 from hub.schemas.envelope import SECRECY_NAMES, SPEED_NAMES
 
 # code -> (short name, when it is used)
@@ -43,6 +45,26 @@ class EcmsFault(Exception):
     @property
     def name(self) -> str:
         return ERROR_CODES[self.code][0]
+
+
+# Refusals of the item itself: sending it again cannot succeed. Anything else a remote node
+# answers (E009 credentials, E010, E016 route, E099, or no answer at all) may pass later.
+PERMANENT_CODES = frozenset({"E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008",
+                             "E011", "E012", "E013", "E014", "E015"})
+
+
+class PeerError(AdapterError):
+    """A call to a remote e-CMS node failed; ``ecms_code`` is its ErrorCode (E099 for transport)."""
+
+    code = "ecms_peer"
+
+    def __init__(self, message: str, *, ecms_code: str) -> None:
+        super().__init__(message)
+        self.ecms_code = ecms_code
+
+    @property
+    def permanent(self) -> bool:
+        return self.ecms_code in PERMANENT_CODES
 
 
 SECRET_CODES = dict(SECRECY_NAMES)

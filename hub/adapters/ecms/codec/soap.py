@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from hub.ecms.blobs import BlobStore
-from hub.ecms.codes import EcmsFault
-from hub.ecms.letter import MARKER, NSMAP, kid, localname
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.adapters.ecms.codec.letter import MARKER, NSMAP, kid, localname
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"

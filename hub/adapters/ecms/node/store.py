@@ -18,8 +18,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
-from hub.ecms.codes import EcmsFault
-from hub.ecms.tables import ecms_departments, ecms_letters, ecms_queue
+from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
 from hub.security.principal import CLEARANCE_LEVELS, Principal
 
 PBKDF2_ITERATIONS = 120_000

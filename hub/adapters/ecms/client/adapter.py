@@ -9,10 +9,12 @@ Features:
       E011-E015) is permanent, anything the remote or the network may get over (E009
       credentials, E010, E016 route, E099, connection errors, timeouts, HTTP 5xx) is
       transient, so the transport retries with backoff;
-    - ``receive`` reads the head of our department's queue on the remote node
-      (``CorrespondenceLetterInbound``, one item at a time); ``acknowledge`` deletes it by
-      ``ProcessID``. The scheduled, lossless poll (accept, *then* delete) is
-      ``hub.adapters.ecms.federation.FederationPoller``, started with the hub's workers;
+    - ``poll(sink)`` reads our department's queue on the remote node one item at a time
+      (``CorrespondenceLetterInbound``), accepts each item through this hub's e-CMS node
+      into the sink, and only then deletes it there by ``ProcessID``; a letter this hub
+      refuses is answered ``InvalidLetterNotifier`` (``hub.adapters.ecms.node.federation``).
+      The transport's scheduler polls every ``poll_interval_seconds`` unless ``poll`` is
+      off; ``hub adapters poll ROUTE`` polls on demand;
     - credentials: WS-Security UsernameToken, HTTP Basic, or both; a client certificate
       (mutual TLS) and a CA bundle; one zeep client per thread (delivery runs many).
 
@@ -30,7 +32,6 @@ a department that lives on the remote node.
 from __future__ import annotations
 
 import threading
-import uuid
 from typing import Any, Literal
 
 import requests
@@ -38,15 +39,16 @@ import zeep.exceptions
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.adapters.base import PUSH, RECEIVE, SEND, Adapter, Health, OutboundMessage, Receipt
-from hub.adapters.ecms.soapclient import EcmsClientError, EcmsSoapClient, QueueItem
+from hub.adapters.base import (
+    ECMS_NODE, PUSH, RECEIVE, SEND, Adapter, Health, InboundSink, OutboundMessage, PollReport, Receipt,
+)
+from hub.adapters.ecms.client.soapclient import EcmsClientError, EcmsSoapClient, QueueItem
+from hub.adapters.ecms.codec.codes import EcmsFault, PeerError
+from hub.adapters.ecms.codec.letter import Letter, Notifier, inline_base64, notifier_element, parse_payload, read_item
+from hub.adapters.ecms.node import federation
 from hub.errors import AdapterError, DeliveryError
+from hub.standards.safexml import XmlError
 
-# Refusals of the item itself: sending it again cannot succeed (hub/ecms/codes.py).
-PERMANENT_CODES = frozenset({"E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008",
-                             "E011", "E012", "E013", "E014", "E015"})
-# receive(): envelope ids of polled items, derived from the node and its ProcessID.
-RECEIVE_NAMESPACE = uuid.UUID("3c0b7a5e-1f44-5d0e-9a57-6b1f2f7e0c11")
 _CODE = r"^[0-9A-Za-z.\-]{1,20}$"
 
 
@@ -81,36 +83,19 @@ class EcmsClientSettings(BaseModel):
         return self
 
 
-class PeerError(AdapterError):
-    """A call to the remote node failed; ``code`` is its ErrorCode (E099 for transport)."""
-
-    code = "ecms_peer"
-
-    def __init__(self, message: str, *, ecms_code: str) -> None:
-        super().__init__(message)
-        self.ecms_code = ecms_code
-
-    @property
-    def permanent(self) -> bool:
-        return self.ecms_code in PERMANENT_CODES
-
-
 class EcmsClientAdapter(Adapter):
     scheme = "ecms"
     capabilities = frozenset({SEND, RECEIVE, PUSH})
     Settings = EcmsClientSettings
     summary = "Forward letters to another e-CMS node (DGA's, another hub) and poll our queue there."
+    # This hub's node: its blob store holds the attachments, and polled items enter through it.
+    resources = frozenset({ECMS_NODE})
 
     def __init__(self, settings: EcmsClientSettings) -> None:
         super().__init__(settings)
         self._local = threading.local()
         self._clients: list[EcmsSoapClient] = []
         self._lock = threading.Lock()
-        self._service: Any = None  # hub.ecms.service.EcmsService, bound by the registry
-        self._polled: dict[str, str] = {}  # receive(): envelope id -> remote ProcessID
-
-    def bind_resources(self, resources: dict[str, Any]) -> None:
-        self._service = resources.get("ecms")
 
     # -------------------------------------------------------------- the remote node
 
@@ -162,19 +147,20 @@ class EcmsClientAdapter(Adapter):
             raise PeerError(f"e-CMS node {url} unreachable for {what}: {type(exc).__name__}: {exc}",
                             ecms_code="E099") from exc
 
-    def _blobs(self) -> Any:
-        if self._service is None:
+    def _node_service(self) -> Any:
+        """This hub's ``EcmsService``."""
+        service = self.resource(ECMS_NODE)
+        if service is None:
             raise AdapterError("this process runs no e-CMS node (hub.bootstrap did not bind one), so there "
                                "is no attachment store to read from or write to")
-        return self._service.blobs
+        return service
+
+    def _blobs(self) -> Any:
+        return self._node_service().blobs
 
     # -------------------------------------------------------------- send
 
     def send(self, message: OutboundMessage) -> Receipt:
-        from hub.ecms.codes import EcmsFault
-        from hub.ecms.letter import Letter, inline_base64, notifier_element, parse_payload
-        from hub.standards.safexml import XmlError
-
         try:
             item = parse_payload(message.payload)
         except (EcmsFault, XmlError) as exc:
@@ -208,11 +194,9 @@ class EcmsClientAdapter(Adapter):
         """The head of our queue on the remote node (it stays there until deleted)."""
         return self.call("CorrespondenceLetterInbound", lambda client: client.poll())
 
-    def decode(self, queued: QueueItem) -> Any:
+    def decode(self, queued: QueueItem) -> Letter | Notifier:
         """The polled item as a Letter or Notifier, its attachments stored in this hub's blob
         store. Raises ``EcmsFault`` for an item this hub cannot read."""
-        from hub.ecms.letter import read_item
-
         return read_item(queued.element, self._blobs())
 
     def delete(self, process_id: str) -> bool:
@@ -231,57 +215,25 @@ class EcmsClientAdapter(Adapter):
         answer = self.call(etree.QName(element).localname, lambda client: client.send(element))
         return str(getattr(answer, "ProcessID", ""))
 
-    def receive(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The head of our remote queue as (at most) one envelope.
+    def poll(self, sink: InboundSink) -> PollReport:
+        """Take in our queue on the remote node through this hub's e-CMS node, into ``sink``.
 
-        e-CMS shows one item at a time and the next only after this one is deleted, so a
-        caller accepts the envelope and then calls :meth:`acknowledge` with its id. The
-        hub's own scheduled poll goes through its e-CMS node instead (``federation``), which
-        also keeps the letter register that notifiers are checked against.
+        The remote node may send as every department this hub reaches through it (the
+        receivers of all ``ecms`` routes to the same URL), not only this route's.
         """
-        from hub.ecms.letter import Letter, to_payload
-        from hub.ecms.node import SERVICE
+        service = self._node_service()
+        url = self.settings.url
+        peer = federation.peer_principal(url, service.parties_behind(self.scheme, url))
+        return federation.take_in(service.node, self, peer, sink.accept, url=url,
+                                  max_items=self.settings.max_items_per_poll)
 
-        if limit < 1:
-            return []
-        queued = self.poll_item()
-        if queued is None:
-            return []
-        item = self.decode(queued)
-        store = self._service.store
-        if isinstance(item, Letter):
-            codes, secret = (item.sender.department_id, item.receiver.department_id), item.secret_code
-        else:
-            # A notifier is about a letter in this hub's register: we sent it (we are its
-            # sender), or, for InvalidAcceptIDNotifier, we received it.
-            we_received = item.kind == "InvalidAcceptIDNotifier"
-            letter = store.letter_for_notifier([self.settings.department], item.letter_id,
-                                               item.correspondence_date, as_receiver=we_received)
-            if letter is None:
-                raise AdapterError(f"{item.kind} for {item.letter_id!r} of {item.correspondence_date}: "
-                                   f"no such letter of department {self.settings.department} on this hub")
-            codes = ((letter.sender_code, letter.receiver_code) if we_received
-                     else (letter.receiver_code, letter.sender_code))
-            secret = letter.secret_code
-        departments = [store.department(code) for code in codes]
-        parties = [d.party if d is not None else None for d in departments]
-        if None in parties:
-            raise AdapterError(f"departments {codes} must both have a subsystem on this hub")
-        envelope_id = str(uuid.uuid5(RECEIVE_NAMESPACE, f"{self.settings.url}|{queued.process_id}"))
-        self._polled[envelope_id] = queued.process_id
-        return [{
-            "id": envelope_id, "sender": parties[0], "receiver": parties[1], "service": SERVICE,
-            "classification": secret,
-            "speed": item.speed_code if isinstance(item, Letter) else "001",
-            "content_type": "application/xml", "payload": to_payload(item).decode("utf-8"),
-        }]
-
-    def acknowledge(self, envelope_id: str) -> bool:
-        """Delete the item ``receive`` returned as ``envelope_id`` (after the hub accepted it)."""
-        process_id = self._polled.pop(envelope_id, None)
-        if process_id is None:
-            raise AdapterError(f"{envelope_id} is not an item this adapter received")
-        return self.delete(process_id)
+    def poll_interval(self) -> float | None:
+        if not self.settings.poll:
+            return None
+        service = self.resource(ECMS_NODE)
+        if service is None:
+            return None  # this process runs no node to take the items in through
+        return self.settings.poll_interval_seconds or service.settings.poll_interval_seconds
 
     # -------------------------------------------------------------- contract
 

@@ -1,0 +1,72 @@
+"""Wiring of the e-CMS node inside a hub: settings, store, blob store, node, department routes.
+
+``build_ecms`` is called by ``hub.bootstrap.build_hub`` with what the node needs from the hub
+— the durable ``accept``, a message ``lookup`` and the routing table (``RouteBook``) — so
+the node never imports the transport. The bootstrap then provides the service to the
+adapters that declare it (``resources = {ECMS_NODE}``): the ``ecms-queue`` adapter of a
+delivery worker writes into the same queues the node reads, and the ``ecms`` adapter reads
+attachments from, and polls its remote queue into, this node.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup
+from hub.adapters.ecms.node.store import Department, EcmsStore
+from hub.config import EcmsSettings, Settings
+from hub.schemas.routes import Route, RouteIn
+
+
+class RouteBook(Protocol):
+    """What the node needs of the hub's routing table (``hub.transport.routing.Router``)."""
+
+    def find(self, receiver: str, service: str) -> Route | None: ...
+
+    def add(self, route: RouteIn) -> Route: ...
+
+    def list(self) -> list[Route]: ...
+
+
+@dataclass
+class EcmsService:
+    settings: EcmsSettings
+    store: EcmsStore
+    blobs: BlobStore
+    node: EcmsNode
+    routes: RouteBook
+
+    def register_department(self, code: str, ministry_code: str, name_th: str, *, name_en: str | None = None,
+                            party: str | None = None, clearance: str = "001", secret: str | None = None,
+                            adapter: str = "ecms-queue", adapter_settings: dict | None = None) -> Department:
+        """Add (or update) a department; a department with a subsystem gets a route for e-CMS
+        letters, by default into its poll queue on this node."""
+        department = self.store.add_department(code, ministry_code, name_th, name_en=name_en, party=party,
+                                               clearance=clearance, secret=secret)
+        if party and self.routes.find(party, SERVICE) is None:
+            self.routes.add(RouteIn(receiver=party, service=SERVICE, adapter=adapter,
+                                    settings=adapter_settings or {}, max_attempts=100,
+                                    backoff_base_seconds=0.5, backoff_max_seconds=60))
+        return department
+
+    def parties_behind(self, adapter: str, url: str) -> frozenset[str]:
+        """The subsystems of the departments this hub reaches through the remote node at ``url``
+        (the receivers of routes with ``adapter`` to it): the ones that node may send as."""
+        return frozenset(r.receiver for r in self.routes.list()
+                         if r.adapter == adapter and str(r.settings.get("url")) == url)
+
+
+def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook) -> EcmsService:
+    """The node configured by ``settings.ecms``, its blobs under ``settings.data_dir``, letters
+    checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only."""
+    blobs = BlobStore(Path(os.fspath(settings.data_dir)).resolve() / "ecms-blobs")
+    store = EcmsStore(engine)
+    node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir)
+    return EcmsService(settings.ecms, store, blobs, node, routes)
+
+
