@@ -39,7 +39,7 @@ from hub.ecms.codes import EcmsFault
 from hub.ecms.soap import SoapRequest
 from hub.ecms.store import EcmsStore
 from hub.errors import ConfigError, FieldError
-from hub.security.principal import CLIENT, Principal
+from hub.schemas.principal import CLIENT, Principal
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub

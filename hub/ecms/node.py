@@ -31,7 +31,7 @@ from hub.ecms.soapstream import Limits, parse_stream
 from hub.ecms.store import Department, EcmsStore, conversation_id
 from hub.errors import Forbidden, IdempotencyConflict, NoRoute, PayloadTooLarge
 from hub.schemas.envelope import Envelope
-from hub.security.principal import CLEARANCE_LEVELS, Principal
+from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 from hub.transport.messages import MessageService
 
 log = logging.getLogger(__name__)

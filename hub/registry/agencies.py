@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound
+from hub.registry.ports import AuditSink
 from hub.registry.schemas import Member, MemberIn, MemberPatch, Subsystem, SubsystemIn
 from hub.registry.tables import members, subsystems, system_roles
-from hub.security.audit import AuditLog
 
 # Matches the authenticator's cache of principals (hub.security.authn.CACHE_SECONDS).
 CLEARANCE_CACHE_SECONDS = 2.0
@@ -42,7 +42,7 @@ def _subsystem(row: Any) -> Subsystem:
 
 
 class AgencyRegistry:
-    def __init__(self, engine: Engine, audit: AuditLog) -> None:
+    def __init__(self, engine: Engine, audit: AuditSink) -> None:
         self._engine = engine
         self._audit = audit
         # Clearances are read on every submit and delivery; another process's change is seen

@@ -17,10 +17,10 @@ from sqlalchemy import Engine, insert, select, update
 from hub.clock import as_utc, utcnow
 from hub.errors import Forbidden, NotFound
 from hub.registry.ids import JuristicIdField, ProvinceCodeField
+from hub.registry.ports import AuditSink
 from hub.registry.tables import juristic_persons
 from hub.schemas.envelope import PartyId
-from hub.security.audit import AuditLog
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 
 JURISTIC_SERVICE = "registry.juristic.changed/v1"
 
@@ -41,7 +41,7 @@ class JuristicIn(BaseModel):
 
 
 class JuristicRegistry:
-    def __init__(self, engine: Engine, audit: AuditLog, *, holds_right: Callable[[str, str, str], bool],
+    def __init__(self, engine: Engine, audit: AuditSink, *, holds_right: Callable[[str, str, str], bool],
                  party: str, stale_after: timedelta) -> None:
         self._engine = engine
         self._audit = audit

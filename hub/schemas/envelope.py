@@ -108,6 +108,10 @@ class StoredMessage(BaseModel):
     receipt: str | None = None
     last_error: str | None = None
 
+    def list_position(self) -> tuple[datetime, str]:
+        """Where the message sits in listings (``received_at``, then id): what a cursor points after."""
+        return self.received_at, str(self.id)
+
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

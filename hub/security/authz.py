@@ -26,9 +26,9 @@ from hub.clock import utcnow
 from hub.errors import Conflict, DeliveryError, FieldError, Forbidden, InputError, NotFound
 from hub.registry.agencies import AgencyRegistry
 from hub.schemas.envelope import Envelope, StoredMessage, party_member
+from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 from hub.security.audit import AuditLog, canonical
 from hub.security.authn import CACHE_SECONDS
-from hub.security.principal import CLEARANCE_LEVELS, Principal
 from hub.security.tables import access_rights, group_members
 
 GROUP_PREFIX = "group:"

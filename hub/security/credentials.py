@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
+from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, CLIENT, MONITOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
-from hub.security.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, CLIENT, MONITOR
 from hub.security.tables import client_secrets, clients
 
 CLIENT_ROLES = (CLIENT, ADMIN, AUDITOR, MONITOR)

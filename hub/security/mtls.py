@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from cryptography import x509
@@ -193,12 +195,17 @@ class ClientCertVerifier:
         raise Unauthorized("the client certificate was not issued by a CA this hub trusts")
 
 
-def cert_from_scope(scope: dict, headers: dict[str, str] | None, peer: str | None, *, trusted_proxies: list[str],
-                    header: str) -> str | None:
-    """The client certificate PEM from the ASGI TLS extension, or from a trusted proxy's header."""
+def tls_client_cert(scope: Mapping[str, Any]) -> str | None:
+    """The client certificate (PEM) a server that implements the ASGI TLS extension verified."""
     chain = (scope.get("extensions") or {}).get("tls", {}).get("client_cert_chain")
-    if chain:
-        return chain[0]
+    return chain[0] if chain else None
+
+
+def client_certificate(tls_cert: str | None, headers: Mapping[str, str] | None, peer: str | None, *,
+                       trusted_proxies: list[str], header: str) -> str | None:
+    """The client certificate PEM from the TLS layer, or from a trusted proxy's header."""
+    if tls_cert:
+        return tls_cert
     if headers and peer is not None and peer in trusted_proxies:
         value = headers.get(header)
         if value:

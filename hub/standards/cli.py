@@ -20,7 +20,7 @@ from rich.table import Table
 
 from hub.config import Settings
 from hub.errors import HubError
-from hub.security.principal import ADMIN, OPERATOR, Principal
+from hub.schemas.principal import ADMIN, OPERATOR, Principal
 from hub.standards.model import ArtefactError, load_folder, split_ref
 
 app = typer.Typer(help="Data standards: list, show, publish, validate, diff, deprecate, docs.", no_args_is_help=True)

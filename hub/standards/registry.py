@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from hub.schemas.envelope import XML_TYPES, Envelope
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 from hub.standards import compat
 from hub.standards.catalogue import Catalogue
 from hub.standards.compat import Change

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.deps import current_principal
-from hub.security.principal import ADMIN, OPERATOR, Principal
+from hub.schemas.principal import ADMIN, OPERATOR, Principal
 from hub.standards.model import default_standards_dir
 
 STANDARDS = default_standards_dir()

@@ -15,7 +15,7 @@ from hub.clock import utcnow
 from hub.db import make_engine
 from hub.errors import Conflict, Forbidden, ValidationFailed
 from hub.schemas.envelope import Envelope
-from hub.security.principal import ADMIN, OPERATOR, Principal
+from hub.schemas.principal import ADMIN, OPERATOR, Principal
 from hub.standards import compat
 from hub.standards.model import StandardVersion, default_standards_dir, load_folder
 from hub.standards.registry import StandardsRegistry

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.adapters.ecms.client import EcmsClientAdapter, PeerError
+from hub.schemas.principal import CLIENT, Principal
 from hub.schemas.routes import Route
-from hub.security.principal import CLIENT, Principal
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("hub.audit.ecms")

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.security_deps import AdminDep, SecurityDep
+from hub.api.deps import SecurityDep
+from hub.api.roles import AdminDep
 from hub.registry.schemas import Clearance
 from hub.schemas.envelope import PARTY_PATTERN, SERVICE_PATTERN
 

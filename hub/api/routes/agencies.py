@@ -8,7 +8,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
 from hub.api.deps import PrincipalDep
-from hub.api.security_deps import AdminDep, SecurityDep
+from hub.api.deps import SecurityDep
+from hub.api.roles import AdminDep
 from hub.errors import FieldError, Forbidden, InputError
 from hub.registry.schemas import Clearance, Member, MemberIn, MemberPatch, Subsystem, SubsystemIn
 

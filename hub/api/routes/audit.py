@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from hub.api.security_deps import AuditorDep, SecurityDep
+from hub.api.deps import SecurityDep
+from hub.api.roles import AuditorDep
 from hub.security.keys import public_pem
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])

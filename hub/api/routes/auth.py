@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from hub.api.deps import HubDep, PrincipalDep
 from hub.errors import FieldError, InputError, Unauthorized
 from hub.security.hashing import SESSION_PREFIX
-from hub.security.public import public
+from hub.api.public import public
 from hub.security.wiring import security_of
 from hub.thai import ThaiValueError, validate_citizen_id
 

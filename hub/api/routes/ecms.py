@@ -13,18 +13,12 @@ from fastapi.responses import StreamingResponse
 from lxml import etree
 
 from hub.api.deps import HubDep
+from hub.api.public import public, self_authenticating
 from hub.ecms import soap
 from hub.ecms.auth import soap_authenticator
 from hub.ecms.codes import EcmsFault
 from hub.errors import NotFound
-from hub.security.principal import Principal
-try:
-    from hub.security.public import public, self_authenticating
-except ImportError:  # a tree without the security layer has no deny-by-default check to exempt from
-    def public(reason: str):  # noqa: ANN201, ARG001
-        return lambda endpoint: endpoint
-
-    self_authenticating = public
+from hub.schemas.principal import Principal
 from hub.standards.safexml import parse_xml
 
 router = APIRouter(prefix="/ecms", tags=["e-CMS"])

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from hub.api.deps import PrincipalDep
-from hub.api.security_deps import SecurityDep
+from hub.api.deps import SecurityDep
 from hub.registry import ids
 from hub.registry.juristic import JuristicIn
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hub.api.deps import HubDep
-from hub.api.security_deps import require_admin
+from hub.api.roles import require_admin
 from hub.schemas.routes import Route, RouteIn
 
 # Routes decide where every agency's messages go: hub admins only.

@@ -23,7 +23,7 @@ from hub.api.deps import HubDep, PrincipalDep
 from hub.api.routes.messages import read_limited_body
 from hub.errors import ConfigError, FieldError, ValidationFailed
 from hub.schemas.standards import DeprecateIn, PublishIn, ValidationOut
-from hub.security.public import public
+from hub.api.public import public
 from hub.standards import docs
 from hub.standards.model import ID_PATTERN, SEMVER_PATTERN, XSD_MAIN, is_xsd_file_name
 from hub.standards.registry import StandardsRegistry, version_from_request

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from hub.api.deps import HubDep, PrincipalDep
 from hub.apps.telework.wiring import TeleworkApp, app_for
 from hub.errors import Forbidden, NotFound
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 
 router = APIRouter(prefix="/v1/telework", tags=["telework"])
 
