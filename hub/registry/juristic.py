@@ -19,6 +19,7 @@ from hub.errors import Forbidden, NotFound
 from hub.registry.ids import JuristicIdField, ProvinceCodeField
 from hub.registry.ports import AuditSink
 from hub.registry.tables import juristic_persons
+from hub.schemas.common import IsoTimestamp
 from hub.schemas.envelope import PartyId
 from hub.schemas.principal import Principal
 
@@ -38,6 +39,22 @@ class JuristicIn(BaseModel):
     province_code: ProvinceCodeField | None = None
     source: PartyId | None = Field(None, description="The reporting subsystem; defaults to the caller's own.")
     observed_at: AwareDatetime | None = None
+
+
+class JuristicRecord(BaseModel):
+    """A juristic person as last reported, with its source and how old the report is."""
+
+    juristic_id: str
+    name_th: str
+    name_en: str | None
+    juristic_type: str
+    status: str
+    province_code: str | None
+    source: str
+    observed_at: IsoTimestamp
+    recorded_at: IsoTimestamp
+    age_seconds: int
+    stale: bool
 
 
 class JuristicRegistry:

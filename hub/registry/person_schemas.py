@@ -3,11 +3,12 @@ the HR fields agencies' HR systems report)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from hub.registry.ids import CitizenIdField, DistrictCodeField, ProvinceCodeField, SubdistrictCodeField
+from hub.schemas.common import IsoTimestamp
 from hub.schemas.envelope import PartyId
 from hub.thai import ThaiDate
 
@@ -97,3 +98,35 @@ class Consent(BaseModel):
     revoked_at: datetime | None
     recorded_by: str
     valid: bool
+
+
+class PersonReported(BaseModel):
+    citizen_id: str
+    applied: bool = Field(description="false: this update_id was applied before, nothing changed")
+    fields: list[str]
+
+
+class Fact(BaseModel):
+    """One source's newest observation of a field."""
+
+    value: Any
+    source: str
+    observed_at: IsoTimestamp
+    recorded_at: IsoTimestamp
+    age_seconds: int
+    stale: bool
+
+
+class FieldFacts(Fact):
+    """The newest observation of a field, and every source's (newest first)."""
+
+    sources: list[Fact]
+
+
+class PersonRecord(BaseModel):
+    citizen_id: str
+    fields: dict[str, FieldFacts] = Field(description="Only the fields the caller may read.")
+    stale: bool = Field(description="Some field's newest observation is older than stale_after_seconds.")
+    stale_after_seconds: int
+    basis: str = Field(description="Why the caller may read: owner, admin or consent.")
+    consent_id: int | None

@@ -48,7 +48,8 @@ def _document(name: str, base: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-@router.get("/service2", response_class=Response)
+@router.get("/service2", response_class=Response, responses={200: {
+    "description": "The WSDL (?wsdl) or a schema (?xsd=service|letter|ram)", "content": {XML: {"schema": {"type": "string"}}}}})
 @public("the node's WSDL and schemas are published standard documents")
 def describe(request: Request) -> Response:
     """The node's WSDL (``?wsdl``) or one of its schemas (``?xsd=service|letter|ram``)."""
@@ -61,7 +62,8 @@ def describe(request: Request) -> Response:
     raise NotFound("ask for ?wsdl or ?xsd=service|letter|ram; SOAP requests are POSTed")
 
 
-@router.post("/service2", response_class=Response)
+@router.post("/service2", response_class=Response, responses={200: {
+    "description": "The SOAP 1.1 response envelope (a SOAP fault answers 500)", "content": {XML: {"schema": {"type": "string"}}}}})
 @self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.ecms.auth)")
 async def call(request: Request, hub: HubDep) -> Response:
     """One SOAP 1.1 e-CMS operation; the body is spooled to disk, never held whole in memory."""
