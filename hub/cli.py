@@ -150,7 +150,7 @@ def routes_add(
     """Add a route."""
     from pydantic import ValidationError
 
-    from hub.api.errors import validation_failed
+    from hub.schemas.validation import validation_failed
     from hub.bootstrap import build_hub
     from hub.schemas.routes import RouteIn
 

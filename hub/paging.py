@@ -30,7 +30,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     except (ValueError, TypeError) as exc:
         raise InputError(
             "cursor is not one this hub issued",
-            errors=[FieldError("cursor", "opaque_cursor", "pass next_cursor from a previous page unchanged")],
+            errors=[FieldError("/query/cursor", "opaque_cursor", "pass next_cursor from a previous page unchanged")],
         ) from exc
 
 

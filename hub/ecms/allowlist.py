@@ -38,7 +38,7 @@ from pydantic_settings import SettingsError
 from hub.ecms.codes import EcmsFault
 from hub.ecms.soap import SoapRequest
 from hub.ecms.store import EcmsStore
-from hub.errors import ConfigError, FieldError
+from hub.errors import ConfigError, FieldError, pointer
 from hub.schemas.principal import CLIENT, Principal
 
 if TYPE_CHECKING:
@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 PATH = "/ecms/service2"
 CHANNEL = "ecms allow-list listener"
-FIELD = "HUB_ECMS_ALLOWLIST"
+SETTING = "HUB_ECMS_ALLOWLIST"
+FIELD = pointer(SETTING)  # errors name an entry as /HUB_ECMS_ALLOWLIST/<address> (JSON Pointer)
 
 
 def _network(text: str) -> Network:
@@ -88,18 +89,18 @@ class AddressAllowList:
             try:
                 network = _network(key)
             except ValueError as exc:
-                problems.append(FieldError(f"{FIELD}[{key}]", "address", str(exc)))
+                problems.append(FieldError(pointer(SETTING, key), "address", str(exc)))
                 continue
             if not isinstance(code, str):
-                problems.append(FieldError(f"{FIELD}[{key}]", "department", f"{code!r} is not one department code"))
+                problems.append(FieldError(pointer(SETTING, key), "department", f"{code!r} is not one department code"))
                 continue
             department = store.department(code)
             if department is None:
-                problems.append(FieldError(f"{FIELD}[{key}]", "department",
+                problems.append(FieldError(pointer(SETTING, key), "department",
                                            f"department {code!r} is not registered on this node"))
                 continue
             if department.party is None:
-                problems.append(FieldError(f"{FIELD}[{key}]", "department", f"department {code!r} has no subsystem, "
+                problems.append(FieldError(pointer(SETTING, key), "department", f"department {code!r} has no subsystem, "
                                            "so it has no queue and cannot send (a ministry entry?)"))
                 continue
             entries.append((network, code))

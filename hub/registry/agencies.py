@@ -93,13 +93,13 @@ class AgencyRegistry:
     def add_member(self, member: MemberIn, *, actor: str) -> Member:
         if member.parent_id and self._member_row_or_none(member.parent_id) is None:
             raise InputError(f"parent {member.parent_id} is not a registered member",
-                             errors=[FieldError("parent_id", "exists", "a registered member id")])
+                             errors=[FieldError("/parent_id", "exists", "a registered member id")])
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(members).values(self._member_row(member)))
         except IntegrityError as exc:
             raise Conflict(f"member {member.id} is already registered",
-                           errors=[FieldError("id", "unique", "a member id not yet registered")]) from exc
+                           errors=[FieldError("/id", "unique", "a member id not yet registered")]) from exc
         self._audit.record("registry.member_added", actor=actor, target=member.id, level=member.level,
                            parent=member.parent_id, pilot=member.pilot)
         return self.member(member.id)
@@ -161,7 +161,7 @@ class AgencyRegistry:
                     requested_at=utcnow()))
         except IntegrityError as exc:
             raise Conflict(f"subsystem {sid} is already registered",
-                           errors=[FieldError("code", "unique", "a subsystem code not yet used by this member")]) from exc
+                           errors=[FieldError("/code", "unique", "a subsystem code not yet used by this member")]) from exc
         self._audit.record("registry.subsystem_requested", actor=actor, target=sid, clearance=request.clearance)
         return self.subsystem(sid)
 
@@ -184,7 +184,7 @@ class AgencyRegistry:
         """Approve, reject, disable or re-enable a subsystem (admins only; checked by the caller)."""
         if status not in (APPROVED, REJECTED, DISABLED):
             raise InputError(f"unknown decision {status!r}",
-                             errors=[FieldError("status", "enum", "approved, rejected or disabled")])
+                             errors=[FieldError("/status", "enum", "approved, rejected or disabled")])
         current = self.subsystem(subsystem_id)
         values: dict[str, Any] = {"status": status, "decided_by": actor, "decided_at": utcnow()}
         if clearance is not None:

@@ -97,7 +97,7 @@ class Consents:
         now = utcnow()
         if body.expires_at <= now:
             raise InputError("expires_at must be in the future",
-                             errors=[FieldError("expires_at", "future", "a consent must expire after now")])
+                             errors=[FieldError("/expires_at", "future", "a consent must expire after now")])
         fields = ["*"] if body.fields == "*" else sorted(set(body.fields))
         with self._engine.begin() as conn:
             consent_id = conn.execute(insert(consents).values(

@@ -28,11 +28,12 @@ class Address(BaseModel):
     @model_validator(mode="after")
     def _codes_nest(self) -> Address:
         # The official codes are hierarchical: a subdistrict's first four digits are its
-        # district, a district's first two its province. A mismatch is a wrong address.
+        # district, a district's first two its province. A mismatch is a wrong address; the
+        # message names the member (hub.schemas.validation), so the 422 points at it.
         if not self.subdistrict_code.startswith(self.district_code):
-            raise ValueError(f"address.subdistrict_code: {self.subdistrict_code} is not in district {self.district_code}")
+            raise ValueError(f"/subdistrict_code: {self.subdistrict_code} is not in district {self.district_code}")
         if not self.district_code.startswith(self.province_code):
-            raise ValueError(f"address.district_code: {self.district_code} is not in province {self.province_code}")
+            raise ValueError(f"/district_code: {self.district_code} is not in province {self.province_code}")
         return self
 
 
@@ -76,7 +77,7 @@ class PersonUpdate(BaseModel):
     @model_validator(mode="after")
     def _not_empty(self) -> PersonUpdate:
         if not self.fields.reported():
-            raise ValueError("fields: at least one field is needed")
+            raise ValueError("/fields: at least one field is needed")
         return self
 
 

@@ -61,7 +61,7 @@ class AccessControl:
     def grant(self, client: str, service: str, provider: str, *, actor: str) -> dict[str, Any]:
         if not client.startswith(GROUP_PREFIX) and self._registry.subsystem(client, missing_ok=True) is None:
             raise InputError(f"client {client} is not a registered subsystem",
-                             errors=[FieldError("client", "exists", "a registered subsystem id or group:NAME")])
+                             errors=[FieldError("/client", "exists", "a registered subsystem id or group:NAME")])
         try:
             with self._engine.begin() as conn:
                 right_id = conn.execute(insert(access_rights).values(
@@ -184,7 +184,7 @@ class AccessControl:
                       f"{env.classification.value} may not be sent to it")
             self._audit.record("access.submit", actor=actor, decision="refused", target=env.receiver, reason=reason,
                                sender=env.sender, service=env.service, classification=env.classification.value)
-            raise Forbidden(reason, errors=[FieldError("classification", "receiver_clearance",
+            raise Forbidden(reason, errors=[FieldError("/classification", "receiver_clearance",
                                                        f"at most {clearance} for {env.receiver}")])
 
     def may_read(self, principal: Principal, meta: StoredMessage) -> bool:

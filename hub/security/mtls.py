@@ -140,12 +140,12 @@ class ClientCertVerifier:
             cert = x509.load_pem_x509_certificate(cert_pem.encode())
         except ValueError as exc:
             raise InputError(f"not a PEM certificate: {exc}",
-                             errors=[FieldError("cert_pem", "pem", "a PEM-encoded X.509 CA certificate")]) from exc
+                             errors=[FieldError("/cert_pem", "pem", "a PEM-encoded X.509 CA certificate")]) from exc
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value \
             if any(e.oid == x509.BasicConstraints.oid for e in cert.extensions) else None
         if constraints is None or not constraints.ca:
             raise InputError("the certificate is not a CA (BasicConstraints ca=true missing)",
-                             errors=[FieldError("cert_pem", "ca", "a CA certificate")])
+                             errors=[FieldError("/cert_pem", "ca", "a CA certificate")])
         with self._engine.begin() as conn:
             conn.execute(delete(trusted_cas).where(trusted_cas.c.name == name))
             conn.execute(insert(trusted_cas).values(name=name, cert_pem=cert_pem, fingerprint=fingerprint(cert),

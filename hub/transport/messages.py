@@ -206,7 +206,7 @@ class MessageService:
             return IdempotencyConflict(
                 f"message {p.id} was already accepted with different content; "
                 "use a new id for a new message",
-                errors=[FieldError("id", "idempotency", "the same id must carry the same sender, "
+                errors=[FieldError("/id", "idempotency", "the same id must carry the same sender, "
                                    "receiver, service and payload")],
             )
         return AcceptResult(p.id, existing.status, False)
@@ -258,7 +258,7 @@ class MessageService:
         if status is not None and status not in STATUSES:
             raise InputError(
                 f"unknown status {status!r}",
-                errors=[FieldError("status", "enum", f"one of {', '.join(STATUSES)}")],
+                errors=[FieldError("/query/status", "enum", f"one of {', '.join(STATUSES)}")],
             )
         query = select(*meta_columns())
         for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status)):

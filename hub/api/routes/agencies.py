@@ -84,7 +84,7 @@ async def set_clearance(member_id: str, code: str, body: Decision, registry: Reg
                         admin: AdminDep) -> Subsystem:
     """Change a subsystem's clearance (001-004)."""
     if body.clearance is None:
-        raise InputError("clearance is required", errors=[FieldError("clearance", "required", "001, 002, 003 or 004")])
+        raise InputError("clearance is required", errors=[FieldError("/clearance", "required", "001, 002, 003 or 004")])
     result = await run_in_threadpool(registry.set_clearance, f"{member_id}/{code}", body.clearance,
                                      actor=admin.subject)
     security.authenticator.forget()

@@ -42,7 +42,7 @@ async def token(
     """OAuth2 client credentials (RFC 6749 §4.4): a short-lived signed access token."""
     if grant_type != "client_credentials":
         raise InputError(f"grant_type {grant_type!r} is not supported", error="unsupported_grant_type",
-                         errors=[FieldError("grant_type", "enum", "client_credentials")])
+                         errors=[FieldError("/grant_type", "enum", "client_credentials")])
     basic = _basic(authorization)
     if basic:
         client_id, client_secret = basic
@@ -67,7 +67,7 @@ async def gdx_validate(
     try:
         agent = validate_citizen_id(AgentID)
     except ThaiValueError as exc:
-        raise InputError(f"AgentID: {exc}", errors=[FieldError("AgentID", "citizen_id",
+        raise InputError(f"AgentID: {exc}", errors=[FieldError("/query/AgentID", "citizen_id",
                                                                "the acting officer's 13-digit citizen ID")]) from exc
     principal = await run_in_threadpool(security.authenticator.from_secret, consumer_key, ConsumerSecret, "gdx")
     issued = security.tokens.issue(consumer_key, kind="gdx", agent=agent)

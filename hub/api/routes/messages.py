@@ -13,12 +13,12 @@ from pydantic import ValidationError
 
 from hub import metrics
 from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
-from hub.api.errors import validation_failed
 from hub.api.responses import FastJSONResponse
 from hub.errors import FieldError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.schemas.envelope import Envelope, StoredMessage
 from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
 from hub.schemas.principal import Principal
+from hub.schemas.validation import validation_failed
 from hub.security.listing import list_visible
 from hub.security.wiring import Security
 from hub.transport.messages import MessageService
@@ -53,12 +53,12 @@ async def read_limited_body(request: Request, limit: int) -> bytearray:
                 if end > size:
                     raise ValidationFailed(
                         f"the body is longer than its Content-Length of {size} bytes",
-                        errors=[FieldError("content-length", "matches_body", f"{size} bytes")])
+                        errors=[FieldError("/header/content-length", "matches_body", f"{size} bytes")])
                 view[filled:end] = chunk
                 filled = end
         if filled != size:
             raise ValidationFailed(f"the body ended after {filled} of its {size} declared bytes",
-                                   errors=[FieldError("content-length", "matches_body", f"{size} bytes")])
+                                   errors=[FieldError("/header/content-length", "matches_body", f"{size} bytes")])
         return body
     body = bytearray()
     async for chunk in request.stream():
@@ -73,12 +73,12 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValidationFailed(
-            f"the body is not valid JSON: {exc}", errors=[FieldError("body", "json", str(exc))]
+            f"the body is not valid JSON: {exc}", errors=[FieldError("", "json", str(exc))]
         ) from exc
     if not isinstance(data, dict):
         raise ValidationFailed(
             "the body must be a JSON object (the envelope)",
-            errors=[FieldError("body", "type", f"expected an object, got {type(data).__name__}")],
+            errors=[FieldError("", "type", f"expected an object, got {type(data).__name__}")],
         )
     try:
         return Envelope.model_validate(data)
@@ -103,7 +103,7 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
     if media != "application/json":
         raise UnsupportedMediaType(
             f"content type {media or '(none)'!r} is not accepted; send the envelope as application/json",
-            errors=[FieldError("content-type", "media_type", "application/json")],
+            errors=[FieldError("/header/content-type", "media_type", "application/json")],
         )
     raw = await read_limited_body(request, settings.max_payload_bytes + ENVELOPE_OVERHEAD)
     envelope = parse_envelope(raw)

@@ -105,7 +105,7 @@ async def get_schema(standard_id: StandardId, version: Version, standards: Stand
     name = file or XSD_MAIN
     if not is_xsd_file_name(name) or name not in (stored.xsd_files or {}):
         raise ValidationFailed(f"{stored.ref} has no schema file {name!r}",
-                               errors=[FieldError("file", "enum", f"one of {', '.join(stored.xsd_files or {})}")])
+                               errors=[FieldError("/query/file", "enum", f"one of {', '.join(stored.xsd_files or {})}")])
     return Response(stored.schema_text(name), media_type="application/xml")
 
 
