@@ -19,7 +19,7 @@ from typing import Any
 
 from cachetools import TTLCache
 
-from sqlalchemy import Engine, delete, insert, or_, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import utcnow

@@ -16,7 +16,6 @@ subject CN names the client (``hub ca issue CLIENT_ID``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
