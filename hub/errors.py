@@ -1,22 +1,48 @@
 """The hub's one error tree. Every error a client can see maps to one HTTP status.
 
-    HubError
+    HubError (500)
     ├── InputError (422)              bad input; ``errors`` lists each field and rule
     │   ├── ValidationFailed
-    │   └── NoRoute                   no route for (receiver, service)
+    │   ├── NoRoute                   no route for (receiver, service)
+    │   └── TeleworkRefused           hub.apps.telework.domain.errors: the regulation or policy says no
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
     ├── Conflict (409)
-    │   └── IdempotencyConflict       same id re-posted with a different message
-    ├── NotYetDelivered (409)         a receiver's answer came before its message was delivered
+    │   ├── IdempotencyConflict       same id re-posted with a different message
+    │   └── InvalidState              hub.apps.telework.domain.errors: a case step out of order (also a TeleworkRefused)
+    ├── NotYetDelivered (409)         a receiver's outcome for a message not delivered yet
     ├── NotFound (404)
     ├── Unauthorized (401)            no, expired or tampered credentials
     ├── Forbidden (403)               authenticated, but no right to this
+    │   └── NotAuthorised             hub.apps.telework.domain.errors: no authority for this step (also a TeleworkRefused)
     ├── ConfigError                   the hub is mis-configured (refuses to start)
     └── AdapterError
-        ├── UnknownAdapter            no adapter by that name ("did you mean ...")
+        ├── UnknownAdapter (422)      no adapter by that name ("did you mean ...")
         ├── AdapterContractError      a plug-in does not implement the contract
-        └── DeliveryError             one delivery attempt failed (transient or permanent)
+        ├── DeliveryError             one delivery attempt failed (transient or permanent)
+        └── PeerError                 hub.adapters.ecms.codec.codes: a remote e-CMS node refused or did not answer
+
+A class without a status inherits its parent's; classes defined elsewhere name their module.
+``tests/unit/test_error_tree.py`` fails when a ``HubError`` subclass is missing here.
+
+Every error leaves the API as ``{"code", "message", "errors": [{"field", "rule", "message"}]}``
+(``errors`` may be empty), plus any extra members the error carries.
+
+Field paths. ``FieldError.field`` is always a JSON Pointer (RFC 6901; ``pointer`` escapes one from parts):
+
+* a request body's members are pointed at from the body's root: ``/sender``,
+  ``/payload/signer/role``, ``/fields/address/district_code``; ``""`` (the empty pointer)
+  is the whole body, e.g. when it is not JSON at all;
+* any other part of a request is pointed at under its location, named as FastAPI names it:
+  ``/query/limit``, ``/path/citizen_id``, ``/header/content-type``;
+* a document carried inside the body is pointed into from the member that carries it
+  (``/payload/person/citizen_id``, ``/examples/0/document/signer``). An XML document has no
+  pointer inside it: the error names the member (``/payload``) and the line in ``line``;
+* a compatibility break between two versions of a standard points at the place in the
+  standard's documents (``/issuing_agency``; an XSD component as ``/type:ram:PartyType/JobTitle``);
+* an error about something other than the request (a stored case, a file a receiver wrote,
+  the hub's settings) points from a first segment naming that thing: ``/case/status``,
+  ``/trailer/record_count``, ``/HUB_ECMS_ALLOWLIST``.
 """
 from __future__ import annotations
 
@@ -24,16 +50,29 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def pointer(*parts: object) -> str:
+    """The JSON Pointer (RFC 6901) to ``parts``: ``pointer("payload", "signer", 0)`` is
+    ``/payload/signer/0``; ``~`` and ``/`` inside a part are escaped; no parts is ``""``."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
 @dataclass(frozen=True)
 class FieldError:
-    """One violated rule: where, which rule, and what was expected."""
+    """One violated rule: where (a JSON Pointer, see above), which rule, and what was expected.
+
+    ``line`` is set when the place is a line of an XML document (which a pointer cannot reach).
+    """
 
     field: str
     rule: str
     message: str
+    line: int | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "rule": self.rule, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"field": self.field, "rule": self.rule, "message": self.message}
+        if self.line is not None:
+            body["line"] = self.line
+        return body
 
 
 class HubError(Exception):
@@ -47,9 +86,8 @@ class HubError(Exception):
         self.extra = extra
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.errors:
-            body["errors"] = [e.as_dict() for e in self.errors]
+        body: dict[str, Any] = {"code": self.code, "message": self.message,
+                                "errors": [e.as_dict() for e in self.errors]}
         body.update(self.extra)
         return body
 

@@ -13,8 +13,24 @@ from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
 from tests.support import services
 from tests.support.auth import admin_token, agency_token, bearer
+from tests.support.errors import check_error_answer
 
 BACKENDS = ["embedded", pytest.param("postgres+rabbitmq", marks=pytest.mark.services)]
+
+
+@pytest.fixture(autouse=True)
+def every_error_answer_has_the_error_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every error a test client receives is checked (tests/support/errors.py), not only those a
+    test looks at: one shape, and each field a JSON Pointer."""
+    send = TestClient.send
+
+    def checked_send(self: TestClient, request, **kwargs):  # noqa: ANN001, ANN202
+        response = send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            check_error_answer(response)
+        return response
+
+    monkeypatch.setattr(TestClient, "send", checked_send)
 
 
 def fast_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.adapters.base import KNOWN_RESOURCES, RECEIVE, Adapter
 from hub.errors import AdapterContractError, FieldError, UnknownAdapter, ValidationFailed
+from hub.schemas.validation import field_errors
 
 BUILTIN_ADAPTERS: dict[str, str] = {
     "http": "hub.adapters.http:HttpAdapter",
@@ -87,7 +88,7 @@ class AdapterRegistry:
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise UnknownAdapter(
                     f"unknown adapter {name!r}{hint} (known: {', '.join(self.names())})",
-                    errors=[FieldError("adapter", "known_adapter", f"one of {self.names()}")],
+                    errors=[FieldError("/adapter", "known_adapter", f"one of {self.names()}")],
                 )
             try:
                 cls = _import(target)
@@ -104,13 +105,8 @@ class AdapterRegistry:
         try:
             return cls.Settings.model_validate(raw)
         except ValidationError as exc:
-            raise ValidationFailed(
-                f"settings for adapter {cls.scheme!r} are invalid",
-                errors=[
-                    FieldError("settings." + ".".join(str(p) for p in e["loc"]), e["type"], e["msg"])
-                    for e in exc.errors()
-                ],
-            ) from exc
+            raise ValidationFailed(f"settings for adapter {cls.scheme!r} are invalid",
+                                   errors=field_errors(exc, at="/settings")) from exc
 
     def build(self, name: str, raw_settings: dict[str, Any]) -> Adapter:
         cls = self.get(name)

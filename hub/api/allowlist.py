@@ -37,7 +37,7 @@ from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.adapters.ecms.codec.soap import SoapRequest
 from hub.adapters.ecms.node.allowlist import AddressAllowList
 from hub.errors import ConfigError
-from hub.security.principal import CLIENT, Principal
+from hub.schemas.principal import CLIENT, Principal
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub

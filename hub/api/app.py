@@ -5,28 +5,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from hub.api.responses import FastJSONResponse
 
 from hub import __version__
 from hub.api import errors
-from hub.api.routes import health, messages, routes
-from hub.api.routes import standards as standards_routes
+from hub.api.public import require_principal
+from hub.api.responses import FastJSONResponse
+from hub.api.routes import access as access_routes
+from hub.api.routes import agencies, auth, health, messages, routes
+from hub.api.routes import audit as audit_routes
 from hub.api.routes import ecms as ecms_routes
-
-# Every API module with a ``router``; a subsystem adds its module here.
-ROUTE_MODULES = [health, messages, routes, standards_routes, ecms_routes]
-from hub.api.routes import access as access_routes, agencies, audit as audit_routes, auth  # noqa: E402
-
-ROUTE_MODULES += [auth, agencies, access_routes, audit_routes]  # layer 3: registry, security, audit
-from hub.api.routes import juristic as juristic_routes, locations as location_routes, persons as person_routes  # noqa: E402
-
-ROUTE_MODULES += [person_routes, juristic_routes, location_routes]  # layer 3: shared information
-from hub.apps.telework import api as telework_api  # noqa: E402
-ROUTE_MODULES += [telework_api]  # layer 4: the telework central application
+from hub.api.routes import juristic as juristic_routes
+from hub.api.routes import locations as location_routes
+from hub.api.routes import persons as person_routes
+from hub.api.routes import standards as standards_routes
+from hub.apps.telework import api as telework_api
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
-from hub.security import wiring as security_wiring
-from hub.security.public import require_principal
+
+# Every API module with a ``router``; a subsystem adds its module here.
+ROUTE_MODULES = [
+    health, messages, routes, standards_routes, ecms_routes,  # layers 1 and 2, the e-CMS node
+    auth, agencies, access_routes, audit_routes,  # layer 3: registry, security, audit
+    person_routes, juristic_routes, location_routes,  # layer 3: shared information
+    telework_api,  # layer 4: the telework central application
+]
 
 
 def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embedded_worker: bool = True) -> FastAPI:
@@ -49,12 +51,11 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         description="Durable store-and-forward exchange between Thai government Back Office systems.",
         default_response_class=FastJSONResponse,
         lifespan=lifespan,
-        # Deny by default: every route authenticates unless marked public (hub.security.public).
+        # Deny by default: every route authenticates unless marked public (hub.api.public).
         dependencies=[Depends(require_principal)],
     )
     app.state.hub = hub
     errors.install(app)
-    security_wiring.install(app)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     return app

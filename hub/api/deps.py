@@ -1,30 +1,83 @@
-"""Dependencies for routes, as ``Annotated`` aliases."""
+"""What routes depend on, as ``Annotated`` aliases: a route names the service it calls
+(``security: SecurityDep``) and never looks it up on the hub itself.
+
+Every alias resolves through the hub on ``app.state.hub`` (``create_app`` may build it only
+in its lifespan, so nothing is looked up before the first request).
+"""
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hub.api.authentication import authenticate_request
+from hub.apps.telework.wiring import TeleworkApp, app_for
 from hub.bootstrap import Hub
-from hub.errors import Unauthorized
-from hub.security.principal import Principal
+from hub.config import Settings
+from hub.errors import ConfigError, Unauthorized
+from hub.registry.agencies import AgencyRegistry
+from hub.schemas.principal import Principal
+from hub.security.wiring import Security, security_of
+from hub.standards.registry import StandardsRegistry
+from hub.transport.messages import MessageService
+from hub.transport.routing import Router
 
 
 def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
 def current_principal(request: Request) -> Principal:
     """Authenticate the request. Every route that is not public depends on this.
 
-    The security layer installs ``app.state.authenticate``; tests of other layers may
-    override this dependency with a fixed principal.
+    Tests of other layers may override this dependency with a fixed principal.
     """
-    authenticate = getattr(request.app.state, "authenticate", None)
-    if authenticate is None:
+    security = getattr(request.app.state.hub, "security", None)
+    if security is None:
         raise Unauthorized("this hub has no authentication configured; every protected route is closed")
-    return authenticate(request)
+    return authenticate_request(request, security.authenticator)
 
 
-HubDep = Annotated[Hub, Depends(get_hub)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def get_settings(hub: HubDep) -> Settings:
+    return hub.settings
+
+
+def get_security(hub: HubDep) -> Security:
+    return security_of(hub)
+
+
+def get_registry(hub: HubDep) -> AgencyRegistry:
+    return security_of(hub).registry
+
+
+def get_standards(hub: HubDep) -> StandardsRegistry:
+    if hub.standards is None:
+        raise ConfigError("this hub was built without the standards registry")
+    return hub.standards
+
+
+def get_messages(hub: HubDep) -> MessageService:
+    return hub.messages
+
+
+def get_router(hub: HubDep) -> Router:
+    return hub.router
+
+
+def get_telework(hub: HubDep) -> TeleworkApp:
+    return app_for(hub)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SecurityDep = Annotated[Security, Depends(get_security)]  # layer 3: authentication, access rights, audit
+RegistryDep = Annotated[AgencyRegistry, Depends(get_registry)]  # layer 3: agencies and their subsystems
+StandardsDep = Annotated[StandardsRegistry, Depends(get_standards)]  # layer 2: the data-standards registry
+MessagesDep = Annotated[MessageService, Depends(get_messages)]  # layer 1: accept, read, list, replay
+RouterDep = Annotated[Router, Depends(get_router)]  # layer 1: which adapter delivers what
+TeleworkDep = Annotated[TeleworkApp, Depends(get_telework)]  # layer 4: the telework application

@@ -1,34 +1,44 @@
-"""Every error leaves the API in one shape: ``{"code", "message", "errors": [{field, rule, message}]}``."""
+"""Every error leaves the API in one shape: ``{"code", "message", "errors": [{field, rule, message}]}``.
+
+``HubError`` carries its own code and status; request validation is ``validation_failed``
+(422); what Starlette answers by itself — no route for the path (404), a method the route
+does not take (405) — gets the same shape, its code named after the status.
+Field paths are JSON Pointers (the rule is in ``hub/errors.py``): a request body's members
+from its root (``/sender``), other parts under their location (``/query/limit``).
+"""
 from __future__ import annotations
+
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from hub.api.responses import FastJSONResponse
-from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from hub import metrics
-from hub.errors import FieldError, HubError, ValidationFailed
+from hub.api.responses import FastJSONResponse
+from hub.errors import FieldError, HubError, ValidationFailed, pointer
+from hub.schemas.validation import field_error
 
 
-def field_errors(exc: ValidationError | RequestValidationError, *, skip_loc: int = 0) -> list[FieldError]:
+def request_field_errors(exc: RequestValidationError) -> list[FieldError]:
+    """FastAPI names where each error is (``body``, ``query``, ``path``, ``header``) first: a body's
+    members are pointed at from the body's root, the other locations keep their name."""
     errors = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())][skip_loc:]
-        msg = err.get("msg", "invalid")
-        if err.get("type") == "value_error" and msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        # A model-level rule names its field at the start of the message ("payload: ...").
-        if not loc and ": " in msg:
-            loc, msg = [msg.split(": ", 1)[0]], msg.split(": ", 1)[1]
-        errors.append(FieldError(".".join(loc) or "body", err.get("type", "invalid"), msg))
+        location, *rest = err.get("loc", ()) or ("body",)
+        if err.get("type") == "json_invalid":  # the rest of loc is a character position, not a member
+            err = {**err, "msg": f"{err.get('msg', 'invalid JSON')} at character {rest[0]}" if rest else err.get("msg")}
+            rest = []
+        at = "" if location == "body" else pointer(location)
+        errors.append(field_error({**err, "loc": tuple(rest)}, at))
     return errors
 
 
-def validation_failed(exc: ValidationError, what: str = "envelope") -> ValidationFailed:
-    errors = field_errors(exc)
-    return ValidationFailed(
-        f"the {what} is invalid: " + "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
-    )
+def _code(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "http_error"
 
 
 def install(app: FastAPI) -> None:
@@ -40,8 +50,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> FastJSONResponse:
-        errors = field_errors(exc)
+        errors = request_field_errors(exc)
         body = ValidationFailed(
-            "the request is invalid: " + "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+            "the request is invalid: " + "; ".join(f"{e.field or '(body)'}: {e.message}" for e in errors),
+            errors=errors,
         ).as_dict()
         return FastJSONResponse(body, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> FastJSONResponse:
+        # Raised by routing itself (no route for the path, a method the route does not take).
+        if exc.status_code == 404:
+            message = f"no resource at {request.url.path}"
+        elif exc.status_code == 405:
+            allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), None)
+            message = f"{request.method} is not allowed on {request.url.path}" + (f"; allowed: {allowed}" if allowed else "")
+        else:
+            message = str(exc.detail)
+        body = {"code": _code(exc.status_code), "message": message, "errors": []}
+        return FastJSONResponse(body, status_code=exc.status_code, headers=exc.headers)

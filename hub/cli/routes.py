@@ -29,7 +29,7 @@ def routes_add(
     """Add a route."""
     from pydantic import ValidationError
 
-    from hub.api.errors import validation_failed
+    from hub.schemas.validation import validation_failed
     from hub.schemas.routes import RouteIn
 
     try:

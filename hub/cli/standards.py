@@ -18,7 +18,7 @@ from rich.table import Table
 
 from hub.cli.common import DataDir, console, fail, open_hub, print_json
 from hub.errors import HubError
-from hub.security.principal import ADMIN, OPERATOR, Principal
+from hub.schemas.principal import ADMIN, OPERATOR, Principal
 from hub.standards.model import ArtefactError, load_folder, split_ref
 
 standards_app = typer.Typer(help="Data standards: list, show, publish, validate, diff, deprecate, docs.",

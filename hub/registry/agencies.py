@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound
+from hub.registry.ports import AuditSink
 from hub.registry.schemas import Member, MemberIn, MemberPatch, Subsystem, SubsystemIn
 from hub.registry.tables import members, subsystems, system_roles
-from hub.security.audit import AuditLog
 
 # Matches the authenticator's cache of principals (hub.security.authn.CACHE_SECONDS).
 CLEARANCE_CACHE_SECONDS = 2.0
@@ -43,7 +43,7 @@ def _subsystem(row: Any) -> Subsystem:
 
 
 class AgencyRegistry:
-    def __init__(self, engine: Engine, audit: AuditLog) -> None:
+    def __init__(self, engine: Engine, audit: AuditSink) -> None:
         self._engine = engine
         self._audit = audit
         # Clearances are read on every submit and delivery; another process's change is seen
@@ -95,13 +95,13 @@ class AgencyRegistry:
     def add_member(self, member: MemberIn, *, actor: str) -> Member:
         if member.parent_id and self._member_row_or_none(member.parent_id) is None:
             raise InputError(f"parent {member.parent_id} is not a registered member",
-                             errors=[FieldError("parent_id", "exists", "a registered member id")])
+                             errors=[FieldError("/parent_id", "exists", "a registered member id")])
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(members).values(self._member_row(member)))
         except IntegrityError as exc:
             raise Conflict(f"member {member.id} is already registered",
-                           errors=[FieldError("id", "unique", "a member id not yet registered")]) from exc
+                           errors=[FieldError("/id", "unique", "a member id not yet registered")]) from exc
         self._audit.record("registry.member_added", actor=actor, target=member.id, level=member.level,
                            parent=member.parent_id, pilot=member.pilot)
         return self.member(member.id)
@@ -163,7 +163,7 @@ class AgencyRegistry:
                     requested_at=utcnow()))
         except IntegrityError as exc:
             raise Conflict(f"subsystem {sid} is already registered",
-                           errors=[FieldError("code", "unique", "a subsystem code not yet used by this member")]) from exc
+                           errors=[FieldError("/code", "unique", "a subsystem code not yet used by this member")]) from exc
         self._audit.record("registry.subsystem_requested", actor=actor, target=sid, clearance=request.clearance)
         return self.subsystem(sid)
 
@@ -186,7 +186,7 @@ class AgencyRegistry:
         """Approve, reject, disable or re-enable a subsystem (admins only; checked by the caller)."""
         if status not in (APPROVED, REJECTED, DISABLED):
             raise InputError(f"unknown decision {status!r}",
-                             errors=[FieldError("status", "enum", "approved, rejected or disabled")])
+                             errors=[FieldError("/status", "enum", "approved, rejected or disabled")])
         current = self.subsystem(subsystem_id)
         values: dict[str, Any] = {"status": status, "decided_by": actor, "decided_at": utcnow()}
         if clearance is not None:

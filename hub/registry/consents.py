@@ -16,10 +16,10 @@ from sqlalchemy import Engine, insert, select, update
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, Forbidden, InputError, NotFound
 from hub.registry.person_schemas import Consent, ConsentIn
+from hub.registry.ports import AuditSink
 from hub.registry.tables import consents, persons
 from hub.schemas.envelope import party_member
-from hub.security.audit import AuditLog
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 
 
 def parties(principal: Principal) -> set[str]:
@@ -56,7 +56,7 @@ def _consent(row: Any, now: datetime) -> Consent:
 
 
 class Consents:
-    def __init__(self, engine: Engine, audit: AuditLog, pseudonym: Callable[[str, str], str],
+    def __init__(self, engine: Engine, audit: AuditSink, pseudonym: Callable[[str, str], str],
                  owners: Callable[[str], set[str]]) -> None:
         self._engine = engine
         self._audit = audit
@@ -97,7 +97,7 @@ class Consents:
         now = utcnow()
         if body.expires_at <= now:
             raise InputError("expires_at must be in the future",
-                             errors=[FieldError("expires_at", "future", "a consent must expire after now")])
+                             errors=[FieldError("/expires_at", "future", "a consent must expire after now")])
         fields = ["*"] if body.fields == "*" else sorted(set(body.fields))
         with self._engine.begin() as conn:
             consent_id = conn.execute(insert(consents).values(

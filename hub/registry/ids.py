@@ -39,16 +39,17 @@ SubdistrictCodeField = Annotated[str, BeforeValidator(_ruled(validate_subdistric
 
 
 def checked(check: Callable[[str], str], value: str, field: str) -> str:
-    """A path or query value checked by a ``hub.thai`` validator; 422 naming ``field`` and the rule."""
+    """A path or query value checked by a ``hub.thai`` validator; 422 naming ``field`` (its JSON
+    Pointer, e.g. ``/path/citizen_id``) and the rule."""
     try:
         return check(value)
     except ThaiValueError as exc:
         raise InputError(f"{field}: {exc}", errors=[FieldError(field, exc.rule, str(exc))]) from None
 
 
-def citizen_id(value: str, field: str = "citizen_id") -> str:
+def citizen_id(value: str, field: str = "/path/citizen_id") -> str:
     return checked(validate_citizen_id, value, field)
 
 
-def juristic_id(value: str, field: str = "juristic_id") -> str:
+def juristic_id(value: str, field: str = "/path/juristic_id") -> str:
     return checked(validate_juristic_id, value, field)

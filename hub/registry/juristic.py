@@ -17,10 +17,11 @@ from sqlalchemy import Engine, insert, select, update
 from hub.clock import as_utc, utcnow
 from hub.errors import Forbidden, NotFound
 from hub.registry.ids import JuristicIdField, ProvinceCodeField
+from hub.registry.ports import AuditSink
 from hub.registry.tables import juristic_persons
+from hub.schemas.common import IsoTimestamp
 from hub.schemas.envelope import PartyId
-from hub.security.audit import AuditLog
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 
 JURISTIC_SERVICE = "registry.juristic.changed/v1"
 
@@ -40,8 +41,24 @@ class JuristicIn(BaseModel):
     observed_at: AwareDatetime | None = None
 
 
+class JuristicRecord(BaseModel):
+    """A juristic person as last reported, with its source and how old the report is."""
+
+    juristic_id: str
+    name_th: str
+    name_en: str | None
+    juristic_type: str
+    status: str
+    province_code: str | None
+    source: str
+    observed_at: IsoTimestamp
+    recorded_at: IsoTimestamp
+    age_seconds: int
+    stale: bool
+
+
 class JuristicRegistry:
-    def __init__(self, engine: Engine, audit: AuditLog, *, holds_right: Callable[[str, str, str], bool],
+    def __init__(self, engine: Engine, audit: AuditSink, *, holds_right: Callable[[str, str, str], bool],
                  party: str, stale_after: timedelta) -> None:
         self._engine = engine
         self._audit = audit

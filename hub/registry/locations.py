@@ -11,6 +11,8 @@ from hub.errors import InputError, NotFound
 from hub.registry.ids import checked
 from hub.thai import validate_district_code, validate_province_code, validate_subdistrict_code
 
+PATH_CODE = "/path/code"  # every lookup takes its code from the request path (/v1/locations/.../{code})
+
 
 def _province(p: Any) -> dict[str, Any]:
     return {"code": p.code, "name_th": p.name_th, "name_en": p.name_en}
@@ -44,18 +46,18 @@ def provinces() -> list[dict[str, Any]]:
 
 
 def province(code: str) -> dict[str, Any]:
-    code = _code(validate_province_code, code, "code")
+    code = _code(validate_province_code, code, PATH_CODE)
     return {**_province(geothai.province(code)), "districts": [_district(d) for d in geothai.districts(code)]}
 
 
 def district(code: str) -> dict[str, Any]:
-    code = _code(validate_district_code, code, "code")
+    code = _code(validate_district_code, code, PATH_CODE)
     return {**_district(geothai.district(code)),
             "subdistricts": [_subdistrict(s) for s in geothai.subdistricts(code)]}
 
 
 def subdistrict(code: str) -> dict[str, Any]:
-    code = _code(validate_subdistrict_code, code, "code")
+    code = _code(validate_subdistrict_code, code, PATH_CODE)
     return _subdistrict(geothai.subdistrict(code))
 
 

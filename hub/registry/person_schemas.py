@@ -3,11 +3,12 @@ the HR fields agencies' HR systems report)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from hub.registry.ids import CitizenIdField, DistrictCodeField, ProvinceCodeField, SubdistrictCodeField
+from hub.schemas.common import IsoTimestamp
 from hub.schemas.envelope import PartyId
 from hub.thai import ThaiDate
 
@@ -27,11 +28,12 @@ class Address(BaseModel):
     @model_validator(mode="after")
     def _codes_nest(self) -> Address:
         # The official codes are hierarchical: a subdistrict's first four digits are its
-        # district, a district's first two its province. A mismatch is a wrong address.
+        # district, a district's first two its province. A mismatch is a wrong address; the
+        # message names the member (hub.schemas.validation), so the 422 points at it.
         if not self.subdistrict_code.startswith(self.district_code):
-            raise ValueError(f"address.subdistrict_code: {self.subdistrict_code} is not in district {self.district_code}")
+            raise ValueError(f"/subdistrict_code: {self.subdistrict_code} is not in district {self.district_code}")
         if not self.district_code.startswith(self.province_code):
-            raise ValueError(f"address.district_code: {self.district_code} is not in province {self.province_code}")
+            raise ValueError(f"/district_code: {self.district_code} is not in province {self.province_code}")
         return self
 
 
@@ -75,7 +77,7 @@ class PersonUpdate(BaseModel):
     @model_validator(mode="after")
     def _not_empty(self) -> PersonUpdate:
         if not self.fields.reported():
-            raise ValueError("fields: at least one field is needed")
+            raise ValueError("/fields: at least one field is needed")
         return self
 
 
@@ -97,3 +99,35 @@ class Consent(BaseModel):
     revoked_at: datetime | None
     recorded_by: str
     valid: bool
+
+
+class PersonReported(BaseModel):
+    citizen_id: str
+    applied: bool = Field(description="false: this update_id was applied before, nothing changed")
+    fields: list[str]
+
+
+class Fact(BaseModel):
+    """One source's newest observation of a field."""
+
+    value: Any
+    source: str
+    observed_at: IsoTimestamp
+    recorded_at: IsoTimestamp
+    age_seconds: int
+    stale: bool
+
+
+class FieldFacts(Fact):
+    """The newest observation of a field, and every source's (newest first)."""
+
+    sources: list[Fact]
+
+
+class PersonRecord(BaseModel):
+    citizen_id: str
+    fields: dict[str, FieldFacts] = Field(description="Only the fields the caller may read.")
+    stale: bool = Field(description="Some field's newest observation is older than stale_after_seconds.")
+    stale_after_seconds: int
+    basis: str = Field(description="Why the caller may read: owner, admin or consent.")
+    consent_id: int | None

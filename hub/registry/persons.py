@@ -25,9 +25,9 @@ from hub.clock import as_utc, utcnow
 from hub.errors import Forbidden, NotFound
 from hub.registry.consents import Consents, standing
 from hub.registry.person_schemas import PersonFields, PersonUpdate
+from hub.registry.ports import AuditSink
 from hub.registry.tables import person_facts, person_updates, persons
-from hub.security.audit import AuditLog
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 
 # The service an HR subsystem needs a right to (toward the registry's party) to report
 # fields: the same service DPIS change capture publishes, so one right covers both paths.
@@ -44,7 +44,7 @@ class Applied:
 
 
 class PersonRegistry:
-    def __init__(self, engine: Engine, audit: AuditLog, consents: Consents, pseudonym: Pseudonym, *,
+    def __init__(self, engine: Engine, audit: AuditSink, consents: Consents, pseudonym: Pseudonym, *,
                  holds_right: Callable[[str, str, str], bool], party: str, stale_after: timedelta) -> None:
         self._engine = engine
         self._audit = audit

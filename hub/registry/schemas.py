@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from hub.schemas.security import IssuedCredentials
+
 MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,32}/[A-Z]{2,10}/[A-Za-z0-9._-]{1,64}$",
                                             max_length=120)]
 SubsystemCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
@@ -82,3 +84,12 @@ class Member(BaseModel):
     roles: dict[str, list[Role]] = Field(default_factory=dict, description="Back Office system -> roles")
     children: list[str] = Field(default_factory=list)
     subsystems: list[Subsystem] = Field(default_factory=list)
+
+
+class SubsystemApproval(BaseModel):
+    """An approved subsystem and its client credentials, shown in this answer only."""
+
+    subsystem: Subsystem
+    credentials: IssuedCredentials | None = Field(description="null when the subsystem had been approved before "
+                                                              "and its client is kept")
+    token_url: str

@@ -1,1 +1,1 @@
-"""Pydantic models: the envelope and the canonical documents."""
+"""Models every layer shares: the envelope, the canonical documents and value types such as the principal."""

@@ -71,13 +71,15 @@ class Envelope(BaseModel):
 
         return validate_citizen_id(value)
 
+    # A model-level rule names the member it is about as a pointer before ": " (see
+    # ``hub.schemas.validation``), so the 422 points at /payload rather than the envelope.
     @model_validator(mode="after")
     def _payload_matches_content_type(self) -> Envelope:
         if self.content_type in XML_TYPES:
             if not isinstance(self.payload, str):
-                raise ValueError("payload: an XML payload travels as a string (content_type is XML)")
+                raise ValueError("/payload: an XML payload travels as a string (content_type is XML)")
         elif not isinstance(self.payload, (dict, list)):
-            raise ValueError("payload: a JSON payload must be an object or an array")
+            raise ValueError("/payload: a JSON payload must be an object or an array")
         return self
 
     def payload_bytes(self) -> bytes:
@@ -107,6 +109,10 @@ class StoredMessage(BaseModel):
     attempts: int = 0
     receipt: str | None = None
     last_error: str | None = None
+
+    def list_position(self) -> tuple[datetime, str]:
+        """Where the message sits in listings (``received_at``, then id): what a cursor points after."""
+        return self.received_at, str(self.id)
 
 
 def sha256_hex(data: bytes) -> str:

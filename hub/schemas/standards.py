@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.schemas.common import IsoTimestamp
+
 ID_PATTERN = r"^th\.[a-z0-9-]+(\.[a-z0-9-]+)+$"
 # Plain MAJOR.MINOR.PATCH: the envelope's ``standard`` field (id@X.Y.Z) has no room for
 # pre-release or build suffixes, so the registry does not accept them either.
@@ -59,3 +61,83 @@ class ValidationOut(BaseModel):
     valid: bool
     errors: list[ValidationIssue]
 
+
+
+class VersionStatus(BaseModel):
+    version: str
+    status: str = Field(description="published or deprecated")
+    sunset_at: IsoTimestamp | None
+    past_sunset: bool
+    replaced_by: str | None
+    published_at: IsoTimestamp | None
+    published_by: str | None
+
+
+class StandardSummary(BaseModel):
+    """A standard: its latest usable version's metadata and every version's status."""
+
+    id: str
+    latest: str
+    content_type: str
+    backoffice_system: str
+    backoffice_system_name_en: str | None
+    backoffice_system_name_th: str | None
+    owner_agency: str
+    summary_en: str | None
+    summary_th: str | None
+    versions: list[VersionStatus]
+
+
+class StandardList(BaseModel):
+    items: list[StandardSummary]
+
+
+class ExampleOut(BaseModel):
+    name: str
+    kind: Literal["valid", "invalid"]
+    document: Any
+    expect: dict[str, Any] | None
+
+
+class VersionLinks(BaseModel):
+    schema_: str = Field(alias="schema")
+    docs: str
+    validate_: str = Field(alias="validate")
+
+
+class StandardVersionOut(VersionStatus):
+    """One version: metadata, status, examples and links."""
+
+    id: str
+    ref: str = Field(description="id@version")
+    content_type: str
+    meta: dict[str, Any]
+    deprecation_note: str | None
+    content_sha256: str
+    schema_files: list[str]
+    examples: list[ExampleOut]
+    links: VersionLinks
+
+
+class ChangeOut(BaseModel):
+    path: str = Field(description="JSON Pointer into a document (or the XSD component) the change applies to.")
+    kind: str
+    breaking: bool
+    message: str
+
+
+class PublishOut(StandardVersionOut):
+    created: bool = Field(description="false: the same version with the same content was published before")
+    compared_with: str | None = Field(description="The version the compatibility gate compared with.")
+    changes: list[ChangeOut]
+
+
+class StandardDiff(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    from_: str = Field(alias="from")
+    to: str
+    compatible: bool
+    gate_applies: bool = Field(description="Whether the compatibility gate would apply (same major, later version).")
+    changes: list[ChangeOut]

@@ -8,10 +8,12 @@ Accepted, in this order of precedence:
 * ``Authorization: Basic`` client id and secret (for SOAP clients that can do nothing else);
 * a client certificate (see ``hub.security.mtls`` for how it reaches the hub).
 
-``Authenticator.__call__`` is installed as ``app.state.authenticate``. The e-CMS node (SOAP)
-calls ``authenticate_credentials`` with what it found (HTTP Basic, WS-Security
-UsernameToken, client certificate). Refusals are audited; credentials never appear in an
-error, a log line or the audit trail.
+The authenticator knows no web framework: the API (``hub.api.authentication``) reads the
+headers, peer address and TLS client certificate off each request and calls
+``Authenticator.authenticate`` with those values. The e-CMS node (SOAP) calls
+``authenticate_credentials`` with what it found (HTTP Basic, WS-Security UsernameToken,
+client certificate). Refusals are audited; credentials never appear in an error, a log line
+or the audit trail.
 """
 from __future__ import annotations
 
@@ -19,19 +21,18 @@ import base64
 import binascii
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
-
-from starlette.requests import Request
 
 from hub.errors import Unauthorized
 from hub.registry.agencies import APPROVED, AgencyRegistry
 from hub.schemas.envelope import party_member
+from hub.schemas.principal import ADMIN, OPERATOR, Principal
 from hub.security.audit import AuditLog
 from hub.config import SecuritySettings
 from hub.security.credentials import ClientRecord, Credentials
 from hub.security.hashing import SESSION_PREFIX
-from hub.security.mtls import ClientCertVerifier, cert_from_scope
-from hub.security.principal import ADMIN, OPERATOR, Principal
+from hub.security.mtls import ClientCertVerifier, client_certificate
 from hub.security.tokens import TokenService
 from hub.security.users import UserRecord, Users
 
@@ -148,19 +149,26 @@ class Authenticator:
     def from_session(self, token: str) -> Principal:
         return self.principal_for_user(self._users.session_user(token))
 
-    # -- the request hook ------------------------------------------------------------
-    def __call__(self, request: Request) -> Principal:
-        cached = getattr(request.state, "principal", None)
-        if cached is not None:
-            return cached
-        principal = self.authenticate_credentials(channel=f"{request.method} {request.url.path}",
-                                                  **self.extract(request))
-        request.state.principal = principal
-        return principal
+    # -- what a request presented --------------------------------------------------
+    def authenticate(self, headers: Mapping[str, str], *, peer: str | None, tls_cert: str | None = None,
+                     channel: str = "api") -> Principal:
+        """The principal behind one HTTP request, from what the entry point read off it.
 
-    def extract(self, request: Request) -> dict[str, Any]:
+        ``headers`` maps lower-case header names to values (an ASGI server's headers, or a
+        case-insensitive mapping); ``peer`` is the TCP peer's address; ``tls_cert`` the client
+        certificate the TLS layer verified, if any; ``channel`` names the request in the audit
+        trail (``"GET /v1/messages"``). Raises ``Unauthorized``, audited.
+        """
+        return self.authenticate_credentials(channel=channel, **self.presented(headers, peer=peer, tls_cert=tls_cert))
+
+    def presented(self, headers: Mapping[str, str], *, peer: str | None, tls_cert: str | None = None) -> dict[str, Any]:
+        """The credentials a request carries, as keyword arguments of ``authenticate_credentials``.
+
+        A certificate counts only when nothing else was presented; one forwarded in a header
+        counts only from a trusted TLS proxy (``hub.security.mtls.client_certificate``).
+        """
         found: dict[str, Any] = {}
-        auth = request.headers.get("authorization", "")
+        auth = headers.get("authorization", "")
         scheme, _, value = auth.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             found["bearer"] = value.strip()
@@ -173,14 +181,12 @@ class Authenticator:
             if not sep:
                 raise Unauthorized("the Basic credentials are not base64 of 'client_id:secret'")
             found["client_id"], found["client_secret"] = cid, secret
-        if request.headers.get("consumer-key") and request.headers.get("token"):
-            found["consumer_key"] = request.headers["consumer-key"]
-            found["gdx_token"] = request.headers["token"]
+        if headers.get("consumer-key") and headers.get("token"):
+            found["consumer_key"] = headers["consumer-key"]
+            found["gdx_token"] = headers["token"]
         if not found:
-            peer = request.client.host if request.client else None
-            pem = cert_from_scope(request.scope, dict(request.headers), peer,
-                                  trusted_proxies=self._settings.trusted_proxies,
-                                  header=self._settings.client_cert_header)
+            pem = client_certificate(tls_cert, headers, peer, trusted_proxies=self._settings.trusted_proxies,
+                                     header=self._settings.client_cert_header)
             if pem:
                 found["cert_pem"] = pem
         return found

@@ -19,16 +19,16 @@ from typing import Any
 
 from cachetools import TTLCache
 
-from sqlalchemy import Engine, delete, insert, or_, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import utcnow
 from hub.errors import Conflict, DeliveryError, FieldError, Forbidden, InputError, NotFound
 from hub.registry.agencies import AgencyRegistry
 from hub.schemas.envelope import Envelope, StoredMessage, party_member
+from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 from hub.security.audit import AuditLog, canonical
 from hub.security.authn import CACHE_SECONDS
-from hub.security.principal import CLEARANCE_LEVELS, Principal
 from hub.security.tables import access_rights, group_members
 
 GROUP_PREFIX = "group:"
@@ -61,7 +61,7 @@ class AccessControl:
     def grant(self, client: str, service: str, provider: str, *, actor: str) -> dict[str, Any]:
         if not client.startswith(GROUP_PREFIX) and self._registry.subsystem(client, missing_ok=True) is None:
             raise InputError(f"client {client} is not a registered subsystem",
-                             errors=[FieldError("client", "exists", "a registered subsystem id or group:NAME")])
+                             errors=[FieldError("/client", "exists", "a registered subsystem id or group:NAME")])
         try:
             with self._engine.begin() as conn:
                 right_id = conn.execute(insert(access_rights).values(
@@ -184,7 +184,7 @@ class AccessControl:
                       f"{env.classification.value} may not be sent to it")
             self._audit.record("access.submit", actor=actor, decision="refused", target=env.receiver, reason=reason,
                                sender=env.sender, service=env.service, classification=env.classification.value)
-            raise Forbidden(reason, errors=[FieldError("classification", "receiver_clearance",
+            raise Forbidden(reason, errors=[FieldError("/classification", "receiver_clearance",
                                                        f"at most {clearance} for {env.receiver}")])
 
     def may_read(self, principal: Principal, meta: StoredMessage) -> bool:

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
+from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, CLIENT, MONITOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
-from hub.security.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, CLIENT, MONITOR
 from hub.security.tables import client_secrets, clients
 
 CLIENT_ROLES = (CLIENT, ADMIN, AUDITOR, MONITOR)
@@ -68,13 +68,13 @@ class Credentials:
         unknown = [r for r in roles if r not in CLIENT_ROLES]
         if unknown:
             raise InputError(f"unknown client role {unknown[0]!r}",
-                             errors=[FieldError("roles", "enum", f"one of {', '.join(CLIENT_ROLES)}")])
+                             errors=[FieldError("/roles", "enum", f"one of {', '.join(CLIENT_ROLES)}")])
         if clearance is not None and clearance not in CLEARANCE_LEVELS:
             raise InputError(f"unknown clearance {clearance!r}",
-                             errors=[FieldError("clearance", "enum", "one of 001, 002, 003, 004")])
+                             errors=[FieldError("/clearance", "enum", "one of 001, 002, 003, 004")])
         if subsystem_id is None and roles == (CLIENT,):
             raise InputError("a client needs a subsystem to act for, or a staff role",
-                             errors=[FieldError("subsystem_id", "required", "a subsystem id, or roles admin/auditor/monitor")])
+                             errors=[FieldError("/subsystem_id", "required", "a subsystem id, or roles admin/auditor/monitor")])
         now = utcnow()
         secret = hashing.new_secret(hashing.CLIENT_SECRET_PREFIX) if with_secret else None
         try:
@@ -87,7 +87,7 @@ class Credentials:
                                                                secret_hash=hashing.hash_secret(secret)))
         except IntegrityError as exc:
             raise Conflict(f"client {client_id} already exists; rotate its secret instead",
-                           errors=[FieldError("client_id", "unique", "a client id not yet registered")]) from exc
+                           errors=[FieldError("/client_id", "unique", "a client id not yet registered")]) from exc
         self._audit.record("credential.created", actor=actor, target=client_id, subsystem=subsystem_id,
                            roles=list(roles), secret_issued=bool(secret))
         return IssuedSecret(client_id, secret) if secret else None

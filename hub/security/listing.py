@@ -2,17 +2,18 @@
 
 The transport's ``list`` filters by one sender and one receiver; a principal acts for one or
 more parties, as sender or receiver. Each (party as sender) and (party as receiver) query
-runs with the same cursor and the pages are merged in the transport's order (received_at,
-id), which keeps cursor paging exact. Messages above the principal's clearance are dropped
-from the page afterwards; the cursor still moves past them, so a page may be short.
+runs with the same cursor; the pages are merged in the transport's order
+(``StoredMessage.list_position``) and cut by the same ``hub.paging.page``, which keeps
+cursor paging exact. Messages above the principal's clearance are dropped from the page
+afterwards; the cursor still moves past them, so a page may be short.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from hub.paging import page
 from hub.schemas.envelope import StoredMessage
 from hub.security.authz import Scope, higher
-from hub.transport.messages import encode_cursor
 
 
 def list_visible(store: Any, scope: Scope, *, sender: str | None, receiver: str | None, limit: int,
@@ -30,9 +31,7 @@ def list_visible(store: Any, scope: Scope, *, sender: str | None, receiver: str 
         more = more or next_cursor is not None
         for item in items:
             merged[str(item.id)] = item
-    ordered = sorted(merged.values(), key=lambda m: (m.received_at, str(m.id)))
-    if len(ordered) > limit:
-        ordered, more = ordered[:limit], True
-    next_cursor = encode_cursor(ordered[-1].received_at, str(ordered[-1].id)) if more and ordered else None
+    ordered = sorted(merged.values(), key=StoredMessage.list_position)
+    ordered, next_cursor = page(ordered, limit, StoredMessage.list_position, more=more)
     visible = [m for m in ordered if not higher(m.classification, scope.max_classification)]
     return visible, next_cursor

@@ -16,9 +16,10 @@ subject CN names the client (``hub ca issue CLIENT_ID``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from cryptography import x509
@@ -138,12 +139,12 @@ class ClientCertVerifier:
             cert = x509.load_pem_x509_certificate(cert_pem.encode())
         except ValueError as exc:
             raise InputError(f"not a PEM certificate: {exc}",
-                             errors=[FieldError("cert_pem", "pem", "a PEM-encoded X.509 CA certificate")]) from exc
+                             errors=[FieldError("/cert_pem", "pem", "a PEM-encoded X.509 CA certificate")]) from exc
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value \
             if any(e.oid == x509.BasicConstraints.oid for e in cert.extensions) else None
         if constraints is None or not constraints.ca:
             raise InputError("the certificate is not a CA (BasicConstraints ca=true missing)",
-                             errors=[FieldError("cert_pem", "ca", "a CA certificate")])
+                             errors=[FieldError("/cert_pem", "ca", "a CA certificate")])
         with self._engine.begin() as conn:
             conn.execute(delete(trusted_cas).where(trusted_cas.c.name == name))
             conn.execute(insert(trusted_cas).values(name=name, cert_pem=cert_pem, fingerprint=fingerprint(cert),
@@ -193,12 +194,17 @@ class ClientCertVerifier:
         raise Unauthorized("the client certificate was not issued by a CA this hub trusts")
 
 
-def cert_from_scope(scope: dict, headers: dict[str, str] | None, peer: str | None, *, trusted_proxies: list[str],
-                    header: str) -> str | None:
-    """The client certificate PEM from the ASGI TLS extension, or from a trusted proxy's header."""
+def tls_client_cert(scope: Mapping[str, Any]) -> str | None:
+    """The client certificate (PEM) a server that implements the ASGI TLS extension verified."""
     chain = (scope.get("extensions") or {}).get("tls", {}).get("client_cert_chain")
-    if chain:
-        return chain[0]
+    return chain[0] if chain else None
+
+
+def client_certificate(tls_cert: str | None, headers: Mapping[str, str] | None, peer: str | None, *,
+                       trusted_proxies: list[str], header: str) -> str | None:
+    """The client certificate PEM from the TLS layer, or from a trusted proxy's header."""
+    if tls_cert:
+        return tls_cert
     if headers and peer is not None and peer in trusted_proxies:
         value = headers.get(header)
         if value:

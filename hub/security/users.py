@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
+from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, OPERATOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
-from hub.security.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, OPERATOR
 from hub.security.tables import sessions, users
 
 USER_ROLES = (ADMIN, OPERATOR, AUDITOR)
@@ -49,13 +49,13 @@ class Users:
             member_id: str | None = None, clearance: str = "001") -> UserRecord:
         errors = []
         if not roles or any(r not in USER_ROLES for r in roles):
-            errors.append(FieldError("roles", "enum", f"one or more of {', '.join(USER_ROLES)}"))
+            errors.append(FieldError("/roles", "enum", f"one or more of {', '.join(USER_ROLES)}"))
         if OPERATOR in roles and not member_id:
-            errors.append(FieldError("member_id", "required", "an agency operator acts for one member"))
+            errors.append(FieldError("/member_id", "required", "an agency operator acts for one member"))
         if clearance not in CLEARANCE_LEVELS:
-            errors.append(FieldError("clearance", "enum", "one of 001, 002, 003, 004"))
+            errors.append(FieldError("/clearance", "enum", "one of 001, 002, 003, 004"))
         if len(password) < MIN_PASSWORD:
-            errors.append(FieldError("password", "min_length", f"at least {MIN_PASSWORD} characters"))
+            errors.append(FieldError("/password", "min_length", f"at least {MIN_PASSWORD} characters"))
         if errors:
             raise InputError("the user is invalid: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
                              errors=errors)
@@ -66,7 +66,7 @@ class Users:
                                                   disabled=False, created_at=utcnow()))
         except IntegrityError as exc:
             raise Conflict(f"user {username} already exists",
-                           errors=[FieldError("username", "unique", "a new username")]) from exc
+                           errors=[FieldError("/username", "unique", "a new username")]) from exc
         self._audit.record("user.created", actor=actor, target=username, roles=list(roles), member=member_id,
                            clearance=clearance)
         return UserRecord(username, tuple(roles), member_id, clearance, False)

@@ -1,8 +1,7 @@
-"""Builds the security layer for a hub and installs it on an app.
+"""Builds the security layer for a hub.
 
 ``build_security`` is called by ``bootstrap.build_hub`` (so the API, workers and CLI all
-share one wiring); ``install`` puts ``app.state.authenticate`` in place and is called by
-``create_app``.
+share one wiring); the API authenticates each request through ``hub.api.authentication``.
 """
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hub.config import SecuritySettings, Settings
@@ -102,16 +100,6 @@ def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> 
                      gap_seconds=sec.audit_feed_gap_seconds)
     return Security(sec, key, audit, registry, credentials, tokens, users, hub_ca, certs, access, authenticator,
                     pseudonym, persons, consents, juristic, feed)
-
-
-def install(app: FastAPI) -> None:
-    """Install ``app.state.authenticate``; it finds the hub's security when the first request comes
-    (``create_app`` may build the hub only in its lifespan)."""
-
-    def authenticate(request):  # noqa: ANN001, ANN202
-        return security_of(request.app.state.hub).authenticator(request)
-
-    app.state.authenticate = authenticate
 
 
 def security_of(hub: object) -> Security:

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from hub.errors import Conflict, Forbidden, ValidationFailed
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 from hub.standards.model import ArtefactError, load_folder, published_folders
 from hub.standards.publishing import Publisher
 from hub.standards.store import StandardsStore

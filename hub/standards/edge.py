@@ -22,7 +22,7 @@ from hub.schemas.envelope import XML_TYPES, Envelope
 from hub.standards.lifecycle import past_sunset
 from hub.standards.model import StandardVersion, split_ref
 from hub.standards.store import StandardsStore
-from hub.standards.validation import Issue, JsonDocumentValidator, XmlDocumentValidator, compile_validator
+from hub.standards.validation import Issue, JsonDocumentValidator, XmlDocumentValidator, compile_validator, field_errors
 
 STATUS_TTL_SECONDS = 2.0
 
@@ -85,13 +85,13 @@ class EdgeValidator:
         standard_id, version = split_ref(env.standard)
         if version is None:  # the envelope's pattern requires id@X.Y.Z; kept for direct callers
             raise ValidationFailed(f"standard {env.standard!r} must name a version (id@X.Y.Z)",
-                                   errors=[FieldError("standard", "pattern", "id@MAJOR.MINOR.PATCH")])
+                                   errors=[FieldError("/standard", "pattern", "id@MAJOR.MINOR.PATCH")])
         try:
             entry = self._compiled_for(standard_id, version)
         except NotFound as exc:
             raise ValidationFailed(
                 f"the message declares standard {env.standard}, which is not published in this hub",
-                errors=[FieldError("standard", "unknown_standard",
+                errors=[FieldError("/standard", "unknown_standard",
                                    f"{env.standard} is not published; see GET /v1/standards")],
             ) from exc
         stored = entry.version
@@ -100,18 +100,17 @@ class EdgeValidator:
             raise ValidationFailed(
                 f"standard {env.standard} was deprecated and its sunset ({stored.sunset_at.isoformat()}) has "
                 f"passed{hint}",
-                errors=[FieldError("standard", "sunset", f"{env.standard} is past its sunset{hint}")],
+                errors=[FieldError("/standard", "sunset", f"{env.standard} is past its sunset{hint}")],
             )
         declared_xml = env.content_type in XML_TYPES
         if declared_xml == stored.is_json:
             raise ValidationFailed(
                 f"standard {env.standard} is {stored.content_type}, the message says {env.content_type}",
-                errors=[FieldError("content_type", "standard_content_type", f"expected {stored.content_type}")],
+                errors=[FieldError("/content_type", "standard_content_type", f"expected {stored.content_type}")],
             )
         issues = entry.validator.validate(env.payload)
         if issues:
-            errors = [FieldError(f"payload{i.path}" if i.path.startswith("/") else f"payload {i.path}", i.rule,
-                                 i.message) for i in issues]
+            errors = field_errors(issues, "/payload")
             raise ValidationFailed(
                 f"the payload does not conform to {env.standard}: {len(issues)} violation(s)",
                 errors=errors, standard=env.standard,

@@ -24,8 +24,8 @@ from typing import Any
 from jsonschema.exceptions import SchemaError
 
 from hub.clock import utcnow
-from hub.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from hub.security.principal import Principal
+from hub.errors import Conflict, FieldError, Forbidden, ValidationFailed, pointer
+from hub.schemas.principal import Principal
 from hub.standards import compat
 from hub.standards.catalogue import Catalogue
 from hub.standards.compat.change import Change
@@ -44,7 +44,18 @@ from hub.standards.model import (
 )
 from hub.standards.safexml import XmlError
 from hub.standards.store import StandardsStore
-from hub.standards.validation import JsonDocumentValidator, XmlDocumentValidator, compile_validator
+from hub.standards.validation import JsonDocumentValidator, XmlDocumentValidator, compile_validator, field_errors
+
+
+def _change_pointer(path: str) -> str:
+    """A compatibility break as an error's field: where it is in the standard's documents.
+
+    JSON changes carry a pointer already (``/`` meaning the document as a whole); an XSD
+    component key (``type:ram:PartyType/JobTitle``) is split into one.
+    """
+    if path == "/":
+        return ""
+    return path if path.startswith("/") else pointer(*path.split("/"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,7 @@ def version_from_request(body: Any) -> StandardVersion:
     try:
         check_identity(body.id, body.version, meta)
     except ArtefactError as exc:
-        raise ValidationFailed(str(exc), errors=[FieldError("meta", "metadata", str(exc))]) from exc
+        raise ValidationFailed(str(exc), errors=[FieldError("/meta", "metadata", str(exc))]) from exc
     meta["id"], meta["version"] = body.id, body.version
     meta["status"] = ACTIVE
     content_type = meta["content_type"]
@@ -70,7 +81,7 @@ def version_from_request(body: Any) -> StandardVersion:
     if content_type == JSON_CT:
         if not isinstance(body.schema_, dict):
             raise ValidationFailed("an application/json standard needs a JSON Schema object",
-                                   errors=[FieldError("schema", "type", "expected a JSON object")])
+                                   errors=[FieldError("/schema", "type", "expected a JSON object")])
         schema = dict(body.schema_)
         schema.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
         expected_id = f"urn:th:hub:standard:{body.id}:{body.version}"
@@ -78,25 +89,25 @@ def version_from_request(body: Any) -> StandardVersion:
         if schema["$id"] != expected_id or schema["$schema"] != "https://json-schema.org/draft/2020-12/schema":
             raise ValidationFailed(
                 "the schema must be JSON Schema 2020-12 with $id " + expected_id,
-                errors=[FieldError("schema.$id", "const", f"$id {expected_id}, $schema draft 2020-12")],
+                errors=[FieldError("/schema/$id", "const", f"$id {expected_id}, $schema draft 2020-12")],
             )
         if body.schema_files:
             raise ValidationFailed("schema_files are for XSD standards",
-                                   errors=[FieldError("schema_files", "not_allowed", "only for application/xml")])
+                                   errors=[FieldError("/schema_files", "not_allowed", "only for application/xml")])
     else:
         if not isinstance(body.schema_, str):
             raise ValidationFailed("an application/xml standard needs the main XSD as text",
-                                   errors=[FieldError("schema", "type", "expected a string (XSD)")])
+                                   errors=[FieldError("/schema", "type", "expected a string (XSD)")])
         bad = [n for n in body.schema_files if not is_xsd_file_name(n) or n == XSD_MAIN]
         if bad:
             raise ValidationFailed(f"schema file names {bad} are not allowed",
-                                   errors=[FieldError("schema_files", "pattern", "plain *.xsd names, not schema.xsd")])
+                                   errors=[FieldError("/schema_files", "pattern", "plain *.xsd names, not schema.xsd")])
         xsd_files = {XSD_MAIN: body.schema_, **dict(sorted(body.schema_files.items()))}
     examples = tuple(Example(e.name, e.kind, e.document, e.expect) for e in body.examples)
     names = [(e.kind, e.name) for e in examples]
     if len(set(names)) != len(names):
         raise ValidationFailed("example names must be unique per kind",
-                               errors=[FieldError("examples", "unique", "duplicate example name")])
+                               errors=[FieldError("/examples", "unique", "duplicate example name")])
     return StandardVersion(id=body.id, version=body.version, content_type=content_type, meta=meta, schema=schema,
                            xsd_files=xsd_files, examples=examples, source="api")
 
@@ -125,7 +136,7 @@ class Publisher:
         raise Forbidden(
             f"only the lead agency of Back Office system {system_key!r} ({', '.join(leads) or 'none'}) or a hub "
             f"admin may {action} {standard_id}; {who} is not{as_role}",
-            errors=[FieldError("principal", "lead_agency_only",
+            errors=[FieldError("/principal", "lead_agency_only",
                                f"{action} is reserved to the lead agency of {system_key!r} or a hub admin")],
         )
 
@@ -134,20 +145,20 @@ class Publisher:
         if system is None and self.catalogue.systems:
             raise ValidationFailed(
                 f"unknown Back Office system {new.backoffice_system!r}",
-                errors=[FieldError("meta.backoffice_system", "enum",
+                errors=[FieldError("/meta/backoffice_system", "enum",
                                    f"one of {', '.join(sorted(self.catalogue.systems))}")],
             )
         if self.catalogue.agencies and new.owner_agency not in self.catalogue.agencies:
             raise ValidationFailed(
                 f"owner agency {new.owner_agency!r} is not in the catalogue's agency directory",
-                errors=[FieldError("meta.owner_agency", "catalogue", "an agency listed in the catalogue")],
+                errors=[FieldError("/meta/owner_agency", "catalogue", "an agency listed in the catalogue")],
             )
         existing = self._store.versions(new.id)
         if existing and existing[-1].backoffice_system != new.backoffice_system and not principal.is_admin:
             raise ValidationFailed(
                 f"{new.id} belongs to Back Office system {existing[-1].backoffice_system!r}; only a hub admin "
                 "may move it to another system",
-                errors=[FieldError("meta.backoffice_system", "const", existing[-1].backoffice_system)],
+                errors=[FieldError("/meta/backoffice_system", "const", existing[-1].backoffice_system)],
             )
         # Authorise against the system the standard already belongs to, so a lead of another
         # system cannot take a standard over by naming its own system in the new version.
@@ -177,33 +188,33 @@ class Publisher:
         raise Conflict(
             f"{new.ref} is already published with different content; published versions are immutable, "
             "publish a new version instead",
-            errors=[FieldError("version", "immutable", f"{new.ref} exists (sha256 {stored.content_sha256[:12]}…)")],
+            errors=[FieldError("/version", "immutable", f"{new.ref} exists (sha256 {stored.content_sha256[:12]}…)")],
         )
 
     def _compile_for_publish(self, new: StandardVersion) -> JsonDocumentValidator | XmlDocumentValidator:
         try:
             return compile_validator(new)
         except SchemaError as exc:
-            where = "schema" + "".join(f"/{p}" for p in exc.absolute_path)
+            where = pointer("schema", *exc.absolute_path)
             raise ValidationFailed(f"the schema is not valid JSON Schema 2020-12: {exc.message}",
                                    errors=[FieldError(where, str(exc.validator), exc.message)]) from exc
         except (XmlError, OSError) as exc:
             raise ValidationFailed(f"the XML Schema does not compile: {exc}",
-                                   errors=[FieldError("schema", "xsd", str(exc))]) from exc
+                                   errors=[FieldError("/schema", "xsd", str(exc))]) from exc
 
     def _check_examples(self, new: StandardVersion, validator: JsonDocumentValidator | XmlDocumentValidator) -> None:
         """A standard's examples are its documentation: a wrong example is refused like a wrong schema."""
         errors: list[FieldError] = []
         if not any(e.kind == "valid" for e in new.examples):
-            errors.append(FieldError("examples", "min_valid", "publish at least one valid example"))
-        for example in new.examples:
+            errors.append(FieldError("/examples", "min_valid", "publish at least one valid example"))
+        for index, example in enumerate(new.examples):  # in the order of the request's examples
             issues = validator.validate(example.document)
             if example.kind == "valid" and issues:
-                errors.extend(FieldError(f"examples/{example.name}{'' if i.path.startswith('/') else ' '}{i.path}",
-                                         i.rule, f"valid example fails: {i.message}") for i in issues)
+                errors.extend(field_errors(issues, pointer("examples", index, "document"),
+                                           prefix=f"valid example {example.name!r} fails: "))
             elif example.kind == "invalid" and not issues:
-                errors.append(FieldError(f"examples/{example.name}", "must_fail",
-                                         "an invalid example validates against the schema"))
+                errors.append(FieldError(pointer("examples", index), "must_fail",
+                                         f"the invalid example {example.name!r} validates against the schema"))
         if errors:
             raise ValidationFailed(f"the examples of {new.ref} do not match its schema", errors=errors)
 
@@ -222,7 +233,7 @@ class Publisher:
             # Slotting 1.1.1 in below an existing 1.2.0: 1.2.0 must still accept what 1.1.1 accepts.
             problems += [(above[0].ref, c) for c in compat.breaking(compat.compare(new, above[0]))]
         if problems:
-            errors = [FieldError(c.path, c.kind, f"{c.message} (against {ref})") for ref, c in problems]
+            errors = [FieldError(_change_pointer(c.path), c.kind, f"{c.message} (against {ref})") for ref, c in problems]
             raise ValidationFailed(
                 f"{new.ref} is not backward compatible with {problems[0][0]}: {len(problems)} breaking change(s); "
                 f"a minor or patch version must accept every document the previous version accepted — "
@@ -251,7 +262,7 @@ class Publisher:
             self._store.get(standard_id, replaced_by)  # NotFound names it
             if parse_semver(replaced_by) <= current.semver:
                 raise ValidationFailed("replaced_by must be a later version",
-                                       errors=[FieldError("replaced_by", "later_version", f"after {version}")])
+                                       errors=[FieldError("/replaced_by", "later_version", f"after {version}")])
         self._store.deprecate(current, sunset_at=sunset_moment(sunset), note=note, replaced_by=replaced_by,
                               actor=principal.subject, at=self._clock())
         self._edge.forget(current.ref)

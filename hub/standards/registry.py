@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from hub.clock import utcnow
 from hub.schemas.envelope import Envelope
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
 from hub.standards import listing
 from hub.standards.artefacts import LoadReport, load_published
 from hub.standards.catalogue import Catalogue

@@ -7,8 +7,11 @@ cached by :mod:`hub.standards.edge` (versions are immutable, so it never goes st
 
 Each violation is an :class:`Issue`: ``path`` is a JSON Pointer into the document
 (``/signer/role``; for a missing or unexpected member it points where that member would
-be) or ``line N`` for XML; ``rule`` is the JSON Schema keyword (``required``, ``enum``,
-``pattern``...) or, for XML, the XSD facet or libxml2 error kind.
+be; ``/`` for the document as a whole) or ``line N`` for XML; ``rule`` is the JSON Schema
+keyword (``required``, ``enum``, ``pattern``...) or, for XML, the XSD facet or libxml2 error
+kind. These are the paths the standards' ``expect`` sidecars use; ``field_errors`` turns
+issues into the hub's field errors, pointing from the request member that carried the
+document.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from lxml import etree
 
+from hub.errors import FieldError, pointer
 from hub.standards.model import XSD_MAIN, StandardVersion, is_xsd_file_name
 from hub.standards.safexml import UnsafeXmlError, XmlError, XmlSyntaxError, load_xsd, parse_xml
 
@@ -39,13 +43,18 @@ class Issue:
     path: str
     rule: str
     message: str
+    line: int | None = None  # XML: the line (``path`` is then ``line N``)
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "rule": self.rule, "message": self.message}
 
 
-def pointer(parts: Any) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+def field_errors(issues: Iterable[Issue], at: str, *, prefix: str = "") -> list[FieldError]:
+    """The issues of a document carried at ``at`` (a JSON Pointer into the request, e.g.
+    ``/payload``) as field errors: ``/payload/signer/role``; an XML issue names ``at`` and its line.
+    ``prefix`` starts each message (which example failed, say)."""
+    return [FieldError(at if i.line is not None or i.path == "/" else at + i.path, i.rule, prefix + i.message,
+                       line=i.line) for i in issues]
 
 
 def _issues_from_error(error: ValidationError) -> Iterator[Issue]:
@@ -55,7 +64,7 @@ def _issues_from_error(error: ValidationError) -> Iterator[Issue]:
         deepest = best_match(error.context)
         if deepest is not None:
             error = deepest
-    base = pointer(error.absolute_path)
+    base = pointer(*error.absolute_path)
     if error.validator in ("required", "dependentRequired") and isinstance(error.instance, dict):
         names = error.validator_value
         if error.validator == "dependentRequired":
@@ -149,14 +158,14 @@ class XmlDocumentValidator:
         try:
             root = parse_xml(data)
         except UnsafeXmlError as exc:
-            return [Issue("line 1", f"unsafe-xml:{exc.reason}", str(exc))]
+            return [Issue("line 1", f"unsafe-xml:{exc.reason}", str(exc), line=1)]
         except XmlSyntaxError as exc:
-            return [Issue(f"line {exc.line or 1}", "well-formed", str(exc))]
+            return [Issue(f"line {exc.line or 1}", "well-formed", str(exc), line=exc.line or 1)]
         with self._lock:
             if self._schema.validate(root):
                 return []
             entries = list(self._schema.error_log)
-        return [Issue(f"line {e.line}", _xml_rule(e), e.message) for e in entries[:MAX_ISSUES]]
+        return [Issue(f"line {e.line}", _xml_rule(e), e.message, line=e.line) for e in entries[:MAX_ISSUES]]
 
 
 def compile_validator(version: StandardVersion) -> JsonDocumentValidator | XmlDocumentValidator:

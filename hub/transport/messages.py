@@ -7,7 +7,6 @@ same content returns the first result and creates nothing.
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.adapters.base import COMPLETED, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
+from hub.paging import decode_cursor, page
 from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
 from hub.group_commit import GroupCommitter
 from hub.transport.routing import Router
@@ -206,7 +206,7 @@ class MessageService:
             return IdempotencyConflict(
                 f"message {p.id} was already accepted with different content; "
                 "use a new id for a new message",
-                errors=[FieldError("id", "idempotency", "the same id must carry the same sender, "
+                errors=[FieldError("/id", "idempotency", "the same id must carry the same sender, "
                                    "receiver, service and payload")],
             )
         return AcceptResult(p.id, existing.status, False)
@@ -258,7 +258,7 @@ class MessageService:
         if status is not None and status not in STATUSES:
             raise InputError(
                 f"unknown status {status!r}",
-                errors=[FieldError("status", "enum", f"one of {', '.join(STATUSES)}")],
+                errors=[FieldError("/query/status", "enum", f"one of {', '.join(STATUSES)}")],
             )
         query = select(*meta_columns())
         for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status)):
@@ -276,11 +276,7 @@ class MessageService:
         query = query.order_by(messages.c.received_at, messages.c.id).limit(limit + 1)
         with self._engine.connect() as conn:
             rows = [row_to_meta(r) for r in conn.execute(query).mappings().all()]
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1].received_at, str(rows[-1].id))
-        return rows, next_cursor
+        return page(rows, limit, StoredMessage.list_position)
 
     def replay(self, message_id: str, *, reason: str = "replay requested") -> StoredMessage:
         """Deliver a message again; the original and its history are kept."""
@@ -322,18 +318,3 @@ def _with_message(p: _Prepared) -> tuple[str, str, str | None, str | None, str]:
     kind, actor, decision, target, detail = p.audit  # type: ignore[misc]
     extended = {**orjson.loads(detail), "message_id": p.id, "payload_sha256": p.row["payload_sha256"]}
     return kind, actor, decision, target, orjson.dumps(extended, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def encode_cursor(at: datetime, message_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([at.isoformat(), message_id])).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, message_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(message_id)
-    except (ValueError, TypeError) as exc:
-        raise InputError(
-            "cursor is not one this hub issued",
-            errors=[FieldError("cursor", "opaque_cursor", "pass next_cursor from a previous page unchanged")],
-        ) from exc

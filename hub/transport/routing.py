@@ -80,7 +80,7 @@ class Router:
             raise NoRoute(
                 f"no route for receiver {receiver!r} and service {service!r}",
                 errors=[
-                    FieldError("receiver", "route_exists", f"no route delivers {service!r} to {receiver!r}"),
+                    FieldError("/receiver", "route_exists", f"no route delivers {service!r} to {receiver!r}"),
                 ],
             )
         return route
@@ -91,7 +91,7 @@ class Router:
                 f"route {route.id} requires messages to declare standard {route.require_standard!r}",
                 errors=[
                     FieldError(
-                        "standard", "route_requires_standard",
+                        "/standard", "route_requires_standard",
                         f"expected {route.require_standard!r}, got {standard!r}",
                     )
                 ],

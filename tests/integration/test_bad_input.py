@@ -28,10 +28,10 @@ def test_malformed_envelope_names_every_bad_field(embedded_client):
     body = response.json()
     assert body["code"] == "validation_failed"
     fields = {e["field"]: e for e in body["errors"]}
-    assert set(fields) == {"sender", "classification", "user_id", "extra"}
-    assert fields["sender"]["rule"] == "string_pattern_mismatch"
-    assert "check digit" in fields["user_id"]["message"]
-    assert "'001'" in fields["classification"]["message"]
+    assert set(fields) == {"/sender", "/classification", "/user_id", "/extra"}
+    assert fields["/sender"]["rule"] == "string_pattern_mismatch"
+    assert "check digit" in fields["/user_id"]["message"]
+    assert "'001'" in fields["/classification"]["message"]
     assert nothing_stored(embedded_client)
 
 
@@ -85,7 +85,7 @@ def test_route_validation(embedded_client):
     assert response.status_code == 422 and "did you mean 'http'" in response.json()["message"]
     response = embedded_client.post("/v1/routes", json={"receiver": RECEIVER, "service": "*", "adapter": "http",
                                                         "settings": {"url": 5}})
-    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "settings.url"
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "/settings/url"
     route(embedded_client)
     again = embedded_client.post("/v1/routes", json={"receiver": RECEIVER, "service": "*", "adapter": "memory",
                                                      "settings": {"mailbox": "m"}})

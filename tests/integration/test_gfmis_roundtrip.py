@@ -104,7 +104,7 @@ def test_adapter_refuses_wrong_control_totals_before_writing(tmp_path: Path) -> 
     adapter = GfmisAdapter(GfmisSettings(path=tmp_path / "drop"))
     with pytest.raises(DeliveryError) as caught:
         adapter.send(outbound("TH/GOV/OPDC/finance", SERVICE, batch(record_count=2)))
-    assert caught.value.permanent and "trailer.record_count" in caught.value.reason
+    assert caught.value.permanent and "/trailer/record_count" in caught.value.reason
     assert os.listdir(tmp_path / "drop" / "outbound") == []
 
 

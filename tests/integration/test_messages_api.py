@@ -140,7 +140,7 @@ def test_list_filters_and_cursor_paging(client):
     assert seen == ids and other not in seen
     assert [m["id"] for m in client.get("/v1/messages", params={"receiver": "TH/GOV/1600/fin"}).json()["items"]] == [other]
     assert client.get("/v1/messages", params={"status": "nonsense"}).status_code == 422
-    assert client.get("/v1/messages", params={"cursor": "garbage"}).json()["errors"][0]["field"] == "cursor"
+    assert client.get("/v1/messages", params={"cursor": "garbage"}).json()["errors"][0]["field"] == "/query/cursor"
 
 
 def test_delivery_guard_dead_letters_when_receiver_clearance_was_lowered(hub):

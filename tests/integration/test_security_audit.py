@@ -132,10 +132,12 @@ def test_mutual_tls_with_real_certificates(embedded_hub, embedded_as_agency, ano
     pem = cert_path.read_text()
     # 1. the ASGI TLS extension (servers that implement it hand the verified chain to the app)
     from starlette.requests import Request
+
+    from hub.api.authentication import authenticate_request
     scope = {"type": "http", "method": "GET", "path": "/v1/auth/whoami", "headers": [],
              "extensions": {"tls": {"client_cert_chain": [pem]}}, "client": ("10.0.0.9", 5000),
              "query_string": b"", "app": anonymous_client.app}
-    principal = security.authenticator(Request(scope))
+    principal = authenticate_request(Request(scope), security.authenticator)
     assert principal.subsystems == {"TH/GOV/OCSC/hr"} and principal.method == "client_cert"
     # 2. a trusted TLS-terminating proxy's header; from an untrusted peer it is ignored
     header = {"X-SSL-Client-Cert": quote(pem)}

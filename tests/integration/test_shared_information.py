@@ -73,10 +73,10 @@ def test_update_id_is_applied_once(embedded_hub, embedded_as_agency):
 def test_invalid_ids_are_422_naming_field_and_rule(embedded_client):
     bad = embedded_client.get("/v1/persons/1101700203451")
     assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "citizen_id" and bad.json()["errors"][0]["rule"] == "check_digit"
+    assert bad.json()["errors"][0]["field"] == "/path/citizen_id" and bad.json()["errors"][0]["rule"] == "check_digit"
     short = embedded_client.post("/v1/persons", json={"citizen_id": "12345", "fields": {"level": "K1"}})
     assert short.status_code == 422
-    assert short.json()["errors"][0] == {"field": "body.citizen_id", "rule": "length",
+    assert short.json()["errors"][0] == {"field": "/citizen_id", "rule": "length",
                                          "message": "citizen ID must have 13 digits, got 5"}
     unknown_code = embedded_client.post("/v1/persons", json={"citizen_id": CITIZEN, "fields": {"address": {
         "subdistrict_code": "999999", "district_code": "9999", "province_code": "99"}}})

@@ -152,7 +152,7 @@ class AdapterConformance:
         for raw in self.invalid_settings():
             with pytest.raises(ValidationFailed) as caught:
                 registry.validate_settings(cls, raw)
-            assert caught.value.errors and all(e.field.startswith("settings") for e in caught.value.errors)
+            assert caught.value.errors and all(e.field.startswith("/settings") for e in caught.value.errors)
 
     def test_capabilities_are_declared(self) -> None:
         cls = AdapterRegistry().get(self.adapter_name)

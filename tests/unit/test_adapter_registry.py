@@ -13,7 +13,7 @@ def test_unknown_adapter_suggests_the_close_name():
 def test_settings_errors_name_the_field():
     with pytest.raises(ValidationFailed) as info:
         AdapterRegistry().build("http", {"url": "not a url"})
-    assert info.value.errors[0].field == "settings.url"
+    assert info.value.errors[0].field == "/settings/url"
 
 
 def test_contract_is_checked_at_load_time():

@@ -37,7 +37,7 @@ def test_order_by_someone_not_head_of_agency_is_refused(world: World) -> None:
         world.service.issue_order(case.case_id, signer_id=pilot.DIVISION_HEAD.citizen_id,
                                   time_evidence_method="check-in-app")
     err = exc.value
-    assert err.rule == "head_of_agency" and err.field == "signer.citizen_id" and err.status_code == 403
+    assert err.rule == "head_of_agency" and err.field == "/signer/citizen_id" and err.status_code == 403
     assert "ข้อ 11" in err.reason_th and "head of the agency" in err.message
     assert world.saraban.outgoing == {} and world.hr_records.days == {}  # nothing sent
 
@@ -46,7 +46,7 @@ def test_agreement_for_ineligible_work_is_refused_with_the_seed_reason(world: Wo
     with pytest.raises(TeleworkRefused) as exc:
         agree(world, pilot.COUNTER)
     err = exc.value
-    assert err.rule == "ineligible_work:direct-public-service" and err.field == "person.position"
+    assert err.rule == "ineligible_work:direct-public-service" and err.field == "/person/position"
     assert err.reason_th.startswith("งานที่มีหน้าที่รับผิดชอบเกี่ยวกับการให้บริการประชาชน")
     assert world.store.cases == {}
 
@@ -64,7 +64,7 @@ def test_evidence_for_a_day_outside_the_order_is_refused(world: World) -> None:
     case = ordered_case(world)
     with pytest.raises(TeleworkRefused) as exc:
         world.service.record_time(case.case_id, work_date="2026-11-16", check_in="2026-11-16T08:30:00+07:00")
-    assert exc.value.rule == "day_within_order" and exc.value.field == "work_date"
+    assert exc.value.rule == "day_within_order" and exc.value.field == "/work_date"
     with pytest.raises(TeleworkRefused):  # a Saturday inside the period is not a telework day either
         world.service.record_time(case.case_id, work_date="2026-11-07", check_in="2026-11-07T08:30:00+07:00")
 

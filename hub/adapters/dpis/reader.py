@@ -75,13 +75,13 @@ class DpisReader:
             variants = citizen_id_variants(citizen_id, self.decode.encoding)
         except ThaiValueError as exc:
             raise NotFound(f"no person can have citizen ID {citizen_id!r}: {exc}",
-                           errors=[FieldError("citizen_id", exc.rule, str(exc))]) from None
+                           errors=[FieldError("/citizen_id", exc.rule, str(exc))]) from None
         rows = conn.execute(
             select(per_personal).where(per_personal.c.PER_CARDNO.in_(variants)).order_by(per_personal.c.PER_ID)
         ).mappings().all()
         if not rows:
             raise NotFound(f"no person with citizen ID {variants[0].decode()} in DPIS",
-                           errors=[FieldError("citizen_id", "not_found", "a PER_PERSONAL.PER_CARDNO in DPIS")])
+                           errors=[FieldError("/citizen_id", "not_found", "a PER_PERSONAL.PER_CARDNO in DPIS")])
         # A person re-hired keeps old rows; the in-service one is the current record.
         in_service = [r for r in rows if r["PER_STATUS"] == IN_SERVICE]
         return (in_service or rows)[-1]

@@ -95,14 +95,14 @@ class Batch(BaseModel):
     def control_problems(self) -> list[FieldError]:
         problems = []
         if self.trailer.record_count != len(self.details):
-            problems.append(FieldError("trailer.record_count", "control_count",
+            problems.append(FieldError("/trailer/record_count", "control_count",
                                        f"is {self.trailer.record_count}; there are {len(self.details)} details"))
         if self.trailer.amount_total != self.amount_sum():
-            problems.append(FieldError("trailer.amount_total", "control_total",
+            problems.append(FieldError("/trailer/amount_total", "control_total",
                                        f"is {self.trailer.amount_total:.2f}; the details sum to {self.amount_sum():.2f}"))
         for expected, detail in enumerate(self.details, start=1):
             if detail.line_no != expected:
-                problems.append(FieldError(f"details.{expected - 1}.line_no", "consecutive",
+                problems.append(FieldError(f"/details/{expected - 1}/line_no", "consecutive",
                                            f"is {detail.line_no}; expected {expected}"))
                 break
         return problems

@@ -1,15 +1,17 @@
 """Admin API of the security layer: access rights, groups, clients (credentials) and people."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.security_deps import AdminDep, SecurityDep
+from hub.api.deps import SecurityDep
+from hub.api.roles import AdminDep
 from hub.registry.schemas import Clearance
 from hub.schemas.envelope import PARTY_PATTERN, SERVICE_PATTERN
+from hub.schemas.security import AccessRight, AccessRightRecord, ClientOut, IssuedCredentials, UserOut
 
 router = APIRouter(tags=["access"])
 
@@ -23,15 +25,15 @@ class RightIn(BaseModel):
                           description="The receiving subsystem or member, or *")
 
 
-@router.post("/v1/access-rights", status_code=201)
-async def grant_right(body: RightIn, security: SecurityDep, admin: AdminDep) -> dict[str, Any]:
+@router.post("/v1/access-rights", status_code=201, response_model=AccessRight)
+async def grant_right(body: RightIn, security: SecurityDep, admin: AdminDep) -> dict:
     """Grant a subsystem (or group) the right to call a service at a provider."""
     return await run_in_threadpool(security.access.grant, body.client, body.service, body.provider,
                                    actor=admin.subject)
 
 
-@router.get("/v1/access-rights")
-async def list_rights(security: SecurityDep, _: AdminDep, client: str | None = None) -> list[dict[str, Any]]:
+@router.get("/v1/access-rights", response_model=list[AccessRightRecord])
+async def list_rights(security: SecurityDep, _: AdminDep, client: str | None = None) -> list[dict]:
     """Every access right (deny by default: what is not listed is refused)."""
     return await run_in_threadpool(security.access.rights, client)
 
@@ -43,9 +45,9 @@ async def revoke_right(right_id: int, security: SecurityDep, admin: AdminDep) ->
     return Response(status_code=204)
 
 
-@router.get("/v1/groups")
+@router.get("/v1/groups", response_model=dict[str, list[str]])
 async def list_groups(security: SecurityDep, _: AdminDep) -> dict[str, list[str]]:
-    """Groups of subsystems and their members."""
+    """Groups of subsystems and their members (group name -> subsystem ids)."""
     return await run_in_threadpool(security.access.groups)
 
 
@@ -70,15 +72,16 @@ class ClientIn(BaseModel):
     clearance: Clearance = "001"
 
 
-@router.get("/v1/clients")
-async def list_clients(security: SecurityDep, _: AdminDep) -> list[dict[str, Any]]:
+@router.get("/v1/clients", response_model=list[ClientOut])
+async def list_clients(security: SecurityDep, _: AdminDep) -> list[ClientOut]:
     """Registered clients (never their secrets)."""
-    return [{"id": c.id, "subsystem_id": c.subsystem_id, "roles": list(c.roles), "clearance": c.clearance,
-             "disabled": c.disabled} for c in await run_in_threadpool(security.credentials.list)]
+    return [ClientOut(id=c.id, subsystem_id=c.subsystem_id, roles=list(c.roles), clearance=c.clearance,
+                      disabled=c.disabled) for c in await run_in_threadpool(security.credentials.list)]
 
 
-@router.post("/v1/clients", status_code=201)
-async def create_staff_client(body: ClientIn, security: SecurityDep, admin: AdminDep) -> dict[str, Any]:
+# An issued secret's answer names the old secret's expiry only after a rotation.
+@router.post("/v1/clients", status_code=201, response_model=IssuedCredentials, response_model_exclude_unset=True)
+async def create_staff_client(body: ClientIn, security: SecurityDep, admin: AdminDep) -> dict:
     """A client for hub staff tooling (admin, auditor, or monitor for Prometheus); secret shown once."""
     issued = await run_in_threadpool(lambda: security.credentials.create(
         body.id, actor=admin.subject, roles=tuple(body.roles), clearance=body.clearance))
@@ -90,9 +93,10 @@ class Rotation(BaseModel):
     overlap_seconds: int | None = Field(None, ge=0, description="How long the old secret keeps working")
 
 
-@router.post("/v1/clients/{client_id:path}/rotate")
+@router.post("/v1/clients/{client_id:path}/rotate", response_model=IssuedCredentials,
+             response_model_exclude_unset=True)
 async def rotate_secret(client_id: str, security: SecurityDep, admin: AdminDep,
-                        body: Rotation | None = None) -> dict[str, Any]:
+                        body: Rotation | None = None) -> dict:
     """A new secret (shown once); the old one keeps working for the overlap window."""
     issued = await run_in_threadpool(lambda: security.credentials.rotate(
         client_id, actor=admin.subject, overlap_seconds=(body or Rotation()).overlap_seconds))
@@ -116,14 +120,13 @@ class UserIn(BaseModel):
     clearance: Clearance = "001"
 
 
-@router.post("/v1/users", status_code=201)
-async def add_user(body: UserIn, security: SecurityDep, admin: AdminDep) -> dict[str, Any]:
+@router.post("/v1/users", status_code=201, response_model=UserOut)
+async def add_user(body: UserIn, security: SecurityDep, admin: AdminDep) -> UserOut:
     """Add a person (hub admin, agency operator or auditor)."""
     user = await run_in_threadpool(lambda: security.users.add(
         body.username, body.password, roles=tuple(body.roles), actor=admin.subject, member_id=body.member_id,
         clearance=body.clearance))
-    return {"username": user.username, "roles": list(user.roles), "member_id": user.member_id,
-            "clearance": user.clearance}
+    return UserOut(username=user.username, roles=list(user.roles), member_id=user.member_id, clearance=user.clearance)
 
 
 @router.post("/v1/users/{username}/disable", status_code=204)

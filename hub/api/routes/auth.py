@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from hub.api.deps import HubDep, PrincipalDep
+from hub.api.deps import PrincipalDep, SecurityDep
+from hub.api.public import public
 from hub.errors import FieldError, InputError, Unauthorized
+from hub.schemas.security import AccessToken, GdxToken, SessionOut, WhoAmI
 from hub.security.hashing import SESSION_PREFIX
-from hub.security.public import public
-from hub.security.wiring import security_of
 from hub.thai import ThaiValueError, validate_citizen_id
 
 router = APIRouter(tags=["auth"])
@@ -30,10 +30,10 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
     return (cid, secret) if sep else None
 
 
-@router.post("/v1/auth/token")
+@router.post("/v1/auth/token", response_model=AccessToken)
 @public("OAuth2 token endpoint: the client authenticates with its id and secret here")
 async def token(
-    hub: HubDep,
+    security: SecurityDep,
     grant_type: Annotated[str, Form()],
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
@@ -42,13 +42,12 @@ async def token(
     """OAuth2 client credentials (RFC 6749 §4.4): a short-lived signed access token."""
     if grant_type != "client_credentials":
         raise InputError(f"grant_type {grant_type!r} is not supported", error="unsupported_grant_type",
-                         errors=[FieldError("grant_type", "enum", "client_credentials")])
+                         errors=[FieldError("/grant_type", "enum", "client_credentials")])
     basic = _basic(authorization)
     if basic:
         client_id, client_secret = basic
     if not client_id or client_secret is None:
         raise Unauthorized("send client_id and client_secret (form fields or HTTP Basic)", error="invalid_client")
-    security = security_of(hub)
     principal = await run_in_threadpool(security.authenticator.from_secret, client_id, client_secret)
     issued = security.tokens.issue(principal.client_id or client_id)
     await run_in_threadpool(security.audit.record, "auth.token_issued", actor=principal.subject, decision="granted",
@@ -56,10 +55,10 @@ async def token(
     return issued.as_oauth()
 
 
-@router.get("/v1/auth/validate")
+@router.get("/v1/auth/validate", response_model=GdxToken)
 @public("GDX-compatible token exchange: the consumer authenticates with Consumer-Key and ConsumerSecret")
 async def gdx_validate(
-    hub: HubDep,
+    security: SecurityDep,
     consumer_key: Annotated[str, Header(alias="Consumer-Key")],
     ConsumerSecret: str,  # noqa: N803  (GDX's parameter names)
     AgentID: str,  # noqa: N803
@@ -68,9 +67,8 @@ async def gdx_validate(
     try:
         agent = validate_citizen_id(AgentID)
     except ThaiValueError as exc:
-        raise InputError(f"AgentID: {exc}", errors=[FieldError("AgentID", "citizen_id",
+        raise InputError(f"AgentID: {exc}", errors=[FieldError("/query/AgentID", "citizen_id",
                                                                "the acting officer's 13-digit citizen ID")]) from exc
-    security = security_of(hub)
     principal = await run_in_threadpool(security.authenticator.from_secret, consumer_key, ConsumerSecret, "gdx")
     issued = security.tokens.issue(consumer_key, kind="gdx", agent=agent)
     await run_in_threadpool(security.audit.record, "auth.token_issued", actor=principal.subject, decision="granted",
@@ -83,24 +81,24 @@ class Login(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-@router.post("/v1/auth/login")
+@router.post("/v1/auth/login", response_model=SessionOut)
 @public("people log in here with their username and password")
-async def login(body: Login, hub: HubDep) -> dict[str, Any]:
+async def login(body: Login, security: SecurityDep) -> dict[str, Any]:
     """A person's login: a session token (Bearer) that expires."""
-    session = await run_in_threadpool(security_of(hub).users.login, body.username, body.password)
+    session = await run_in_threadpool(security.users.login, body.username, body.password)
     return {"session_token": session.token, "token_type": "Bearer", "expires_at": session.expires_at}
 
 
 @router.post("/v1/auth/logout", status_code=204)
-async def logout(request: Request, hub: HubDep, principal: PrincipalDep) -> None:
+async def logout(request: Request, security: SecurityDep, principal: PrincipalDep) -> None:
     """End the current session."""
     _, _, value = request.headers.get("authorization", "").partition(" ")
     if value.startswith(SESSION_PREFIX):
-        await run_in_threadpool(security_of(hub).users.logout, value.strip())
-        await run_in_threadpool(security_of(hub).audit.record, "auth.logout", actor=principal.subject)
+        await run_in_threadpool(security.users.logout, value.strip())
+        await run_in_threadpool(security.audit.record, "auth.logout", actor=principal.subject)
 
 
-@router.get("/v1/auth/whoami")
+@router.get("/v1/auth/whoami", response_model=WhoAmI)
 async def whoami(principal: PrincipalDep) -> dict[str, Any]:
     """Who the hub thinks you are."""
     return {"subject": principal.subject, "roles": sorted(principal.roles), "member": principal.member,

@@ -16,15 +16,9 @@ from hub.api.deps import HubDep
 from hub.adapters.ecms.codec import soap
 from hub.adapters.ecms.node.auth import soap_authenticator
 from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.api.public import public, self_authenticating
 from hub.errors import NotFound
-from hub.security.principal import Principal
-try:
-    from hub.security.public import public, self_authenticating
-except ImportError:  # a tree without the security layer has no deny-by-default check to exempt from
-    def public(reason: str):  # noqa: ANN201, ARG001
-        return lambda endpoint: endpoint
-
-    self_authenticating = public
+from hub.schemas.principal import Principal
 from hub.standards.safexml import parse_xml
 
 router = APIRouter(prefix="/ecms", tags=["e-CMS"])
@@ -54,7 +48,8 @@ def _document(standards_dir: Path, name: str, base: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-@router.get("/service2", response_class=Response)
+@router.get("/service2", response_class=Response, responses={200: {
+    "description": "The WSDL (?wsdl) or a schema (?xsd=service|letter|ram)", "content": {XML: {"schema": {"type": "string"}}}}})
 @public("the node's WSDL and schemas are published standard documents")
 def describe(request: Request, hub: HubDep) -> Response:
     """The node's WSDL (``?wsdl``) or one of its schemas (``?xsd=service|letter|ram``)."""
@@ -68,7 +63,8 @@ def describe(request: Request, hub: HubDep) -> Response:
     raise NotFound("ask for ?wsdl or ?xsd=service|letter|ram; SOAP requests are POSTed")
 
 
-@router.post("/service2", response_class=Response)
+@router.post("/service2", response_class=Response, responses={200: {
+    "description": "The SOAP 1.1 response envelope (a SOAP fault answers 500)", "content": {XML: {"schema": {"type": "string"}}}}})
 @self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.adapters.ecms.node.auth)")
 async def call(request: Request, hub: HubDep) -> Response:
     """One SOAP 1.1 e-CMS operation; the body is spooled to disk, never held whole in memory."""

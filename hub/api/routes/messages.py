@@ -4,21 +4,24 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from hub.api.responses import FastJSONResponse
 from pydantic import ValidationError
 
 from hub import metrics
-from hub.api.deps import HubDep, PrincipalDep
-from hub.api.errors import validation_failed
+from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
+from hub.api.responses import FastJSONResponse
 from hub.errors import FieldError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from hub.schemas.envelope import Envelope
+from hub.schemas.envelope import Envelope, StoredMessage
+from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
+from hub.schemas.principal import Principal
+from hub.schemas.validation import validation_failed
 from hub.security.listing import list_visible
-from hub.security.wiring import security_of
+from hub.security.wiring import Security
+from hub.transport.messages import MessageService
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
@@ -50,12 +53,12 @@ async def read_limited_body(request: Request, limit: int) -> bytearray:
                 if end > size:
                     raise ValidationFailed(
                         f"the body is longer than its Content-Length of {size} bytes",
-                        errors=[FieldError("content-length", "matches_body", f"{size} bytes")])
+                        errors=[FieldError("/header/content-length", "matches_body", f"{size} bytes")])
                 view[filled:end] = chunk
                 filled = end
         if filled != size:
             raise ValidationFailed(f"the body ended after {filled} of its {size} declared bytes",
-                                   errors=[FieldError("content-length", "matches_body", f"{size} bytes")])
+                                   errors=[FieldError("/header/content-length", "matches_body", f"{size} bytes")])
         return body
     body = bytearray()
     async for chunk in request.stream():
@@ -70,12 +73,12 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ValidationFailed(
-            f"the body is not valid JSON: {exc}", errors=[FieldError("body", "json", str(exc))]
+            f"the body is not valid JSON: {exc}", errors=[FieldError("", "json", str(exc))]
         ) from exc
     if not isinstance(data, dict):
         raise ValidationFailed(
             "the body must be a JSON object (the envelope)",
-            errors=[FieldError("body", "type", f"expected an object, got {type(data).__name__}")],
+            errors=[FieldError("", "type", f"expected an object, got {type(data).__name__}")],
         )
     try:
         return Envelope.model_validate(data)
@@ -86,47 +89,51 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
 @router.post(
     "",
     status_code=202,
+    response_model=MessageAccepted,
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": Envelope.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
     responses={409: {"description": "same id, different content"}, 413: {"description": "payload too large"},
                415: {"description": "not application/json"}, 422: {"description": "invalid envelope or no route"}},
 )
-async def submit_message(request: Request, hub: HubDep, principal: PrincipalDep) -> FastJSONResponse:
+async def submit_message(request: Request, messages: MessagesDep, security: SecurityDep, settings: SettingsDep,
+                         principal: PrincipalDep) -> FastJSONResponse:
     """Submit a message; 202 once it is durably stored."""
     started = time.perf_counter()
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise UnsupportedMediaType(
             f"content type {media or '(none)'!r} is not accepted; send the envelope as application/json",
-            errors=[FieldError("content-type", "media_type", "application/json")],
+            errors=[FieldError("/header/content-type", "media_type", "application/json")],
         )
-    raw = await read_limited_body(request, hub.settings.max_payload_bytes + ENVELOPE_OVERHEAD)
+    raw = await read_limited_body(request, settings.max_payload_bytes + ENVELOPE_OVERHEAD)
     envelope = parse_envelope(raw)
     del raw  # the parsed envelope holds the payload now; keep one copy, not two
     # Deny by default: the principal acts for the sender, holds the right, and the receiver is cleared.
-    grant = await run_in_threadpool(security_of(hub).access.authorize_submit, principal, envelope,
-                                    record_grant=False)
+    grant = await run_in_threadpool(security.access.authorize_submit, principal, envelope, record_grant=False)
     # The grant is appended to the audit trail in the transaction that stores the message.
-    result = await hub.messages.accept_async(envelope, audit=grant, release_payload=True)
+    result = await messages.accept_async(envelope, audit=grant, release_payload=True)
     if result.created:
         metrics.ACCEPTED.inc()
         metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
     headers = {"Location": f"/v1/messages/{result.id}"}
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
+    # Rendered here rather than through the response model: the hot path of ``hub bench``.
     return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id)},
-                          status_code=202, headers=headers)
+                            status_code=202, headers=headers)
 
 
-async def readable(hub: Any, principal: Any, message_id: uuid.UUID, action: str = "read") -> Any:
+async def readable(messages: MessageService, security: Security, principal: Principal, message_id: uuid.UUID,
+                   action: str = "read") -> StoredMessage:
     """The message's metadata if ``principal`` may read it; the same 404 as a missing one otherwise."""
-    meta = await run_in_threadpool(hub.messages.get_meta, str(message_id), missing_ok=True)
-    return await run_in_threadpool(security_of(hub).access.authorize_read, principal, str(message_id), meta, action)
+    meta = await run_in_threadpool(messages.get_meta, str(message_id), missing_ok=True)
+    return await run_in_threadpool(security.access.authorize_read, principal, str(message_id), meta, action)
 
 
-@router.get("")
+@router.get("", response_model=MessagePage)
 async def list_messages(
-    hub: HubDep,
+    messages: MessagesDep,
+    security: SecurityDep,
     principal: PrincipalDep,
     sender: str | None = None,
     receiver: str | None = None,
@@ -135,42 +142,48 @@ async def list_messages(
     since: datetime | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> MessagePage:
     """List messages, oldest first, with cursor paging."""
-    scope = security_of(hub).access.scope(principal)
+    scope = security.access.scope(principal)
     if scope is None:  # hub admins see every message
         items, next_cursor = await run_in_threadpool(
-            hub.messages.list, sender=sender, receiver=receiver, service=service, status=status,
+            messages.list, sender=sender, receiver=receiver, service=service, status=status,
             since=since, cursor=cursor, limit=limit,
         )
     else:  # everyone else only what they sent or received, up to their clearance
         items, next_cursor = await run_in_threadpool(
-            lambda: list_visible(hub.messages, scope, sender=sender, receiver=receiver, service=service,
+            lambda: list_visible(messages, scope, sender=sender, receiver=receiver, service=service,
                                  status=status, since=since, cursor=cursor, limit=limit))
-    return {"items": [m.model_dump(mode="json") for m in items], "next_cursor": next_cursor}
+    return MessagePage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{message_id}")
-async def get_message(message_id: uuid.UUID, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/{message_id}", response_model=MessageDetail)
+async def get_message(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
+                      principal: PrincipalDep) -> MessageDetail:
     """A message's metadata and its full status history."""
-    meta = await readable(hub, principal, message_id)
-    history = await run_in_threadpool(hub.messages.history, str(message_id))
-    return {**meta.model_dump(mode="json"), "history": history, "links": links(str(message_id))}
+    meta = await readable(messages, security, principal, message_id)
+    history = await run_in_threadpool(messages.history, str(message_id))
+    return MessageDetail(**dict(meta), history=history, links=links(str(message_id)))
 
 
-@router.get("/{message_id}/payload")
-async def get_payload(message_id: uuid.UUID, hub: HubDep, principal: PrincipalDep) -> Response:
+@router.get("/{message_id}/payload", response_class=Response, responses={200: {
+    "description": "The payload exactly as submitted, with the message's content type",
+    "content": {"application/json": {"schema": {"type": ["object", "array"]}},
+                "application/xml": {"schema": {"type": "string"}}}}})
+async def get_payload(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
+                      principal: PrincipalDep) -> Response:
     """The stored payload, byte for byte."""
-    meta = await readable(hub, principal, message_id, "read_payload")
-    body = await run_in_threadpool(hub.messages.payload, str(message_id))
+    meta = await readable(messages, security, principal, message_id, "read_payload")
+    body = await run_in_threadpool(messages.payload, str(message_id))
     return Response(body, media_type=meta.content_type)
 
 
-@router.post("/{message_id}/replay", status_code=202)
-async def replay_message(message_id: uuid.UUID, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/{message_id}/replay", status_code=202, response_model=MessageAccepted)
+async def replay_message(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
+                         principal: PrincipalDep) -> MessageAccepted:
     """Deliver a message again (hub admins); recorded in its history, the original kept."""
-    await readable(hub, principal, message_id, "replay")
+    await readable(messages, security, principal, message_id, "replay")
     if not principal.is_admin:
         raise Forbidden("only a hub admin may replay a message")
-    meta = await run_in_threadpool(hub.messages.replay, str(message_id))
-    return {"id": str(meta.id), "status": meta.status, "links": links(str(meta.id))}
+    meta = await run_in_threadpool(messages.replay, str(message_id))
+    return MessageAccepted(id=str(meta.id), status=meta.status, links=links(str(meta.id)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
-from hub.api.deps import HubDep
-from hub.api.security_deps import require_admin
+from hub.api.deps import RouterDep
+from hub.api.roles import require_admin
 from hub.schemas.routes import Route, RouteIn
 
 # Routes decide where every agency's messages go: hub admins only.
@@ -13,25 +13,25 @@ router = APIRouter(prefix="/v1/routes", tags=["routes"], dependencies=[Depends(r
 
 
 @router.post("", status_code=201, response_model=Route)
-async def add_route(route: RouteIn, hub: HubDep) -> Route:
+async def add_route(route: RouteIn, routes: RouterDep) -> Route:
     """Add a route; the adapter's settings are validated against its settings model."""
-    return await run_in_threadpool(hub.router.add, route)
+    return await run_in_threadpool(routes.add, route)
 
 
 @router.get("", response_model=list[Route])
-async def list_routes(hub: HubDep) -> list[Route]:
+async def list_routes(routes: RouterDep) -> list[Route]:
     """All routes."""
-    return await run_in_threadpool(hub.router.list)
+    return await run_in_threadpool(routes.list)
 
 
 @router.get("/{route_id}", response_model=Route)
-async def get_route(route_id: int, hub: HubDep) -> Route:
+async def get_route(route_id: int, routes: RouterDep) -> Route:
     """One route."""
-    return await run_in_threadpool(hub.router.get, route_id)
+    return await run_in_threadpool(routes.get, route_id)
 
 
 @router.delete("/{route_id}", status_code=204)
-async def remove_route(route_id: int, hub: HubDep) -> Response:
+async def remove_route(route_id: int, routes: RouterDep) -> Response:
     """Remove a route; messages already accepted keep their history."""
-    await run_in_threadpool(hub.router.remove, route_id)
+    await run_in_threadpool(routes.remove, route_id)
     return Response(status_code=204)

@@ -2,26 +2,28 @@
 
 Every route needs an authenticated principal acting for the agency concerned; who may sign
 what (supervisor, head of agency) is then decided by the regulation against the HR org tree.
+Which agency that is comes from a dependency: ``OwnedCase`` (the case's agency),
+``CallerAgency`` (``?agency=``, default the caller's own).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends
 
-from hub.api.deps import HubDep, PrincipalDep
-from hub.apps.telework.wiring import TeleworkApp, app_for
+from hub.api.deps import PrincipalDep, TeleworkDep
+from hub.apps.telework.domain.model import Case
+from hub.apps.telework.schemas import (
+    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, FinalReportIn, MeetingIn, OrderIn,
+    ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut, TimeIn, WorkingDay,
+)
 from hub.errors import Forbidden, NotFound
-from hub.security.principal import Principal
+from hub.schemas.principal import Principal
+from hub.thai import fiscal_year as fiscal_year_of
 
 router = APIRouter(prefix="/v1/telework", tags=["telework"])
-
-
-def _app(hub) -> TeleworkApp:  # noqa: ANN001
-    return app_for(hub)
 
 
 def _may(principal: Principal, agency: str) -> None:
@@ -38,96 +40,35 @@ def _own_agency(principal: Principal) -> str:
     return members.pop()
 
 
-def _case_out(case: Any) -> dict[str, Any]:
-    return {**dataclasses.asdict(case), "book_number": case.book_number}
+def caller_agency(principal: PrincipalDep, agency: str | None = None) -> str:
+    """``?agency=`` (default: the caller's own), once the caller is known to act for it."""
+    agency = agency or _own_agency(principal)
+    _may(principal, agency)
+    return agency
 
 
-class AgreementIn(BaseModel):
-    agency: str
-    person_id: str = Field(description="Citizen ID of the official.")
-    supervisor_id: str = Field(description="Citizen ID of the first-line supervisor.")
-    work_category: str
-    pattern: dict[str, Any]
-    period: dict[str, str]
-    targets: list[dict[str, Any]]
-    reporting_channels: list[str] = ["e-office"]
-    report_every_days: int = 7
-
-
-class ProposalIn(BaseModel):
-    proposer_id: str
-    selection: str = "voluntary"
-    reason: str | None = None
-
-
-class OrderIn(BaseModel):
-    signer_id: str
-    time_evidence_method: str
-
-
-class TimeIn(BaseModel):
-    work_date: str
-    check_in: str
-    check_out: str | None = None
-    source_ip: str | None = None
-
-
-class ProgressIn(BaseModel):
-    period: dict[str, str]
-    items: list[dict[str, Any]]
-    channel: str
-    issues: str | None = None
-
-
-class MeetingIn(BaseModel):
-    title: str
-    organizer: str
-    chair: dict[str, str]
-    start: str
-    end: str
-    participants: list[dict[str, Any]]
-    recording: dict[str, str]
-    classification: str = "001"
-    platform: str | None = None
-    traffic_data_reference: str | None = None
-
-
-class RevocationProposalIn(BaseModel):
-    proposer_id: str
-    reason_code: str
-    reason: str
-
-
-class RevokeIn(BaseModel):
-    head_id: str
-    effective_date: str | None = None
-
-
-class FinalReportIn(BaseModel):
-    results: list[dict[str, Any]]
-    comments: str | None = None
-
-
-class EvaluationIn(BaseModel):
-    evaluator_id: str
-    target_results: list[dict[str, Any]]
-    overall: str
-    recommendation: str
-
-
-def _owned_case(hub, principal: Principal, case_id: str):  # noqa: ANN001, ANN202
-    case = _app(hub).ports.store.get_case(case_id)
+def owned_case(case_id: str, telework: TeleworkDep, principal: PrincipalDep) -> Case:
+    """The case named in the path, if the caller acts for its agency (403 otherwise)."""
+    case = telework.ports.store.get_case(case_id)
     _may(principal, case.agency)
     return case
 
 
-@router.get("/eligibility/{citizen_id}")
-def eligibility(citizen_id: str, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+CallerAgency = Annotated[str, Depends(caller_agency)]
+OwnedCase = Annotated[Case, Depends(owned_case)]
+
+
+def _case_out(case: Case) -> CaseOut:
+    return CaseOut(**dataclasses.asdict(case), book_number=case.book_number)
+
+
+@router.get("/eligibility/{citizen_id}", response_model=EligibilityOut, response_model_exclude_unset=True)
+def eligibility(citizen_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
     """Whether a person's work may go off-site, with the seed's reason when not.
 
     Only the person's own agency (or a hub admin) may ask: the answer reveals their position
     and duties from HR. Anyone else gets the same 404 as for an unknown person."""
-    service = _app(hub).service
+    service = telework.service
     if not principal.is_admin:
         agency = _own_agency(principal)
         _may(principal, agency)
@@ -137,110 +78,93 @@ def eligibility(citizen_id: str, hub: HubDep, principal: PrincipalDep) -> dict[s
     return {"person": officer.party(), **result.as_dict()}
 
 
-@router.get("/cases")
-def list_cases(hub: HubDep, principal: PrincipalDep, agency: str | None = None) -> list[dict[str, Any]]:
+@router.get("/cases", response_model=list[CaseOut])
+def list_cases(telework: TeleworkDep, agency: CallerAgency) -> list[CaseOut]:
     """Telework cases of an agency (default: the caller's own agency)."""
-    agency = agency or _own_agency(principal)
-    _may(principal, agency)
-    return [_case_out(c) for c in _app(hub).ports.store.list_cases(agency)]
+    return [_case_out(c) for c in telework.ports.store.list_cases(agency)]
 
 
-@router.get("/cases/{case_id}")
-def get_case(case_id: str, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get("/cases/{case_id}", response_model=CaseOut)
+def get_case(case: OwnedCase) -> CaseOut:
     """One case with its documents."""
-    return _case_out(_owned_case(hub, principal, case_id))
+    return _case_out(case)
 
 
-@router.post("/agreements", status_code=201)
-def record_agreement(body: AgreementIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/agreements", status_code=201, response_model=CaseOut)
+def record_agreement(body: AgreementIn, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
     """Person and first-line supervisor sign an agreement with measurable targets."""
     _may(principal, body.agency)
-    return _case_out(_app(hub).service.record_agreement(**body.model_dump()))
+    return _case_out(telework.service.record_agreement(**body.model_dump()))
 
 
-@router.post("/cases/{case_id}/proposal")
-def propose(case_id: str, body: ProposalIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/proposal", response_model=CaseOut)
+def propose(body: ProposalIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
     """A supervisor (first-line or higher) proposes the person to the head of agency."""
-    _owned_case(hub, principal, case_id)
-    return _case_out(_app(hub).service.propose(case_id, **body.model_dump()))
+    return _case_out(telework.service.propose(case.case_id, **body.model_dump()))
 
 
-@router.post("/cases/{case_id}/order")
-def issue_order(case_id: str, body: OrderIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/order", response_model=CaseOut)
+def issue_order(body: OrderIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
     """The head of agency orders telework: a letter through e-Saraban, days to HR."""
-    _owned_case(hub, principal, case_id)
-    return _case_out(_app(hub).service.issue_order(case_id, **body.model_dump()))
+    return _case_out(telework.service.issue_order(case.case_id, **body.model_dump()))
 
 
-@router.post("/cases/{case_id}/evidence/time", status_code=201)
-def record_time(case_id: str, body: TimeIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/evidence/time", status_code=201, response_model=EvidenceOut)
+def record_time(body: TimeIn, case: OwnedCase, telework: TeleworkDep) -> EvidenceOut:
     """Check-in / check-out for one telework day."""
-    _owned_case(hub, principal, case_id)
-    return dataclasses.asdict(_app(hub).service.record_time(case_id, **body.model_dump()))
+    return EvidenceOut(**dataclasses.asdict(telework.service.record_time(case.case_id, **body.model_dump())))
 
 
-@router.post("/cases/{case_id}/evidence/progress", status_code=201)
-def record_progress(case_id: str, body: ProgressIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/evidence/progress", status_code=201, response_model=EvidenceOut)
+def record_progress(body: ProgressIn, case: OwnedCase, telework: TeleworkDep) -> EvidenceOut:
     """A progress report against the agreed targets."""
-    _owned_case(hub, principal, case_id)
-    return dataclasses.asdict(_app(hub).service.record_progress(case_id, **body.model_dump()))
+    return EvidenceOut(**dataclasses.asdict(telework.service.record_progress(case.case_id, **body.model_dump())))
 
 
-@router.post("/cases/{case_id}/evidence/emeeting", status_code=201)
-def record_emeeting(case_id: str, body: MeetingIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/evidence/emeeting", status_code=201, response_model=EvidenceOut)
+def record_emeeting(body: MeetingIn, case: OwnedCase, telework: TeleworkDep) -> EvidenceOut:
     """An e-meeting record (participants, times, recording reference and hash)."""
-    _owned_case(hub, principal, case_id)
-    return dataclasses.asdict(_app(hub).service.record_emeeting(case_id, **body.model_dump()))
+    return EvidenceOut(**dataclasses.asdict(telework.service.record_emeeting(case.case_id, **body.model_dump())))
 
 
-@router.get("/cases/{case_id}/working-time")
-def working_time(case_id: str, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
-    """Minutes worked per day, computed from the evidence."""
-    _owned_case(hub, principal, case_id)
-    return _app(hub).service.working_time(case_id)
+@router.get("/cases/{case_id}/working-time", response_model=dict[str, WorkingDay])
+def working_time(case: OwnedCase, telework: TeleworkDep) -> dict:
+    """Minutes worked per day (ISO date -> minutes, kinds of evidence, items), computed from the evidence."""
+    return telework.service.working_time(case.case_id)
 
 
-@router.post("/alerts/run")
-def run_alerts(hub: HubDep, principal: PrincipalDep, agency: str | None = None,
-               as_of: dt.date | None = None) -> list[dict[str, Any]]:
+@router.post("/alerts/run", response_model=list[AlertOut])
+def run_alerts(telework: TeleworkDep, agency: CallerAgency, as_of: dt.date | None = None) -> list[AlertOut]:
     """Alert supervisors about past telework days without evidence."""
-    agency = agency or _own_agency(principal)
-    _may(principal, agency)
-    return [dataclasses.asdict(a) for a in _app(hub).service.alert_missing_evidence(as_of, agency)]
+    return [AlertOut(**dataclasses.asdict(a)) for a in telework.service.alert_missing_evidence(as_of, agency)]
 
 
-@router.post("/cases/{case_id}/revocation-proposal")
-def propose_revocation(case_id: str, body: RevocationProposalIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/revocation-proposal", response_model=CaseOut)
+def propose_revocation(body: RevocationProposalIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
     """A supervisor proposes that the head revoke the permission."""
-    _owned_case(hub, principal, case_id)
-    return _case_out(_app(hub).service.propose_revocation(case_id, **body.model_dump()))
+    return _case_out(telework.service.propose_revocation(case.case_id, **body.model_dump()))
 
 
-@router.post("/cases/{case_id}/revocation")
-def revoke(case_id: str, body: RevokeIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/revocation", response_model=CaseOut)
+def revoke(body: RevokeIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
     """The head revokes: a revocation letter, HR updated."""
-    _owned_case(hub, principal, case_id)
-    return _case_out(_app(hub).service.revoke(case_id, **body.model_dump()))
+    return _case_out(telework.service.revoke(case.case_id, **body.model_dump()))
 
 
-@router.post("/cases/{case_id}/final-report")
-def final_report(case_id: str, body: FinalReportIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/final-report", response_model=CaseOut)
+def final_report(body: FinalReportIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
     """The person reports results per target."""
-    _owned_case(hub, principal, case_id)
-    return _case_out(_app(hub).service.submit_final_report(case_id, **body.model_dump()))
+    return _case_out(telework.service.submit_final_report(case.case_id, **body.model_dump()))
 
 
-@router.post("/cases/{case_id}/evaluation")
-def evaluate(case_id: str, body: EvaluationIn, hub: HubDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.post("/cases/{case_id}/evaluation", response_model=CaseOut)
+def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
     """The first-line supervisor evaluates against the targets and reports to the head."""
-    _owned_case(hub, principal, case_id)
-    return _case_out(_app(hub).service.evaluate(case_id, **body.model_dump()))
+    return _case_out(telework.service.evaluate(case.case_id, **body.model_dump()))
 
 
-@router.post("/agencies/{member:path}/savings")
-def savings(member: str, hub: HubDep, principal: PrincipalDep, fiscal_year: int | None = None) -> dict[str, Any]:
+@router.post("/agencies/{member:path}/savings", response_model=SavingsOut)
+def savings(member: str, telework: TeleworkDep, principal: PrincipalDep, fiscal_year: int | None = None) -> dict:
     """Savings and KPI report: a GFMIS-style batch to finance, KPIs to the strategy side."""
     _may(principal, member)
-    from hub.thai import fiscal_year as fiscal_year_of
-
-    return _app(hub).reports.savings(member, fiscal_year or fiscal_year_of(_app(hub).service.now().date()))
+    return telework.reports.savings(member, fiscal_year or fiscal_year_of(telework.service.now().date()))

@@ -77,6 +77,7 @@ class Documents:
         if issues:
             raise ValidationFailed(
                 f"the {ref(standard)} document is invalid ({len(issues)} problem(s))",
-                errors=[FieldError(i.path or "/", i.rule, i.message) for i in issues],
+                # The document's pointers; "" is the document as a whole (validators say "/").
+                errors=[FieldError("" if i.path in ("", "/") else i.path, i.rule, i.message) for i in issues],
             )
         return document

@@ -72,7 +72,7 @@ class TeleworkService:
     def _case(self, case_id: str, *allowed: str) -> Case:
         case = self.p.store.get_case(case_id)
         if allowed and case.status not in allowed:
-            raise InvalidState(f"case {case_id} is {case.status!r}", field="case.status", rule="workflow_step",
+            raise InvalidState(f"case {case_id} is {case.status!r}", field="/case/status", rule="workflow_step",
                                expected=f"one of {list(allowed)}")
         return case
 
@@ -114,17 +114,17 @@ class TeleworkService:
         supervisor = authority.require_first_line(person, chain, supervisor_id)
         if pattern.get("kind") not in policy["patterns_allowed"]:
             raise TeleworkRefused(f"pattern {pattern.get('kind')!r} is not allowed by {agency}'s policy",
-                                  field="pattern.kind", rule="policy_patterns_allowed",
+                                  field="/pattern/kind", rule="policy_patterns_allowed",
                                   expected=f"one of {policy['patterns_allowed']}", seed="001 §9.1")
         limit = policy.get("max_days_per_week")
         if limit and pattern.get("days_per_week", 0) > limit:
             raise TeleworkRefused(f"{pattern['days_per_week']} days per week exceeds the policy's {limit}",
-                                  field="pattern.days_per_week", rule="policy_max_days_per_week",
+                                  field="/pattern/days_per_week", rule="policy_max_days_per_week",
                                   expected=f"at most {limit}")
         for i, target in enumerate(targets):
             if not (period["start"] <= target.get("due", "") <= period["end"]):
                 raise TeleworkRefused(f"target {i} is due {target.get('due')}, outside the agreed period",
-                                      field=f"targets/{i}/due", rule="due_within_period",
+                                      field=f"/targets/{i}/due", rule="due_within_period",
                                       expected=f"{period['start']}..{period['end']}", seed="001 §6")
         case_id = new_id("TW")
         stamp = self._stamp()
@@ -170,7 +170,7 @@ class TeleworkService:
         methods = setup.policy["time_evidence_methods"]
         if time_evidence_method not in methods:
             raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
-                                  field="time_evidence_method", rule="policy_time_evidence_methods",
+                                  field="/time_evidence_method", rule="policy_time_evidence_methods",
                                   expected=f"one of {methods}", seed="001 §7.2 (ข้อ 11)")
         a = case.agreement
         order = {
@@ -215,12 +215,12 @@ class TeleworkService:
                     source_ip: str | None = None) -> Evidence:
         case = self._case(case_id, ORDERED, REVOCATION_PROPOSED, REVOKED)
         day = dt.date.fromisoformat(work_date)
-        ev.require_day_in_order(case, day, "work_date")
+        ev.require_day_in_order(case, day, "/work_date")
         if ev.local_date(check_in) != day:
-            raise TeleworkRefused(f"check-in {check_in} is not on {work_date}", field="check_in.at",
+            raise TeleworkRefused(f"check-in {check_in} is not on {work_date}", field="/check_in/at",
                                   rule="same_day", expected=f"a time on {work_date} (Asia/Bangkok)")
         if check_out and ev.parse_instant(check_out) <= ev.parse_instant(check_in):
-            raise TeleworkRefused("check-out is not after check-in", field="check_out.at",
+            raise TeleworkRefused("check-out is not after check-in", field="/check_out/at",
                                   rule="after_check_in", expected=f"later than {check_in}")
         method = method or case.order["time_evidence_method"]
         edge = {"method": method, **({"source_ip": source_ip} if source_ip else {})}
@@ -241,12 +241,12 @@ class TeleworkService:
                         channel: str, issues: str | None = None) -> Evidence:
         case = self._case(case_id, ORDERED, REVOCATION_PROPOSED)
         now = self.now()
-        ev.require_within_order_period(case, now.date(), "reported_at")
+        ev.require_within_order_period(case, now.date(), "/reported_at")
         targets = case.agreement["targets"]
         for i, item in enumerate(items):
             if not 0 <= item.get("target_index", -1) < len(targets):
                 raise TeleworkRefused(f"progress item {i} names target {item.get('target_index')}",
-                                      field=f"items/{i}/target_index", rule="agreed_target",
+                                      field=f"/items/{i}/target_index", rule="agreed_target",
                                       expected=f"0..{len(targets) - 1} (the agreement's targets)", seed="001 §6")
         doc = {"report_id": new_id("PG"), "agreement_ref": case.case_id, "person_citizen_id": case.citizen_id,
                "period": period, "reported_at": now.isoformat(timespec="seconds"), "channel": channel, "items": items}
@@ -262,10 +262,10 @@ class TeleworkService:
         ev.require_unclassified_meeting(classification)
         case = self._case(case_id, ORDERED, REVOCATION_PROPOSED, REVOKED)
         day = ev.local_date(start)
-        ev.require_day_in_order(case, day, "start")
+        ev.require_day_in_order(case, day, "/start")
         name = case.agreement["person"]["name"]
         if all(p.get("name") != name for p in participants):
-            raise TeleworkRefused(f"{name} is not among the meeting's participants", field="participants",
+            raise TeleworkRefused(f"{name} is not among the meeting's participants", field="/participants",
                                   rule="person_attended", expected=f"a participant named {name}")
         doc = {"meeting_id": new_id("MT"), "title": title, "organizer": organizer, "chair": chair,
                "classification": classification, "start": start, "end": end, "participants": participants,
@@ -355,7 +355,7 @@ class TeleworkService:
         for i, r in enumerate(results):
             if not 0 <= r.get("target_index", -1) < len(targets):
                 raise TeleworkRefused(f"result {i} names target {r.get('target_index')}",
-                                      field=f"results/{i}/target_index", rule="agreed_target",
+                                      field=f"/results/{i}/target_index", rule="agreed_target",
                                       expected=f"0..{len(targets) - 1}")
         evidenced = {e.work_date for e in self.p.store.list_evidence(case_id)}
         days = [d for d in case.active_days() if d.isoformat() in evidenced]
@@ -376,7 +376,7 @@ class TeleworkService:
         evaluator = authority.require_first_line(person, chain, evaluator_id)
         indices = sorted(r.get("target_index") for r in target_results)
         if indices != list(range(len(case.agreement["targets"]))):
-            raise TeleworkRefused("the evaluation must judge every agreed target once", field="target_results",
+            raise TeleworkRefused("the evaluation must judge every agreed target once", field="/target_results",
                                   rule="every_target", expected=f"target_index 0..{len(case.agreement['targets']) - 1}",
                                   seed="001 §9.3.2")
         heads = authority.heads_of_agency(chain)

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from hub.standards.compat.change import Change
-from hub.standards.validation import pointer
+from hub.errors import pointer
 
 ANNOTATIONS = {
     "title", "description", "x-description-th", "x-enum-descriptions", "x-enum-descriptions-th",
@@ -65,7 +65,7 @@ def _is_trivial(schema: Any) -> bool:
 
 
 def _child(path: str, name: str) -> str:
-    return path + pointer((name,))
+    return path + pointer(name)
 
 
 @dataclass

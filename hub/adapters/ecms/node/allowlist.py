@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from hub.adapters.ecms.node.store import EcmsStore
-from hub.errors import ConfigError, FieldError
+from hub.errors import ConfigError, FieldError, pointer
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-FIELD = "HUB_ECMS_ALLOWLIST"
+SETTING = "HUB_ECMS_ALLOWLIST"
+FIELD = pointer(SETTING)  # errors name an entry as /HUB_ECMS_ALLOWLIST/<address> (JSON Pointer)
 
 
 def _network(text: str) -> Network:
@@ -54,18 +55,18 @@ class AddressAllowList:
             try:
                 network = _network(key)
             except ValueError as exc:
-                problems.append(FieldError(f"{FIELD}[{key}]", "address", str(exc)))
+                problems.append(FieldError(pointer(SETTING, key), "address", str(exc)))
                 continue
             if not isinstance(code, str):
-                problems.append(FieldError(f"{FIELD}[{key}]", "department", f"{code!r} is not one department code"))
+                problems.append(FieldError(pointer(SETTING, key), "department", f"{code!r} is not one department code"))
                 continue
             department = store.department(code)
             if department is None:
-                problems.append(FieldError(f"{FIELD}[{key}]", "department",
+                problems.append(FieldError(pointer(SETTING, key), "department",
                                            f"department {code!r} is not registered on this node"))
                 continue
             if department.party is None:
-                problems.append(FieldError(f"{FIELD}[{key}]", "department", f"department {code!r} has no subsystem, "
+                problems.append(FieldError(pointer(SETTING, key), "department", f"department {code!r} has no subsystem, "
                                            "so it has no queue and cannot send (a ministry entry?)"))
                 continue
             entries.append((network, code))

@@ -1,6 +1,6 @@
 """Who is calling the e-CMS node: ``soap_authenticator(request, store)(soap_request) -> Principal``.
 
-The SOAP route is marked self-authenticating (``hub.security.public``) because a
+The SOAP route is marked self-authenticating (``hub.api.public``) because a
 WS-Security UsernameToken sits inside the body, which only the node reads. Order:
 1. the security layer (``hub.security``: ``Authenticator.authenticate_credentials``) with
    whatever was presented — UsernameToken (PasswordText), HTTP Basic, bearer token or the
@@ -22,7 +22,8 @@ from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.adapters.ecms.codec.soap import SoapRequest
 from hub.adapters.ecms.node.store import EcmsStore
 from hub.errors import Forbidden, Unauthorized
-from hub.security.principal import CLIENT, Principal
+from hub.schemas.principal import CLIENT, Principal
+from hub.security.mtls import tls_client_cert
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -48,7 +49,8 @@ def _security_principal(request: Any, token: tuple[str, str] | None) -> Principa
     security = getattr(request.app.state.hub, "security", None)
     if security is None:
         raise Unauthorized("this hub has no security layer")
-    presented = security.authenticator.extract(request)
+    presented = security.authenticator.presented(request.headers, peer=request.client.host if request.client else None,
+                                                 tls_cert=tls_client_cert(request.scope))
     if token is not None:
         presented["client_id"], presented["client_secret"] = token
     return security.authenticator.authenticate_credentials(channel="ecms /ecms/service2", **presented)

@@ -42,7 +42,7 @@ from hub.adapters.base import PollReport
 from hub.adapters.ecms.codec.codes import EcmsFault, PeerError
 from hub.adapters.ecms.codec.letter import Letter, Notifier, kid, localname, notifier_element, text
 from hub.adapters.ecms.node.node import Accept, EcmsNode
-from hub.security.principal import CLIENT, Principal
+from hub.schemas.principal import CLIENT, Principal
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("hub.audit.ecms")

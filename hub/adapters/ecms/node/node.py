@@ -35,7 +35,7 @@ from hub.adapters.ecms.codec.soapstream import Limits, parse_stream
 from hub.adapters.ecms.node.store import Department, EcmsStore, conversation_id
 from hub.errors import Forbidden, IdempotencyConflict, NoRoute, PayloadTooLarge
 from hub.schemas.envelope import Envelope, StoredMessage
-from hub.security.principal import CLEARANCE_LEVELS, Principal
+from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("hub.audit.ecms")

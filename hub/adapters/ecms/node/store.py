@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.clock import as_utc, utcnow
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
-from hub.security.principal import CLEARANCE_LEVELS, Principal
+from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 
 PBKDF2_ITERATIONS = 120_000
 

@@ -29,7 +29,7 @@ def supervisors(person: Officer, chain: list[OrgUnit]) -> list[Officer]:
 def first_line(person: Officer, chain: list[OrgUnit]) -> Officer:
     above = supervisors(person, chain)
     if not above:
-        raise NotAuthorised(f"HR shows no supervisor above {person.name}", field="supervisor",
+        raise NotAuthorised(f"HR shows no supervisor above {person.name}", field="/supervisor",
                             rule="has_supervisor", expected="a head in the person's org chain")
     return above[0]
 
@@ -43,7 +43,7 @@ def require_first_line(person: Officer, chain: list[OrgUnit], supervisor_id: str
     if expected.citizen_id != supervisor_id:
         raise NotAuthorised(
             f"the agreement must be signed with the first-line supervisor {expected.name} ({expected.position})",
-            field="supervisor.citizen_id", rule="first_line_supervisor",
+            field="/supervisor/citizen_id", rule="first_line_supervisor",
             expected=f"{expected.citizen_id} per the HR org tree", seed="001 §6")
     return expected
 
@@ -57,7 +57,7 @@ def require_supervisor(person: Officer, chain: list[OrgUnit], proposer_id: str) 
     names = ", ".join(f"{h.name} ({h.citizen_id})" for h in above) or "none"
     raise NotAuthorised(
         f"{proposer_id} is not a supervisor of {person.name} in the HR org tree",
-        field="proposer.citizen_id", rule="supervisor_chain",
+        field="/proposer/citizen_id", rule="supervisor_chain",
         expected=f"the first-line or a higher supervisor: {names}", seed="001 §5")
 
 
@@ -70,6 +70,6 @@ def require_head_of_agency(chain: list[OrgUnit], signer_id: str, action: str = "
     raise NotAuthorised(
         f"only the head of the agency at ministry or department level may {action}; "
         f"{signer_id} is not (heads: {names})",
-        field="signer.citizen_id", rule="head_of_agency",
+        field="/signer/citizen_id", rule="head_of_agency",
         expected="the head of the person's department or ministry per the HR org tree",
         reason_th=CLAUSE_11_TH, seed="001 §5")

@@ -46,7 +46,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def _period(period: dict[str, str]) -> tuple[dt.date, dt.date]:
     start, end = dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])
     if end < start:
-        raise TeleworkRefused(f"period ends {end} before it starts {start}", field="period.end",
+        raise TeleworkRefused(f"period ends {end} before it starts {start}", field="/period/end",
                               rule="end_after_start", expected=f"a date on or after {start}")
     return start, end
 
@@ -63,7 +63,7 @@ def schedule(pattern: dict[str, Any], period: dict[str, str],
             raise TeleworkRefused(
                 f"a regular pattern of {pattern['months']} months starting {start} ends by {limit}, "
                 f"but the period ends {end}",
-                field="period.end", rule="within_pattern_months", expected=f"on or before {limit}")
+                field="/period/end", rule="within_pattern_months", expected=f"on or before {limit}")
         all_days = working_days(start, end, holidays)
         if "days_per_week" in pattern:
             wanted = set(WEEKLY_SPREAD[: pattern["days_per_week"]])
@@ -84,10 +84,10 @@ def schedule(pattern: dict[str, Any], period: dict[str, str],
             raise TeleworkRefused(
                 f"an occasional span of {n} working days does not fit in {start}..{end} "
                 f"({len(days)} working days)",
-                field="period.end", rule="span_fits_period", expected=f"a period with at least {n} working days")
+                field="/period/end", rule="span_fits_period", expected=f"a period with at least {n} working days")
         return days[:n], True
     if kind == "new-normal":
         days = working_days(start, end, holidays)
         return days, pattern["mode"] == "off-site"
-    raise TeleworkRefused(f"unknown pattern kind {kind!r}", field="pattern.kind", rule="enum",
+    raise TeleworkRefused(f"unknown pattern kind {kind!r}", field="/pattern/kind", rule="enum",
                           expected="regular, occasional or new-normal")

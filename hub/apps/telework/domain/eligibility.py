@@ -81,11 +81,11 @@ def require_eligible(officer: Officer, policy: dict[str, Any], work_category: st
         raise TeleworkRefused(
             f"{officer.name} ({officer.position}) does {result.reason_en}, which may not be done off-site "
             f"(seed 001 {result.seed}; matched {result.matched!r})",
-            field="person.position", rule=f"ineligible_work:{result.category}",
+            field="/person/position", rule=f"ineligible_work:{result.category}",
             expected="work of seed 001 §3.1, not §3.2", reason_th=result.reason_th, seed=f"001 {result.seed}")
     allowed = policy.get("eligible_work", [])
     if work_category not in allowed:
         raise TeleworkRefused(
             f"work category {work_category!r} is not among those the agency's policy allows",
-            field="work_category", rule="policy_eligible_work", expected=f"one of {allowed}", seed="001 §9.1")
+            field="/work_category", rule="policy_eligible_work", expected=f"one of {allowed}", seed="001 §9.1")
     return result

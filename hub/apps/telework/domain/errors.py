@@ -1,5 +1,6 @@
-"""Refusals. Each names the field, the rule broken and what was expected, plus the reason
-in the words of the regulation (seed 001) where there is one.
+"""Refusals. Each names the field (a JSON Pointer: ``/signer/citizen_id``, ``/case/status``),
+the rule broken and what was expected, plus the reason in the words of the regulation
+(seed 001) where there is one.
 
 They are branches of the hub's one error tree (``hub/errors.py``): a refusal is bad input
 (422), a missing authority is ``Forbidden`` (403), a step out of order is a ``Conflict`` (409),

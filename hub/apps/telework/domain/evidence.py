@@ -20,7 +20,7 @@ BANGKOK = dt.timezone(dt.timedelta(hours=7))
 def require_day_in_order(case: Case, day: dt.date, field: str) -> None:
     if case.order is None:
         raise TeleworkRefused(f"case {case.case_id} has no order yet; evidence needs an order",
-                              field="case", rule="ordered", expected="an issued order")
+                              field="/case", rule="ordered", expected="an issued order")
     active = case.active_days()
     if day not in active:
         why = "after the revocation took effect" if case.revocation and day.isoformat() in case.scheduled_days \
@@ -36,7 +36,7 @@ def require_day_in_order(case: Case, day: dt.date, field: str) -> None:
 def require_within_order_period(case: Case, day: dt.date, field: str) -> None:
     """Progress may be reported from the office too, but only while the order runs."""
     if case.order is None:
-        raise TeleworkRefused(f"case {case.case_id} has no order yet", field="case", rule="ordered",
+        raise TeleworkRefused(f"case {case.case_id} has no order yet", field="/case", rule="ordered",
                               expected="an issued order")
     start, end = dt.date.fromisoformat(case.order["start_date"]), dt.date.fromisoformat(case.order["end_date"])
     if case.revocation:
@@ -50,7 +50,7 @@ def require_unclassified_meeting(classification: str) -> None:
     if classification != "001":
         raise TeleworkRefused(
             f"an electronic meeting on a matter classified {classification} is not allowed",
-            field="classification", rule="emeeting_not_classified", expected="001 (ปกติ)",
+            field="/classification", rule="emeeting_not_classified", expected="001 (ปกติ)",
             reason_th=EMEETING_SECRET_TH, seed="001 §7.4-7.5")
 
 

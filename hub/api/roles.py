@@ -1,21 +1,16 @@
-"""Role checks as dependencies: ``AdminDep``, ``AuditorDep``, ``MonitorDep`` and ``SecurityDep``."""
+"""Role checks as dependencies: ``AdminDep``, ``AuditorDep`` and ``MonitorDep``.
+
+A refusal is audited (``access.role``) and answered 403 naming the roles that would do.
+"""
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hub.api.deps import PrincipalDep
+from hub.api.deps import PrincipalDep, SecurityDep
 from hub.errors import Forbidden
-from hub.security.principal import ADMIN, AUDITOR, MONITOR, Principal
-from hub.security.wiring import Security, security_of
-
-
-def get_security(request: Request) -> Security:
-    return security_of(request.app.state.hub)
-
-
-SecurityDep = Annotated[Security, Depends(get_security)]
+from hub.schemas.principal import ADMIN, AUDITOR, MONITOR, Principal
 
 
 def _needs(*roles: str):  # noqa: ANN202
@@ -31,6 +26,8 @@ def _needs(*roles: str):  # noqa: ANN202
 
 AdminDep = Annotated[Principal, Depends(_needs(ADMIN))]
 AuditorDep = Annotated[Principal, Depends(_needs(ADMIN, AUDITOR))]
+# Prometheus scrapes /metrics as a client with the monitor role: traffic volumes and refusal
+# counts tell an outsider which agencies are busy and what is refused, so it is not public.
 MonitorDep = Annotated[Principal, Depends(_needs(ADMIN, AUDITOR, MONITOR))]
 
 require_admin = _needs(ADMIN)  # for ``dependencies=[Depends(require_admin)]`` on a whole router

@@ -1,4 +1,5 @@
-"""The authenticated caller, as every layer sees it.
+"""The authenticated caller, as every layer sees it: a value type, so the registry,
+standards, e-CMS and apps can take one without importing the security layer that makes it.
 
 A principal is a hub staff member (admin, auditor) or an agency's client acting for one or
 more subsystems (``INSTANCE/CLASS/MEMBER/SUBSYSTEM``). Services take a principal and decide;

@@ -1,0 +1,172 @@
+"""Requests and answers of ``/v1/telework``.
+
+The documents a case carries (agreement, proposal, order, revocation, final report,
+evaluation, the savings report) are the ``th.telework.*`` and ``th.gfmis.*`` standards' own
+documents, validated against them before they were stored; the answers carry them as they
+are (``standards/th.telework.*`` documents each one).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from hub.schemas.common import IsoDate
+
+# -- requests ---------------------------------------------------------------------------
+
+
+class AgreementIn(BaseModel):
+    agency: str
+    person_id: str = Field(description="Citizen ID of the official.")
+    supervisor_id: str = Field(description="Citizen ID of the first-line supervisor.")
+    work_category: str
+    pattern: dict[str, Any]
+    period: dict[str, str]
+    targets: list[dict[str, Any]]
+    reporting_channels: list[str] = ["e-office"]
+    report_every_days: int = 7
+
+
+class ProposalIn(BaseModel):
+    proposer_id: str
+    selection: str = "voluntary"
+    reason: str | None = None
+
+
+class OrderIn(BaseModel):
+    signer_id: str
+    time_evidence_method: str
+
+
+class TimeIn(BaseModel):
+    work_date: str
+    check_in: str
+    check_out: str | None = None
+    source_ip: str | None = None
+
+
+class ProgressIn(BaseModel):
+    period: dict[str, str]
+    items: list[dict[str, Any]]
+    channel: str
+    issues: str | None = None
+
+
+class MeetingIn(BaseModel):
+    title: str
+    organizer: str
+    chair: dict[str, str]
+    start: str
+    end: str
+    participants: list[dict[str, Any]]
+    recording: dict[str, str]
+    classification: str = "001"
+    platform: str | None = None
+    traffic_data_reference: str | None = None
+
+
+class RevocationProposalIn(BaseModel):
+    proposer_id: str
+    reason_code: str
+    reason: str
+
+
+class RevokeIn(BaseModel):
+    head_id: str
+    effective_date: str | None = None
+
+
+class FinalReportIn(BaseModel):
+    results: list[dict[str, Any]]
+    comments: str | None = None
+
+
+class EvaluationIn(BaseModel):
+    evaluator_id: str
+    target_results: list[dict[str, Any]]
+    overall: str
+    recommendation: str
+
+
+# -- answers ----------------------------------------------------------------------------
+
+
+class PersonBlock(BaseModel):
+    """The person block of the telework standards."""
+
+    citizen_id: str
+    name: str
+    position: str
+    unit: str | None = Field(None, description="Absent when HR names no unit.")
+
+
+class EligibilityOut(BaseModel):
+    """Whether the person's work may go off-site; when not, the category and the seed's reason."""
+
+    person: PersonBlock
+    eligible: bool
+    category: str | None = None
+    matched: str | None = Field(None, description="The word in the position or duties that placed it there.")
+    seed: str | None = None
+    reason_th: str | None = None
+    reason_en: str | None = None
+
+
+class CaseOut(BaseModel):
+    """One official's telework arrangement, from agreement to evaluation."""
+
+    case_id: str
+    agency: str
+    citizen_id: str
+    status: str = Field(description="agreed, proposed, ordered, revocation-proposed, revoked, reported, evaluated")
+    agreement: dict[str, Any] = Field(description="th.telework.agreement")
+    supervisor_citizen_id: str
+    proposal: dict[str, Any] | None
+    order: dict[str, Any] | None = Field(description="th.telework.order")
+    order_letter: dict[str, Any] | None = Field(description="The e-Saraban letter that carried the order.")
+    scheduled_days: list[IsoDate]
+    off_site: bool
+    revocation_proposal: dict[str, Any] | None
+    revocation: dict[str, Any] | None
+    final_report: dict[str, Any] | None
+    evaluation: dict[str, Any] | None
+    hr_messages: list[str] = Field(description="References of what was sent to HR (and the reports to the head).")
+    book_number: str | None = Field(description="The order's book number, once ordered.")
+
+
+class EvidenceOut(BaseModel):
+    """One item of evidence and where it was anchored in the audit trail."""
+
+    evidence_id: str
+    case_id: str
+    kind: str = Field(description="time, progress or emeeting")
+    work_date: IsoDate
+    document: dict[str, Any]
+    sha256: str
+    audit_ref: str
+    minutes: int = Field(description="Working minutes this item proves on work_date.")
+
+
+class WorkingDay(BaseModel):
+    minutes: int
+    evidence: list[str] = Field(description="The kinds of evidence present.")
+    items: int
+
+
+class AlertOut(BaseModel):
+    alert_id: str
+    case_id: str
+    supervisor_citizen_id: str
+    work_date: IsoDate
+    message: str
+    delivery_ref: str | None = Field(description="The hub message that notified the supervisor.")
+
+
+class SavingsOut(BaseModel):
+    """The savings report, the GFMIS batch that carried it to finance and the KPI results."""
+
+    document: dict[str, Any] = Field(description="th.telework.savings")
+    finance_batch_ref: str
+    kpi_ref: str
+    kpis: list[dict[str, Any]]
