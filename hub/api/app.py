@@ -18,7 +18,7 @@ from hub.api.routes import juristic as juristic_routes
 from hub.api.routes import locations as location_routes
 from hub.api.routes import persons as person_routes
 from hub.api.routes import standards as standards_routes
-from hub.apps.telework import api as telework_api
+from hub.api.routes import telework as telework_routes
 from hub.bootstrap import Hub, build_hub
 from hub.config import Settings
 
@@ -27,7 +27,7 @@ ROUTE_MODULES = [
     health, messages, routes, standards_routes, ecms_routes,  # layers 1 and 2, the e-CMS node
     auth, agencies, access_routes, audit_routes,  # layer 3: registry, security, audit
     person_routes, juristic_routes, location_routes,  # layer 3: shared information
-    telework_api,  # layer 4: the telework central application
+    telework_routes,  # layer 4: the telework central application
 ]
 
 
