@@ -25,28 +25,24 @@ def pdf(size: int, seed: int) -> bytes:
     return b"%PDF-1.4\n" + os.urandom(size) + bytes([seed])
 
 
-def wait_letters(agency: Esaraban, count: int = 1):
+def _wait_polled(agency: Esaraban, count: int, which: int, what: str) -> list:
+    """Poll until ``count`` items of one kind (0 letters, 1 notifiers) have come."""
     got = []
 
     def probe():
-        letters, _ = agency.poll()
-        got.extend(letters)
+        got.extend(agency.poll()[which])
         return len(got) >= count
 
-    wait_for(probe, timeout=30, interval=0.1, what="letters in the queue")
+    wait_for(probe, timeout=30, interval=0.1, what=what)
     return got
+
+
+def wait_letters(agency: Esaraban, count: int = 1):
+    return _wait_polled(agency, count, 0, "letters in the queue")
 
 
 def wait_notices(agency: Esaraban, count: int):
-    got = []
-
-    def probe():
-        _, notices = agency.poll()
-        got.extend(notices)
-        return len(got) >= count
-
-    wait_for(probe, timeout=30, interval=0.1, what="notifiers in the queue")
-    return got
+    return _wait_polled(agency, count, 1, "notifiers in the queue")
 
 
 @pytest.fixture

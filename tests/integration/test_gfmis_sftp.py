@@ -5,7 +5,6 @@ own disk; the hub only reaches it over SFTP.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -16,23 +15,20 @@ from typing import Any
 import paramiko
 import pytest
 
-from hub.adapters.base import Adapter, OutboundMessage
+from hub.adapters.base import Adapter
 from hub.adapters.gfmis import GfmisAdapter, GfmisSettings
 from hub.adapters.gfmis.dropfolder import DropFolderError, HostKeyRefused
 from hub.adapters.gfmis.sftp import SftpDropFolder, parse_sftp_url
 from hub.bootstrap import Hub
-from hub.config import default_standards_dir
 from hub.errors import DeliveryError
 from hub.schemas.envelope import Envelope
 from hub.schemas.routes import RouteIn
-from hub.sim.gfmis import GfmisSimulator
 from tests.integration.test_gfmis_roundtrip import GFMIS, SERVICE, batch, simulator
-from tests.support.conformance import AdapterConformance, outbound
-from tests.support.inbound import RecordingSink, hub_sink
+from tests.support.conformance import GfmisDropFolderCases, outbound
+from tests.support.inbound import hub_sink
 from tests.support.sftp_server import SftpTestServer
 from tests.support.waiting import wait_for
 
-STANDARDS = default_standards_dir()
 
 
 @pytest.fixture
@@ -208,9 +204,7 @@ def test_unreachable_server_is_a_drop_folder_error(tmp_path: Path) -> None:
         folder.list("results", ".RES")
 
 
-class TestGfmisSftpConformance(AdapterConformance):
-    adapter_name = "gfmis"
-
+class TestGfmisSftpConformance(GfmisDropFolderCases):
     def setup_system(self, tmp_path: Path) -> None:
         self.server = SftpTestServer(tmp_path / "sftp-root").start()
         self.cleanup(self.server.stop)
@@ -226,17 +220,5 @@ class TestGfmisSftpConformance(AdapterConformance):
         return [{}, {"url": "sftp://hub@127.0.0.1/drop"}, {"url": "sftp://hub@127.0.0.1/drop", "password": "x",
                                                            "agency_code": "3008"}]
 
-    def message(self, tmp_path: Path) -> OutboundMessage:
-        doc = json.loads((STANDARDS / "th.gfmis.batch/1.0.0/examples/valid/k1-disbursement.json").read_text())
-        return outbound("TH/GOV/OPDC/finance", SERVICE, doc)
-
-    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
-        folder = self.server.root / "drop" / "outbound"
-        assert not [n for n in os.listdir(folder) if n.startswith(".")], "no temporary file is left behind"
-        return sum(1 for name in os.listdir(folder) if message.id in name)
-
-    def put_inbound(self, adapter: Adapter, tmp_path: Path, sink: RecordingSink) -> None:
-        message = self.message(tmp_path)
-        adapter.send(message)
-        sink.sent(message)  # delivered: GFMIS's answer to it can be recorded
-        GfmisSimulator(self.server.root / "drop").process_once()
+    def drop_root(self, adapter: Adapter) -> Path:
+        return self.server.root / "drop"

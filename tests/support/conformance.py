@@ -225,3 +225,32 @@ class AdapterConformance:
         with self.registry().build(self.adapter_name, self.settings(tmp_path)) as instance:
             assert isinstance(instance, Adapter)
         instance.close()
+
+
+class GfmisDropFolderCases(AdapterConformance):
+    """The GFMIS adapter's cases, whatever holds its drop folder (a local path, an SFTP server):
+    a subclass names where the folder's files are on this machine (``drop_root``)."""
+
+    adapter_name = "gfmis"
+
+    def drop_root(self, adapter: Adapter) -> Path:
+        raise NotImplementedError
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        from hub.config import default_standards_dir
+
+        example = default_standards_dir() / "th.gfmis.batch/1.0.0/examples/valid/k1-disbursement.json"
+        return outbound("TH/GOV/OPDC/finance", "gfmis.batch/v1", orjson.loads(example.read_bytes()))
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        names = [path.name for path in (self.drop_root(adapter) / "outbound").iterdir()]
+        assert not [n for n in names if n.startswith(".")], "no temporary file is left behind"
+        return sum(1 for name in names if message.id in name)
+
+    def put_inbound(self, adapter: Adapter, tmp_path: Path, sink: RecordingSink) -> None:
+        from hub.sim.gfmis import GfmisSimulator
+
+        message = self.message(tmp_path)
+        adapter.send(message)
+        sink.sent(message)  # delivered: GFMIS's answer to it can be recorded
+        GfmisSimulator(self.drop_root(adapter)).process_once()

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +23,8 @@ from hub.demo.receiver import AgencyInbox
 from hub.registry.tables import person_updates
 from hub.schemas.envelope import StoredMessage, sha256_hex
 from hub.sim import dpis as dpis_sim
-from hub.sim.gfmis import GfmisSimulator
 from tests.conftest import fast_settings
-from tests.support.conformance import AdapterConformance, outbound
+from tests.support.conformance import AdapterConformance, GfmisDropFolderCases, outbound
 from tests.support.ecms import register_departments
 from tests.support.inbound import RecordingSink
 
@@ -123,9 +120,7 @@ class TestDpisConformance(AdapterConformance):
                          .values(PER_EMAIL="changed@example.go.th", UPDATE_DATE=b"2025-02-01 10:00:00"))
 
 
-class TestGfmisConformance(AdapterConformance):
-    adapter_name = "gfmis"
-
+class TestGfmisConformance(GfmisDropFolderCases):
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return {"path": str(tmp_path / "drop"), "agency_code": "03008"}
 
@@ -137,20 +132,8 @@ class TestGfmisConformance(AdapterConformance):
     def invalid_settings(self) -> list[dict[str, Any]]:
         return [{}, {"path": "/tmp/x", "agency_code": "3008"}]
 
-    def message(self, tmp_path: Path) -> OutboundMessage:
-        batch = json.loads((STANDARDS / "th.gfmis.batch/1.0.0/examples/valid/k1-disbursement.json").read_text())
-        return outbound("TH/GOV/OPDC/finance", "gfmis.batch/v1", batch)
-
-    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
-        folder = Path(adapter.settings.path) / "outbound"
-        assert not [n for n in os.listdir(folder) if n.startswith(".")], "no temporary file is left behind"
-        return sum(1 for name in os.listdir(folder) if message.id in name)
-
-    def put_inbound(self, adapter: Adapter, tmp_path: Path, sink: RecordingSink) -> None:
-        message = self.message(tmp_path)
-        adapter.send(message)
-        sink.sent(message)  # delivered: GFMIS's answer to it can be recorded
-        GfmisSimulator(Path(adapter.settings.path)).process_once()
+    def drop_root(self, adapter: Adapter) -> Path:
+        return Path(adapter.settings.path)
 
 
 @pytest.fixture(scope="module")
