@@ -28,6 +28,7 @@ from hub.standards.artefacts import LoadReport
 from hub.standards.registry import StandardsRegistry
 from hub.transport.broker import Publisher, connect
 from hub.transport.delivery import AdapterPool, Deliverer
+from hub.transport.idle import Doorbell
 from hub.transport.inbound import InboundScheduler
 from hub.transport.messages import MessageService
 from hub.transport.relay import Relay
@@ -53,6 +54,7 @@ class Hub:
     ecms: EcmsService | None = None  # the e-CMS node (/ecms/service2)
     telework: TeleworkProvider | None = None  # layer 4: the telework application, built on first use
     inbound: InboundScheduler | None = None  # polls the inbound side of every route that has one
+    doorbell: Doorbell | None = None  # the relay rings it after publishing; the delivery worker waits on it
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -68,7 +70,8 @@ class Hub:
                 guards=[self.security.access.delivery_guard] if self.security else [],
             )
             worker = DeliveryWorker(deliverer, self.settings.effective_broker_url, self.settings.queue_name,
-                                    self.settings.worker_concurrency)
+                                    self.settings.worker_concurrency, idle_max_seconds=self.settings.idle_max_seconds,
+                                    doorbell=self.doorbell)
             self._spawn("delivery", worker.run)
         if inbound and self.inbound is not None:
             # Inbound sides of routes (e-CMS federation, DPIS capture, GFMIS results), each on
@@ -132,9 +135,12 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
         migrate.upgrade(engine)
     adapters = AdapterRegistry()
     router = Router(engine, adapters)
-    publisher = Publisher(settings.effective_broker_url, settings.queue_name)
+    # The relay rings the delivery worker of this process after publishing (hub/transport/idle.py).
+    doorbell = Doorbell()
+    publisher = Publisher(settings.effective_broker_url, settings.queue_name, doorbell=doorbell)
     relay = Relay(engine, publisher, lease_seconds=settings.requeue_after_seconds,
-                  batch_size=settings.relay_batch_size, interval_seconds=settings.relay_interval_seconds)
+                  batch_size=settings.relay_batch_size, interval_seconds=settings.relay_interval_seconds,
+                  idle_max_seconds=settings.idle_max_seconds)
     messages = MessageService(engine, router, max_payload_bytes=settings.max_payload_bytes, on_accepted=relay.wake)
     # Layer 2: load the published standards (idempotent) and check every message that
     # declares one before it is stored.
@@ -154,7 +160,8 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     pool = AdapterPool(adapters)
     inbound = InboundScheduler.on(engine, messages, router, adapters, pool)
     hub = Hub(settings, engine, adapters, router, messages, relay, publisher, pool,
-              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound)
+              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound,
+              doorbell=doorbell)
     # Layer 4: built when first asked for (the API's /v1/telework, ``hub telework``), because
     # connecting the pilot onboards its agencies and seeds its DPIS.
     hub.telework = TeleworkProvider(lambda: _pilot_telework(hub))

@@ -78,6 +78,9 @@ class SecuritySettings(BaseModel):
     audit_feed_gap_seconds: float = Field(
         30.0, gt=0, description="How long the feed waits for a missing event id (a transaction still committing) "
                                 "before it records the gap in the audit trail and moves past it.")
+    audit_feed_idle_max_seconds: float = Field(
+        5.0, gt=0, le=300, description="Longest the audit feed sleeps while it finds no new transport events "
+                                       "(its lag behind the transport when traffic resumes after a quiet spell).")
 
     def key_file(self, data_dir: Path) -> Path:
         return self.signing_key_file or data_dir / "keys" / "hub-ed25519.pem"
@@ -149,6 +152,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(32, ge=1, le=256, description="Deliveries in flight per worker process.")
     relay_interval_seconds: float = Field(0.2, gt=0, description="How often the relay looks for due messages.")
     relay_batch_size: int = Field(500, ge=1, description="Messages the relay hands to the broker per round.")
+    idle_max_seconds: float = Field(
+        1.0, gt=0, le=60, description="Longest a background loop (relay, delivery worker, inbound scheduler) sleeps "
+                                      "while it finds no work; work in the same process wakes it at once.")
     sqlite_synchronous: str = Field(
         "FULL", pattern="^(FULL|NORMAL|EXTRA)$", description="SQLite fsync level; FULL survives power loss."
     )

@@ -90,6 +90,7 @@ class Runner:
             self._end_to_end(backend)
             self._large(backend)
             self._ecms(backend)
+            self._idle(backend)
         return self.results
 
     def _hub(self, env: BackendEnv, *, worker: bool, **extra: str) -> Proc:
@@ -208,6 +209,20 @@ class Runner:
                          latency=percentiles(totals), **meter.as_dict(),
                          baseline="raw lxml parse + validate", baseline_per_second=baseline_per_second,
                          ratio=per_second / baseline_per_second, target=None)
+
+
+    def _idle(self, backend: Any) -> None:
+        """What a hub costs while it waits: one ``hub serve`` (API and embedded worker) with no
+        traffic, its CPU over a quiet spell after start-up has settled."""
+        self._progress(f"{backend.name}: idle")
+        quiet = max(self.o.duration * 2, 5.0)
+        with backend.fresh(self.root) as env, self._hub(env, worker=True) as hub:
+            time.sleep(2.0)  # start-up work (migrations, standards, first polls) is not idling
+            with Meter(hub.pid, interval=0.5) as meter:
+                time.sleep(quiet)
+        self.results.add(scenario="idle hub serve", backend=backend.name, per_second=None,
+                         idle_seconds=round(quiet, 1), **meter.as_dict(), baseline=None, baseline_per_second=None,
+                         ratio=None, target="CPU < 1% of a core")
 
 
 def _large_body(size: int):  # noqa: ANN202

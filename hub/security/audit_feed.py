@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub.clock import as_utc, utcnow
 from hub.security.audit import AuditLog, canonical
 from hub.security.tables import audit_feed_position
+from hub.transport.idle import IdleBackoff
 from hub.transport.tables import message_events, messages
 
 log = logging.getLogger(__name__)
@@ -69,11 +70,13 @@ def entry_for(row: Any) -> Entry:
 
 class AuditFeed:
     def __init__(self, engine: Engine, audit: AuditLog, *, batch_size: int = 500, interval_seconds: float = 1.0,
-                 gap_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 gap_seconds: float = 30.0, idle_max_seconds: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._engine = engine
         self._audit = audit
         self._batch_size = batch_size
         self._interval = interval_seconds
+        self._idle = IdleBackoff(interval_seconds, max(interval_seconds, idle_max_seconds or interval_seconds))
         self._gap_seconds = gap_seconds
         self._clock = clock
         self._gap_first_seen: dict[int, float] = {}  # missing event id -> when this feed first saw it missing
@@ -141,4 +144,4 @@ class AuditFeed:
                 log.exception("audit feed: copying transport events failed; retrying in %.1fs", self._interval)
                 copied = 0
             if copied < self._batch_size:
-                stop.wait(self._interval)
+                stop.wait(self._idle.next_wait(copied > 0))

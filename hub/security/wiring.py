@@ -97,7 +97,7 @@ def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> 
     juristic = JuristicRegistry(engine, audit, holds_right=access.holds_right, party=sec.shared_data_party,
                                 stale_after=timedelta(days=sec.juristic_stale_after_days))
     feed = AuditFeed(engine, audit, batch_size=sec.audit_feed_batch, interval_seconds=sec.audit_feed_interval_seconds,
-                     gap_seconds=sec.audit_feed_gap_seconds)
+                     gap_seconds=sec.audit_feed_gap_seconds, idle_max_seconds=sec.audit_feed_idle_max_seconds)
     return Security(sec, key, audit, registry, credentials, tokens, users, hub_ca, certs, access, authenticator,
                     pseudonym, persons, consents, juristic, feed)
 

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue
 
+from hub.transport.idle import Doorbell
+
 VIRTUAL_POLL_SECONDS = 0.05
+
+
+def is_polled(conn: Connection) -> bool:
+    """True for kombu's virtual transports (the embedded SQLAlchemy broker, ``memory://``),
+    which find messages by polling rather than by a socket the server writes to."""
+    return hasattr(conn.transport, "polling_interval")
 
 
 def connect(url: str) -> Connection:
     conn = Connection(url, connect_timeout=5)
-    if hasattr(conn.transport, "polling_interval"):
+    if is_polled(conn):
         # kombu's virtual transports poll; the 1 s default would add a second to every hop.
         # Set on the transport, not via transport_options: the SQLAlchemy transport passes
         # those to create_engine.
@@ -29,8 +37,9 @@ def delivery_queue(name: str) -> Queue:
 class Publisher:
     """Publishes message ids; one connection and producer reused for every batch."""
 
-    def __init__(self, url: str, queue_name: str) -> None:
+    def __init__(self, url: str, queue_name: str, *, doorbell: Doorbell | None = None) -> None:
         self._url = url
+        self._doorbell = doorbell  # rung after each batch: a delivery worker in this process looks at once
         self._queue = delivery_queue(queue_name)
         self._conn: Connection | None = None
         self._producer = None
@@ -58,6 +67,8 @@ class Publisher:
         except Exception:
             self.close()  # a broken connection must not be reused for the next batch
             raise
+        if self._doorbell is not None and message_ids:
+            self._doorbell.ring()
 
     def close(self) -> None:
         if self._conn is not None:

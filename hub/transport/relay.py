@@ -12,10 +12,11 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
-from hub.clock import utcnow
+from hub.clock import as_utc, utcnow
 from hub.transport.broker import Publisher
+from hub.transport.idle import IdleBackoff
 from hub.transport.messages import ACCEPTED, QUEUED, RETRYING
 from hub.transport.tables import message_events, messages
 
@@ -24,12 +25,12 @@ log = logging.getLogger(__name__)
 
 class Relay:
     def __init__(self, engine: Engine, publisher: Publisher, *, lease_seconds: float, batch_size: int,
-                 interval_seconds: float) -> None:
+                 interval_seconds: float, idle_max_seconds: float | None = None) -> None:
         self._engine = engine
         self._publisher = publisher
         self._lease = timedelta(seconds=lease_seconds)
         self._batch = batch_size
-        self._interval = interval_seconds
+        self._idle = IdleBackoff(interval_seconds, max(interval_seconds, idle_max_seconds or interval_seconds))
         self._wake = threading.Event()
 
     def wake(self) -> None:
@@ -68,15 +69,32 @@ class Relay:
         self._publisher.publish(ids)
         return len(ids)
 
+    def seconds_to_next_due(self) -> float | None:
+        """How long until the earliest unfinished message is due (0 if one is due now); None
+        when nothing is waiting at all."""
+        with self._engine.connect() as conn:
+            earliest = conn.execute(select(func.min(messages.c.next_action_at))).scalar_one_or_none()
+        if earliest is None:
+            return None
+        return max((as_utc(earliest) - utcnow()).total_seconds(), 0.0)
+
     def run(self, stop: threading.Event) -> None:
+        """Hand out due messages until ``stop``. Idle, it sleeps until the next retry or lease
+        falls due, at most the idle ceiling; an accept in this process wakes it at once."""
         while not stop.is_set():
             try:
                 handed = self.run_once()
+                wait = self._idle.next_wait(handed > 0)
+                if handed < self._batch:
+                    due = self.seconds_to_next_due()
+                    if due is not None:
+                        wait = min(wait, max(due, self._idle.shortest))
             except Exception:
                 # The database or broker is down: keep trying, the outbox holds everything.
                 log.exception("relay round failed; retrying in 1 s")
                 stop.wait(1.0)
                 continue
             if handed < self._batch:
-                self._wake.wait(self._interval)
+                if self._wake.wait(wait):
+                    self._idle.reset()
                 self._wake.clear()

@@ -12,7 +12,7 @@ import pytest
 from tests.support import services
 
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
-             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)"}
+             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)", "idle hub serve"}
 BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw kombu publish+consume",
              "raw lxml parse + validate"}
 
@@ -38,7 +38,11 @@ def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path):
         rows = [r for r in report["results"] if r["backend"] == backend]
         assert {r["scenario"] for r in rows} == SCENARIOS
         assert {r["baseline"] for r in rows if r["baseline"]} == BASELINES
+        idle = next(r for r in rows if r["scenario"] == "idle hub serve")
+        assert idle["idle_seconds"] >= 5 and idle["cpu_percent"] >= 0, idle
         for row in rows:
+            if row is idle:
+                continue
             assert row["ok"] >= 1, row
             if row["baseline"]:
                 assert row["baseline_per_second"] > 0 and row["ratio"] > 0, row
