@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from hub.config import Settings, load_settings
 from hub.errors import HubError
@@ -28,6 +29,15 @@ def wide_console(width: int = 160) -> Console:
 
 
 console = wide_console()
+
+
+def table(*columns: str, title: str | None = None) -> Table:
+    """A table whose cells fold instead of being cut with an ellipsis: an identifier is
+    copied from it whole (a message id, a subsystem id), however narrow the terminal."""
+    out = Table(title=title)
+    for name in columns:
+        out.add_column(name, overflow="fold")
+    return out
 
 DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
 

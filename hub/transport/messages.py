@@ -252,6 +252,7 @@ class MessageService:
         service: str | None = None,
         status: str | None = None,
         since: datetime | None = None,
+        correlation_id: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> tuple[list[StoredMessage], str | None]:
@@ -261,7 +262,8 @@ class MessageService:
                 errors=[FieldError("/query/status", "enum", f"one of {', '.join(STATUSES)}")],
             )
         query = select(*meta_columns())
-        for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status)):
+        for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status),
+                              ("correlation_id", correlation_id)):
             if value is not None:
                 query = query.where(messages.c[column] == value)
         if since is not None:
