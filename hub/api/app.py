@@ -8,7 +8,9 @@ from fastapi import Depends, FastAPI
 
 from hub import __version__
 from hub.api import errors
+from hub.api.gauges import hub_registry
 from hub.api.public import require_principal
+from hub.api.request_log import RequestLog
 from hub.api.responses import FastJSONResponse
 from hub.api.routes import access as access_routes
 from hub.api.routes import agencies, auth, health, messages, routes
@@ -37,6 +39,7 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         owned = app.state.hub is None
         if owned:
             app.state.hub = build_hub(settings)
+            app.state.gauges = hub_registry(app.state.hub)
         if embedded_worker:
             app.state.hub.start_workers()
         try:
@@ -55,7 +58,9 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         dependencies=[Depends(require_principal)],
     )
     app.state.hub = hub
+    app.state.gauges = hub_registry(hub) if hub is not None else None  # /metrics: gauges read at scrape time
     errors.install(app)
+    app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     return app

@@ -27,7 +27,7 @@ def serve(
     from hub.logging_setup import configure
 
     settings = cli_settings(data_dir)
-    configure(settings.log_level)
+    configure(settings.log_level, json=settings.log_format == "json")
     host, port = host or settings.host, port if port is not None else settings.port
     with ExitStack() as stack:
         try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.api.allowlist)
@@ -53,7 +53,7 @@ def worker(
     settings = cli_settings(data_dir)
     if concurrency:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
-    configure(settings.log_level)
+    configure(settings.log_level, json=settings.log_format == "json")
     hub = open_hub(settings=settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
