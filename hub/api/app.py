@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from hub import __version__
-from hub.api import errors
+from hub.api import docs, errors
 from hub.api.gauges import hub_registry
 from hub.api.public import require_principal
 from hub.api.request_log import RequestLog
@@ -54,12 +54,14 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         description="Durable store-and-forward exchange between Thai government Back Office systems.",
         default_response_class=FastJSONResponse,
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from the hub's own assets (hub.api.docs)
         # Deny by default: every route authenticates unless marked public (hub.api.public).
         dependencies=[Depends(require_principal)],
     )
     app.state.hub = hub
     app.state.gauges = hub_registry(hub) if hub is not None else None  # /metrics: gauges read at scrape time
     errors.install(app)
+    docs.install(app)
     app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)

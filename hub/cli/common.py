@@ -50,6 +50,29 @@ def fail(exc: HubError) -> NoReturn:
     raise typer.Exit(2)
 
 
+def require_free_port(host: str, port: int) -> None:
+    """Exit 2 with one line naming the port and how to choose another if ``port`` is taken,
+    instead of a server's traceback (or a demo that half started)."""
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the server will bind: a port in TIME_WAIT after the last run is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                console.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror}")
+                raise typer.Exit(2) from exc
+            console.print(f"[red]error:[/red] port {port} on {host} is already in use (another hub, or another "
+                          f"program); choose another with --port N (or HUB_PORT=N)", soft_wrap=True)
+            raise typer.Exit(2) from exc
+
+
 def print_json(data: Any) -> None:
     """JSON for scripts: indented, Thai text as is, no rich markup or wrapping."""
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
