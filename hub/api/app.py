@@ -22,6 +22,7 @@ from hub.api.routes import persons as person_routes
 from hub.api.routes import standards as standards_routes
 from hub.api.routes import telework as telework_routes
 from hub.bootstrap import Hub, build_hub
+from hub.console.app import create_console
 from hub.config import Settings
 
 # Every API module with a ``router``; a subsystem adds its module here.
@@ -62,6 +63,8 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     app.state.gauges = hub_registry(hub) if hub is not None else None  # /metrics: gauges read at scrape time
     errors.install(app)
     docs.install(app)
+    # The operators' web console (its own sessions, CSRF and CSP: hub/console/app.py).
+    app.mount("/console", create_console(lambda: app.state.hub), name="console")
     app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
