@@ -296,6 +296,24 @@ def create_console(get_hub: Callable[[], Any]) -> FastAPI:
         tasks().stop(task_id, actor=principal.subject)
         return RedirectResponse(f"{PREFIX}/tasks/{task_id}", status_code=303)
 
+    # -- access rights ---------------------------------------------------------------------
+    @console.get("/access")
+    async def access_page(request: Request) -> HTMLResponse:
+        principal, token = signed_in(request, "admin", "auditor")
+        access = get_hub().security.access
+        return page(request, "access.html", principal=principal, token=token, rights=access.rights(),
+                    groups=access.groups(), revoked=request.query_params.get("revoked"))
+
+    @console.post("/access/{right_id}/revoke")
+    async def revoke(request: Request, right_id: int) -> RedirectResponse:
+        principal, token = signed_in(request, "admin")
+        await checked_form(request, token)
+        try:
+            get_hub().security.access.revoke(right_id, actor=principal.subject)  # audited there
+        except HubError:
+            return RedirectResponse(f"{PREFIX}/access", status_code=303)
+        return RedirectResponse(f"{PREFIX}/access?revoked={right_id}", status_code=303)
+
     console.mount("/static", StaticFiles(packages=[("hub.console", "static")]), name="console-static")
     return console
 

@@ -57,6 +57,14 @@ TEXT: dict[str, dict[str, str]] = {
     "signed_in_as": {"th": "ผู้ใช้", "en": "Signed in as"},
     "roles": {"th": "บทบาท", "en": "Roles"},
     "choose": {"th": "เลือกอย่างน้อยหนึ่งรายการ", "en": "Choose at least one"},
+    "access": {"th": "สิทธิ์การเข้าถึง", "en": "Access rights"},
+    "client": {"th": "ผู้ขอใช้บริการ", "en": "Client"},
+    "provider": {"th": "ผู้ให้บริการ", "en": "Provider"},
+    "granted": {"th": "อนุญาตเมื่อ", "en": "Granted"},
+    "granted_by": {"th": "อนุญาตโดย", "en": "Granted by"},
+    "revoke": {"th": "เพิกถอน", "en": "Revoke"},
+    "revoked": {"th": "เพิกถอนสิทธิ์ {id} แล้ว", "en": "Right {id} revoked"},
+    "groups": {"th": "กลุ่ม", "en": "Groups"},
     "reason_needed": {"th": "โปรดระบุเหตุผล", "en": "Give a reason"},
 }
 

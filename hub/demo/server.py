@@ -56,8 +56,8 @@ def serve_until_interrupted(console: Any, message: str, *, hub: Hub | None = Non
     first print a sign-in to explore it with."""
     if hub is not None and url is not None:
         user, password = demo_sign_in(hub)
-        console.print(f"sign in as [bold]{user}[/bold], password [bold]{password}[/bold] "
-                      f"(API docs: {url}/docs; a session: POST {url}/v1/auth/login)", soft_wrap=True)
+        console.print(f"console: {url}/console — sign in as [bold]{user}[/bold], password [bold]{password}[/bold] "
+                      f"(API docs: {url}/docs; a session for the API: POST {url}/v1/auth/login)", soft_wrap=True)
     console.print(f"{message}; Ctrl-C stops")
     try:
         while True:

@@ -165,3 +165,30 @@ def test_forms_refuse_a_missing_csrf_token(embedded_hub: Hub, console_url: str) 
         assert embedded_hub.messages.get_meta(own[0]).status == "dead"
         csp = page.request.get(f"{console_url}/overview").headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_an_admin_revokes_a_right_and_the_next_submit_is_refused(embedded_hub: Hub, console_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from tests.support.auth import agency_token, bearer
+
+    token = agency_token(embedded_hub, SENDER, rights=[(SERVICE, RECEIVER)])
+    right = next(r for r in embedded_hub.security.access.rights(SENDER) if r["service"] == SERVICE)
+    api = TestClient(create_app(embedded_hub, embedded_worker=False), headers=bearer(token))
+
+    def submit() -> int:
+        return api.post("/v1/messages", json={"sender": SENDER, "receiver": RECEIVER, "service": SERVICE,
+                                              "payload": {}}).status_code
+    assert submit() == 202
+    with browser_page(console_url) as page:
+        sign_in(page, console_url, "somchai")
+        page.click("#nav-access")
+        screenshot(page, "console-access")
+        page.click(f"#revoke-{right['id']}")
+        assert page.is_visible("#revoked")
+        assert page.locator(f"#right-{right['id']}").count() == 0
+        assert page.outside == []
+    assert submit() == 403
+    entries = embedded_hub.security.audit.export(None)["entries"]
+    assert any(e["kind"] == "access.right_revoked" and e["actor"] == "user:somchai" for e in entries)

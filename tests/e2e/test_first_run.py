@@ -51,9 +51,11 @@ def test_the_serving_demo_prints_a_sign_in_that_works(tmp_path: Path) -> None:
             if not line:
                 break
             seen.append(line)
-            found = re.search(r"sign in as (\S+), password (\S+)", line)
+            found = re.search(r"console: (\S+) — sign in as (\S+), password (\S+)", line)
         assert found, "".join(seen)[-3000:]
-        user, password = found.groups()
+        console, user, password = found.groups()
+        assert console == f"http://127.0.0.1:{port}/console"
+        assert httpx.get(f"{console}/signin").status_code == 200
         answer = httpx.post(f"http://127.0.0.1:{port}/v1/auth/login", json={"username": user, "password": password})
         assert answer.status_code == 200, answer.text
         session = answer.json()["session_token"]
