@@ -167,8 +167,12 @@ class Deliverer:
         started = time.perf_counter()
         route = self._router.find(claim.meta.receiver, claim.meta.service)
         outcome = self._attempt(claim, route)
+        seconds = time.perf_counter() - started
+        for event in outcome.events:  # the timeline shows how long each attempt took
+            if event["kind"] in ("attempt_failed", DELIVERED) and isinstance(event.get("detail"), dict):
+                event["detail"]["duration_ms"] = round(seconds * 1000, 1)
         return replace(outcome, route_id=route.id if route else None, adapter=route.adapter if route else None,
-                       seconds=time.perf_counter() - started)
+                       seconds=seconds)
 
     def _attempt(self, claim: Claim, route: Route | None) -> Outcome:
         meta, attempt = claim.meta, claim.attempt

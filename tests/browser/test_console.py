@@ -85,7 +85,7 @@ def test_admin_finds_a_dead_letter_opens_its_timeline_and_bulk_replays_200(embed
         page.click(f"a:text-is('{ids[7]}')")
         timeline = page.inner_text("#timeline")
         assert "accepted" in timeline and "attempt_failed" in timeline and "dead_lettered" in timeline
-        assert "failing on purpose" in timeline
+        assert "failing on purpose" in timeline and "duration_ms=" in timeline
         assert re.search(r"\d{1,2} (ม\.ค\.|ก\.พ\.|มี\.ค\.|เม\.ย\.|พ\.ค\.|มิ\.ย\.|ก\.ค\.|ส\.ค\.|ก\.ย\.|ต\.ค\.|พ\.ย\.|ธ\.ค\.) 25\d\d",
                          timeline)  # Thai dates, Buddhist Era
         screenshot(page, "console-message")

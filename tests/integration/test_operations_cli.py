@@ -68,6 +68,7 @@ def test_messages_and_dead_letters_from_the_shell(embedded_hub: Hub, embedded_cl
     kinds = [e["kind"] for e in shown["history"]]
     assert kinds[0] == "accepted" and kinds[-2:] == ["attempt_failed", "dead_lettered"]
     assert "failing on purpose" in shown["history"][-2]["detail"]["error"]
+    assert shown["history"][-2]["detail"]["duration_ms"] >= 0
 
     payload = runner.invoke(app, ["messages", "payload", ids[0], "--data-dir", str(embedded_hub.settings.data_dir)])
     assert json.loads(payload.stdout_bytes.decode("utf-8")) == {"คำสั่ง": "กค 0401/123"}
