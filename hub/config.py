@@ -164,6 +164,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"
+    log_format: str = Field("text", pattern="^(text|json)$",
+                            description="Log lines as key=value text or one JSON object per line.")
     security: SecuritySettings = Field(default_factory=SecuritySettings, description="Layer 3 (HUB_<NAME>).")
     ecms: EcmsSettings = Field(default_factory=EcmsSettings, description="The e-CMS node (HUB_ECMS_<NAME>).")
 

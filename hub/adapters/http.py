@@ -10,6 +10,7 @@ Connection string (route settings):
 """
 from __future__ import annotations
 
+import socket
 import threading
 
 import httpx
@@ -28,6 +29,9 @@ class HttpSettings(BaseModel):
     url: AnyHttpUrl
     timeout_seconds: float = Field(10.0, gt=0, le=600)
     headers: dict[str, str] = Field(default_factory=dict)
+    health_url: AnyHttpUrl | None = Field(
+        None, description="GET this for `hub adapters check` (2xx/3xx is healthy); without it the check "
+                          "only opens a TCP connection to the url's host and port.")
 
 
 class HttpAdapter(Adapter):
@@ -82,11 +86,24 @@ class HttpAdapter(Adapter):
         )
 
     def check(self) -> Health:
+        """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may
+        be 405 or 501 from a healthy one), and a POST would deliver something. So: GET the
+        receiver's own ``health_url`` when it has one, else see that it accepts connections."""
+        if self.settings.health_url is not None:
+            url = str(self.settings.health_url)
+            try:
+                response = self._client.get(url)
+            except httpx.HTTPError as exc:
+                return Health(False, f"{url} unreachable: {exc}")
+            return Health(response.status_code < 400, f"{url} answered HTTP {response.status_code}")
+        url = self.settings.url
+        port = url.port or (443 if url.scheme == "https" else 80)
         try:
-            response = self._client.request("HEAD", str(self.settings.url))
-        except httpx.HTTPError as exc:
-            return Health(False, f"{self.settings.url} unreachable: {exc}")
-        return Health(response.status_code < 500, f"{self.settings.url} answered HTTP {response.status_code}")
+            with socket.create_connection((url.host or "", port), timeout=min(self.settings.timeout_seconds, 5.0)):
+                pass
+        except OSError as exc:
+            return Health(False, f"{url.host}:{port} does not accept connections: {exc}")
+        return Health(True, f"{url.host}:{port} accepts connections (a TCP check: set health_url for an HTTP one)")
 
     def close(self) -> None:
         with self._lock:

@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from hub import __version__
-from hub.api import errors
+from hub.api import docs, errors
+from hub.api.gauges import hub_registry
 from hub.api.public import require_principal
+from hub.api.request_log import RequestLog
 from hub.api.responses import FastJSONResponse
 from hub.api.routes import access as access_routes
 from hub.api.routes import agencies, auth, health, messages, routes
@@ -20,6 +22,7 @@ from hub.api.routes import persons as person_routes
 from hub.api.routes import standards as standards_routes
 from hub.api.routes import telework as telework_routes
 from hub.bootstrap import Hub, build_hub
+from hub.console.app import create_console
 from hub.config import Settings
 
 # Every API module with a ``router``; a subsystem adds its module here.
@@ -37,6 +40,7 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         owned = app.state.hub is None
         if owned:
             app.state.hub = build_hub(settings)
+            app.state.gauges = hub_registry(app.state.hub)
         if embedded_worker:
             app.state.hub.start_workers()
         try:
@@ -51,11 +55,17 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         description="Durable store-and-forward exchange between Thai government Back Office systems.",
         default_response_class=FastJSONResponse,
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from the hub's own assets (hub.api.docs)
         # Deny by default: every route authenticates unless marked public (hub.api.public).
         dependencies=[Depends(require_principal)],
     )
     app.state.hub = hub
+    app.state.gauges = hub_registry(hub) if hub is not None else None  # /metrics: gauges read at scrape time
     errors.install(app)
+    docs.install(app)
+    # The operators' web console (its own sessions, CSRF and CSP: hub/console/app.py).
+    app.mount("/console", create_console(lambda: app.state.hub), name="console")
+    app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     return app

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from hub import metrics
 from hub.api.responses import FastJSONResponse
 from hub.errors import FieldError, HubError, ValidationFailed, pointer
+from hub.logging_setup import story
 from hub.schemas.validation import field_error
 
 
@@ -41,20 +42,33 @@ def _code(status: int) -> str:
         return "http_error"
 
 
+refusals = story("hub.api.refusals")
+
+
+def _route_path(request: Request) -> str:
+    """The matched route's template, not the URL: values in a path (a citizen's ID) stay out of logs."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or request.url.path
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(HubError)
-    async def _hub_error(_: Request, exc: HubError) -> FastJSONResponse:
+    async def _hub_error(request: Request, exc: HubError) -> FastJSONResponse:
         if exc.status_code < 500:
             metrics.REFUSED.labels(str(exc.status_code)).inc()
+            refusals.warning("request.refused", method=request.method, path=_route_path(request),
+                             status=exc.status_code, code=exc.code, reason=exc.message)
         return FastJSONResponse(exc.as_dict(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _request_invalid(_: Request, exc: RequestValidationError) -> FastJSONResponse:
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> FastJSONResponse:
         errors = request_field_errors(exc)
         body = ValidationFailed(
             "the request is invalid: " + "; ".join(f"{e.field or '(body)'}: {e.message}" for e in errors),
             errors=errors,
         ).as_dict()
+        refusals.warning("request.refused", method=request.method, path=_route_path(request), status=422,
+                         code=body["code"], reason=body["message"])
         return FastJSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from hub.config import Settings, load_settings
 from hub.errors import HubError
@@ -29,6 +30,15 @@ def wide_console(width: int = 160) -> Console:
 
 console = wide_console()
 
+
+def table(*columns: str, title: str | None = None) -> Table:
+    """A table whose cells fold instead of being cut with an ellipsis: an identifier is
+    copied from it whole (a message id, a subsystem id), however narrow the terminal."""
+    out = Table(title=title)
+    for name in columns:
+        out.add_column(name, overflow="fold")
+    return out
+
 DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (overrides HUB_DATA_DIR).")]
 
 
@@ -38,6 +48,29 @@ def fail(exc: HubError) -> NoReturn:
     for err in exc.errors:
         console.print(f"  - {err.field}: {err.message} ({err.rule})")
     raise typer.Exit(2)
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Exit 2 with one line naming the port and how to choose another if ``port`` is taken,
+    instead of a server's traceback (or a demo that half started)."""
+    import errno
+    import socket
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the server will bind: a port in TIME_WAIT after the last run is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                console.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror}")
+                raise typer.Exit(2) from exc
+            console.print(f"[red]error:[/red] port {port} on {host} is already in use (another hub, or another "
+                          f"program); choose another with --port N (or HUB_PORT=N)", soft_wrap=True)
+            raise typer.Exit(2) from exc
 
 
 def print_json(data: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import adapters, bench, db, routes, security, server, sim, standards, telework
+from hub.cli import adapters, bench, db, messages, routes, security, server, sim, standards, telework
 
 app = typer.Typer(help="Back Office interoperability hub for Thai government agencies.", no_args_is_help=True)
 app.command("bench")(bench.bench)
@@ -26,6 +26,10 @@ app.add_typer(security.ca_app, name="ca")
 app.add_typer(security.audit_app, name="audit")
 app.add_typer(security.users_app, name="users")
 app.add_typer(security.clients_app, name="clients")
+app.add_typer(security.access_app, name="access")
+# Operations: the message log and dead letters.
+app.add_typer(messages.messages_app, name="messages")
+app.add_typer(messages.deadletters_app, name="deadletters")
 
 
 def main() -> None:

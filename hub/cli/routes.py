@@ -5,9 +5,7 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
-
-from hub.cli.common import DataDir, console, fail, open_hub
+from hub.cli.common import DataDir, console, fail, open_hub, print_json, table
 from hub.errors import HubError
 
 routes_app = typer.Typer(help="Manage routes: which adapter delivers (receiver, service).", no_args_is_help=True)
@@ -52,13 +50,20 @@ def routes_add(
 
 
 @routes_app.command("list")
-def routes_list(data_dir: DataDir = None) -> None:
+def routes_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+                data_dir: DataDir = None) -> None:
     """List routes."""
     with open_hub(data_dir) as hub:
-        table = Table("id", "receiver", "service", "adapter", "settings", "max attempts")
-        for r in hub.router.list():
-            table.add_row(str(r.id), r.receiver, r.service, r.adapter, json.dumps(r.settings), str(r.max_attempts))
-        console.print(table)
+        routes = hub.router.list()
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in routes])
+        return
+    out = table("id", "receiver", "service", "adapter", "settings", "max attempts")
+    for r in routes:
+        # Thai in settings (a department's name) is shown as Thai, not as \u0e.. escapes.
+        out.add_row(str(r.id), r.receiver, r.service, r.adapter, json.dumps(r.settings, ensure_ascii=False),
+                    str(r.max_attempts))
+    console.print(out)
 
 
 @routes_app.command("remove")

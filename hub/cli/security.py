@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
-
-from hub.cli.common import DataDir, console, fail, open_hub, print_json
+from hub.cli.common import DataDir, console, fail, open_hub, print_json, table
 from hub.errors import HubError
 
 agencies_app = typer.Typer(help="The agency registry: members, subsystems, onboarding.", no_args_is_help=True)
@@ -22,7 +20,11 @@ ca_app = typer.Typer(help="The hub's certificate authority for mutual TLS.", no_
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 users_app = typer.Typer(help="People: hub admins, agency operators, auditors.", no_args_is_help=True)
 clients_app = typer.Typer(help="Machine clients and their secrets.", no_args_is_help=True)
+access_app = typer.Typer(help="Access rights: which client may call which service of which provider.",
+                         no_args_is_help=True)
 ACTOR = "cli"
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts) instead of a table.")]
+Actor = Annotated[str, typer.Option(help="Who acts (recorded in the audit trail).")]
 
 
 def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
@@ -38,21 +40,28 @@ def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
 @agencies_app.command("list")
 def agencies_list(pilot: Annotated[Optional[bool], typer.Option(help="Only pilot (or non-pilot) members.")] = None,
                   system: Annotated[Optional[str], typer.Option(help="Only members with a role in this system.")] = None,
-                  data_dir: DataDir = None) -> None:
-    """Registered members with their level, parent and pilot flag."""
+                  as_json: Json = False, data_dir: DataDir = None) -> None:
+    """Registered members with their level, parent, pilot flag and subsystems."""
     def show(security) -> None:  # noqa: ANN001
-        table = Table("id", "name (th)", "level", "parent", "code", "pilot", "subsystems")
-        for m in security.registry.list_members(pilot=pilot, system=system):
-            table.add_row(m.id, m.name_th, m.level, m.parent_id or "", m.ministry_code or "", "yes" if m.pilot else "",
-                          ", ".join(f"{s.code} ({s.status}, {s.clearance})" for s in m.subsystems))
-        console.print(table)
+        members = security.registry.list_members(pilot=pilot, system=system)
+        if as_json:
+            print_json([m.model_dump(mode="json") for m in members])
+            return
+        out = table("id", "name (th)", "level", "parent", "code", "pilot", "subsystems")
+        for m in members:
+            out.add_row(m.id, m.name_th, m.level, m.parent_id or "", m.ministry_code or "", "yes" if m.pilot else "",
+                        ", ".join(f"{s.code} ({s.status}, {s.clearance})" for s in m.subsystems))
+        console.print(out)
     _run(data_dir, show)
 
 
 @agencies_app.command("show")
-def agencies_show(member_id: Annotated[str, typer.Argument(help="e.g. TH/GOV/OCSC")], data_dir: DataDir = None) -> None:
+def agencies_show(member_id: Annotated[str, typer.Argument(help="e.g. TH/GOV/OCSC")],
+                  as_json: Annotated[bool, typer.Option("--json", help="Accepted for symmetry: the answer is "
+                                                                      "always JSON.")] = True,
+                  data_dir: DataDir = None) -> None:
     """One member as JSON: roles per Back Office system, children, subsystems."""
-    _run(data_dir, lambda s: console.print_json(s.registry.member(member_id).model_dump_json()))
+    _run(data_dir, lambda s: print_json(s.registry.member(member_id).model_dump(mode="json")))
 
 
 @agencies_app.command("seed")
@@ -109,9 +118,99 @@ def agencies_pilot(member_id: Annotated[str, typer.Argument()], on: Annotated[bo
 def agencies_grant(client: Annotated[str, typer.Argument(help="Subsystem id or group:NAME")],
                    service: Annotated[str, typer.Argument(help="Service id or *")],
                    provider: Annotated[str, typer.Argument(help="Receiving subsystem, member, or *")] = "*",
-                   data_dir: DataDir = None) -> None:
+                   as_json: Json = False, actor: Actor = ACTOR, data_dir: DataDir = None) -> None:
     """Grant an access right (deny by default: nothing is allowed until granted)."""
-    _run(data_dir, lambda s: console.print(s.access.grant(client, service, provider, actor=ACTOR)))
+    def grant(security) -> None:  # noqa: ANN001
+        right = security.access.grant(client, service, provider, actor=actor)
+        if as_json:
+            print_json(right)
+        else:
+            console.print(f"right {right['id']} granted: {right['client']} may call {right['service']} "
+                          f"of {right['provider']}", soft_wrap=True)
+    _run(data_dir, grant)
+
+
+def _subsystems_of(security, target: str) -> list[str]:  # noqa: ANN001
+    """``target`` itself if it is a subsystem, else every subsystem of the member ``target``."""
+    if security.registry.subsystem(target, missing_ok=True) is not None:
+        return [target]
+    return [s.id for s in security.registry.member(target).subsystems]
+
+
+def _decide(data_dir: Path | None, target: str, status: str, reason: str | None, actor: str, as_json: bool) -> None:
+    def decide(security) -> None:  # noqa: ANN001
+        changed = [security.registry.decide(sid, status, actor=actor, reason=reason)
+                   for sid in _subsystems_of(security, target)]
+        security.authenticator.forget()  # tokens already issued are judged on the new status at once
+        if as_json:
+            print_json([sub.model_dump(mode="json") for sub in changed])
+        else:
+            for sub in changed:
+                console.print(f"{sub.id} {sub.status}")
+    _run(data_dir, decide)
+
+
+@agencies_app.command("suspend")
+def agencies_suspend(target: Annotated[str, typer.Argument(help="MEMBER/SUBSYSTEM, or a member (all its subsystems)")],
+                     reason: Annotated[str, typer.Option(help="Why (recorded in the audit trail).")],
+                     actor: Actor = ACTOR, as_json: Json = False, data_dir: DataDir = None) -> None:
+    """Suspend a subsystem (or every subsystem of a member): its clients are refused until resumed."""
+    from hub.registry.agencies import DISABLED
+
+    _decide(data_dir, target, DISABLED, reason, actor, as_json)
+
+
+@agencies_app.command("resume")
+def agencies_resume(target: Annotated[str, typer.Argument(help="MEMBER/SUBSYSTEM, or a member (all its subsystems)")],
+                    reason: Annotated[Optional[str], typer.Option(help="Why (recorded in the audit trail).")] = None,
+                    actor: Actor = ACTOR, as_json: Json = False, data_dir: DataDir = None) -> None:
+    """Approve again what was suspended; its client credentials are unchanged."""
+    from hub.registry.agencies import APPROVED
+
+    _decide(data_dir, target, APPROVED, reason, actor, as_json)
+
+
+# -- access rights ------------------------------------------------------------------------
+@access_app.command("list")
+def access_list(client: Annotated[Optional[str], typer.Option(help="Only this client's rights.")] = None,
+                as_json: Json = False, data_dir: DataDir = None) -> None:
+    """Access rights (and access groups with their members)."""
+    def show(security) -> None:  # noqa: ANN001
+        rights, groups = security.access.rights(client), security.access.groups()
+        if as_json:
+            print_json({"rights": rights, "groups": groups})
+            return
+        out = table("id", "client", "service", "provider", "granted at", "granted by")
+        for r in rights:
+            out.add_row(str(r["id"]), r["client"], r["service"], r["provider"], str(r["granted_at"]),
+                        r["granted_by"] or "")
+        console.print(out)
+        for name, members in groups.items():
+            console.print(f"group:{name}: {', '.join(members)}", soft_wrap=True)
+    _run(data_dir, show)
+
+
+@access_app.command("grant")
+def access_grant(client: Annotated[str, typer.Argument(help="Subsystem id or group:NAME")],
+                 service: Annotated[str, typer.Argument(help="Service id or *")],
+                 provider: Annotated[str, typer.Argument(help="Receiving subsystem, member, or *")] = "*",
+                 as_json: Json = False, actor: Actor = ACTOR, data_dir: DataDir = None) -> None:
+    """Grant an access right (the same as `hub agencies grant`)."""
+    agencies_grant(client, service, provider, as_json=as_json, actor=actor, data_dir=data_dir)
+
+
+@access_app.command("revoke")
+def access_revoke(right_ids: Annotated[list[int], typer.Argument(help="Right ids (see `hub access list`).")],
+                  actor: Actor = ACTOR, as_json: Json = False, data_dir: DataDir = None) -> None:
+    """Revoke access rights; the next call that needed one is refused."""
+    def revoke(security) -> None:  # noqa: ANN001
+        for right_id in right_ids:
+            security.access.revoke(right_id, actor=actor)
+        if as_json:
+            print_json({"revoked": right_ids})
+        else:
+            console.print(f"revoked: {', '.join(map(str, right_ids))}")
+    _run(data_dir, revoke)
 
 
 # -- ca ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hub.cli.common import DataDir, cli_settings, console, fail, open_hub
+from hub.cli.common import DataDir, cli_settings, console, fail, open_hub, require_free_port
 from hub.errors import ConfigError
 
 
@@ -27,8 +27,9 @@ def serve(
     from hub.logging_setup import configure
 
     settings = cli_settings(data_dir)
-    configure(settings.log_level)
+    configure(settings.log_level, json=settings.log_format == "json")
     host, port = host or settings.host, port if port is not None else settings.port
+    require_free_port(host, port)
     with ExitStack() as stack:
         try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.api.allowlist)
             hub = stack.enter_context(serving_hub(settings, host=host, main_port=port))
@@ -53,7 +54,7 @@ def worker(
     settings = cli_settings(data_dir)
     if concurrency:
         settings = settings.model_copy(update={"worker_concurrency": concurrency})
-    configure(settings.log_level)
+    configure(settings.log_level, json=settings.log_format == "json")
     hub = open_hub(settings=settings)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -71,6 +72,7 @@ def demo(
     transport_only: Annotated[bool, typer.Option("--transport-only", help="The transport demo (retries, none lost).")] = False,
 ) -> None:
     """The main job: the telework story across three agencies through the hub, with a timeline."""
+    require_free_port("127.0.0.1", port)
     if transport_only:
         from hub.demo.run import run_demo
 

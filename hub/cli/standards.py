@@ -43,11 +43,18 @@ def _principal(member: str | None) -> Principal:
 
 
 @standards_app.command("list")
-def list_(data_dir: DataDir = None) -> None:
+def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+          data_dir: DataDir = None) -> None:
     """List published standards and their versions."""
     with open_registry(data_dir) as registry:
+        summaries = registry.summaries()
+        if as_json:
+            print_json(summaries)
+            return
         table = Table("id", "latest", "versions", "system", "owner", "summary")
-        for s in registry.summaries():
+        for column in table.columns[:3]:
+            column.overflow = "fold"
+        for s in summaries:
             versions = ", ".join(v["version"] + (" (deprecated)" if v["status"] == "deprecated" else "")
                                  for v in s["versions"])
             table.add_row(s["id"], s["latest"], versions, s["backoffice_system"], s["owner_agency"], s["summary_en"])

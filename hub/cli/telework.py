@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from hub.cli.common import DataDir, console, open_hub
+from hub.cli.common import DataDir, console, open_hub, print_json
 from hub.errors import HubError
 
 telework_app = typer.Typer(help="The telework central application (orders, evidence, reports).",
@@ -41,9 +41,15 @@ def eligibility(citizen_id: str, data_dir: DataDir = None) -> None:
 
 @telework_app.command()
 def cases(agency: Annotated[Optional[str], typer.Option(help="Agency member, e.g. TH/GOV/CGD")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
           data_dir: DataDir = None) -> None:
     """List telework cases with their status and order book number."""
     def action(tw) -> None:  # noqa: ANN001
+        if as_json:
+            print_json([{"case": c.case_id, "agency": c.agency, "person": c.agreement["person"]["name"],
+                         "status": c.status, "order": c.book_number, "days": len(c.active_days())}
+                        for c in tw.ports.store.list_cases(agency)])
+            return
         table = Table(title="telework cases")
         for column in ("case", "agency", "person", "status", "order", "days"):
             table.add_column(column)
@@ -55,9 +61,14 @@ def cases(agency: Annotated[Optional[str], typer.Option(help="Agency member, e.g
 
 
 @telework_app.command("working-time")
-def working_time(case_id: str, data_dir: DataDir = None) -> None:
+def working_time(case_id: str,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+                 data_dir: DataDir = None) -> None:
     """Minutes worked per telework day, computed from the evidence."""
     def action(tw) -> None:  # noqa: ANN001
+        if as_json:
+            print_json(tw.service.working_time(case_id))
+            return
         table = Table(title=f"working time of {case_id}")
         for column in ("day", "minutes", "evidence"):
             table.add_column(column)

@@ -92,7 +92,8 @@ def run_demo(*, data_dir: Path, port: int, once: bool, console: Console) -> int:
         console.print("[green]every message delivered exactly once[/green]" if ok
                       else f"[red]not all delivered: {counts}[/red]")
         if not once:
-            serve_until_interrupted(console, f"serving on {server.url} (API docs at {server.url}/docs)")
+            serve_until_interrupted(console, f"serving on {server.url} (API docs at {server.url}/docs)",
+                                    hub=hub, url=server.url)
         return 0 if ok else 1
     finally:
         server.stop()

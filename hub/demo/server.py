@@ -38,8 +38,26 @@ class BackgroundServer:
         self._thread.join(timeout=15)
 
 
-def serve_until_interrupted(console: Any, message: str) -> None:
-    """Keep the demo's hub serving (its threads run on) until Ctrl-C."""
+SIGN_IN_USER = "demo-admin"
+
+
+def demo_sign_in(hub: Hub) -> tuple[str, str]:
+    """A person to explore the serving demo with: a hub admin with a fresh random password
+    (the demo's data directory is recreated on every run, so it is new each time)."""
+    import secrets
+
+    password = secrets.token_urlsafe(12)
+    hub.security.users.add(SIGN_IN_USER, password, roles=("admin",), actor="demo", clearance="004")
+    return SIGN_IN_USER, password
+
+
+def serve_until_interrupted(console: Any, message: str, *, hub: Hub | None = None, url: str | None = None) -> None:
+    """Keep the demo's hub serving (its threads run on) until Ctrl-C; with ``hub`` and ``url``,
+    first print a sign-in to explore it with."""
+    if hub is not None and url is not None:
+        user, password = demo_sign_in(hub)
+        console.print(f"console: {url}/console — sign in as [bold]{user}[/bold], password [bold]{password}[/bold] "
+                      f"(API docs: {url}/docs; a session for the API: POST {url}/v1/auth/login)", soft_wrap=True)
     console.print(f"{message}; Ctrl-C stops")
     try:
         while True:

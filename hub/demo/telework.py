@@ -99,7 +99,8 @@ def run_telework_demo(*, data_dir: Path, port: int, once: bool, console: Console
                       else f"[red]not all landed: {counts}; GFMIS {story.batch}[/red]")
         if not once:
             serve_until_interrupted(
-                console, f"serving on {server.url} (API docs at {server.url}/docs, telework at /v1/telework)")
+                console, f"serving on {server.url} (API docs at {server.url}/docs, telework at /v1/telework)",
+                hub=hub, url=server.url)
         return 0 if ok else 1
     finally:
         stack.close()  # the e-Saraban clerks stop before the node they poll

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.clock import as_utc, utcnow
@@ -85,6 +85,20 @@ class AuditFeed:
         with self._engine.connect() as conn:
             return conn.execute(select(audit_feed_position.c.last_event_id)
                                 .where(audit_feed_position.c.name == FEED)).scalar_one()
+
+    def lag(self) -> tuple[int, float]:
+        """How far the feed is behind: (events not yet copied, seconds since the oldest of them
+        was written; 0 when caught up). Two reads by primary key, cheap enough for every scrape."""
+        with self._engine.connect() as conn:
+            position = conn.execute(select(audit_feed_position.c.last_event_id)
+                                    .where(audit_feed_position.c.name == FEED)).scalar_one_or_none() or 0
+            newest = conn.execute(select(func.max(message_events.c.id))).scalar_one_or_none() or 0
+            if newest <= position:
+                return 0, 0.0
+            oldest = conn.execute(select(message_events.c.at).where(message_events.c.id > position)
+                                  .order_by(message_events.c.id).limit(1)).scalar_one_or_none()
+        seconds = (utcnow() - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        return newest - position, max(seconds, 0.0)
 
     def copy_batch(self) -> int:
         """Copy the next contiguous run of events (at most one batch); the number copied."""

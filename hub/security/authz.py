@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import utcnow
 from hub.errors import Conflict, DeliveryError, FieldError, Forbidden, InputError, NotFound
+from hub.logging_setup import story
 from hub.registry.agencies import AgencyRegistry
 from hub.schemas.envelope import Envelope, StoredMessage, party_member
 from hub.schemas.principal import CLEARANCE_LEVELS, Principal
@@ -32,6 +33,7 @@ from hub.security.authn import CACHE_SECONDS
 from hub.security.tables import access_rights, group_members
 
 GROUP_PREFIX = "group:"
+refusals = story(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,11 @@ class AccessControl:
         return found is not None
 
     # -- decisions -------------------------------------------------------------------
-    def _refuse(self, principal: Principal, action: str, target: str | None, reason: str, **detail: Any) -> Forbidden:
+    def _refuse(self, principal: Principal, action: str, target: str | None, reason: str, *,
+                message_id: str | None = None, **detail: Any) -> Forbidden:
+        refusals.warning("access.refused", action=action, actor=principal.subject, target=target, reason=reason,
+                         message_id=message_id,
+                         **{k: v for k, v in detail.items() if isinstance(v, (str, int, float, bool)) or v is None})
         self._audit.record(f"access.{action}", actor=principal.subject, decision="refused", target=target,
                            reason=reason, **detail)
         return Forbidden(reason)
@@ -161,16 +167,18 @@ class AccessControl:
         """
         detail = {"sender": env.sender, "receiver": env.receiver, "service": env.service,
                   "classification": env.classification.value}
+        message_id = str(env.id) if env.id else None
         if not principal.acts_for(env.sender):
             raise self._refuse(principal, "submit", env.receiver,
-                               f"you do not act for sender {env.sender}", **detail)
+                               f"you do not act for sender {env.sender}", message_id=message_id, **detail)
         if not principal.is_admin and not self.holds_right(env.sender, env.service, env.receiver):
             raise self._refuse(principal, "submit", env.receiver,
-                               f"{env.sender} holds no access right to {env.service} at {env.receiver}", **detail)
+                               f"{env.sender} holds no access right to {env.service} at {env.receiver}",
+                               message_id=message_id, **detail)
         if higher(env.classification.value, principal.clearance):
             raise self._refuse(principal, "submit", env.receiver,
                                f"the message is classified {env.classification.value}; you are cleared up to "
-                               f"{principal.clearance}", **detail)
+                               f"{principal.clearance}", message_id=message_id, **detail)
         self.check_receiver_clearance(env, actor=principal.subject)
         if not record_grant:
             return ("access.submit", principal.subject, "granted", env.receiver, canonical(detail).decode())
@@ -184,6 +192,8 @@ class AccessControl:
                       f"{env.classification.value} may not be sent to it")
             self._audit.record("access.submit", actor=actor, decision="refused", target=env.receiver, reason=reason,
                                sender=env.sender, service=env.service, classification=env.classification.value)
+            refusals.warning("access.refused", action="submit", actor=actor, target=env.receiver, reason=reason,
+                             message_id=str(env.id) if env.id else None, sender=env.sender, service=env.service)
             raise Forbidden(reason, errors=[FieldError("/classification", "receiver_clearance",
                                                        f"at most {clearance} for {env.receiver}")])
 

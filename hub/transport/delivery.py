@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, exists, insert, select, update
 
+from hub import metrics
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
 from hub.adapters.registry import AdapterRegistry
 from hub.clock import as_utc, utcnow
@@ -25,6 +27,7 @@ from hub.schemas.envelope import StoredMessage
 from hub.schemas.routes import DeliveryPolicy, Route
 from hub.transport.backoff import retry_delay
 from hub.group_commit import GroupCommitter
+from hub.logging_setup import story
 from hub.transport.messages import (
     ACCEPTED, DEAD, DELIVERED, DELIVERING, FINISHED, QUEUED, RETRYING, UNFINISHED, meta_columns, row_to_meta,
 )
@@ -32,6 +35,7 @@ from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 
 log = logging.getLogger(__name__)
+story_log = story(__name__)
 
 
 class AdapterPool:
@@ -87,6 +91,10 @@ class Outcome:
     status: str
     values: dict[str, Any]
     events: list[dict[str, Any]]
+    # Where and how the attempt went, for the story lines and metrics (not stored).
+    route_id: int | None = None
+    adapter: str | None = None
+    seconds: float | None = None
 
 
 class Deliverer:
@@ -156,9 +164,19 @@ class Deliverer:
 
     def attempt(self, claim: Claim) -> Outcome:
         """One delivery attempt; no database writes (the outcome is recorded in a batch)."""
+        started = time.perf_counter()
+        route = self._router.find(claim.meta.receiver, claim.meta.service)
+        outcome = self._attempt(claim, route)
+        seconds = time.perf_counter() - started
+        for event in outcome.events:  # the timeline shows how long each attempt took
+            if event["kind"] in ("attempt_failed", DELIVERED) and isinstance(event.get("detail"), dict):
+                event["detail"]["duration_ms"] = round(seconds * 1000, 1)
+        return replace(outcome, route_id=route.id if route else None, adapter=route.adapter if route else None,
+                       seconds=seconds)
+
+    def _attempt(self, claim: Claim, route: Route | None) -> Outcome:
         meta, attempt = claim.meta, claim.attempt
         message_id = str(meta.id)
-        route = self._router.find(meta.receiver, meta.service)
         policy: DeliveryPolicy = route or DeliveryPolicy()
         if attempt > policy.max_attempts:
             # The previous attempt's worker vanished and used up the last try.
@@ -220,10 +238,29 @@ class Deliverer:
                 ])
                 self._release_successors(conn, [held[o.message_id] for o in won if o.status in FINISHED], now)
         winners = {id(o) for o in won}
+        for o in won:
+            self._tell(o)
         for o in outcomes:
             if id(o) not in winners:
                 log.warning("message %s attempt %d finished after its lease was taken over", o.message_id, o.attempt)
         return [o.status if id(o) in winners else "superseded" for o in outcomes]
+
+    @staticmethod
+    def _tell(o: Outcome) -> None:
+        """Count a recorded attempt per adapter; the story line of a failure or dead letter
+        (deliveries are counted, not logged)."""
+        adapter = o.adapter or "none"
+        metrics.ATTEMPTS.labels(adapter, o.status).inc()
+        if o.seconds is not None:
+            metrics.ATTEMPT_SECONDS.labels(adapter).observe(o.seconds)
+        where = {"message_id": o.message_id, "route_id": o.route_id, "adapter": o.adapter, "attempt": o.attempt,
+                 "duration_ms": None if o.seconds is None else round(o.seconds * 1000, 1)}
+        failed = next((e["detail"] for e in o.events if e["kind"] == "attempt_failed"), None)
+        if failed is not None:
+            story_log.warning("delivery.attempt_failed", **where, error=failed.get("error"),
+                              permanent=failed.get("permanent"), retry_at=failed.get("retry_at"))
+        if o.status == DEAD:
+            story_log.error("delivery.dead_lettered", **where, reason=o.values.get("last_error"))
 
     @staticmethod
     def _release_successors(conn: Any, finished: list[Any], now: datetime) -> None:

@@ -7,6 +7,7 @@ same content returns the first result and creates nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, Pa
 from hub.paging import decode_cursor, page
 from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
 from hub.group_commit import GroupCommitter
+from hub.logging_setup import story
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 
@@ -35,6 +37,7 @@ ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD = (
 STATUSES = (ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD, *OUTCOME_STATUSES)
 FINISHED = (DELIVERED, DEAD, *OUTCOME_STATUSES)
 UNFINISHED = (ACCEPTED, QUEUED, DELIVERING, RETRYING)
+log = story(__name__)
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,11 @@ class MessageService:
             # Commit one by one so a single colliding id does not fail the others.
             return [self._commit_batch([p])[0] for p in batch]
         created = {id(p) for p in fresh}
+        if fresh and log.isEnabledFor(logging.INFO):
+            for p in fresh:
+                row = p.row
+                log.info("message.accepted", message_id=p.id, route_id=row["route_id"], sender=row["sender"],
+                         receiver=row["receiver"], service=row["service"], size=row["payload_size"])
         return [AcceptResult(p.id, ACCEPTED, True) if id(p) in created else self._repost_result(p) for p in batch]
 
     def _repost_result(self, p: _Prepared) -> AcceptResult | BaseException:
@@ -252,6 +260,7 @@ class MessageService:
         service: str | None = None,
         status: str | None = None,
         since: datetime | None = None,
+        correlation_id: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> tuple[list[StoredMessage], str | None]:
@@ -261,7 +270,8 @@ class MessageService:
                 errors=[FieldError("/query/status", "enum", f"one of {', '.join(STATUSES)}")],
             )
         query = select(*meta_columns())
-        for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status)):
+        for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status),
+                              ("correlation_id", correlation_id)):
             if value is not None:
                 query = query.where(messages.c[column] == value)
         if since is not None:
@@ -283,7 +293,7 @@ class MessageService:
         now = utcnow()
         with self._engine.begin() as conn:
             row = conn.execute(
-                select(messages.c.status, messages.c.attempts).where(messages.c.id == message_id)
+                select(messages.c.status, messages.c.attempts, messages.c.route_id).where(messages.c.id == message_id)
             ).first()
             if row is None:
                 raise NotFound(f"no message with id {message_id}")
@@ -301,6 +311,8 @@ class MessageService:
                     detail={"previous_status": row.status, "previous_attempts": row.attempts, "reason": reason},
                 )
             )
+        log.info("message.replayed", message_id=message_id, route_id=row.route_id, previous_status=row.status,
+                 previous_attempts=row.attempts, reason=reason)
         if self._on_accepted:
             self._on_accepted()
         return self.get_meta(message_id)

@@ -55,6 +55,8 @@ messages = Table(
     Index("ix_messages_received", "received_at", "id"),
     # Ordered delivery within a conversation looks up a receiver's earlier messages by it.
     Index("ix_messages_conversation", "receiver", "correlation_id", "received_at"),
+    # The backlog and dead-letter gauges (/metrics) count by these (migration i17_0001).
+    Index("ix_messages_status_route", "status", "route_id", "receiver"),
 )
 
 message_payloads = Table(

@@ -28,6 +28,7 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_HOST": ("0.0.0.0", ("host",), "0.0.0.0"),  # noqa: S104
     "HUB_PORT": ("9000", ("port",), 9000),
     "HUB_LOG_LEVEL": ("DEBUG", ("log_level",), "DEBUG"),
+    "HUB_LOG_FORMAT": ("json", ("log_format",), "json"),
     "HUB_STANDARDS_DIR": ("/opt/standards", ("standards_dir",), Path("/opt/standards")),
     "HUB_RELAY_BATCH_SIZE": ("50", ("relay_batch_size",), 50),
     "HUB_IDLE_MAX_SECONDS": ("3", ("idle_max_seconds",), 3.0),

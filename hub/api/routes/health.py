@@ -1,7 +1,7 @@
 """Liveness, readiness and metrics."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -34,6 +34,9 @@ async def readyz(hub: HubDep) -> FastJSONResponse:
 @router.get("/metrics", response_class=Response, responses={200: {
     "description": "Prometheus text exposition format",
     "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
-async def prometheus_metrics(_: MonitorDep) -> Response:
-    """Prometheus metrics (admins, auditors and monitors: the scraper's client has the monitor role)."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def prometheus_metrics(_: MonitorDep, request: Request) -> Response:
+    """Prometheus metrics (admins, auditors and monitors: the scraper's client has the monitor role):
+    this process's counters, then the hub's gauges read from the database now."""
+    gauges = request.app.state.gauges
+    body = generate_latest() + await run_in_threadpool(generate_latest, gauges)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
@@ -250,6 +250,15 @@ class EcmsStore:
                 conn.execute(update(ecms_queue).where(ecms_queue.c.process_id == process_id)
                              .values(deleted_at=utcnow()))
         return True
+
+    def queue_depths(self) -> dict[str, int]:
+        """Items waiting in each department's queue (not yet deleted by it, not withdrawn), for
+        the ``hub_ecms_queue_depth`` gauge; read over ``ix_ecms_queue_owner``."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(ecms_queue.c.owner_code, func.count())
+                                .where(ecms_queue.c.deleted_at.is_(None), ecms_queue.c.withdrawn_at.is_(None))
+                                .group_by(ecms_queue.c.owner_code)).all()
+        return {code: n for code, n in rows}
 
     def queue_item_for(self, message_id: str) -> Any:
         with self._engine.connect() as conn:

@@ -1,0 +1,324 @@
+"""The console application, mounted by the API at ``/console``.
+
+Safe by construction:
+
+* people sign in with the hub's people's sessions (``Users.login``); the session token lives
+  only in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to ``/console``;
+* every form carries a CSRF token (an HMAC of the session token, which script cannot read;
+  before sign-in, of a random pre-session cookie), checked on every POST;
+* a strict Content-Security-Policy: scripts, styles and images only from the hub, no inline
+  script at all (our one script file reads what it needs from ``data-`` attributes);
+* each role sees and does only what it may: admins everything; auditors read; an agency
+  operator reads the messages of its own member (``AccessControl.may_read``); replays are for
+  admins, as in the API; every action is in the audit trail with the person who took it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.staticfiles import StaticFiles
+
+from hub.console.i18n import LANGUAGES, translate
+from hub.console.tasks import Tasks
+from hub.errors import HubError, Unauthorized
+from hub.schemas.principal import Principal
+from hub.transport.gauges import status_counts
+
+SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE = "hub_console", "hub_console_pre", "hub_console_lang"
+PREFIX = "/console"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+READERS = ("admin", "auditor", "agency-operator")
+BANGKOK = timezone(timedelta(hours=7))
+THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+
+
+def when(value: Any, lang: str) -> str:
+    """A moment as a person reads it: Bangkok time; in Thai with the Buddhist-Era year and the
+    Thai month's abbreviation (29 พ.ย. 2569 23:05:03 น.)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is None:
+        return ""
+    local = value.astimezone(BANGKOK)
+    if lang == "th":
+        return f"{local.day} {THAI_MONTHS[local.month - 1]} {local.year + 543} {local:%H:%M:%S} น."
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC+7)"
+
+
+def _csrf(key: str, purpose: str = "console") -> str:
+    return hmac.new(key.encode(), f"csrf:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+class Forbidden(Exception):
+    pass
+
+
+def create_console(get_hub: Callable[[], Any]) -> FastAPI:
+    """``get_hub``: the hub the API serves (it may be built only in the API's lifespan)."""
+    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    env = Environment(loader=PackageLoader("hub.console"), autoescape=select_autoescape(["html"]))
+    state: dict[str, Tasks] = {}
+
+    def tasks() -> Tasks:
+        if "tasks" not in state:
+            state["tasks"] = Tasks(get_hub())
+        return state["tasks"]
+
+    @console.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith(f"{PREFIX}/static"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def lang_of(request: Request) -> str:
+        lang = request.cookies.get(LANG_COOKIE, "th")
+        return lang if lang in LANGUAGES else "th"
+
+    def who(request: Request) -> tuple[Principal, str] | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        try:
+            return get_hub().security.authenticator.from_session(token), token
+        except Unauthorized:
+            return None
+
+    def page(request: Request, template: str, *, principal: Principal | None = None, token: str | None = None,
+             status: int = 200, **values: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        html = env.get_template(template).render(
+            lang=lang, t=lambda key, **v: translate(lang, key, **v), when=lambda v: when(v, lang),
+            user=principal, csrf=_csrf(token) if token else None, path=request.url.path,
+            query=str(request.url.query), prefix=PREFIX, **values)
+        return HTMLResponse(html, status_code=status)
+
+    def signed_in(request: Request, *roles: str) -> tuple[Principal, str]:
+        found = who(request)
+        if found is None:
+            raise _SignIn(request.url.path)
+        principal, token = found
+        if roles and not principal.roles & set(roles):
+            raise Forbidden()
+        return principal, token
+
+    async def checked_form(request: Request, token: str) -> Any:
+        form = await request.form()
+        if not hmac.compare_digest(str(form.get("csrf", "")), _csrf(token)):
+            raise Forbidden()
+        return form
+
+    class _SignIn(Exception):  # noqa: N818 - control flow: answer with the sign-in page
+        def __init__(self, next_path: str) -> None:
+            self.next_path = next_path
+
+    @console.exception_handler(_SignIn)
+    async def _to_sign_in(_: Request, exc: _SignIn) -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/signin?next={quote(exc.next_path)}", status_code=303)
+
+    @console.exception_handler(Forbidden)
+    async def _forbidden(request: Request, _: Forbidden) -> HTMLResponse:
+        found = who(request)
+        return page(request, "error.html", principal=found[0] if found else None, token=found[1] if found else None,
+                    message_key="forbidden", status=403)
+
+    # -- signing in and out, language ----------------------------------------------------
+    @console.get("/")
+    async def home(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/overview" if who(request) else f"{PREFIX}/signin", status_code=303)
+
+    @console.get("/signin")
+    async def signin_page(request: Request, next: str = f"{PREFIX}/overview", failed: bool = False) -> HTMLResponse:  # noqa: A002
+        pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
+        response = page(request, "signin.html", signin_csrf=_csrf(pre, "signin"), next=_local(next), failed=failed)
+        response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="strict", path=PREFIX)
+        return response
+
+    @console.post("/signin")
+    async def signin(request: Request) -> Response:
+        form = await request.form()
+        pre = request.cookies.get(PRE_COOKIE, "")
+        if not pre or not hmac.compare_digest(str(form.get("csrf", "")), _csrf(pre, "signin")):
+            raise Forbidden()
+        next_path = _local(str(form.get("next", "")))
+        try:
+            session = get_hub().security.users.login(str(form.get("username", "")), str(form.get("password", "")))
+        except HubError:  # refused and audited by Users.login
+            return RedirectResponse(f"{PREFIX}/signin?failed=1&next={quote(next_path)}", status_code=303)
+        response = RedirectResponse(next_path, status_code=303)
+        response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="strict", path=PREFIX,
+                            secure=request.url.scheme == "https")
+        response.delete_cookie(PRE_COOKIE, path=PREFIX)
+        return response
+
+    @console.post("/signout")
+    async def signout(request: Request) -> RedirectResponse:
+        principal, token = signed_in(request)
+        await checked_form(request, token)
+        hub = get_hub()
+        hub.security.users.logout(token)
+        hub.security.audit.record("console.signed_out", actor=principal.subject)
+        response = RedirectResponse(f"{PREFIX}/signin", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return response
+
+    @console.get("/lang/{lang}")
+    async def switch_language(request: Request, lang: str, next: str = f"{PREFIX}/") -> RedirectResponse:  # noqa: A002
+        response = RedirectResponse(_local(next), status_code=303)
+        if lang in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, samesite="strict", path=PREFIX, max_age=365 * 86400)
+        return response
+
+    # -- overview --------------------------------------------------------------------------
+    @console.get("/overview")
+    async def overview(request: Request) -> HTMLResponse:
+        principal, token = signed_in(request, *READERS)
+        hub = get_hub()
+        counts = hub.messages.counts()
+        per_route = sorted(status_counts(hub.engine), key=lambda c: (c.route, c.receiver, c.status))
+        if not principal.is_admin and "auditor" not in principal.roles:
+            per_route = [c for c in per_route if principal.acts_for(c.receiver)]
+        dead = sum(c.count for c in per_route if c.status == "dead")
+        lag_events, _ = hub.security.audit_feed.lag()
+        top = max(counts.values(), default=0) or 1
+        bars = [{"status": s, "count": n, "width": round(100 * n / top)} for s, n in sorted(counts.items())]
+        return page(request, "overview.html", principal=principal, token=token, counts=counts, bars=bars,
+                    per_route=per_route, dead=dead, lag_events=lag_events)
+
+    # -- message log -----------------------------------------------------------------------
+    def visible(principal: Principal, items: list[Any]) -> list[Any]:
+        access = get_hub().security.access
+        return [m for m in items if access.may_read(principal, m)]
+
+    @console.get("/messages")
+    async def messages_page(request: Request) -> HTMLResponse:
+        principal, token = signed_in(request, *READERS)
+        q = request.query_params
+        filters = {k: (q.get(k) or None) for k in ("sender", "receiver", "service", "status", "correlation_id")}
+        since = q.get("since") or None
+        error = None
+        items: list[Any] = []
+        try:
+            items, _ = get_hub().messages.list(**filters, since=datetime.fromisoformat(since) if since else None,
+                                               limit=200)
+        except (HubError, ValueError) as exc:
+            error = exc.message if isinstance(exc, HubError) else str(exc)
+        return page(request, "messages.html", principal=principal, token=token, items=visible(principal, items),
+                    filters={**filters, "since": since or ""}, error=error)
+
+    @console.get("/messages/{message_id}")
+    async def message_page(request: Request, message_id: str) -> HTMLResponse:
+        principal, token = signed_in(request, *READERS)
+        hub = get_hub()
+        meta = hub.messages.get_meta(message_id, missing_ok=True)
+        if meta is None or not hub.security.access.may_read(principal, meta):
+            return page(request, "error.html", principal=principal, token=token, message_key="not_found", status=404)
+        conversation = []
+        if meta.correlation_id:
+            conversation, _ = hub.messages.list(correlation_id=meta.correlation_id, limit=100)
+            conversation = visible(principal, conversation)
+        return page(request, "message.html", principal=principal, token=token, m=meta,
+                    history=hub.messages.history(message_id), conversation=conversation,
+                    replayed=request.query_params.get("replayed") == "1")
+
+    @console.post("/messages/{message_id}/replay")
+    async def replay(request: Request, message_id: str) -> Response:
+        principal, token = signed_in(request, "admin")
+        form = await checked_form(request, token)
+        reason = str(form.get("reason", "")).strip()
+        if not reason:
+            return RedirectResponse(f"{PREFIX}/messages/{quote(message_id)}", status_code=303)
+        hub = get_hub()
+        hub.messages.replay(message_id, reason=reason)
+        hub.security.audit.record("message.replayed", actor=principal.subject, target=message_id, reason=reason,
+                                  channel="console")
+        return RedirectResponse(f"{PREFIX}/messages/{quote(message_id)}?replayed=1", status_code=303)
+
+    # -- dead letters and bulk replay ------------------------------------------------------
+    @console.get("/deadletters")
+    async def deadletters(request: Request) -> HTMLResponse:
+        principal, token = signed_in(request, *READERS)
+        q = request.query_params
+        receiver = q.get("receiver") or None
+        items, _ = get_hub().messages.list(status="dead", receiver=receiver, limit=1000)
+        items = visible(principal, items)
+        groups = Counter((m.receiver, m.last_error or "") for m in items).most_common()
+        return page(request, "deadletters.html", principal=principal, token=token, items=items, groups=groups,
+                    receiver=receiver or "", error=q.get("error"))
+
+    @console.post("/deadletters/replay")
+    async def bulk_replay(request: Request) -> Response:
+        principal, token = signed_in(request, "admin")
+        form = await checked_form(request, token)
+        ids = [str(i) for i in form.getlist("ids")]
+        reason = str(form.get("reason", "")).strip()
+        if not ids or not reason:
+            return RedirectResponse(f"{PREFIX}/deadletters?" + urlencode(
+                {"error": "choose" if not ids else "reason_needed"}), status_code=303)
+        task = tasks().start(ids, actor=principal.subject, reason=reason)
+        return RedirectResponse(f"{PREFIX}/tasks/{task.id}", status_code=303)
+
+    @console.get("/tasks/{task_id}")
+    async def task_page(request: Request, task_id: str) -> HTMLResponse:
+        principal, token = signed_in(request, "admin")
+        task = tasks().get(task_id)
+        if task is None:
+            return page(request, "error.html", principal=principal, token=token, message_key="not_found", status=404)
+        return page(request, "task.html", principal=principal, token=token, task=task.as_dict())
+
+    @console.get("/tasks/{task_id}/progress")
+    async def task_progress(request: Request, task_id: str) -> JSONResponse:
+        signed_in(request, "admin")
+        task = tasks().get(task_id)
+        if task is None:
+            return JSONResponse({"error": "no such task"}, status_code=404)
+        return JSONResponse(task.as_dict())
+
+    @console.post("/tasks/{task_id}/stop")
+    async def task_stop(request: Request, task_id: str) -> RedirectResponse:
+        principal, token = signed_in(request, "admin")
+        await checked_form(request, token)
+        tasks().stop(task_id, actor=principal.subject)
+        return RedirectResponse(f"{PREFIX}/tasks/{task_id}", status_code=303)
+
+    # -- access rights ---------------------------------------------------------------------
+    @console.get("/access")
+    async def access_page(request: Request) -> HTMLResponse:
+        principal, token = signed_in(request, "admin", "auditor")
+        access = get_hub().security.access
+        return page(request, "access.html", principal=principal, token=token, rights=access.rights(),
+                    groups=access.groups(), revoked=request.query_params.get("revoked"))
+
+    @console.post("/access/{right_id}/revoke")
+    async def revoke(request: Request, right_id: int) -> RedirectResponse:
+        principal, token = signed_in(request, "admin")
+        await checked_form(request, token)
+        try:
+            get_hub().security.access.revoke(right_id, actor=principal.subject)  # audited there
+        except HubError:
+            return RedirectResponse(f"{PREFIX}/access", status_code=303)
+        return RedirectResponse(f"{PREFIX}/access?revoked={right_id}", status_code=303)
+
+    console.mount("/static", StaticFiles(packages=[("hub.console", "static")]), name="console-static")
+    return console
+
+
+def _local(path: str) -> str:
+    """Only a path inside the console may be a redirect target (no open redirect)."""
+    return path if path.startswith(f"{PREFIX}/") and not path.startswith("//") and "\\" not in path \
+        else f"{PREFIX}/overview"
