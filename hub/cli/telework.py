@@ -68,6 +68,22 @@ def working_time(case_id: str, data_dir: DataDir = None) -> None:
 
 
 @telework_app.command()
+def evidence(case_id: str, data_dir: DataDir = None) -> None:
+    """The order's daily evidence status (complete / incomplete / late / missing; seed 001 §7.2)."""
+    def action(tw) -> None:  # noqa: ANN001
+        report = tw.service.evidence_status(case_id)
+        table = Table(title=f"evidence of {report['person']['name']} ({report['order_ref'] or 'no order'})")
+        for column in ("day", "status", "minutes", "evidence"):
+            table.add_column(column)
+        for day in report["days"]:
+            colour = {"missing": "red", "late": "yellow", "incomplete": "yellow"}.get(day["status"])
+            text = f"[{colour}]{day['status_th']}[/{colour}]" if colour else day["status_th"]
+            table.add_row(day["date"], text, str(day["minutes"]), ", ".join(day["evidence"]))
+        console.print(table)
+    _run(data_dir, action)
+
+
+@telework_app.command()
 def alerts(agency: Annotated[Optional[str], typer.Option(help="Agency member")] = None, data_dir: DataDir = None) -> None:
     """Alert supervisors (through the hub) about past telework days without evidence."""
     def action(tw) -> None:  # noqa: ANN001

@@ -93,7 +93,7 @@ def test_order_letters_land_in_the_recipients_esaraban(world) -> None:
         time.sleep(0.1)
 
 
-def test_telework_days_land_in_the_dpis_tables(world) -> None:
+def test_only_given_time_evidence_lands_in_the_dpis_tables_seed_001_7_2(world) -> None:
     _, story = world
     cases = {name: story.app.ports.store.get_case(cid) for name, cid in story.cases.items()}
     engine = create_engine(story.systems.dpis_url)
@@ -109,22 +109,20 @@ def test_telework_days_land_in_the_dpis_tables(world) -> None:
                     out.setdefault(stamp.decode()[:10], set()).add(code)
                 return out
 
+            # Seed 001 §7.2 (Leave Regulation cl. 11): only the check-ins/outs actually given are
+            # attendance; the ordered days without evidence have no row (nothing pre-filled).
             analyst = rows(pilot.ANALYST)
-            assert sorted(analyst) == cases[pilot.ANALYST.name].scheduled_days
-            # check-in and check-out of the three evidenced days; the ordered check-in elsewhere
             evidenced = cases[pilot.ANALYST.name].scheduled_days[:3]
-            assert all(analyst[d] == {"W1", "W2"} for d in evidenced)
-            assert all(analyst[d] == {"W1"} for d in analyst if d not in evidenced)
-
-            auditor_case = cases[pilot.AUDITOR.name]
+            assert analyst == {d: {"W1", "W2"} for d in evidenced}
             auditor = rows(pilot.AUDITOR)
-            assert sorted(auditor) == [d for d in auditor_case.scheduled_days if d < "2026-11-09"]
-            assert any(d >= "2026-11-09" for d in auditor_case.scheduled_days)  # there were days to cancel
+            assert auditor == {cases[pilot.AUDITOR.name].scheduled_days[0]: {"W1", "W2"}}
             assert pilot.COUNTER.citizen_id not in {c.citizen_id for c in cases.values()}
             assert not rows(pilot.COUNTER)
-            # one marker per applied hub message: redelivery cannot write twice
+            # one marker per applied hub message: redelivery cannot write twice; a revocation
+            # has no pre-filled days to withdraw
             markers = conn.execute(select(hub_message_log.c.TARGET, hub_message_log.c.ROWS_WRITTEN)).all()
-            assert ("cancel-attendance", len([d for d in auditor_case.scheduled_days if d >= "2026-11-09"])) in markers
+            given = [e for c in cases.values() for e in story.app.ports.store.list_evidence(c.case_id) if e.kind == "time"]
+            assert sorted(markers) == [("attendance", 2)] * len(given)
     finally:
         engine.dispose()
 

@@ -54,6 +54,11 @@ def test_order_flow_and_refusals_over_http(api: TestClient) -> None:
     outside = api.post(f"/v1/telework/cases/{case_id}/evidence/time",
                        json={"work_date": "2026-12-14", "check_in": "2026-12-14T08:30:00+07:00"})
     assert outside.status_code == 422 and outside.json()["errors"][0]["rule"] == "day_within_order"
+    status = api.get(f"/v1/telework/cases/{case_id}/evidence-status?as_of=2026-12-02")  # seed 001 §7.2
+    assert status.status_code == 200, status.text
+    assert [d["status"] for d in status.json()["days"][:3]] == ["missing", "pending", "scheduled"]
+    people = api.get("/v1/telework/evidence-status?as_of=2026-12-02").json()
+    assert people[0]["person"]["citizen_id"] == pilot.ANALYST.citizen_id and people[0]["summary"]["missing"] == 1
     assert api.get(f"/v1/telework/cases?agency={pilot.MOF}").status_code == 403
 
 

@@ -102,7 +102,7 @@ def test_the_whole_cycle_on_fakes(world: World) -> None:
     assert case.book_number == "กค 0401/1"
     letter = world.saraban.outgoing[pilot.CGD][0]
     assert letter.letter.recipients == (pilot.MOF, pilot.OPDC) and world.saraban.incoming[pilot.MOF][0] is letter
-    assert len([k for k in world.hr_records.days if k[0] == pilot.ANALYST.citizen_id]) == 10
+    assert world.hr_records.days == {}  # an order is not attendance (seed 001 §7.2): nothing to HR yet
 
     world.clock.set("2026-11-02", "17:00")
     s.record_time(case.case_id, work_date="2026-11-02", check_in="2026-11-02T08:30:00+07:00",
@@ -162,8 +162,8 @@ def test_revocation_needs_a_proposal_then_the_head_and_updates_hr(world: World) 
     revoked = s.revoke(case.case_id, head_id=pilot.DIRECTOR_GENERAL.citizen_id)
     assert revoked.status == "revoked" and revoked.revocation["book_number"] == "กค 0401/2"
     assert revoked.revocation["order_ref"] == "กค 0401/1"
-    remaining = sorted(d for cid, d in world.hr_records.days if cid == pilot.AUDITOR.citizen_id)
-    assert remaining == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
+    # HR never held pre-filled days, so nothing is withdrawn from it (only evidence reaches HR)
+    assert world.hr_records.sent == []
     with pytest.raises(TeleworkRefused) as exc:
         s.record_time(case.case_id, work_date="2026-11-09", check_in="2026-11-09T08:30:00+07:00")
     assert "after the revocation" in exc.value.message

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends
 from hub.api.deps import PrincipalDep, TeleworkDep
 from hub.apps.telework.domain.model import Case
 from hub.apps.telework.schemas import (
-    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, FinalReportIn, MeetingIn, OrderIn,
-    ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut, TimeIn, WorkingDay,
+    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, FinalReportIn,
+    MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut, TimeIn,
+    WorkingDay,
 )
 from hub.errors import Forbidden, NotFound
 from hub.schemas.principal import Principal
@@ -131,6 +132,19 @@ def record_emeeting(body: MeetingIn, case: OwnedCase, telework: TeleworkDep) -> 
 def working_time(case: OwnedCase, telework: TeleworkDep) -> dict:
     """Minutes worked per day (ISO date -> minutes, kinds of evidence, items), computed from the evidence."""
     return telework.service.working_time(case.case_id)
+
+
+@router.get("/cases/{case_id}/evidence-status", response_model=EvidenceStatusOut)
+def evidence_status(case: OwnedCase, telework: TeleworkDep, as_of: dt.date | None = None) -> dict:
+    """The order's daily evidence status: complete, incomplete, late or missing (seed 001 §7.2)."""
+    return telework.service.evidence_status(case.case_id, as_of)
+
+
+@router.get("/evidence-status", response_model=list[PersonEvidenceOut])
+def evidence_status_by_person(telework: TeleworkDep, agency: CallerAgency,
+                              as_of: dt.date | None = None) -> list[dict]:
+    """Per person of the agency: the evidence status counts over their orders."""
+    return telework.service.evidence_status_by_person(agency, as_of)
 
 
 @router.post("/alerts/run", response_model=list[AlertOut])

@@ -93,25 +93,13 @@ class FakeHrRecords(HrRecords):
         self.days: dict[tuple[str, str], dict[str, Any]] = {}  # (citizen id, date) -> row
         self.sent: list[tuple[str, str, Any]] = []
 
-    def write_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], order_ref: str) -> str:
-        for d in days:
-            self.days[(citizen_id, d.isoformat())] = {"order": order_ref, "check_in": None, "check_out": None}
-        self.sent.append((hr_agency, "days", order_ref))
-        return f"hr-days-{len(self.sent)}"
-
     def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        row = self.days.setdefault((time_evidence["person_citizen_id"], time_evidence["work_date"]), {"order": None})
+        row = self.days.setdefault((time_evidence["person_citizen_id"], time_evidence["work_date"]),
+                                   {"order": time_evidence["order_ref"], "source": time_evidence["source_system"]})
         row["check_in"] = time_evidence["check_in"]["at"]
         row["check_out"] = (time_evidence.get("check_out") or {}).get("at")
         self.sent.append((hr_agency, "attendance", time_evidence["evidence_id"]))
         return f"hr-attendance-{len(self.sent)}"
-
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
-                             order_ref: str) -> str:
-        for d in days:
-            self.days.pop((citizen_id, d.isoformat()), None)
-        self.sent.append((hr_agency, "cancel", revocation_ref))
-        return f"hr-cancel-{len(self.sent)}"
 
 
 class FakeFinance(Finance):

@@ -56,20 +56,15 @@ class Correspondence(ABC):
 
 
 class HrRecords(ABC):
-    """Writes into the HR system of record."""
+    """Writes into the HR system of record.
 
-    @abstractmethod
-    def write_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], order_ref: str) -> str:
-        """Record the ordered telework days; returns the reference of what was sent."""
+    Only evidence reaches HR's attendance: a check-in / check-out the person actually gave,
+    with its source (Leave Regulation B.E. 2555 cl. 11, seed 001 §7.2). An order or a
+    progress report is never written as attendance."""
 
     @abstractmethod
     def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        """Record one day's check-in / check-out as attendance."""
-
-    @abstractmethod
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
-                             order_ref: str) -> str:
-        """Remove telework days a revocation ends; never applied before the order's own days."""
+        """Record one day's check-in / check-out (a ``th.telework.time-evidence``) as attendance."""
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,29 @@ class WorkingDay(BaseModel):
     items: int
 
 
+class EvidenceDay(BaseModel):
+    date: IsoDate
+    status: str = Field(description="complete | incomplete | late | missing | pending | scheduled (seed 001 §7.2).")
+    status_th: str
+    minutes: int
+    evidence: list[str] = Field(description="The kinds of evidence given that day (time, emeeting, progress).")
+
+
+class EvidenceStatusOut(BaseModel):
+    case_id: str
+    person: dict[str, Any]
+    order_ref: str | None
+    as_of: IsoDate
+    days: list[EvidenceDay]
+    summary: dict[str, int] = Field(description="Days per status.")
+
+
+class PersonEvidenceOut(BaseModel):
+    person: dict[str, Any]
+    orders: list[dict[str, Any]]
+    summary: dict[str, int]
+
+
 class AlertOut(BaseModel):
     alert_id: str
     case_id: str

@@ -193,9 +193,9 @@ class TeleworkService:
         case.order = self.documents.validate(D.ORDER, order)
         case.order_letter = {"book_number": sent.book_number, "letter_id": sent.letter_id,
                              "sent_on": sent.sent_on, "deliveries": sent.deliveries, "signed_for": unit.name}
-        if case.off_site and case.scheduled_days:
-            case.hr_messages.append(self.p.hr_records.write_telework_days(
-                setup.hr_agency, case.citizen_id, case.active_days(), sent.book_number))
+        # Nothing goes to HR's attendance here: an order is not evidence that a day was worked
+        # (Leave Regulation B.E. 2555 cl. 11, seed 001 §7.2). Attendance reaches HR only from a
+        # check-in / check-out actually given (``record_time``).
         self._audit("telework.order", signer_id, sent.book_number, order)
         case.status = ORDERED
         self.p.store.save_case(case)
@@ -206,7 +206,7 @@ class TeleworkService:
         digest, audit_ref = self._audit(f"telework.evidence.{kind}", case.citizen_id, case.case_id, doc,
                                         work_date=work_date, order=case.book_number)
         item = Evidence(doc.get("evidence_id") or doc.get("report_id") or doc["meeting_id"], case.case_id, kind,
-                        work_date, doc, digest, audit_ref, minutes)
+                        work_date, doc, digest, audit_ref, minutes, recorded_at=self._stamp())
         self.p.store.add_evidence(item)
         return item
 
@@ -219,6 +219,14 @@ class TeleworkService:
         if ev.local_date(check_in) != day:
             raise TeleworkRefused(f"check-in {check_in} is not on {work_date}", field="/check_in/at",
                                   rule="same_day", expected=f"a time on {work_date} (Asia/Bangkok)")
+        latest = self.now() + dt.timedelta(minutes=5)  # a little clock skew between devices
+        for edge, at in (("check_in", check_in), ("check_out", check_out)):
+            if at and ev.parse_instant(at) > latest:
+                raise TeleworkRefused(f"{edge.replace('_', '-')} {at} is in the future: a time record is given when "
+                                      "it happens, never in advance", field=f"/{edge}/at", rule="not_in_future",
+                                      expected=f"at or before {self.now().isoformat(timespec='minutes')}",
+                                      reason_th="ต้องมีหลักฐานให้สามารถตรวจสอบวัน เวลาการปฏิบัติราชการได้",
+                                      seed="001 §7.2 (ข้อ 11)")
         if check_out and ev.parse_instant(check_out) <= ev.parse_instant(check_in):
             raise TeleworkRefused("check-out is not after check-in", field="/check_out/at",
                                   rule="after_check_in", expected=f"later than {check_in}")
@@ -285,6 +293,30 @@ class TeleworkService:
             table.setdefault(day.isoformat(), {"minutes": 0, "evidence": [], "items": 0})
         return dict(sorted(table.items()))
 
+    def evidence_status(self, case_id: str, as_of: dt.date | None = None) -> dict[str, Any]:
+        """The daily evidence status of one order (complete / incomplete / late / missing)."""
+        case = self._case(case_id)
+        as_of = as_of or self.now().date()
+        days = ev.evidence_status(case, self.p.store.list_evidence(case_id), as_of)
+        counts: dict[str, int] = {}
+        for day in days:
+            counts[day["status"]] = counts.get(day["status"], 0) + 1
+        return {"case_id": case.case_id, "person": case.agreement["person"], "order_ref": case.book_number,
+                "as_of": as_of.isoformat(), "days": days, "summary": counts}
+
+    def evidence_status_by_person(self, agency: str, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+        """Per person of the agency with an order: the status counts over all their orders."""
+        people: dict[str, dict[str, Any]] = {}
+        for case in self.p.store.list_cases(agency):
+            if case.order is None:
+                continue
+            status = self.evidence_status(case.case_id, as_of)
+            row = people.setdefault(case.citizen_id, {"person": status["person"], "orders": [], "summary": {}})
+            row["orders"].append({"case_id": case.case_id, "order_ref": case.book_number, "summary": status["summary"]})
+            for key, n in status["summary"].items():
+                row["summary"][key] = row["summary"].get(key, 0) + n
+        return list(people.values())
+
     def alert_missing_evidence(self, as_of: dt.date | None = None, agency: str | None = None) -> list[Alert]:
         """Tell each supervisor about past telework days with no evidence (once per day)."""
         as_of = as_of or self.now().date()
@@ -329,7 +361,6 @@ class TeleworkService:
                "decided_by": {"name": head.name, "position": head.position, "role": "head-of-agency"},
                "decided_at": self._stamp()}
         self.documents.validate(D.REVOCATION, doc, pending=("book_number",))
-        before = set(case.active_days())
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
             or (case.agency,)
         sent = self.p.correspondence.send_letter(Letter(
@@ -339,10 +370,8 @@ class TeleworkService:
             signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number))
         doc["book_number"] = sent.book_number
         case.revocation = self.documents.validate(D.REVOCATION, doc)
-        ended = sorted(before - set(case.active_days()))
-        if ended and case.off_site:
-            case.hr_messages.append(self.p.hr_records.cancel_telework_days(
-                setup.hr_agency, case.citizen_id, ended, sent.book_number, case.book_number))
+        # HR holds only attendance that was actually given, so a revocation has nothing to
+        # withdraw there: it ends the days on which evidence is accepted (``active_days``).
         self._audit("telework.revocation", head_id, sent.book_number, doc)
         case.status = REVOKED
         self.p.store.save_case(case)
@@ -357,7 +386,7 @@ class TeleworkService:
                 raise TeleworkRefused(f"result {i} names target {r.get('target_index')}",
                                       field=f"/results/{i}/target_index", rule="agreed_target",
                                       expected=f"0..{len(targets) - 1}")
-        evidenced = {e.work_date for e in self.p.store.list_evidence(case_id)}
+        evidenced = {e.work_date for e in self.p.store.list_evidence(case_id) if e.kind in ev.TIME_KINDS}
         days = [d for d in case.active_days() if d.isoformat() in evidenced]
         doc = {"report_id": new_id("FR"), "agreement_ref": case.case_id, "person_citizen_id": case.citizen_id,
                "period": case.agreement["period"], "days_worked_off_site": len(days) if case.off_site else 0,

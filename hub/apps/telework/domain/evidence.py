@@ -99,6 +99,54 @@ def working_time(items: Iterable[Evidence]) -> dict[str, dict[str, Any]]:
     return out
 
 
+# Evidence of the dates and times of work (Leave Regulation cl. 11): a check-in / check-out or
+# an e-meeting attended. A progress report says what was done, not when: it is not time evidence.
+TIME_KINDS = frozenset({TIME, EMEETING})
+
+COMPLETE, INCOMPLETE, LATE, MISSING, PENDING, SCHEDULED = (
+    "complete", "incomplete", "late", "missing", "pending", "scheduled")
+STATUS_TH = {COMPLETE: "ครบถ้วน", INCOMPLETE: "ไม่ครบ (ไม่มีเวลาเลิกงาน)", LATE: "ส่งหลักฐานล่าช้า",
+             MISSING: "ไม่มีหลักฐาน", PENDING: "รอหลักฐาน", SCHEDULED: "ยังไม่ถึงวัน"}
+
+
 def days_without_evidence(case: Case, items: Iterable[Evidence], as_of: dt.date) -> list[dt.date]:
-    have = {i.work_date for i in items}
+    have = {i.work_date for i in items if i.kind in TIME_KINDS}
     return [d for d in case.active_days() if d <= as_of and d.isoformat() not in have]
+
+
+def day_status(day: dt.date, items: list[Evidence], as_of: dt.date) -> str:
+    """The evidence status of one ordered day (seed 001 §7.2):
+
+    * ``complete``: a check-in and check-out (or an e-meeting) recorded on the day itself;
+    * ``late``: time evidence exists but reached the hub only after the day;
+    * ``incomplete``: a check-in with no check-out, once the day is over;
+    * ``missing``: no time evidence at all for a past day (progress reports do not count);
+    * ``pending``: today, nothing yet; ``scheduled``: a day still to come.
+    """
+    timed = [i for i in items if i.kind in TIME_KINDS]
+    if day > as_of:
+        return SCHEDULED if not timed else COMPLETE
+    if not timed:
+        return PENDING if day == as_of else MISSING
+    on_time = [i for i in timed if i.recorded_at is None or dt.date.fromisoformat(i.recorded_at[:10]) <= day]
+    if not on_time:
+        return LATE
+    whole = any(i.kind == EMEETING or i.document.get("check_out") for i in on_time)
+    if whole:
+        return COMPLETE
+    return PENDING if day == as_of else INCOMPLETE
+
+
+def evidence_status(case: Case, items: Iterable[Evidence], as_of: dt.date) -> list[dict[str, Any]]:
+    """Per ordered day: its status, the minutes proved and the kinds of evidence given."""
+    by_day: dict[str, list[Evidence]] = {}
+    for item in items:
+        by_day.setdefault(item.work_date, []).append(item)
+    rows = []
+    for day in case.active_days():
+        day_items = by_day.get(day.isoformat(), [])
+        status = day_status(day, day_items, as_of)
+        rows.append({"date": day.isoformat(), "status": status, "status_th": STATUS_TH[status],
+                     "minutes": merged_minutes(s for i in day_items for s in intervals(i)),
+                     "evidence": sorted({i.kind for i in day_items})})
+    return rows

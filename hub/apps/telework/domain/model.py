@@ -93,6 +93,7 @@ class Evidence:
     sha256: str
     audit_ref: str
     minutes: int = 0  # working minutes this item proves on work_date
+    recorded_at: str | None = None  # when the hub received it (ISO, Asia/Bangkok); set by the service
 
 
 @dataclass
