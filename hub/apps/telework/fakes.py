@@ -93,7 +93,7 @@ class FakeHrRecords(HrRecords):
         self.days: dict[tuple[str, str], dict[str, Any]] = {}  # (citizen id, date) -> row
         self.sent: list[tuple[str, str, Any]] = []
 
-    def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
+    def write_attendance(self, agency: str, hr_agency: str, time_evidence: dict[str, Any]) -> str:
         row = self.days.setdefault((time_evidence["person_citizen_id"], time_evidence["work_date"]),
                                    {"order": time_evidence["order_ref"], "source": time_evidence["source_system"]})
         row["check_in"] = time_evidence["check_in"]["at"]

@@ -65,12 +65,11 @@ class HubHrRecords(HrRecords):
     """A day's time evidence to the HR agency's DPIS (the adapter takes the
     ``th.telework.time-evidence`` document as it is): nothing before the day is worked."""
 
-    def __init__(self, client: HubClient, sender_agency: str) -> None:
+    def __init__(self, client: HubClient) -> None:
         self.client = client
-        self.sender = sender_agency
 
-    def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        return self.client.send(self.sender, party(hr_agency, "dpis"), ATTENDANCE, time_evidence,
+    def write_attendance(self, agency: str, hr_agency: str, time_evidence: dict[str, Any]) -> str:
+        return self.client.send(agency, party(hr_agency, "dpis"), ATTENDANCE, time_evidence,
                                 standard=D.ref(D.TIME_EVIDENCE), correlation_id=time_evidence["order_ref"],
                                 user_id=time_evidence["person_citizen_id"])
 

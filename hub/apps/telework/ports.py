@@ -63,8 +63,9 @@ class HrRecords(ABC):
     progress report is never written as attendance."""
 
     @abstractmethod
-    def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        """Record one day's check-in / check-out (a ``th.telework.time-evidence``) as attendance."""
+    def write_attendance(self, agency: str, hr_agency: str, time_evidence: dict[str, Any]) -> str:
+        """Record one day's check-in / check-out (a ``th.telework.time-evidence``) given to
+        ``agency``'s telework as attendance in ``hr_agency``'s HR system."""
 
 
 @dataclass(frozen=True)

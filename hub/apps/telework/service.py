@@ -241,7 +241,7 @@ class TeleworkService:
         minutes = ev.merged_minutes([(ev.parse_instant(check_in), ev.parse_instant(check_out))]) if check_out else 0
         item = self._store_evidence(case, TIME, work_date, doc, minutes)
         setup = self.p.store.get_agency(case.agency)
-        case.hr_messages.append(self.p.hr_records.write_attendance(setup.hr_agency, doc))
+        case.hr_messages.append(self.p.hr_records.write_attendance(case.agency, setup.hr_agency, doc))
         self.p.store.save_case(case)
         return item
 

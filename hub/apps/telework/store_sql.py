@@ -61,6 +61,11 @@ class SqlStore(TeleworkStore):
         with self.engine.connect() as conn:
             return [Case(**b) for b in conn.execute(query).scalars()]
 
+    def has_agencies(self) -> bool:
+        """Whether any agency registered its telework policy here (a read; creates nothing)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(telework_agencies.c.agency).limit(1)).first() is not None
+
     def add_evidence(self, item: Evidence) -> None:
         with self.engine.begin() as conn:
             values = dataclasses.asdict(item)
