@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect
 
 from hub.apps.telework import pilot
+from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.wiring import FINANCE_ROUTE, HR_ROUTE, connect_pilot
 from hub.bootstrap import Hub
 from tests.support.ecms import serving
@@ -88,7 +89,7 @@ def pilot_hub(embedded_hub: Hub) -> Iterator[tuple[Hub, str]]:
             pilot.CGD, person_id=pilot.ANALYST.citizen_id, supervisor_id=pilot.DIVISION_HEAD.citizen_id,
             work_category="academic-analysis", pattern={"kind": "occasional", "working_days": 5},
             period={"start": "2026-12-01", "end": "2026-12-11"}, targets=pilot.targets("2026-12-01", "2026-12-11"),
-            reporting_channels=["e-office"])
+            reporting_channels=["e-office"], by=Actor.machine("client:test"))
         try:
             yield embedded_hub, case.case_id
         finally:

@@ -11,17 +11,18 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from hub.api.deps import PrincipalDep, TeleworkDep
+from hub.api.deps import PrincipalDep, SecurityDep, TeleworkDep
+from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
 from hub.apps.telework.schemas import (
     AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, FinalReportIn,
-    MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut, TimeIn,
-    WorkingDay,
+    MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut,
+    SignerLinkIn, TimeIn, WorkingDay,
 )
-from hub.errors import Forbidden, NotFound
-from hub.schemas.principal import Principal
+from hub.errors import FieldError, Forbidden, InputError, NotFound
+from hub.schemas.principal import OPERATOR, Principal
 from hub.thai import fiscal_year as fiscal_year_of
 
 router = APIRouter(prefix="/v1/telework", tags=["telework"])
@@ -53,6 +54,16 @@ def owned_case(case_id: str, telework: TeleworkDep, principal: PrincipalDep) -> 
     case = telework.ports.store.get_case(case_id)
     _may(principal, case.agency)
     return case
+
+
+def acting(principal: Principal, agency: str, telework) -> Actor:  # noqa: ANN001
+    """Who acts: the person of a login session linked to their citizen ID in this agency, or
+    else a machine client (which the service lets prepare drafts, never sign)."""
+    if principal.method == "session" and principal.subject.startswith("user:"):
+        citizen_id = telework.ports.store.get_agency(agency).signers.get(principal.subject.removeprefix("user:"))
+        if citizen_id:
+            return Actor.person(citizen_id, principal.subject)
+    return Actor.machine(principal.subject)
 
 
 CallerAgency = Annotated[str, Depends(caller_agency)]
@@ -93,21 +104,30 @@ def get_case(case: OwnedCase) -> CaseOut:
 
 @router.post("/agreements", status_code=201, response_model=CaseOut)
 def record_agreement(body: AgreementIn, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
-    """Person and first-line supervisor sign an agreement with measurable targets."""
+    """A draft agreement with measurable targets (a machine client may prepare it); each party then signs it."""
     _may(principal, body.agency)
-    return _case_out(telework.service.record_agreement(**body.model_dump()))
+    by = acting(principal, body.agency, telework)
+    return _case_out(telework.service.record_agreement(**body.model_dump(), by=by))
+
+
+@router.post("/cases/{case_id}/signature", response_model=CaseOut)
+def sign_agreement(case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The person or the first-line supervisor signs the draft agreement, in their own session (seed 001 §6)."""
+    return _case_out(telework.service.sign_agreement(case.case_id, by=acting(principal, case.agency, telework)))
 
 
 @router.post("/cases/{case_id}/proposal", response_model=CaseOut)
-def propose(body: ProposalIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """A supervisor (first-line or higher) proposes the person to the head of agency."""
-    return _case_out(telework.service.propose(case.case_id, **body.model_dump()))
+def propose(body: ProposalIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """A supervisor (first-line or higher) proposes the person to the head of agency, in their session."""
+    by = acting(principal, case.agency, telework)
+    return _case_out(telework.service.propose(case.case_id, **body.model_dump(), by=by))
 
 
 @router.post("/cases/{case_id}/order", response_model=CaseOut)
-def issue_order(body: OrderIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """The head of agency orders telework: a letter through e-Saraban, days to HR."""
-    return _case_out(telework.service.issue_order(case.case_id, **body.model_dump()))
+def issue_order(body: OrderIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The head of agency (or the acting head HR records for the day) orders telework in their own session."""
+    by = acting(principal, case.agency, telework)
+    return _case_out(telework.service.issue_order(case.case_id, **body.model_dump(), by=by))
 
 
 @router.post("/cases/{case_id}/evidence/time", status_code=201, response_model=EvidenceOut)
@@ -154,15 +174,18 @@ def run_alerts(telework: TeleworkDep, agency: CallerAgency, as_of: dt.date | Non
 
 
 @router.post("/cases/{case_id}/revocation-proposal", response_model=CaseOut)
-def propose_revocation(body: RevocationProposalIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """A supervisor proposes that the head revoke the permission."""
-    return _case_out(telework.service.propose_revocation(case.case_id, **body.model_dump()))
+def propose_revocation(body: RevocationProposalIn, case: OwnedCase, telework: TeleworkDep,
+                       principal: PrincipalDep) -> CaseOut:
+    """A supervisor proposes that the head revoke the permission, in their session."""
+    by = acting(principal, case.agency, telework)
+    return _case_out(telework.service.propose_revocation(case.case_id, **body.model_dump(), by=by))
 
 
 @router.post("/cases/{case_id}/revocation", response_model=CaseOut)
-def revoke(body: RevokeIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """The head revokes: a revocation letter, HR updated."""
-    return _case_out(telework.service.revoke(case.case_id, **body.model_dump()))
+def revoke(body: RevokeIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The head (or acting head) revokes in their session: a revocation letter."""
+    return _case_out(telework.service.revoke(case.case_id, **body.model_dump(),
+                                             by=acting(principal, case.agency, telework)))
 
 
 @router.post("/cases/{case_id}/final-report", response_model=CaseOut)
@@ -172,9 +195,25 @@ def final_report(body: FinalReportIn, case: OwnedCase, telework: TeleworkDep) ->
 
 
 @router.post("/cases/{case_id}/evaluation", response_model=CaseOut)
-def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """The first-line supervisor evaluates against the targets and reports to the head."""
-    return _case_out(telework.service.evaluate(case.case_id, **body.model_dump()))
+def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The first-line supervisor evaluates against the targets, in their session, and reports to the head."""
+    return _case_out(telework.service.evaluate(case.case_id, **body.model_dump(),
+                                               by=acting(principal, case.agency, telework)))
+
+
+@router.post("/agencies/{member:path}/signers", status_code=204)
+def link_signer(member: str, body: SignerLinkIn, telework: TeleworkDep, principal: PrincipalDep,
+                security: SecurityDep) -> Response:
+    """Link a person's hub login to their citizen ID in HR (hub admins only: it decides who signs as whom).
+    The login must be an agency operator of this agency (a person who acts for it)."""
+    if not principal.is_admin:
+        raise Forbidden("only a hub admin links a login to a person who signs")
+    user = security.users.get(body.username)
+    if user is None or user.member_id != member or OPERATOR not in user.roles:
+        raise InputError(f"{body.username} is not an operator login of {member}",
+                         errors=[FieldError("/username", "agency_operator", f"a user with role {OPERATOR} for {member}")])
+    telework.service.link_signer(member, username=body.username, citizen_id=body.citizen_id, actor=principal.subject)
+    return Response(status_code=204)
 
 
 @router.post("/agencies/{member:path}/savings", response_model=SavingsOut)

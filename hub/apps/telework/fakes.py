@@ -30,6 +30,7 @@ class FakeHrDirectory(HrDirectory):
         self.member_of: dict[str, str] = {}  # citizen id -> org id
         self.units: dict[str, OrgUnit] = {}
         self.parent: dict[str, str | None] = {}
+        self.acting: list[tuple[str, Officer, dt.date, dt.date]] = []  # (org id, officer, from, to)
 
     def add_unit(self, org_id: str, name: str, level: str, parent: str | None = None) -> None:
         self.units[org_id] = OrgUnit(org_id, name, level)
@@ -42,6 +43,13 @@ class FakeHrDirectory(HrDirectory):
             unit = self.units[org_id]
             self.units[org_id] = OrgUnit(unit.org_id, unit.name, unit.level, officer)
         return officer
+
+    def set_acting(self, org_id: str, officer: Officer, start: dt.date, end: dt.date) -> None:
+        """Record an acting head (ผู้รักษาราชการแทน) of ``org_id`` from ``start`` to ``end``."""
+        self.acting.append((org_id, officer, start, end))
+
+    def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
+        return [o for org, o, start, end in self.acting if org == org_id and start <= on <= end]
 
     def person(self, citizen_id: str) -> Officer:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.schemas.common import IsoDate
 
@@ -28,14 +28,26 @@ class AgreementIn(BaseModel):
     report_every_days: int = 7
 
 
+# Who signs or decides is the person of the caller's own session (``/v1/auth/login``, linked to
+# their citizen ID by POST /v1/telework/agencies/{member}/signers), never a value in the body:
+# the decision bodies refuse unknown members so a client naming a signer is told so.
+SESSION_SIGNS = ConfigDict(extra="forbid")
+
+
+class SignerLinkIn(BaseModel):
+    model_config = SESSION_SIGNS
+    username: str = Field(description="The person's hub user (an agency operator of this agency).")
+    citizen_id: str = Field(description="Their citizen ID as HR knows them.")
+
+
 class ProposalIn(BaseModel):
-    proposer_id: str
+    model_config = SESSION_SIGNS
     selection: str = "voluntary"
     reason: str | None = None
 
 
 class OrderIn(BaseModel):
-    signer_id: str
+    model_config = SESSION_SIGNS
     time_evidence_method: str
 
 
@@ -43,6 +55,7 @@ class TimeIn(BaseModel):
     work_date: str
     check_in: str
     check_out: str | None = None
+    source_system: str | None = Field(None, description="The system the time record was given in (the check-in app).")
     source_ip: str | None = None
 
 
@@ -67,13 +80,13 @@ class MeetingIn(BaseModel):
 
 
 class RevocationProposalIn(BaseModel):
-    proposer_id: str
+    model_config = SESSION_SIGNS
     reason_code: str
     reason: str
 
 
 class RevokeIn(BaseModel):
-    head_id: str
+    model_config = SESSION_SIGNS
     effective_date: str | None = None
 
 
@@ -83,7 +96,7 @@ class FinalReportIn(BaseModel):
 
 
 class EvaluationIn(BaseModel):
-    evaluator_id: str
+    model_config = SESSION_SIGNS
     target_results: list[dict[str, Any]]
     overall: str
     recommendation: str

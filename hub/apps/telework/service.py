@@ -16,16 +16,18 @@ from typing import Any
 
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain import authority, calendar, evidence as ev
+from hub.apps.telework.domain.actors import Actor, require_person
 from hub.apps.telework.domain.eligibility import Eligibility, classify, require_eligible
-from hub.apps.telework.domain.errors import InvalidState, TeleworkRefused
+from hub.apps.telework.domain.errors import InvalidState, NotAuthorised, TeleworkRefused
 from hub.apps.telework.domain.model import (
-    AGREED, DEPARTMENT, EMEETING, EVALUATED, MINISTRY, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED,
+    AGREED, DEPARTMENT, DRAFT, EMEETING, EVALUATED, MINISTRY, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED,
     REVOKED, TIME, AgencySetup, Alert, Case, Evidence, Officer,
 )
 from hub.apps.telework.ports import (
     AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
 )
 
+SIGNATURES = ("signed_by_person_at", "signed_by_supervisor_at")
 LEGAL_BASIS = "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11"
 
 
@@ -92,6 +94,23 @@ class TeleworkService:
         self.p.store.save_agency(setup)
         return setup
 
+    def link_signer(self, agency: str, *, username: str, citizen_id: str, actor: str) -> AgencySetup:
+        """Bind a hub user (a person's login) to the citizen ID HR knows them by, so what they
+        sign in their session is signed as that person. An audited act of the hub's admin."""
+        setup = self.p.store.get_agency(agency)
+        self.p.hr.person(citizen_id)  # HR must know them
+        if not self.works_for(citizen_id, agency):
+            raise TeleworkRefused(f"HR does not place {citizen_id} in {setup.name}", field="/citizen_id",
+                                  rule="agency_staff", expected=f"an official of {setup.name}")
+        taken = {u for u, c in setup.signers.items() if c == citizen_id and u != username}
+        if taken:
+            raise TeleworkRefused(f"{citizen_id} is already linked to {sorted(taken)[0]}", field="/citizen_id",
+                                  rule="one_login_per_person", expected="a person not yet linked")
+        setup.signers[username] = citizen_id
+        self.p.store.save_agency(setup)
+        self._audit("telework.signer.linked", actor, agency, {"username": username, "citizen_id": citizen_id})
+        return setup
+
     def works_for(self, citizen_id: str, agency: str) -> bool:
         """Whether HR places the person in ``agency`` (its department or ministry in their org
         chain carries the name the agency registered with)."""
@@ -105,8 +124,10 @@ class TeleworkService:
     # -- agreement, proposal, order (seed 001 §5, §6, §9.2) ---------------------------------
     def record_agreement(self, agency: str, *, person_id: str, supervisor_id: str, work_category: str,
                          pattern: dict[str, Any], period: dict[str, str], targets: list[dict[str, Any]],
-                         reporting_channels: list[str], report_every_days: int = 7,
+                         reporting_channels: list[str], by: Actor, report_every_days: int = 7,
                          performance_agreement_ref: str | None = None) -> Case:
+        """A draft agreement (anyone acting for the agency may prepare it, a machine client too);
+        it binds once the person and the first-line supervisor each sign it (``sign_agreement``)."""
         setup = self.p.store.get_agency(agency)
         policy = setup.policy
         person, chain = self._people(person_id)
@@ -127,27 +148,50 @@ class TeleworkService:
                                       field=f"/targets/{i}/due", rule="due_within_period",
                                       expected=f"{period['start']}..{period['end']}", seed="001 §6")
         case_id = new_id("TW")
-        stamp = self._stamp()
         agreement = {
             "agreement_id": case_id, "agency": agency, "person": person.party(), "supervisor": supervisor.party(),
             "work_category": work_category, "pattern": pattern, "period": period, "targets": targets,
             "reporting_channels": reporting_channels, "report_every_days": report_every_days,
-            "signed_by_person_at": stamp, "signed_by_supervisor_at": stamp,
         }
         if performance_agreement_ref:
             agreement["performance_agreement_ref"] = performance_agreement_ref
-        self.documents.validate(D.AGREEMENT, agreement)
+        self.documents.validate(D.AGREEMENT, agreement, pending=SIGNATURES)
         days, off_site = calendar.schedule(pattern, period, self.holidays())
-        case = Case(case_id, agency, person_id, AGREED, agreement, supervisor.citizen_id,
+        case = Case(case_id, agency, person_id, DRAFT, agreement, supervisor.citizen_id,
                     scheduled_days=[d.isoformat() for d in days], off_site=off_site)
+        self._audit("telework.agreement.drafted", by.subject, case_id, agreement)
         self.p.store.save_case(case)
         return case
 
-    def propose(self, case_id: str, *, proposer_id: str, selection: str = "voluntary",
-                reason: str | None = None) -> Case:
+    def sign_agreement(self, case_id: str, *, by: Actor) -> Case:
+        """The person or the first-line supervisor signs, in their own session (seed 001 §6):
+        each signature is its own timestamped act in the audit trail."""
+        case = self._case(case_id, DRAFT)
+        signer = require_person(by, "sign an agreement")
+        a = case.agreement
+        roles = {a["person"]["citizen_id"]: "signed_by_person_at", a["supervisor"]["citizen_id"]: "signed_by_supervisor_at"}
+        if signer not in roles:
+            raise NotAuthorised(f"{signer} is neither the person nor the first-line supervisor of agreement {case_id}",
+                                field="/session", rule="agreement_party",
+                                expected=f"{a['person']['name']} or {a['supervisor']['name']}", seed="001 §6")
+        key = roles[signer]
+        if key in a:
+            raise InvalidState(f"{signer} signed agreement {case_id} already at {a[key]}", field=f"/{key}",
+                               rule="signed_once", expected="one signature per party")
+        a[key] = self._stamp()
+        self._audit("telework.agreement.signed", by.subject, case_id, a, citizen_id=signer,
+                    role=key.removeprefix("signed_by_").removesuffix("_at"), signed_at=a[key])
+        if all(k in a for k in SIGNATURES):
+            case.agreement = self.documents.validate(D.AGREEMENT, a)
+            case.status = AGREED
+        self.p.store.save_case(case)
+        return case
+
+    def propose(self, case_id: str, *, by: Actor, selection: str = "voluntary", reason: str | None = None) -> Case:
+        """A supervisor (first-line or higher) proposes the person, signing in their session (§5)."""
         case = self._case(case_id, AGREED)
         person, chain = self._people(case.citizen_id)
-        proposer, level = authority.require_supervisor(person, chain, proposer_id)
+        proposer, level = authority.require_supervisor(person, chain, require_person(by, "sign a proposal"))
         a = case.agreement
         proposal = {
             "proposal_id": new_id("PR"), "agency": case.agency, "proposer": proposer.party(), "proposer_level": level,
@@ -158,15 +202,24 @@ class TeleworkService:
         if reason:
             proposal["reason"] = reason
         case.proposal = self.documents.validate(D.PROPOSAL, proposal)
+        self._audit("telework.proposal.signed", by.subject, case.case_id, proposal, citizen_id=proposer.citizen_id,
+                    signed_at=self._stamp())
         case.status = PROPOSED
         self.p.store.save_case(case)
         return case
 
-    def issue_order(self, case_id: str, *, signer_id: str, time_evidence_method: str) -> Case:
+    def _acting(self, chain: list, on: dt.date) -> dict[str, list[Officer]]:
+        return {u.org_id: self.p.hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
+
+    def issue_order(self, case_id: str, *, by: Actor, time_evidence_method: str) -> Case:
+        """The head of agency (or the acting head HR records for the day) orders, in their own
+        session (Leave Regulation B.E. 2555 cl. 11; seed 001 §5)."""
         case = self._case(case_id, PROPOSED)
+        signer_id = require_person(by, "order telework")
         setup = self.p.store.get_agency(case.agency)
         person, chain = self._people(case.citizen_id)
-        unit, head = authority.require_head_of_agency(chain, signer_id)
+        today = self.now().date()
+        unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(chain, today))
         methods = setup.policy["time_evidence_methods"]
         if time_evidence_method not in methods:
             raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
@@ -175,7 +228,7 @@ class TeleworkService:
         a = case.agreement
         order = {
             "order_date": self.now().date().isoformat(), "issuing_agency": case.agency,
-            "signer": {"name": head.name, "position": head.position, "role": "head-of-agency"},
+            "signer": {"name": head.name, "position": head.position, "role": role},
             "person": a["person"], "agreement_ref": a["agreement_id"], "pattern": a["pattern"],
             "start_date": a["period"]["start"], "end_date": a["period"]["end"],
             "time_evidence_method": time_evidence_method, "legal_basis": LEGAL_BASIS,
@@ -196,7 +249,8 @@ class TeleworkService:
         # Nothing goes to HR's attendance here: an order is not evidence that a day was worked
         # (Leave Regulation B.E. 2555 cl. 11, seed 001 §7.2). Attendance reaches HR only from a
         # check-in / check-out actually given (``record_time``).
-        self._audit("telework.order", signer_id, sent.book_number, order)
+        self._audit("telework.order", by.subject, sent.book_number, order, citizen_id=signer_id, role=role,
+                    signed_at=self._stamp())
         case.status = ORDERED
         self.p.store.save_case(case)
         return case
@@ -338,27 +392,31 @@ class TeleworkService:
         return raised
 
     # -- revocation (seed 001 §9.2.6) -------------------------------------------------------
-    def propose_revocation(self, case_id: str, *, proposer_id: str, reason_code: str, reason: str) -> Case:
+    def propose_revocation(self, case_id: str, *, by: Actor, reason_code: str, reason: str) -> Case:
         case = self._case(case_id, ORDERED)
         person, chain = self._people(case.citizen_id)
-        proposer, _ = authority.require_supervisor(person, chain, proposer_id)
+        proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose a revocation"))
         case.revocation_proposal = {"proposed_by": proposer.party(), "reason_code": reason_code, "reason": reason,
                                     "proposed_at": self._stamp()}
+        self._audit("telework.revocation.proposed", by.subject, case.case_id, case.revocation_proposal,
+                    citizen_id=proposer.citizen_id)
         case.status = REVOCATION_PROPOSED
         self.p.store.save_case(case)
         return case
 
-    def revoke(self, case_id: str, *, head_id: str, effective_date: str | None = None) -> Case:
+    def revoke(self, case_id: str, *, by: Actor, effective_date: str | None = None) -> Case:
         case = self._case(case_id, REVOCATION_PROPOSED)
+        head_id = require_person(by, "revoke a telework order")
         setup = self.p.store.get_agency(case.agency)
         person, chain = self._people(case.citizen_id)
-        unit, head = authority.require_head_of_agency(chain, head_id, "revoke a telework order")
+        unit, head, role = authority.require_head_of_agency(chain, head_id, "revoke a telework order",
+                                                            acting=self._acting(chain, self.now().date()))
         effective = effective_date or (self.now().date() + dt.timedelta(days=1)).isoformat()
         prop = case.revocation_proposal
         doc = {"revocation_id": new_id("RV"), "order_ref": case.book_number, "person_citizen_id": case.citizen_id,
                "proposed_by": prop["proposed_by"], "reason_code": prop["reason_code"], "reason": prop["reason"],
                "effective_date": effective,
-               "decided_by": {"name": head.name, "position": head.position, "role": "head-of-agency"},
+               "decided_by": {"name": head.name, "position": head.position, "role": role},
                "decided_at": self._stamp()}
         self.documents.validate(D.REVOCATION, doc, pending=("book_number",))
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
@@ -372,7 +430,7 @@ class TeleworkService:
         case.revocation = self.documents.validate(D.REVOCATION, doc)
         # HR holds only attendance that was actually given, so a revocation has nothing to
         # withdraw there: it ends the days on which evidence is accepted (``active_days``).
-        self._audit("telework.revocation", head_id, sent.book_number, doc)
+        self._audit("telework.revocation", by.subject, sent.book_number, doc, citizen_id=head_id, role=role)
         case.status = REVOKED
         self.p.store.save_case(case)
         return case
@@ -398,11 +456,11 @@ class TeleworkService:
         self.p.store.save_case(case)
         return case
 
-    def evaluate(self, case_id: str, *, evaluator_id: str, target_results: list[dict[str, Any]], overall: str,
+    def evaluate(self, case_id: str, *, by: Actor, target_results: list[dict[str, Any]], overall: str,
                  recommendation: str) -> Case:
         case = self._case(case_id, REPORTED)
         person, chain = self._people(case.citizen_id)
-        evaluator = authority.require_first_line(person, chain, evaluator_id)
+        evaluator = authority.require_first_line(person, chain, require_person(by, "sign an evaluation"))
         indices = sorted(r.get("target_index") for r in target_results)
         if indices != list(range(len(case.agreement["targets"]))):
             raise TeleworkRefused("the evaluation must judge every agreed target once", field="/target_results",
@@ -414,6 +472,7 @@ class TeleworkService:
                "evaluator": evaluator.party(), "target_results": target_results, "overall": overall,
                "recommendation": recommendation, "reported_to_head_at": self._stamp()}
         case.evaluation = self.documents.validate(D.EVALUATION, doc)
+        self._audit("telework.evaluation.signed", by.subject, case.case_id, doc, citizen_id=evaluator.citizen_id)
         if heads:
             case.hr_messages.append(self.p.notifications.notify(
                 case.agency, heads[0][1].citizen_id, "telework evaluation reported to the head of agency", doc))

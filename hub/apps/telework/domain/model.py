@@ -38,7 +38,9 @@ class OrgUnit:
     head: Officer | None = None
 
 
-# Case status, in the order of seed 001 §9.2-9.3.
+# Case status, in the order of seed 001 §9.2-9.3. A draft agreement waits for the two
+# signatures (the person's and the first-line supervisor's), each a separate act.
+DRAFT = "draft"
 AGREED, PROPOSED, ORDERED, REVOCATION_PROPOSED, REVOKED, REPORTED, EVALUATED = (
     "agreed", "proposed", "ordered", "revocation-proposed", "revoked", "reported", "evaluated",
 )
@@ -117,3 +119,5 @@ class AgencySetup:
     finance_agency: str  # who receives the GFMIS-style savings batch
     strategy_agency: str  # who receives KPI results (the GSMS side)
     copy_to: list[str] = field(default_factory=list)  # oversight agencies named by the policy
+    # The agency's people who sign in their own hub session: hub username -> citizen ID.
+    signers: dict[str, str] = field(default_factory=dict)
