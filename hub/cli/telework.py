@@ -31,10 +31,13 @@ def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
 
 
 @telework_app.command()
-def eligibility(citizen_id: str, data_dir: DataDir = None) -> None:
-    """Whether a person's work may go off-site (seed 001 §3), with the seed's reason if not."""
+def eligibility(citizen_id: str, agency: Annotated[Optional[str], typer.Option(
+        help="Judge under this agency's policy (its work list and approved exceptions decide)")] = None,
+                data_dir: DataDir = None) -> None:
+    """Whether a person's work may go off-site (seed 001 §3, §9.1), with the seed's reason if not.
+    Without --agency only the keyword classifier's suggestion."""
     def action(tw) -> None:  # noqa: ANN001
-        officer, result = tw.service.eligibility(citizen_id)
+        officer, result = tw.service.eligibility(citizen_id, agency)
         console.print_json(json.dumps({"person": officer.party(), **result.as_dict()}, ensure_ascii=False))
     _run(data_dir, action)
 

@@ -17,9 +17,9 @@ from hub.api.deps import PrincipalDep, SecurityDep, TeleworkDep
 from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
 from hub.apps.telework.schemas import (
-    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, FinalReportIn,
-    MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut,
-    SignerLinkIn, TimeIn, WorkingDay,
+    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
+    FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
+    SavingsOut, SignerLinkIn, TimeIn, WorkingDay,
 )
 from hub.errors import FieldError, Forbidden, InputError, NotFound
 from hub.schemas.principal import OPERATOR, Principal
@@ -75,18 +75,20 @@ def _case_out(case: Case) -> CaseOut:
 
 
 @router.get("/eligibility/{citizen_id}", response_model=EligibilityOut, response_model_exclude_unset=True)
-def eligibility(citizen_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
-    """Whether a person's work may go off-site, with the seed's reason when not.
+def eligibility(citizen_id: str, telework: TeleworkDep, principal: PrincipalDep, agency: str | None = None) -> dict:
+    """Whether a person's work may go off-site under their agency's policy (its work list and
+    approved exceptions decide; the keyword classifier only suggests), with the seed's reason when not.
 
-    Only the person's own agency (or a hub admin) may ask: the answer reveals their position
-    and duties from HR. Anyone else gets the same 404 as for an unknown person."""
+    Only the person's own agency (or a hub admin, naming ``?agency=`` or getting only the
+    suggestion) may ask: the answer reveals their position and duties from HR. Anyone else
+    gets the same 404 as for an unknown person."""
     service = telework.service
     if not principal.is_admin:
         agency = _own_agency(principal)
         _may(principal, agency)
         if not service.works_for(citizen_id, agency):
             raise NotFound(f"{agency} has no official with citizen ID {citizen_id}")
-    officer, result = service.eligibility(citizen_id)
+    officer, result = service.eligibility(citizen_id, agency)
     return {"person": officer.party(), **result.as_dict()}
 
 
@@ -199,6 +201,20 @@ def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep, princip
     """The first-line supervisor evaluates against the targets, in their session, and reports to the head."""
     return _case_out(telework.service.evaluate(case.case_id, **body.model_dump(),
                                                by=acting(principal, case.agency, telework)))
+
+
+@router.post("/agencies/{member:path}/exceptions", status_code=201, response_model=dict)
+def propose_exception(member: str, body: ExceptionIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """A supervisor, in their session, records a reasoned eligibility exception for the head to approve."""
+    _may(principal, member)
+    return telework.service.propose_exception(member, **body.model_dump(), by=acting(principal, member, telework))
+
+
+@router.post("/agencies/{member:path}/exceptions/{exception_id}/approval", response_model=dict)
+def approve_exception(member: str, exception_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """The head of agency (or acting head), in their session, approves the exception."""
+    _may(principal, member)
+    return telework.service.approve_exception(member, exception_id, by=acting(principal, member, telework))
 
 
 @router.post("/agencies/{member:path}/signers", status_code=204)

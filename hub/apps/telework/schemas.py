@@ -124,6 +124,18 @@ class EligibilityOut(BaseModel):
     seed: str | None = None
     reason_th: str | None = None
     reason_en: str | None = None
+    basis: str | None = Field(None, description="What decided: policy-work-list, approved-exception, "
+                                                "keyword-suggestion (the classifier only suggests).")
+    work_category: str | None = None
+    exception_id: str | None = None
+
+
+class ExceptionIn(BaseModel):
+    model_config = SESSION_SIGNS
+    citizen_id: str
+    work_category: str
+    reason: str = Field(min_length=20, description="Why this person's work can go off-site although the keywords "
+                                                   "suggest otherwise (seed 001 §3).")
 
 
 class CaseOut(BaseModel):

@@ -17,8 +17,8 @@ from typing import Any
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain import authority, calendar, evidence as ev
 from hub.apps.telework.domain.actors import Actor, require_person
-from hub.apps.telework.domain.eligibility import Eligibility, classify, require_eligible
-from hub.apps.telework.domain.errors import InvalidState, NotAuthorised, TeleworkRefused
+from hub.apps.telework.domain.eligibility import Eligibility, assess, classify, require_eligible
+from hub.apps.telework.domain.errors import CaseNotFound, InvalidState, NotAuthorised, TeleworkRefused
 from hub.apps.telework.domain.model import (
     AGREED, DEPARTMENT, DRAFT, EMEETING, EVALUATED, MINISTRY, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED,
     REVOKED, TIME, AgencySetup, Alert, Case, Evidence, Officer,
@@ -117,9 +117,58 @@ class TeleworkService:
         setup = self.p.store.get_agency(agency)
         return any(u.name == setup.name for u in self.p.hr.org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
 
-    def eligibility(self, citizen_id: str) -> tuple[Officer, Eligibility]:
+    def eligibility(self, citizen_id: str, agency: str | None = None) -> tuple[Officer, Eligibility]:
+        """Under ``agency``'s policy (its work list, its approved exceptions) when given;
+        otherwise only the keyword suggestion."""
         officer = self.p.hr.person(citizen_id)
-        return officer, classify(officer)
+        if agency is None:
+            return officer, classify(officer)
+        setup = self.p.store.get_agency(agency)
+        return officer, assess(officer, setup.policy, exception=self._exception_for(setup, citizen_id))
+
+    @staticmethod
+    def _exception_for(setup: AgencySetup, citizen_id: str) -> dict[str, Any] | None:
+        return next((e for e in setup.exceptions if e["citizen_id"] == citizen_id and e["status"] == "approved"), None)
+
+    def propose_exception(self, agency: str, *, citizen_id: str, work_category: str, reason: str,
+                          by: Actor) -> dict[str, Any]:
+        """A supervisor records, with reasons, that the person's work may go off-site although
+        the keywords suggest otherwise; it counts once the head of agency approves it."""
+        setup = self.p.store.get_agency(agency)
+        person, chain = self._people(citizen_id)
+        proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose an exception"))
+        if work_category not in setup.policy["eligible_work"]:
+            raise TeleworkRefused(f"work category {work_category!r} is not one the policy allows",
+                                  field="/work_category", rule="policy_eligible_work",
+                                  expected=f"one of {setup.policy['eligible_work']}", seed="001 §9.1")
+        if len(reason.strip()) < 20:
+            raise TeleworkRefused("an exception needs its reasons", field="/reason", rule="reasoned",
+                                  expected="at least 20 characters of reasons", seed="001 §3")
+        item = {"exception_id": new_id("EX"), "citizen_id": citizen_id, "work_category": work_category,
+                "reason": reason, "suggested": classify(person).as_dict(), "proposed_by": proposer.party(),
+                "proposed_at": self._stamp(), "status": "proposed"}
+        setup.exceptions.append(item)
+        self.p.store.save_agency(setup)
+        self._audit("telework.exception.proposed", by.subject, item["exception_id"], item)
+        return item
+
+    def approve_exception(self, agency: str, exception_id: str, *, by: Actor) -> dict[str, Any]:
+        setup = self.p.store.get_agency(agency)
+        item = next((e for e in setup.exceptions if e["exception_id"] == exception_id), None)
+        if item is None:
+            raise CaseNotFound(f"{agency} has no exception {exception_id}")
+        if item["status"] != "proposed":
+            raise InvalidState(f"exception {exception_id} is {item['status']}", field="/status",
+                               rule="workflow_step", expected="proposed")
+        _, chain = self._people(item["citizen_id"])
+        _, head, role = authority.require_head_of_agency(chain, require_person(by, "approve an exception"),
+                                                         "approve an eligibility exception",
+                                                         acting=self._acting(chain, self.now().date()))
+        item.update(status="approved", approved_by={"name": head.name, "position": head.position, "role": role},
+                    approved_at=self._stamp())
+        self.p.store.save_agency(setup)
+        self._audit("telework.exception.approved", by.subject, exception_id, item)
+        return item
 
     # -- agreement, proposal, order (seed 001 §5, §6, §9.2) ---------------------------------
     def record_agreement(self, agency: str, *, person_id: str, supervisor_id: str, work_category: str,
@@ -131,7 +180,8 @@ class TeleworkService:
         setup = self.p.store.get_agency(agency)
         policy = setup.policy
         person, chain = self._people(person_id)
-        require_eligible(person, policy, work_category)
+        require_eligible(person, policy, work_category, pattern=pattern,
+                         exception=self._exception_for(setup, person_id))
         supervisor = authority.require_first_line(person, chain, supervisor_id)
         if pattern.get("kind") not in policy["patterns_allowed"]:
             raise TeleworkRefused(f"pattern {pattern.get('kind')!r} is not allowed by {agency}'s policy",

@@ -121,3 +121,5 @@ class AgencySetup:
     copy_to: list[str] = field(default_factory=list)  # oversight agencies named by the policy
     # The agency's people who sign in their own hub session: hub username -> citizen ID.
     signers: dict[str, str] = field(default_factory=dict)
+    # Reasoned eligibility exceptions (a supervisor proposes, the head approves; seed 001 §3, §5).
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
