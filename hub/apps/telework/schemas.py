@@ -185,6 +185,8 @@ class EvidenceDay(BaseModel):
     status_th: str
     minutes: int
     evidence: list[str] = Field(description="The kinds of evidence given that day (time, emeeting, progress).")
+    findings: list[dict[str, Any]] = Field(default_factory=list, description="What a seed 003 on-site pattern flags: "
+                                           "late-arrival, early-leave, short-hours (with text_th).")
 
 
 class EvidenceStatusOut(BaseModel):

@@ -26,6 +26,7 @@ from hub.apps.telework.domain.model import (
 from hub.apps.telework.ports import (
     AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
 )
+from hub.thai import thai_date
 
 SIGNATURES = ("signed_by_person_at", "signed_by_supervisor_at")
 LEGAL_BASIS = "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11"
@@ -372,6 +373,8 @@ class TeleworkService:
                         classification: str = "001", platform: str | None = None,
                         traffic_data_reference: str | None = None) -> Evidence:
         ev.require_unclassified_meeting(classification)
+        ev.require_traffic_data(traffic_data_reference)
+        ev.require_quorum_in_one_place(participants)
         case = self._case(case_id, ORDERED, REVOCATION_PROPOSED, REVOKED)
         day = ev.local_date(start)
         ev.require_day_in_order(case, day, "/start")
@@ -422,23 +425,66 @@ class TeleworkService:
         return list(people.values())
 
     def alert_missing_evidence(self, as_of: dt.date | None = None, agency: str | None = None) -> list[Alert]:
-        """Tell each supervisor about past telework days with no evidence (once per day)."""
+        """Tell each supervisor, once per day, about ordered days with no time evidence (seed
+        001 §7.2), about days a seed 003 on-site pattern flags (late arrival, early leave, short
+        hours), and about progress reports overdue under the agreement's cadence (§9.2)."""
         as_of = as_of or self.now().date()
         raised = []
         for case in self.p.store.list_cases(agency):
             if case.status not in (ORDERED, REVOCATION_PROPOSED, REVOKED, REPORTED, EVALUATED):
                 continue
-            missing = ev.days_without_evidence(case, self.p.store.list_evidence(case.case_id), as_of)
-            for day in missing:
-                alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day.isoformat(),
-                              f"{case.agreement['person']['name']}: ไม่มีหลักฐานวันเวลาปฏิบัติราชการ {day} "
-                              f"ตามคำสั่ง {case.book_number}")
+            items = self.p.store.list_evidence(case.case_id)
+            name = case.agreement["person"]["name"]
+            notes = {d.isoformat(): f"{name}: ไม่มีหลักฐานวันเวลาปฏิบัติราชการ {thai_date(d)} ตามคำสั่ง {case.book_number}"
+                     for d in ev.days_without_evidence(case, items, as_of)}
+            for row in ev.evidence_status(case, items, as_of):
+                if row["status"] == ev.FLAGGED and row["date"] not in notes:
+                    findings = "; ".join(f["text_th"] for f in row["findings"])
+                    notes[row["date"]] = (f"{name}: วันที่ {thai_date(dt.date.fromisoformat(row['date']))} "
+                                          f"{findings} (ตามคำสั่ง {case.book_number})")
+            for day, message in sorted(notes.items()):
+                alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day, message)
                 if self.p.store.add_alert(alert):
                     alert.delivery_ref = self.p.notifications.notify(
-                        case.agency, case.supervisor_citizen_id, "telework day without evidence",
+                        case.agency, case.supervisor_citizen_id, "telework day without evidence or off its pattern",
                         {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
                          "message": alert.message})
                     raised.append(alert)
+            raised.extend(self._alert_overdue_progress(case, items, as_of))
+        return raised
+
+    def progress_schedule(self, case: Case, items: list[Evidence], as_of: dt.date) -> list[dict[str, Any]]:
+        """The agreement's progress due dates (every ``report_every_days`` from the start, within
+        the order) and whether a report came in the window ending at each (seed 001 §9.2)."""
+        every = int(case.agreement.get("report_every_days") or 7)
+        start = dt.date.fromisoformat(case.agreement["period"]["start"])
+        end = dt.date.fromisoformat(case.agreement["period"]["end"])
+        if case.revocation:
+            end = min(end, dt.date.fromisoformat(case.revocation["effective_date"]) - dt.timedelta(days=1))
+        reports = sorted(dt.date.fromisoformat(i.document["reported_at"][:10]) for i in items if i.kind == PROGRESS)
+        rows, previous, due = [], start - dt.timedelta(days=1), start + dt.timedelta(days=every - 1)
+        while due <= end:
+            got = [r for r in reports if previous < r <= due]
+            status = "received" if got else ("overdue" if due < as_of else "due")
+            rows.append({"due": due.isoformat(), "status": status})
+            previous, due = due, due + dt.timedelta(days=every)
+        return rows
+
+    def _alert_overdue_progress(self, case: Case, items: list[Evidence], as_of: dt.date) -> list[Alert]:
+        raised = []
+        for row in self.progress_schedule(case, items, as_of):
+            if row["status"] != "overdue" or row["due"] in case.progress_alerts:
+                continue
+            due = dt.date.fromisoformat(row["due"])
+            alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, row["due"],
+                          f"{case.agreement['person']['name']}: ไม่ได้รายงานความก้าวหน้าซึ่งครบกำหนด {thai_date(due)} "
+                          f"ตามข้อตกลง {case.case_id}")
+            alert.delivery_ref = self.p.notifications.notify(
+                case.agency, case.supervisor_citizen_id, "telework progress report overdue",
+                {"case_id": case.case_id, "due": row["due"], "message": alert.message})
+            case.progress_alerts.append(row["due"])
+            self.p.store.save_case(case)
+            raised.append(alert)
         return raised
 
     # -- revocation (seed 001 §9.2.6) -------------------------------------------------------
@@ -487,7 +533,16 @@ class TeleworkService:
 
     # -- close (seed 001 §9.3) ----------------------------------------------------------------
     def submit_final_report(self, case_id: str, *, results: list[dict[str, Any]], comments: str | None = None) -> Case:
+        """Results per target, once the period is over (seed 001 §9.3.1; a revocation ends it early)."""
         case = self._case(case_id, ORDERED, REVOKED)
+        last = dt.date.fromisoformat(case.agreement["period"]["end"])
+        if case.revocation:
+            last = min(last, dt.date.fromisoformat(case.revocation["effective_date"]) - dt.timedelta(days=1))
+        if self.now().date() <= last:
+            raise TeleworkRefused(f"the period runs until {last}: the final report comes after it",
+                                  field="/submitted_at", rule="after_period",
+                                  expected=f"a date after {last}", reason_th="รายงานผลเมื่อสิ้นสุดระยะเวลาที่กำหนด",
+                                  seed="001 §9.3.1")
         targets = case.agreement["targets"]
         for i, r in enumerate(results):
             if not 0 <= r.get("target_index", -1) < len(targets):

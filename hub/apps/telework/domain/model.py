@@ -66,6 +66,7 @@ class Case:
     final_report: dict[str, Any] | None = None
     evaluation: dict[str, Any] | None = None
     hr_messages: list[str] = field(default_factory=list)
+    progress_alerts: list[str] = field(default_factory=list)  # progress due dates already alerted as overdue
 
     @property
     def book_number(self) -> str | None:
