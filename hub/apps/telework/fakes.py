@@ -92,7 +92,7 @@ class FakeCorrespondence(Correspondence):
         for n, recipient in enumerate(letter.recipients, 1):
             entry.receipts[recipient] = f"R{len(self.incoming.get(recipient, [])) + 1}"
             self.incoming.setdefault(recipient, []).append(entry)
-        return SentLetter(book, f"letter-{letter.sender_agency}-{number}", self._today.isoformat(),
+        return SentLetter(book, f"letter-{letter.sender_agency}-{number}", (letter.date or self._today).isoformat(),
                           dict(entry.receipts))
 
 

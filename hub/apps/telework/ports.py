@@ -44,6 +44,7 @@ class Letter:
     secret_code: str = "001"
     speed_code: str = "001"
     reference: str | None = None  # book number this letter refers to
+    date: dt.date | None = None  # the letter's date: the date of the order or revocation it carries
 
 
 @dataclass(frozen=True)

@@ -88,10 +88,17 @@ class TeleworkService:
 
     # -- policy and eligibility (seed 001 §3, §9.1) ----------------------------------------
     def register_agency(self, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,
-                        strategy_agency: str, copy_to: list[str] | None = None) -> AgencySetup:
+                        strategy_agency: str, copy_to: list[str] | None = None,
+                        declared_holidays: list[str] | None = None) -> AgencySetup:
         self.documents.validate(D.POLICY, policy)
+        for i, day in enumerate(declared_holidays or []):
+            try:
+                dt.date.fromisoformat(day)
+            except (TypeError, ValueError):
+                raise TeleworkRefused(f"declared holiday {day!r} is not a date", field=f"/declared_holidays/{i}",
+                                      rule="format:date", expected="YYYY-MM-DD") from None
         setup = AgencySetup(policy["agency"], name, policy, hr_agency, finance_agency, strategy_agency,
-                            list(copy_to or []))
+                            list(copy_to or []), declared_holidays=sorted(set(declared_holidays or [])))
         self.p.store.save_agency(setup)
         return setup
 
@@ -111,6 +118,15 @@ class TeleworkService:
         self.p.store.save_agency(setup)
         self._audit("telework.signer.linked", actor, agency, {"username": username, "citizen_id": citizen_id})
         return setup
+
+    def days_off(self, setup: AgencySetup, period: dict[str, str]) -> set[dt.date]:
+        """Thailand's public holidays (the maintained ``holidays`` package, substitution days
+        included) plus the days the agency declares, plus any the caller supplies."""
+        import holidays as public_holidays
+
+        start, end = dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])
+        public = public_holidays.country_holidays("TH", years=range(start.year, end.year + 1))
+        return set(public) | {dt.date.fromisoformat(d) for d in setup.declared_holidays} | set(self.holidays())
 
     def works_for(self, citizen_id: str, agency: str) -> bool:
         """Whether HR places the person in ``agency`` (its department or ministry in their org
@@ -207,7 +223,7 @@ class TeleworkService:
         if performance_agreement_ref:
             agreement["performance_agreement_ref"] = performance_agreement_ref
         self.documents.validate(D.AGREEMENT, agreement, pending=SIGNATURES)
-        days, off_site = calendar.schedule(pattern, period, self.holidays())
+        days, off_site = calendar.schedule(pattern, period, self.days_off(setup, period))
         case = Case(case_id, agency, person_id, DRAFT, agreement, supervisor.citizen_id,
                     scheduled_days=[d.isoformat() for d in days], off_site=off_site)
         self._audit("telework.agreement.drafted", by.subject, case_id, agreement)
@@ -259,6 +275,13 @@ class TeleworkService:
         self.p.store.save_case(case)
         return case
 
+    def _next_order_number(self, agency: str, on: dt.date) -> str:
+        """The agency's order number "N/ปี" (คำสั่ง ที่ 1/2569): running within the BE year."""
+        year = on.year + 543
+        taken = [c.order_letter.get("order_number", "") for c in self.p.store.list_cases(agency) if c.order_letter]
+        used = [int(n.split("/")[0]) for n in taken if n.endswith(f"/{year}")]
+        return f"{max(used, default=0) + 1}/{year}"
+
     def _acting(self, chain: list, on: dt.date) -> dict[str, list[Officer]]:
         return {u.org_id: self.p.hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
 
@@ -287,15 +310,19 @@ class TeleworkService:
         self.documents.validate(D.ORDER, order, pending=("book_number",))
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
             or (case.agency,)
+        number = self._next_order_number(case.agency, today)
+        start, end = dt.date.fromisoformat(order["start_date"]), dt.date.fromisoformat(order["end_date"])
         sent = self.p.correspondence.send_letter(Letter(
             sender_agency=case.agency, recipients=recipients,
             subject=f"คำสั่งให้ปฏิบัติราชการนอกสถานที่ ({person.name})",
-            text=f"อนุญาตให้ {person.name} ตำแหน่ง {person.position} ปฏิบัติราชการนอกสถานที่ "
-                 f"ตั้งแต่ {order['start_date']} ถึง {order['end_date']} ตามข้อตกลง {a['agreement_id']}",
-            signer=head, standard=D.ref(D.ORDER), document=order))
+            text=f"คำสั่ง{setup.name}\nที่ {number}\nเรื่อง ให้ข้าราชการปฏิบัติราชการนอกสถานที่\n\n"
+                 f"อาศัยอำนาจตาม{LEGAL_BASIS} อนุญาตให้ {person.name} ตำแหน่ง {person.position} "
+                 f"ปฏิบัติราชการนอกสถานที่ ตั้งแต่วันที่ {thai_date(start)} ถึงวันที่ {thai_date(end)} "
+                 f"ตามข้อตกลง {a['agreement_id']}\n\nสั่ง ณ วันที่ {thai_date(today)}",
+            signer=head, standard=D.ref(D.ORDER), document=order, date=today))
         order["book_number"] = sent.book_number
         case.order = self.documents.validate(D.ORDER, order)
-        case.order_letter = {"book_number": sent.book_number, "letter_id": sent.letter_id,
+        case.order_letter = {"book_number": sent.book_number, "order_number": number, "letter_id": sent.letter_id,
                              "sent_on": sent.sent_on, "deliveries": sent.deliveries, "signed_for": unit.name}
         # Nothing goes to HR's attendance here: an order is not evidence that a day was worked
         # (Leave Regulation B.E. 2555 cl. 11, seed 001 §7.2). Attendance reaches HR only from a
@@ -520,8 +547,11 @@ class TeleworkService:
         sent = self.p.correspondence.send_letter(Letter(
             sender_agency=case.agency, recipients=recipients,
             subject=f"ยกเลิกคำสั่งให้ปฏิบัติราชการนอกสถานที่ ({person.name})",
-            text=f"ยกเลิกคำสั่ง {case.book_number} ตั้งแต่ {effective}: {prop['reason']}",
-            signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number))
+            text=f"ยกเลิกคำสั่ง{setup.name} ที่ {(case.order_letter or {}).get('order_number', '-')} "
+                 f"(หนังสือที่ {case.book_number}) ตั้งแต่วันที่ {thai_date(dt.date.fromisoformat(effective))} "
+                 f"เนื่องจาก{prop['reason']}\n\nสั่ง ณ วันที่ {thai_date(self.now().date())}",
+            signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number,
+            date=self.now().date()))
         doc["book_number"] = sent.book_number
         case.revocation = self.documents.validate(D.REVOCATION, doc)
         # HR holds only attendance that was actually given, so a revocation has nothing to

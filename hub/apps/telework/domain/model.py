@@ -124,3 +124,5 @@ class AgencySetup:
     signers: dict[str, str] = field(default_factory=dict)
     # Reasoned eligibility exceptions (a supervisor proposes, the head approves; seed 001 §3, §5).
     exceptions: list[dict[str, Any]] = field(default_factory=list)
+    # Days off the agency declares besides the public holidays (ISO dates), e.g. วันหยุดพิเศษ.
+    declared_holidays: list[str] = field(default_factory=list)
