@@ -86,6 +86,22 @@ def evidence(case_id: str, data_dir: DataDir = None) -> None:
     _run(data_dir, action)
 
 
+@telework_app.command("annual-evaluation")
+def annual_evaluation(agency: str, fiscal_year: Annotated[int, typer.Option(help="BE fiscal year, e.g. 2570")],
+                      effectiveness: Annotated[float, typer.Option(help="Effectiveness score 0-5")],
+                      respondents: Annotated[int, typer.Option(help="Staff who answered the satisfaction survey")],
+                      satisfaction: Annotated[float, typer.Option(help="Average satisfaction 0-5")],
+                      lesson: Annotated[Optional[list[str]], typer.Option(help="A lesson learned (repeat)")] = None,
+                      data_dir: DataDir = None) -> None:
+    """Make the agency's yearly telework evaluation (seed 001 §9.3.3) and print it in official Thai."""
+    def action(tw) -> None:  # noqa: ANN001
+        made = tw.reports.annual_evaluation(agency, fiscal_year, effectiveness_score=effectiveness,
+                                            satisfaction_respondents=respondents, satisfaction_score=satisfaction,
+                                            lessons=list(lesson or []))
+        console.print(tw.reports.printable(made["report_id"])[1], markup=False, highlight=False)
+    _run(data_dir, action)
+
+
 @telework_app.command()
 def alerts(agency: Annotated[Optional[str], typer.Option(help="Agency member")] = None, data_dir: DataDir = None) -> None:
     """Alert supervisors (through the hub) about past telework days without evidence."""

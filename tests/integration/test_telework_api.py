@@ -109,3 +109,15 @@ def test_eligibility_only_for_the_persons_agency_or_an_admin(api: TestClient, em
     refused = other.get(f"/v1/telework/eligibility/{pilot.ANALYST.citizen_id}")
     assert refused.status_code == 404, refused.text  # not the analyst's agency: as if unknown
     assert embedded_client.get(f"/v1/telework/eligibility/{pilot.ANALYST.citizen_id}").status_code == 200
+
+
+def test_seed_001_9_3_3_yearly_evaluation_over_http_is_printable_thai(api: TestClient, embedded_as_agency) -> None:  # noqa: ANN001
+    made = api.post(f"/v1/telework/agencies/{pilot.CGD}/annual-evaluation",
+                    json={"fiscal_year": 2570, "effectiveness_score": 4.1, "satisfaction_respondents": 9,
+                          "satisfaction_score": 4.4, "lessons": ["ประชุมออนไลน์สัปดาห์ละครั้ง"]})
+    assert made.status_code == 201, made.text
+    printed = api.get(f"/v1/telework/reports/{made.json()['report_id']}/printable")
+    assert printed.status_code == 200 and printed.headers["content-type"].startswith("text/plain")
+    assert "ระหว่างวันที่ 1 ตุลาคม 2569 ถึงวันที่ 30 กันยายน 2570" in printed.text
+    other = embedded_as_agency(f"{pilot.OPDC}/telework")
+    assert other.get(f"/v1/telework/reports/{made.json()['report_id']}/printable").status_code == 404

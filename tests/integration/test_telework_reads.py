@@ -90,17 +90,19 @@ def pilot_hub(embedded_hub: Hub) -> Iterator[tuple[Hub, str]]:
             work_category="academic-analysis", pattern={"kind": "occasional", "working_days": 5},
             period={"start": "2026-12-01", "end": "2026-12-11"}, targets=pilot.targets("2026-12-01", "2026-12-11"),
             reporting_channels=["e-office"], by=Actor.machine("client:test"))
+        report = systems.app.reports.annual_evaluation(pilot.CGD, 2570, effectiveness_score=4.0,
+                                                       satisfaction_respondents=3, satisfaction_score=4.2, lessons=[])
         try:
-            yield embedded_hub, case.case_id
+            yield embedded_hub, case.case_id, report["report_id"]
         finally:
             systems.close()
 
 
 def test_no_get_of_the_telework_api_changes_the_database_or_the_data_folder(pilot_hub, embedded_as_agency) -> None:  # noqa: ANN001
-    hub, case_id = pilot_hub
+    hub, case_id, report_id = pilot_hub
     unrelated = embedded_as_agency("TH/GOV/DOPA/registry")
     owner = embedded_as_agency(f"{pilot.CGD}/telework")
-    values = {"case_id": case_id, "citizen_id": pilot.ANALYST.citizen_id, "member": pilot.CGD}
+    values = {"case_id": case_id, "citizen_id": pilot.ANALYST.citizen_id, "member": pilot.CGD, "report_id": report_id}
     paths = telework_gets(owner)
     assert {"/v1/telework/cases", "/v1/telework/cases/{case_id}",
             "/v1/telework/eligibility/{citizen_id}"} <= set(paths)
@@ -116,7 +118,8 @@ def test_no_get_of_the_telework_api_changes_the_database_or_the_data_folder(pilo
 def test_a_hub_without_telework_answers_a_clear_error_and_creates_nothing(embedded_hub: Hub,
                                                                           embedded_as_agency) -> None:  # noqa: ANN001
     client = embedded_as_agency(f"{pilot.CGD}/telework")
-    values = {"case_id": "TW-000000000000", "citizen_id": pilot.ANALYST.citizen_id, "member": pilot.CGD}
+    values = {"case_id": "TW-000000000000", "citizen_id": pilot.ANALYST.citizen_id, "member": pilot.CGD,
+              "report_id": "AE-000000000000"}
     before = settled(embedded_hub)
     for path in telework_gets(client):
         answer = client.get(fill(path, values))

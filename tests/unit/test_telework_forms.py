@@ -46,3 +46,18 @@ def test_telework_days_skip_thai_public_holidays_and_the_agencys_declared_days()
     # 3 Dec is the agency's own declared day off
     assert case.scheduled_days == ["2026-12-01", "2026-12-02", "2026-12-04", "2026-12-08", "2026-12-09",
                                    "2026-12-11"]
+
+
+def test_seed_001_9_3_3_the_yearly_evaluation_prints_in_official_thai() -> None:
+    world = build_world()
+    ordered_case(world)
+    world.clock.set("2026-11-30", "10:00")
+    made = world.reports.annual_evaluation(pilot.CGD, 2570, effectiveness_score=4.2, satisfaction_respondents=12,
+                                           satisfaction_score=4.5, lessons=["ควรกำหนดวันประชุมออนไลน์ประจำสัปดาห์"])
+    agency, text = world.reports.printable(made["report_id"])
+    assert agency == pilot.CGD
+    assert text.startswith("รายงานผลการประเมินการปฏิบัติราชการนอกสถานที่ ประจำปีงบประมาณ พ.ศ. 2570\nกรมบัญชีกลาง\n")
+    assert "ระหว่างวันที่ 1 ตุลาคม 2569 ถึงวันที่ 30 กันยายน 2570" in text
+    assert "บรรลุเป้าหมายตามข้อตกลง 0 จาก 2 เป้าหมาย" in text and "ผู้ตอบแบบสำรวจ 12 คน" in text
+    assert text.rstrip().endswith("จัดทำ ณ วันที่ 30 พฤศจิกายน 2569")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)

@@ -12,12 +12,13 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import PlainTextResponse
 
 from hub.api.deps import PrincipalDep, SecurityDep, TeleworkDep
 from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
 from hub.apps.telework.schemas import (
-    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
+    AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
     FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
     SavingsOut, SignerLinkIn, TimeIn, WorkingDay,
 )
@@ -201,6 +202,24 @@ def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep, princip
     """The first-line supervisor evaluates against the targets, in their session, and reports to the head."""
     return _case_out(telework.service.evaluate(case.case_id, **body.model_dump(),
                                                by=acting(principal, case.agency, telework)))
+
+
+@router.post("/agencies/{member:path}/annual-evaluation", status_code=201, response_model=dict)
+def annual_evaluation(member: str, body: AnnualEvaluationIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """The agency's yearly evaluation (seed 001 §9.3.3): efficiency from the cases' targets,
+    effectiveness, staff satisfaction, lessons; printable at /v1/telework/reports/{id}/printable."""
+    _may(principal, member)
+    return telework.reports.annual_evaluation(member, **body.model_dump())
+
+
+@router.get("/reports/{report_id}/printable", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}}})
+def printable_report(report_id: str, telework: TeleworkDep, principal: PrincipalDep) -> PlainTextResponse:
+    """The yearly evaluation as a person reads it (official Thai, Buddhist-Era dates)."""
+    agency, text = telework.reports.printable(report_id)
+    if not principal.acts_for(agency) and not principal.acts_for(f"{agency}/telework"):
+        raise NotFound(f"no report {report_id}")  # as if unknown: the report is the agency's
+    return PlainTextResponse(text)
 
 
 @router.post("/agencies/{member:path}/exceptions", status_code=201, response_model=dict)

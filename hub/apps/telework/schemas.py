@@ -130,6 +130,19 @@ class EligibilityOut(BaseModel):
     exception_id: str | None = None
 
 
+class AnnualEvaluationIn(BaseModel):
+    """The agency's yearly evaluation (seed 001 §9.3.3): what the survey and the review found."""
+
+    model_config = ConfigDict(extra="forbid")
+    fiscal_year: int = Field(ge=2500, le=2700, description="Buddhist-Era fiscal year, e.g. 2570.")
+    effectiveness_score: float = Field(ge=0, le=5)
+    effectiveness_note: str | None = None
+    satisfaction_respondents: int = Field(ge=0)
+    satisfaction_score: float = Field(ge=0, le=5)
+    lessons: list[str] = Field(default_factory=list)
+    savings_ref: str | None = None
+
+
 class ExceptionIn(BaseModel):
     model_config = SESSION_SIGNS
     citizen_id: str
