@@ -140,3 +140,47 @@ def test_hub_telework_on_a_hub_without_telework_says_so_and_creates_no_pilot(tmp
     assert result.exit_code == 2, result.output
     assert "no telework is configured" in result.output and "hub demo" in result.output
     assert not list(tmp_path.glob("dpis-*")) and not (tmp_path / "esaraban").exists()
+
+
+def test_a_non_pilot_agency_registers_its_telework_through_the_cli_with_no_pilot(tmp_path: Path) -> None:
+    """Any agency can run telework (issue 14): the Department of Disease Control registers its
+    policy and its days off; nothing of the pilot appears."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hub.cli.main import app
+
+    policy = {**pilot.policy(), "policy_id": "DDC-TW-2570", "agency": "TH/GOV/DDC",
+              "title": "ประกาศกรมควบคุมโรค เรื่อง หลักเกณฑ์การปฏิบัติราชการนอกสถานที่",
+              "work_list": [{"position": "นักวิชาการสาธารณสุข", "decision": "eligible",
+                             "work_category": "academic-analysis"}]}
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy, ensure_ascii=False), encoding="utf-8")
+    data = tmp_path / "data"
+    runner = CliRunner()
+    added = runner.invoke(app, ["telework", "agencies", "add", str(path), "--name", "กรมควบคุมโรค",
+                                "--hr-agency", "TH/GOV/MOPH", "--finance-agency", "TH/GOV/MOPH",
+                                "--strategy-agency", "TH/GOV/OPDC", "--holiday", "2026-11-16", "--data-dir", str(data)])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["telework", "agencies", "list", "--data-dir", str(data)])
+    assert listed.exit_code == 0 and "DDC-TW-2570" in listed.output and "2026-11-16" in listed.output
+    cases = runner.invoke(app, ["telework", "cases", "--agency", "TH/GOV/DDC", "--data-dir", str(data)])
+    assert cases.exit_code == 0, cases.output
+    assert not list(data.glob("dpis-*")) and not (data / "esaraban").exists()
+    bad = runner.invoke(app, ["telework", "agencies", "add", str(path), "--name", "x", "--hr-agency", "TH/GOV/MOPH",
+                              "--finance-agency", "TH/GOV/MOPH", "--strategy-agency", "TH/GOV/OPDC",
+                              "--holiday", "16/11/2569", "--data-dir", str(data)])
+    assert bad.exit_code == 2 and "/declared_holidays/0" in bad.output
+
+
+def test_only_a_hub_admin_registers_an_agency_over_the_api(embedded_hub: Hub, embedded_client: TestClient,
+                                                           embedded_as_agency) -> None:  # noqa: ANN001
+    body = {"policy": {**pilot.policy(), "policy_id": "DDC-TW-2570", "agency": "TH/GOV/DDC"}, "name": "กรมควบคุมโรค",
+            "hr_agency": "TH/GOV/MOPH", "finance_agency": "TH/GOV/MOPH", "strategy_agency": "TH/GOV/OPDC"}
+    assert embedded_as_agency("TH/GOV/DDC/telework").post("/v1/telework/agencies", json=body).status_code == 403
+    made = embedded_client.post("/v1/telework/agencies", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["policy_id"] == "DDC-TW-2570"
+    ddc = embedded_as_agency("TH/GOV/DDC/telework")
+    assert ddc.get("/v1/telework/cases").json() == []  # telework is configured now, for this agency

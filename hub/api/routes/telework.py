@@ -14,11 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import PlainTextResponse
 
-from hub.api.deps import PrincipalDep, SecurityDep, TeleworkDep
+from hub.api.deps import HubDep, PrincipalDep, SecurityDep, TeleworkDep
 from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
+from hub.apps.telework.wiring import app_for_setup
 from hub.apps.telework.schemas import (
-    AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
+    AgencyIn, AgencyOut, AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
     FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
     SavingsOut, SignerLinkIn, TimeIn, WorkingDay,
 )
@@ -202,6 +203,24 @@ def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep, princip
     """The first-line supervisor evaluates against the targets, in their session, and reports to the head."""
     return _case_out(telework.service.evaluate(case.case_id, **body.model_dump(),
                                                by=acting(principal, case.agency, telework)))
+
+
+def _agency_out(setup) -> AgencyOut:  # noqa: ANN001
+    return AgencyOut(agency=setup.agency, name=setup.name, policy_id=setup.policy["policy_id"],
+                     hr_agency=setup.hr_agency, finance_agency=setup.finance_agency,
+                     strategy_agency=setup.strategy_agency, copy_to=setup.copy_to,
+                     declared_holidays=setup.declared_holidays)
+
+
+@router.post("/agencies", status_code=201, response_model=AgencyOut)
+def register_agency(body: AgencyIn, hub: HubDep, principal: PrincipalDep) -> AgencyOut:
+    """Onboard an agency's telework (hub admins): its policy, its HR, finance and strategy
+    agencies, who gets copies, its declared days off. Any agency, not only the pilot's."""
+    if not principal.is_admin:
+        raise Forbidden("only a hub admin registers an agency's telework")
+    data = body.model_dump()
+    setup = app_for_setup(hub).service.register_agency(data.pop("policy"), **data)
+    return _agency_out(setup)
 
 
 @router.post("/agencies/{member:path}/annual-evaluation", status_code=201, response_model=dict)

@@ -130,6 +130,30 @@ class EligibilityOut(BaseModel):
     exception_id: str | None = None
 
 
+class AgencyIn(BaseModel):
+    """An agency's telework: its policy (th.telework.policy) and where its systems are on the hub."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: dict[str, Any]
+    name: str = Field(description="The agency's name as HR knows it (its department or ministry), e.g. กรมบัญชีกลาง.")
+    hr_agency: str = Field(description="Whose DPIS keeps its staff (route {hr_agency}/dpis).")
+    finance_agency: str = Field(description="Who receives the GFMIS-style savings batch ({finance_agency}/gfmis).")
+    strategy_agency: str = Field(description="Who receives the KPI results ({strategy_agency}/gsms).")
+    copy_to: list[str] = Field(default_factory=list)
+    declared_holidays: list[IsoDate] = Field(default_factory=list, description="Days off besides public holidays.")
+
+
+class AgencyOut(BaseModel):
+    agency: str
+    name: str
+    policy_id: str
+    hr_agency: str
+    finance_agency: str
+    strategy_agency: str
+    copy_to: list[str]
+    declared_holidays: list[str]
+
+
 class AnnualEvaluationIn(BaseModel):
     """The agency's yearly evaluation (seed 001 §9.3.3): what the survey and the review found."""
 

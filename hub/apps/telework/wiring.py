@@ -203,13 +203,13 @@ class NotConnected(HrDirectory, Correspondence, Finance):
         raise self._refuse()
 
 
-def stored_app(hub) -> TeleworkApp:  # noqa: ANN001
+def stored_app(hub, *, require_agencies: bool = True) -> TeleworkApp:  # noqa: ANN001
     """The telework application over what this hub has stored, built without side effects:
     no route, agency, credential, file or row is created. Its cases, evidence and reports
     are read from the hub's database; steps that need an agency's HR, e-Saraban or finance
     answer ``TeleworkNotConfigured``. A hub on which no agency registered telework has none."""
     store = SqlStore(hub.engine)
-    if not store.has_agencies():
+    if require_agencies and not store.has_agencies():
         raise TeleworkNotConfigured(
             "no telework is configured on this hub: no agency has registered a telework policy "
             "(`hub demo` runs the pilot's three agencies)")
@@ -247,6 +247,15 @@ class TeleworkProvider:
     def use(self, app: TeleworkApp) -> None:
         with self._lock:
             self._app = app
+
+
+def app_for_setup(hub) -> TeleworkApp:  # noqa: ANN001
+    """The application an agency registers its telework with: the hub's own, or (on a hub with
+    none yet) the stored one built for the registration itself."""
+    try:
+        return hub.telework.get()
+    except TeleworkNotConfigured:
+        return stored_app(hub, require_agencies=False)
 
 
 def app_for(hub) -> TeleworkApp:  # noqa: ANN001
