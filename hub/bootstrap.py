@@ -20,7 +20,7 @@ from hub import metrics, migrate
 from hub.adapters.base import ECMS_NODE, PERSON_REGISTRY
 from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
-from hub.apps.telework.wiring import TeleworkApp, TeleworkProvider, connect_pilot
+from hub.apps.telework.wiring import TeleworkProvider, stored_app
 from hub.config import Settings
 from hub.db import make_engine
 from hub.security.wiring import Security, build_security
@@ -52,7 +52,7 @@ class Hub:
     standards_loaded: LoadReport | None = None  # what start-up loaded from the standards folder
     security: Security | None = None  # layer 3: registry, authentication, access rights, audit
     ecms: EcmsService | None = None  # the e-CMS node (/ecms/service2)
-    telework: TeleworkProvider | None = None  # layer 4: the telework application, built on first use
+    telework: TeleworkProvider | None = None  # layer 4: the telework application (what is stored; the demo's pilot)
     inbound: InboundScheduler | None = None  # polls the inbound side of every route that has one
     doorbell: Doorbell | None = None  # the relay rings it after publishing; the delivery worker waits on it
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -162,14 +162,8 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     hub = Hub(settings, engine, adapters, router, messages, relay, publisher, pool,
               standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound,
               doorbell=doorbell)
-    # Layer 4: built when first asked for (the API's /v1/telework, ``hub telework``), because
-    # connecting the pilot onboards its agencies and seeds its DPIS.
-    hub.telework = TeleworkProvider(lambda: _pilot_telework(hub))
+    # Layer 4: what the database holds, built without side effects when first asked for;
+    # the pilot agencies' systems are connected only by ``hub demo`` (and tests that need them).
+    hub.telework = TeleworkProvider(lambda: stored_app(hub))
     return hub
 
-
-def _pilot_telework(hub: Hub) -> TeleworkApp:
-    """The telework application with the pilot agencies' systems connected to this hub, their
-    e-Saraban reaching its e-CMS node where ``hub serve`` listens."""
-    s = hub.settings
-    return connect_pilot(hub, node_url=f"http://{s.host}:{s.port}/ecms/service2").app

@@ -16,6 +16,7 @@
     ├── Forbidden (403)               authenticated, but no right to this
     │   └── NotAuthorised             hub.apps.telework.domain.errors: no authority for this step (also a TeleworkRefused)
     ├── ConfigError                   the hub is mis-configured (refuses to start)
+    ├── TeleworkNotConfigured (503)   hub.apps.telework.wiring: no telework application (or system) on this hub
     └── AdapterError
         ├── UnknownAdapter (422)      no adapter by that name ("did you mean ...")
         ├── AdapterContractError      a plug-in does not implement the contract

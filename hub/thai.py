@@ -375,6 +375,18 @@ def format_date(value: _dt.date, calendar: Calendar | str = Calendar.BE) -> str:
     return f"{year:04d}-{value.month:02d}-{value.day:02d}"
 
 
+THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม",
+               "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
+_THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+
+def thai_date(value: _dt.date, *, thai_digits: bool = False) -> str:
+    """A date as an official Thai text reads it: ``2 พฤศจิกายน 2569`` (day, Thai month name,
+    Buddhist-Era year); ``thai_digits`` writes ``๒ พฤศจิกายน ๒๕๖๙`` as forms that use them do."""
+    text = f"{value.day} {THAI_MONTHS[value.month - 1]} {ce_to_be_year(value.year)}"
+    return text.translate(_THAI_DIGITS) if thai_digits else text
+
+
 def fiscal_year(value: _dt.date, calendar: Calendar | str = Calendar.BE) -> int:
     """Thai government fiscal year of a date (1 October – 30 September).
 

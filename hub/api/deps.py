@@ -70,7 +70,9 @@ def get_router(hub: HubDep) -> Router:
     return hub.router
 
 
-def get_telework(hub: HubDep) -> TeleworkApp:
+def get_telework(hub: HubDep, principal: PrincipalDep) -> TeleworkApp:  # noqa: ARG001
+    # The caller is authenticated first: an anonymous request learns nothing, not even
+    # whether telework is configured.
     return app_for(hub)
 
 

@@ -30,11 +30,64 @@ def _run(data_dir: Path | None, action) -> None:  # noqa: ANN001
             raise typer.Exit(2) from exc
 
 
-@telework_app.command()
-def eligibility(citizen_id: str, data_dir: DataDir = None) -> None:
-    """Whether a person's work may go off-site (seed 001 §3), with the seed's reason if not."""
+agencies_app = typer.Typer(help="Agencies that run telework on this hub (any agency, not only the pilot's).",
+                          no_args_is_help=True)
+telework_app.add_typer(agencies_app, name="agencies")
+
+
+@agencies_app.command("add")
+def agencies_add(policy_file: Annotated[Path, typer.Argument(help="The agency's th.telework.policy JSON document")],
+                 name: Annotated[str, typer.Option(help="The agency's name as HR knows it, e.g. กรมควบคุมโรค")],
+                 hr_agency: Annotated[str, typer.Option(help="Whose DPIS keeps its staff (route HR/dpis)")],
+                 finance_agency: Annotated[str, typer.Option(help="Who receives the savings batch (FIN/gfmis)")],
+                 strategy_agency: Annotated[str, typer.Option(help="Who receives the KPIs (STRAT/gsms)")],
+                 copy_to: Annotated[Optional[list[str]], typer.Option(help="Agency copied on orders (repeat)")] = None,
+                 holiday: Annotated[Optional[list[str]], typer.Option(help="A declared day off YYYY-MM-DD (repeat)")] = None,
+                 data_dir: DataDir = None) -> None:
+    """Register an agency's telework policy and where its systems are (seed 001 §9.1)."""
+    from hub.apps.telework.wiring import app_for_setup
+
+    try:
+        policy = json.loads(policy_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]cannot read the policy:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with open_hub(data_dir) as hub:
+        try:
+            setup = app_for_setup(hub).service.register_agency(
+                policy, name=name, hr_agency=hr_agency, finance_agency=finance_agency,
+                strategy_agency=strategy_agency, copy_to=list(copy_to or []), declared_holidays=list(holiday or []))
+        except HubError as exc:
+            console.print(f"[red]refused:[/red] {exc.message}")
+            for err in exc.errors:
+                console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
+            raise typer.Exit(2) from exc
+    console.print(f"registered {setup.agency} ({setup.name}): policy {setup.policy['policy_id']}, HR at "
+                  f"{setup.hr_agency}, finance at {setup.finance_agency}, KPIs to {setup.strategy_agency}")
+
+
+@agencies_app.command("list")
+def agencies_list(data_dir: DataDir = None) -> None:
+    """Agencies registered for telework on this hub."""
     def action(tw) -> None:  # noqa: ANN001
-        officer, result = tw.service.eligibility(citizen_id)
+        table = Table(title="telework agencies")
+        for column in ("agency", "name", "policy", "HR", "finance", "strategy", "days off"):
+            table.add_column(column)
+        for a in tw.ports.store.list_agencies():
+            table.add_row(a.agency, a.name, a.policy["policy_id"], a.hr_agency, a.finance_agency, a.strategy_agency,
+                          ", ".join(a.declared_holidays))
+        console.print(table)
+    _run(data_dir, action)
+
+
+@telework_app.command()
+def eligibility(citizen_id: str, agency: Annotated[Optional[str], typer.Option(
+        help="Judge under this agency's policy (its work list and approved exceptions decide)")] = None,
+                data_dir: DataDir = None) -> None:
+    """Whether a person's work may go off-site (seed 001 §3, §9.1), with the seed's reason if not.
+    Without --agency only the keyword classifier's suggestion."""
+    def action(tw) -> None:  # noqa: ANN001
+        officer, result = tw.service.eligibility(citizen_id, agency)
         console.print_json(json.dumps({"person": officer.party(), **result.as_dict()}, ensure_ascii=False))
     _run(data_dir, action)
 
@@ -75,6 +128,38 @@ def working_time(case_id: str,
         for day, row in tw.service.working_time(case_id).items():
             table.add_row(day, str(row["minutes"]), ", ".join(row["evidence"]) or "[red]none[/red]")
         console.print(table)
+    _run(data_dir, action)
+
+
+@telework_app.command()
+def evidence(case_id: str, data_dir: DataDir = None) -> None:
+    """The order's daily evidence status (complete / incomplete / late / missing; seed 001 §7.2)."""
+    def action(tw) -> None:  # noqa: ANN001
+        report = tw.service.evidence_status(case_id)
+        table = Table(title=f"evidence of {report['person']['name']} ({report['order_ref'] or 'no order'})")
+        for column in ("day", "status", "minutes", "evidence"):
+            table.add_column(column)
+        for day in report["days"]:
+            colour = {"missing": "red", "late": "yellow", "incomplete": "yellow"}.get(day["status"])
+            text = f"[{colour}]{day['status_th']}[/{colour}]" if colour else day["status_th"]
+            table.add_row(day["date"], text, str(day["minutes"]), ", ".join(day["evidence"]))
+        console.print(table)
+    _run(data_dir, action)
+
+
+@telework_app.command("annual-evaluation")
+def annual_evaluation(agency: str, fiscal_year: Annotated[int, typer.Option(help="BE fiscal year, e.g. 2570")],
+                      effectiveness: Annotated[float, typer.Option(help="Effectiveness score 0-5")],
+                      respondents: Annotated[int, typer.Option(help="Staff who answered the satisfaction survey")],
+                      satisfaction: Annotated[float, typer.Option(help="Average satisfaction 0-5")],
+                      lesson: Annotated[Optional[list[str]], typer.Option(help="A lesson learned (repeat)")] = None,
+                      data_dir: DataDir = None) -> None:
+    """Make the agency's yearly telework evaluation (seed 001 §9.3.3) and print it in official Thai."""
+    def action(tw) -> None:  # noqa: ANN001
+        made = tw.reports.annual_evaluation(agency, fiscal_year, effectiveness_score=effectiveness,
+                                            satisfaction_respondents=respondents, satisfaction_score=satisfaction,
+                                            lessons=list(lesson or []))
+        console.print(tw.reports.printable(made["report_id"])[1], markup=False, highlight=False)
     _run(data_dir, action)
 
 

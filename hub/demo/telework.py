@@ -63,7 +63,7 @@ def landings(story: StoryResult) -> Table:
             rows = conn.execute(select(func.count()).select_from(per_time_attendance)).scalar_one()
     finally:
         engine.dispose()
-    table.add_row("telework days + check-in/out", f"DPIS {pilot.MOF}", f"{rows} PER_TIME_ATTENDANCE rows")
+    table.add_row("check-in/out given (evidence only)", f"DPIS {pilot.MOF}", f"{rows} PER_TIME_ATTENDANCE rows")
     if story.batch is not None:
         table.add_row(f"savings batch {story.savings['finance_batch_ref'][:8]}", f"GFMIS {pilot.MOF}",
                       f"{story.batch.status} (message status {story.batch.detail.get('status')})")

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.apps.telework import pilot
 from hub.apps.telework.fakes import FakeAuditTrail, FakeCorrespondence
-from hub.apps.telework.wiring import FINANCE_ROUTE, HR_ROUTE, app_for, build_on_hub
+from hub.apps.telework.wiring import FINANCE_ROUTE, HR_ROUTE, TeleworkNotConfigured, app_for, build_on_hub
 from hub.bootstrap import build_hub
 from hub.config import EcmsSettings, SecuritySettings, default_standards_dir
 from tests.conftest import fast_settings
@@ -59,16 +59,19 @@ def test_every_part_reads_the_standards_folder_of_the_settings(tmp_path: Path):
         with TestClient(create_app(hub, embedded_worker=False)) as client:
             served = client.get("/ecms/service2?wsdl")
         assert served.status_code == 200 and 'name="EcmsService2Copy"' in served.text
-        telework = build_on_hub(hub, sender_agency=pilot.CGD, hr=pilot.fake_hr(),
+        telework = build_on_hub(hub, hr=pilot.fake_hr(),
                                 correspondence=FakeCorrespondence(pilot.BOOK_PREFIXES, dt.date(2026, 10, 26)),
                                 audit=FakeAuditTrail(), gfmis_agency_codes={})
         assert telework.service.documents.standards_dir == folder
 
 
-def test_the_telework_application_is_built_on_first_use_and_can_be_handed_over(embedded_hub):
-    # Building the hub connects no pilot system: no routes, no e-Saraban onboarded.
+def test_the_hub_connects_no_pilot_and_a_telework_application_can_be_handed_over(embedded_hub):
+    # Neither building the hub nor asking for telework connects a pilot system: no routes, no
+    # e-Saraban onboarded; with no agency registered there is no telework (issue 14).
+    with pytest.raises(TeleworkNotConfigured):
+        app_for(embedded_hub)
     assert embedded_hub.router.find(HR_ROUTE, "*") is None and embedded_hub.router.find(FINANCE_ROUTE, "*") is None
-    handed = build_on_hub(embedded_hub, sender_agency=pilot.CGD, hr=pilot.fake_hr(),
+    handed = build_on_hub(embedded_hub, hr=pilot.fake_hr(),
                           correspondence=FakeCorrespondence(pilot.BOOK_PREFIXES, dt.date(2026, 10, 26)),
                           audit=FakeAuditTrail(), gfmis_agency_codes={})
     embedded_hub.telework.use(handed)

@@ -83,7 +83,7 @@ def test_org_tree_positions_and_supervisors(dpis: DpisAdapter) -> None:
 
 def test_telework_attendance_written_twice_from_one_message_is_one_row(dpis: DpisAdapter) -> None:
     message = outbound("TH/GOV/OCSC/telework", "hr.attendance/v1",
-                       {"citizen_id": CITIZEN_ID, "date": "2568-01-07", "kind": "telework"})
+                       {"citizen_id": CITIZEN_ID, "days": [{"date": "2568-01-07", "check_in": "08:30:00"}]})
     first = dpis.send(message)
     second = dpis.send(message)
     assert first.detail["duplicate"] is False and second.detail["duplicate"] is True
@@ -92,6 +92,17 @@ def test_telework_attendance_written_twice_from_one_message_is_one_row(dpis: Dpi
         markers = conn.execute(select(func.count()).select_from(hub_message_log)).scalar_one()
     assert [(bytes(r.TIME_STAMP), r.TA_CODE) for r in rows] == [(b"2025-01-07 08:30:00", "W1")]
     assert markers == 1
+
+
+def test_no_attendance_row_without_a_given_check_in_seed_001_7_2(dpis: DpisAdapter) -> None:
+    """Seed 001 §7.2 (Leave Regulation B.E. 2555 cl. 11): attendance is evidence of the times
+    worked, so a day with no check-in given is refused, not filled with a default time."""
+    with pytest.raises(DeliveryError) as caught:
+        dpis.send(outbound("TH/GOV/OCSC/telework", "hr.attendance/v1",
+                           {"citizen_id": CITIZEN_ID, "date": "2025-01-07", "kind": "telework"}))
+    assert caught.value.permanent and "no check-in given for 2025-01-07" in caught.value.reason
+    with dpis.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(per_time_attendance)).scalar_one() == 0
 
 
 def test_time_evidence_and_absence_mode(dpis: DpisAdapter) -> None:
@@ -147,7 +158,7 @@ def test_bad_rows_are_named_and_do_not_hide_the_rest(dpis: DpisAdapter) -> None:
 def test_unknown_person_and_bad_payload_are_permanent_failures(dpis: DpisAdapter) -> None:
     with pytest.raises(DeliveryError) as caught:
         dpis.send(outbound("TH/GOV/OCSC/telework", "hr.attendance/v1",
-                           {"citizen_id": "3500100234569", "date": "2025-01-07"}))
+                           {"citizen_id": "3500100234569", "days": [{"date": "2025-01-07", "check_in": "08:30"}]}))
     assert caught.value.permanent and "3500100234569" in caught.value.reason
     with pytest.raises(DeliveryError) as caught:
         dpis.send(outbound("TH/GOV/OCSC/telework", "hr.attendance/v1", {"citizen_id": CITIZEN_ID,

@@ -73,7 +73,7 @@ def test_cancel_removes_the_ended_days_once(url: str, telework_as: str) -> None:
     cid = pilot.AUDITOR.citizen_id
     try:
         order = outbound("TH/GOV/CGD/telework", "hr.attendance/v1",
-                         {"citizen_id": cid, "kind": "telework", "days": [{"date": d} for d in DAYS]})
+                         {"citizen_id": cid, "kind": "telework", "days": [{"date": d, "check_in": "08:30"} for d in DAYS]})
         assert dpis.send(order).detail["rows"] == 3
         cancel = outbound("TH/GOV/CGD/telework", "hr.telework.cancel/v1",
                           {"citizen_id": cid, "dates": DAYS[1:], "revocation_ref": "กค 0401/4"})

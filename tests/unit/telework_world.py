@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hub.apps.telework import pilot
 from hub.apps.telework.documents import Documents
+from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.evidence import BANGKOK
 from hub.apps.telework.fakes import (
     FakeAuditTrail, FakeCorrespondence, FakeFinance, FakeHrDirectory, FakeHrRecords, FakeNotifications,
@@ -54,16 +55,32 @@ def build_world() -> World:
                  ports.strategy, ports.notifications, ports.audit, ports.store)
 
 
-def agree(world: World, person=pilot.ANALYST, pattern=None, start="2026-11-02", end="2026-11-13",
+def by(officer) -> Actor:  # noqa: ANN001
+    """The officer acting in their own session."""
+    return Actor.person(officer.citizen_id, f"user:{officer.citizen_id}")
+
+
+MACHINE = Actor.machine("client:cgd-telework-app")
+
+
+def draft(world: World, person=pilot.ANALYST, pattern=None, start="2026-11-02", end="2026-11-13",
           category="academic-analysis"):
     return world.service.record_agreement(
         pilot.CGD, person_id=person.citizen_id, supervisor_id=world.service.p.hr.org_chain(person.citizen_id)[0].head.citizen_id,
         work_category=category, pattern=pattern or {"kind": "occasional", "working_days": 10},
-        period={"start": start, "end": end}, targets=pilot.targets(start, end), reporting_channels=["e-office"])
+        period={"start": start, "end": end}, targets=pilot.targets(start, end), reporting_channels=["e-office"],
+        by=MACHINE)
+
+
+def agree(world: World, person=pilot.ANALYST, **kw):
+    """A draft signed by the person, then by the first-line supervisor, each in their session."""
+    case = draft(world, person, **kw)
+    world.service.sign_agreement(case.case_id, by=by(person))
+    supervisor = world.service.p.hr.org_chain(person.citizen_id)[0].head
+    return world.service.sign_agreement(case.case_id, by=by(supervisor))
 
 
 def ordered_case(world: World, person=pilot.ANALYST, **kw):
     case = agree(world, person, **kw)
-    world.service.propose(case.case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id, reason="โครงการนำร่อง")
-    return world.service.issue_order(case.case_id, signer_id=pilot.DIRECTOR_GENERAL.citizen_id,
-                                     time_evidence_method="check-in-app")
+    world.service.propose(case.case_id, by=by(pilot.DIVISION_HEAD), reason="โครงการนำร่อง")
+    return world.service.issue_order(case.case_id, by=by(pilot.DIRECTOR_GENERAL), time_evidence_method="check-in-app")

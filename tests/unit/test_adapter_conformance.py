@@ -102,7 +102,7 @@ class TestDpisConformance(AdapterConformance):
 
         citizen_id = normalize_digits(cardno.decode("cp874")).replace("-", "")
         return outbound("TH/GOV/OCSC/telework", "hr.attendance/v1",
-                        {"citizen_id": citizen_id, "date": "2025-01-07", "kind": "telework"})
+                        {"citizen_id": citizen_id, "days": [{"date": "2025-01-07", "check_in": "08:30"}]})
 
     def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
         from hub.adapters.dpis.schema import hub_message_log, per_time_attendance

@@ -8,7 +8,7 @@ import pytest
 from hub.apps.telework import pilot
 from hub.apps.telework.domain.errors import InvalidState, NotAuthorised, TeleworkRefused
 from hub.errors import ValidationFailed
-from tests.unit.telework_world import World, agree, build_world, ordered_case
+from tests.unit.telework_world import MACHINE, World, agree, build_world, by, ordered_case
 
 REC = {"reference": "s3://cgd-meetings/2026-11-04/weekly.mp4", "media": "audio-video",
        "sha256": hashlib.sha256(b"recording").hexdigest()}
@@ -32,9 +32,9 @@ def world() -> World:
 
 def test_order_by_someone_not_head_of_agency_is_refused(world: World) -> None:
     case = agree(world)
-    world.service.propose(case.case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id)
+    world.service.propose(case.case_id, by=by(pilot.DIVISION_HEAD))
     with pytest.raises(NotAuthorised) as exc:
-        world.service.issue_order(case.case_id, signer_id=pilot.DIVISION_HEAD.citizen_id,
+        world.service.issue_order(case.case_id, by=by(pilot.DIVISION_HEAD),
                                   time_evidence_method="check-in-app")
     err = exc.value
     assert err.rule == "head_of_agency" and err.field == "/signer/citizen_id" and err.status_code == 403
@@ -72,7 +72,7 @@ def test_evidence_for_a_day_outside_the_order_is_refused(world: World) -> None:
 def test_proposal_by_someone_outside_the_supervisor_chain_is_refused(world: World) -> None:
     case = agree(world)
     with pytest.raises(NotAuthorised) as exc:
-        world.service.propose(case.case_id, proposer_id=pilot.PENSION_HEAD.citizen_id)
+        world.service.propose(case.case_id, by=by(pilot.PENSION_HEAD))
     assert exc.value.rule == "supervisor_chain"
 
 
@@ -82,7 +82,7 @@ def test_agreement_must_be_with_the_first_line_supervisor(world: World) -> None:
             pilot.CGD, person_id=pilot.ANALYST.citizen_id, supervisor_id=pilot.DIRECTOR_GENERAL.citizen_id,
             work_category="academic-analysis", pattern={"kind": "occasional", "working_days": 5},
             period={"start": "2026-11-02", "end": "2026-11-13"}, targets=pilot.targets("2026-11-02", "2026-11-13"),
-            reporting_channels=["e-office"])
+            reporting_channels=["e-office"], by=MACHINE)
     assert exc.value.rule == "first_line_supervisor"
 
 
@@ -92,7 +92,7 @@ def test_unmeasurable_target_fails_the_standard(world: World) -> None:
             pilot.CGD, person_id=pilot.ANALYST.citizen_id, supervisor_id=pilot.DIVISION_HEAD.citizen_id,
             work_category="academic-analysis", pattern={"kind": "occasional", "working_days": 5},
             period={"start": "2026-11-02", "end": "2026-11-13"},
-            targets=[{"description": "ทำงานให้ดี", "due": "2026-11-13"}], reporting_channels=["e-office"])
+            targets=[{"description": "ทำงานให้ดี", "due": "2026-11-13"}], reporting_channels=["e-office"], by=MACHINE)
     assert {e.field for e in exc.value.errors} >= {"/targets/0/measure", "/targets/0/target_value"}
 
 
@@ -102,7 +102,7 @@ def test_the_whole_cycle_on_fakes(world: World) -> None:
     assert case.book_number == "กค 0401/1"
     letter = world.saraban.outgoing[pilot.CGD][0]
     assert letter.letter.recipients == (pilot.MOF, pilot.OPDC) and world.saraban.incoming[pilot.MOF][0] is letter
-    assert len([k for k in world.hr_records.days if k[0] == pilot.ANALYST.citizen_id]) == 10
+    assert world.hr_records.days == {}  # an order is not attendance (seed 001 §7.2): nothing to HR yet
 
     world.clock.set("2026-11-02", "17:00")
     s.record_time(case.case_id, work_date="2026-11-02", check_in="2026-11-02T08:30:00+07:00",
@@ -130,7 +130,7 @@ def test_the_whole_cycle_on_fakes(world: World) -> None:
     s.submit_final_report(case.case_id, results=[
         {"target_index": 0, "achieved_value": 2, "status": "achieved"},
         {"target_index": 1, "achieved_value": 92, "status": "achieved"}])
-    done = s.evaluate(case.case_id, evaluator_id=pilot.DIVISION_HEAD.citizen_id, overall="very-good",
+    done = s.evaluate(case.case_id, by=by(pilot.DIVISION_HEAD), overall="very-good",
                       recommendation="continue", target_results=[
                           {"target_index": 0, "status": "met", "score": 95},
                           {"target_index": 1, "status": "met", "score": 90}])
@@ -153,17 +153,17 @@ def test_revocation_needs_a_proposal_then_the_head_and_updates_hr(world: World) 
     s = world.service
     case = ordered_case(world, pilot.AUDITOR)
     with pytest.raises(InvalidState):
-        s.revoke(case.case_id, head_id=pilot.DIRECTOR_GENERAL.citizen_id)
+        s.revoke(case.case_id, by=by(pilot.DIRECTOR_GENERAL))
     world.clock.set("2026-11-05")
-    s.propose_revocation(case.case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id, reason_code="agreement-breach",
+    s.propose_revocation(case.case_id, by=by(pilot.DIVISION_HEAD), reason_code="agreement-breach",
                          reason="ไม่รายงานความก้าวหน้าตามข้อตกลง")
     with pytest.raises(NotAuthorised):
-        s.revoke(case.case_id, head_id=pilot.DIVISION_HEAD.citizen_id)
-    revoked = s.revoke(case.case_id, head_id=pilot.DIRECTOR_GENERAL.citizen_id)
+        s.revoke(case.case_id, by=by(pilot.DIVISION_HEAD))
+    revoked = s.revoke(case.case_id, by=by(pilot.DIRECTOR_GENERAL))
     assert revoked.status == "revoked" and revoked.revocation["book_number"] == "กค 0401/2"
     assert revoked.revocation["order_ref"] == "กค 0401/1"
-    remaining = sorted(d for cid, d in world.hr_records.days if cid == pilot.AUDITOR.citizen_id)
-    assert remaining == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
+    # HR never held pre-filled days, so nothing is withdrawn from it (only evidence reaches HR)
+    assert world.hr_records.sent == []
     with pytest.raises(TeleworkRefused) as exc:
         s.record_time(case.case_id, work_date="2026-11-09", check_in="2026-11-09T08:30:00+07:00")
     assert "after the revocation" in exc.value.message

@@ -3,7 +3,8 @@
 Features:
     - reads a person by citizen ID (any stored spelling: hyphens, Thai digits), the
       ministry -> department -> unit tree, positions, and a person's supervisors;
-    - ``send`` writes telework days as attendance (``PER_TIME_ATTENDANCE``) or absence
+    - ``send`` writes a day's given check-in / check-out as attendance (``PER_TIME_ATTENDANCE``;
+      a day without a check-in is refused, nothing is pre-filled) or telework days as absence
       (``PER_ABSENT``) rows with the agency's codes, once per message id, one transaction
       per message; a message of service ``hr.telework.cancel/v1`` removes the telework rows
       of the days a revocation ends, the same way;
@@ -24,7 +25,6 @@ Connection string (route settings):
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -75,7 +75,6 @@ class DpisSettings(BaseModel):
     ta_code_in: str = Field("W1", pattern=r"^[0-9A-Z]{1,4}$", description="TA_CODE of a telework check-in.")
     ta_code_out: str = Field("W2", pattern=r"^[0-9A-Z]{1,4}$", description="TA_CODE of a telework check-out.")
     ab_code: str = Field("91", pattern=r"^[0-9]{1,3}$", description="AB_CODE of a telework day in PER_ABSENT.")
-    default_check_in: dt.time = Field(dt.time(8, 30), description="Check-in time when a day carries none.")
     reason: str = Field("ปฏิบัติงานนอกสถานที่", max_length=200, description="ABS_REASON of telework absences.")
     update_user: str = Field("HUB", max_length=30)
     create_side_table: bool = Field(True, description="Create HUB_MESSAGE_LOG (idempotency marker) if missing.")
@@ -183,6 +182,15 @@ class DpisAdapter(Adapter):
         """Write telework days once for ``message_id`` (a second call is a no-op)."""
         if not isinstance(days, TeleworkDays):
             days = TeleworkDays.model_validate(days)
+        if self.settings.telework_as == "attendance":
+            # Attendance is evidence that a day was worked (Leave Regulation B.E. 2555 cl. 11):
+            # only a check-in the person gave becomes a PER_TIME_ATTENDANCE row, never a default.
+            bare = [d.date.isoformat() for d in days.days if d.check_in is None]
+            if bare:
+                raise DeliveryError(
+                    f"no check-in given for {', '.join(bare)}: PER_TIME_ATTENDANCE holds only times actually "
+                    "recorded (send a th.telework.time-evidence, or use telework_as 'absence' for a day record)",
+                    permanent=True)
         self._ensure_side_table()
         return self._writer().write(message_id, days)
 
@@ -195,8 +203,7 @@ class DpisAdapter(Adapter):
 
     def _writer(self) -> TeleworkWriter:
         s = self.settings
-        codes = WriteCodes(s.telework_as, s.ta_code_in, s.ta_code_out, s.ab_code, s.default_check_in, s.reason,
-                           s.update_user)
+        codes = WriteCodes(s.telework_as, s.ta_code_in, s.ta_code_out, s.ab_code, s.reason, s.update_user)
         return TeleworkWriter(self.engine, self.reader, self.decoder, codes)
 
     def send(self, message: OutboundMessage) -> Receipt:

@@ -36,7 +36,6 @@ class WriteCodes:
     ta_code_in: str
     ta_code_out: str
     ab_code: str
-    default_check_in: dt.time
     reason: str
     update_user: str
 
@@ -99,7 +98,9 @@ class TeleworkWriter:
 
     def _write_day(self, conn: Connection, per_id: int, day: TeleworkDay) -> int:
         if self._codes.target == "attendance":
-            stamps = [(day.check_in or self._codes.default_check_in, self._codes.ta_code_in)]
+            if day.check_in is None:  # DpisAdapter.write_telework refuses these first; never invent a time
+                raise ValueError(f"{day.date}: no check-in given")
+            stamps = [(day.check_in, self._codes.ta_code_in)]
             if day.check_out is not None:
                 stamps.append((day.check_out, self._codes.ta_code_out))
             written = 0

@@ -11,16 +11,20 @@ import dataclasses
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import PlainTextResponse
 
-from hub.api.deps import PrincipalDep, TeleworkDep
+from hub.api.deps import HubDep, PrincipalDep, SecurityDep, TeleworkDep
+from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
+from hub.apps.telework.wiring import app_for_setup
 from hub.apps.telework.schemas import (
-    AgreementIn, AlertOut, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, FinalReportIn, MeetingIn, OrderIn,
-    ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn, SavingsOut, TimeIn, WorkingDay,
+    AgencyIn, AgencyOut, AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
+    FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
+    SavingsOut, SignerLinkIn, TimeIn, WorkingDay,
 )
-from hub.errors import Forbidden, NotFound
-from hub.schemas.principal import Principal
+from hub.errors import FieldError, Forbidden, InputError, NotFound
+from hub.schemas.principal import OPERATOR, Principal
 from hub.thai import fiscal_year as fiscal_year_of
 
 router = APIRouter(prefix="/v1/telework", tags=["telework"])
@@ -54,6 +58,16 @@ def owned_case(case_id: str, telework: TeleworkDep, principal: PrincipalDep) -> 
     return case
 
 
+def acting(principal: Principal, agency: str, telework) -> Actor:  # noqa: ANN001
+    """Who acts: the person of a login session linked to their citizen ID in this agency, or
+    else a machine client (which the service lets prepare drafts, never sign)."""
+    if principal.method == "session" and principal.subject.startswith("user:"):
+        citizen_id = telework.ports.store.get_agency(agency).signers.get(principal.subject.removeprefix("user:"))
+        if citizen_id:
+            return Actor.person(citizen_id, principal.subject)
+    return Actor.machine(principal.subject)
+
+
 CallerAgency = Annotated[str, Depends(caller_agency)]
 OwnedCase = Annotated[Case, Depends(owned_case)]
 
@@ -63,18 +77,20 @@ def _case_out(case: Case) -> CaseOut:
 
 
 @router.get("/eligibility/{citizen_id}", response_model=EligibilityOut, response_model_exclude_unset=True)
-def eligibility(citizen_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
-    """Whether a person's work may go off-site, with the seed's reason when not.
+def eligibility(citizen_id: str, telework: TeleworkDep, principal: PrincipalDep, agency: str | None = None) -> dict:
+    """Whether a person's work may go off-site under their agency's policy (its work list and
+    approved exceptions decide; the keyword classifier only suggests), with the seed's reason when not.
 
-    Only the person's own agency (or a hub admin) may ask: the answer reveals their position
-    and duties from HR. Anyone else gets the same 404 as for an unknown person."""
+    Only the person's own agency (or a hub admin, naming ``?agency=`` or getting only the
+    suggestion) may ask: the answer reveals their position and duties from HR. Anyone else
+    gets the same 404 as for an unknown person."""
     service = telework.service
     if not principal.is_admin:
         agency = _own_agency(principal)
         _may(principal, agency)
         if not service.works_for(citizen_id, agency):
             raise NotFound(f"{agency} has no official with citizen ID {citizen_id}")
-    officer, result = service.eligibility(citizen_id)
+    officer, result = service.eligibility(citizen_id, agency)
     return {"person": officer.party(), **result.as_dict()}
 
 
@@ -92,21 +108,30 @@ def get_case(case: OwnedCase) -> CaseOut:
 
 @router.post("/agreements", status_code=201, response_model=CaseOut)
 def record_agreement(body: AgreementIn, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
-    """Person and first-line supervisor sign an agreement with measurable targets."""
+    """A draft agreement with measurable targets (a machine client may prepare it); each party then signs it."""
     _may(principal, body.agency)
-    return _case_out(telework.service.record_agreement(**body.model_dump()))
+    by = acting(principal, body.agency, telework)
+    return _case_out(telework.service.record_agreement(**body.model_dump(), by=by))
+
+
+@router.post("/cases/{case_id}/signature", response_model=CaseOut)
+def sign_agreement(case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The person or the first-line supervisor signs the draft agreement, in their own session (seed 001 §6)."""
+    return _case_out(telework.service.sign_agreement(case.case_id, by=acting(principal, case.agency, telework)))
 
 
 @router.post("/cases/{case_id}/proposal", response_model=CaseOut)
-def propose(body: ProposalIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """A supervisor (first-line or higher) proposes the person to the head of agency."""
-    return _case_out(telework.service.propose(case.case_id, **body.model_dump()))
+def propose(body: ProposalIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """A supervisor (first-line or higher) proposes the person to the head of agency, in their session."""
+    by = acting(principal, case.agency, telework)
+    return _case_out(telework.service.propose(case.case_id, **body.model_dump(), by=by))
 
 
 @router.post("/cases/{case_id}/order", response_model=CaseOut)
-def issue_order(body: OrderIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """The head of agency orders telework: a letter through e-Saraban, days to HR."""
-    return _case_out(telework.service.issue_order(case.case_id, **body.model_dump()))
+def issue_order(body: OrderIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The head of agency (or the acting head HR records for the day) orders telework in their own session."""
+    by = acting(principal, case.agency, telework)
+    return _case_out(telework.service.issue_order(case.case_id, **body.model_dump(), by=by))
 
 
 @router.post("/cases/{case_id}/evidence/time", status_code=201, response_model=EvidenceOut)
@@ -133,6 +158,19 @@ def working_time(case: OwnedCase, telework: TeleworkDep) -> dict:
     return telework.service.working_time(case.case_id)
 
 
+@router.get("/cases/{case_id}/evidence-status", response_model=EvidenceStatusOut)
+def evidence_status(case: OwnedCase, telework: TeleworkDep, as_of: dt.date | None = None) -> dict:
+    """The order's daily evidence status: complete, incomplete, late or missing (seed 001 §7.2)."""
+    return telework.service.evidence_status(case.case_id, as_of)
+
+
+@router.get("/evidence-status", response_model=list[PersonEvidenceOut])
+def evidence_status_by_person(telework: TeleworkDep, agency: CallerAgency,
+                              as_of: dt.date | None = None) -> list[dict]:
+    """Per person of the agency: the evidence status counts over their orders."""
+    return telework.service.evidence_status_by_person(agency, as_of)
+
+
 @router.post("/alerts/run", response_model=list[AlertOut])
 def run_alerts(telework: TeleworkDep, agency: CallerAgency, as_of: dt.date | None = None) -> list[AlertOut]:
     """Alert supervisors about past telework days without evidence."""
@@ -140,15 +178,18 @@ def run_alerts(telework: TeleworkDep, agency: CallerAgency, as_of: dt.date | Non
 
 
 @router.post("/cases/{case_id}/revocation-proposal", response_model=CaseOut)
-def propose_revocation(body: RevocationProposalIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """A supervisor proposes that the head revoke the permission."""
-    return _case_out(telework.service.propose_revocation(case.case_id, **body.model_dump()))
+def propose_revocation(body: RevocationProposalIn, case: OwnedCase, telework: TeleworkDep,
+                       principal: PrincipalDep) -> CaseOut:
+    """A supervisor proposes that the head revoke the permission, in their session."""
+    by = acting(principal, case.agency, telework)
+    return _case_out(telework.service.propose_revocation(case.case_id, **body.model_dump(), by=by))
 
 
 @router.post("/cases/{case_id}/revocation", response_model=CaseOut)
-def revoke(body: RevokeIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """The head revokes: a revocation letter, HR updated."""
-    return _case_out(telework.service.revoke(case.case_id, **body.model_dump()))
+def revoke(body: RevokeIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The head (or acting head) revokes in their session: a revocation letter."""
+    return _case_out(telework.service.revoke(case.case_id, **body.model_dump(),
+                                             by=acting(principal, case.agency, telework)))
 
 
 @router.post("/cases/{case_id}/final-report", response_model=CaseOut)
@@ -158,9 +199,75 @@ def final_report(body: FinalReportIn, case: OwnedCase, telework: TeleworkDep) ->
 
 
 @router.post("/cases/{case_id}/evaluation", response_model=CaseOut)
-def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep) -> CaseOut:
-    """The first-line supervisor evaluates against the targets and reports to the head."""
-    return _case_out(telework.service.evaluate(case.case_id, **body.model_dump()))
+def evaluate(body: EvaluationIn, case: OwnedCase, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+    """The first-line supervisor evaluates against the targets, in their session, and reports to the head."""
+    return _case_out(telework.service.evaluate(case.case_id, **body.model_dump(),
+                                               by=acting(principal, case.agency, telework)))
+
+
+def _agency_out(setup) -> AgencyOut:  # noqa: ANN001
+    return AgencyOut(agency=setup.agency, name=setup.name, policy_id=setup.policy["policy_id"],
+                     hr_agency=setup.hr_agency, finance_agency=setup.finance_agency,
+                     strategy_agency=setup.strategy_agency, copy_to=setup.copy_to,
+                     declared_holidays=setup.declared_holidays)
+
+
+@router.post("/agencies", status_code=201, response_model=AgencyOut)
+def register_agency(body: AgencyIn, hub: HubDep, principal: PrincipalDep) -> AgencyOut:
+    """Onboard an agency's telework (hub admins): its policy, its HR, finance and strategy
+    agencies, who gets copies, its declared days off. Any agency, not only the pilot's."""
+    if not principal.is_admin:
+        raise Forbidden("only a hub admin registers an agency's telework")
+    data = body.model_dump()
+    setup = app_for_setup(hub).service.register_agency(data.pop("policy"), **data)
+    return _agency_out(setup)
+
+
+@router.post("/agencies/{member:path}/annual-evaluation", status_code=201, response_model=dict)
+def annual_evaluation(member: str, body: AnnualEvaluationIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """The agency's yearly evaluation (seed 001 §9.3.3): efficiency from the cases' targets,
+    effectiveness, staff satisfaction, lessons; printable at /v1/telework/reports/{id}/printable."""
+    _may(principal, member)
+    return telework.reports.annual_evaluation(member, **body.model_dump())
+
+
+@router.get("/reports/{report_id}/printable", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}}}})
+def printable_report(report_id: str, telework: TeleworkDep, principal: PrincipalDep) -> PlainTextResponse:
+    """The yearly evaluation as a person reads it (official Thai, Buddhist-Era dates)."""
+    agency, text = telework.reports.printable(report_id)
+    if not principal.acts_for(agency) and not principal.acts_for(f"{agency}/telework"):
+        raise NotFound(f"no report {report_id}")  # as if unknown: the report is the agency's
+    return PlainTextResponse(text)
+
+
+@router.post("/agencies/{member:path}/exceptions", status_code=201, response_model=dict)
+def propose_exception(member: str, body: ExceptionIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """A supervisor, in their session, records a reasoned eligibility exception for the head to approve."""
+    _may(principal, member)
+    return telework.service.propose_exception(member, **body.model_dump(), by=acting(principal, member, telework))
+
+
+@router.post("/agencies/{member:path}/exceptions/{exception_id}/approval", response_model=dict)
+def approve_exception(member: str, exception_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """The head of agency (or acting head), in their session, approves the exception."""
+    _may(principal, member)
+    return telework.service.approve_exception(member, exception_id, by=acting(principal, member, telework))
+
+
+@router.post("/agencies/{member:path}/signers", status_code=204)
+def link_signer(member: str, body: SignerLinkIn, telework: TeleworkDep, principal: PrincipalDep,
+                security: SecurityDep) -> Response:
+    """Link a person's hub login to their citizen ID in HR (hub admins only: it decides who signs as whom).
+    The login must be an agency operator of this agency (a person who acts for it)."""
+    if not principal.is_admin:
+        raise Forbidden("only a hub admin links a login to a person who signs")
+    user = security.users.get(body.username)
+    if user is None or user.member_id != member or OPERATOR not in user.roles:
+        raise InputError(f"{body.username} is not an operator login of {member}",
+                         errors=[FieldError("/username", "agency_operator", f"a user with role {OPERATOR} for {member}")])
+    telework.service.link_signer(member, username=body.username, citizen_id=body.citizen_id, actor=principal.subject)
+    return Response(status_code=204)
 
 
 @router.post("/agencies/{member:path}/savings", response_model=SavingsOut)

@@ -24,9 +24,17 @@ FINAL_REPORT, EVALUATION, ANNUAL_EVALUATION, SAVINGS = (
 )
 
 
+# Standards the application uses at a later version (each a compatible addition).
+VERSIONS = {POLICY: "1.1.0"}  # 1.1.0: the policy's work_list (positions and duties it decides on)
+
+
+def version(standard: str) -> str:
+    return VERSIONS.get(standard, VERSION)
+
+
 def ref(standard: str) -> str:
     """``th.telework.order`` -> ``th.telework.order@1.0.0`` (the envelope's ``standard``)."""
-    return f"{standard}@{VERSION}"
+    return f"{standard}@{version(standard)}"
 
 
 @functools.cache
@@ -72,7 +80,7 @@ class Documents:
         """Raise ``ValidationFailed`` listing every problem. ``pending`` names top-level members that
         another system fills in later (the e-Saraban assigns ``book_number`` when it sends)."""
         skip = {f"/{name}" for name in pending}
-        validator = _validator(self.standards_dir / standard / VERSION / "schema.json")
+        validator = _validator(self.standards_dir / standard / version(standard) / "schema.json")
         issues = [i for i in validator.validate(document) if i.path not in skip]
         if issues:
             raise ValidationFailed(

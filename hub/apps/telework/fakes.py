@@ -30,6 +30,7 @@ class FakeHrDirectory(HrDirectory):
         self.member_of: dict[str, str] = {}  # citizen id -> org id
         self.units: dict[str, OrgUnit] = {}
         self.parent: dict[str, str | None] = {}
+        self.acting: list[tuple[str, Officer, dt.date, dt.date]] = []  # (org id, officer, from, to)
 
     def add_unit(self, org_id: str, name: str, level: str, parent: str | None = None) -> None:
         self.units[org_id] = OrgUnit(org_id, name, level)
@@ -42,6 +43,13 @@ class FakeHrDirectory(HrDirectory):
             unit = self.units[org_id]
             self.units[org_id] = OrgUnit(unit.org_id, unit.name, unit.level, officer)
         return officer
+
+    def set_acting(self, org_id: str, officer: Officer, start: dt.date, end: dt.date) -> None:
+        """Record an acting head (ผู้รักษาราชการแทน) of ``org_id`` from ``start`` to ``end``."""
+        self.acting.append((org_id, officer, start, end))
+
+    def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
+        return [o for org, o, start, end in self.acting if org == org_id and start <= on <= end]
 
     def person(self, citizen_id: str) -> Officer:
         try:
@@ -84,7 +92,7 @@ class FakeCorrespondence(Correspondence):
         for n, recipient in enumerate(letter.recipients, 1):
             entry.receipts[recipient] = f"R{len(self.incoming.get(recipient, [])) + 1}"
             self.incoming.setdefault(recipient, []).append(entry)
-        return SentLetter(book, f"letter-{letter.sender_agency}-{number}", self._today.isoformat(),
+        return SentLetter(book, f"letter-{letter.sender_agency}-{number}", (letter.date or self._today).isoformat(),
                           dict(entry.receipts))
 
 
@@ -93,25 +101,13 @@ class FakeHrRecords(HrRecords):
         self.days: dict[tuple[str, str], dict[str, Any]] = {}  # (citizen id, date) -> row
         self.sent: list[tuple[str, str, Any]] = []
 
-    def write_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], order_ref: str) -> str:
-        for d in days:
-            self.days[(citizen_id, d.isoformat())] = {"order": order_ref, "check_in": None, "check_out": None}
-        self.sent.append((hr_agency, "days", order_ref))
-        return f"hr-days-{len(self.sent)}"
-
-    def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        row = self.days.setdefault((time_evidence["person_citizen_id"], time_evidence["work_date"]), {"order": None})
+    def write_attendance(self, agency: str, hr_agency: str, time_evidence: dict[str, Any]) -> str:
+        row = self.days.setdefault((time_evidence["person_citizen_id"], time_evidence["work_date"]),
+                                   {"order": time_evidence["order_ref"], "source": time_evidence["source_system"]})
         row["check_in"] = time_evidence["check_in"]["at"]
         row["check_out"] = (time_evidence.get("check_out") or {}).get("at")
         self.sent.append((hr_agency, "attendance", time_evidence["evidence_id"]))
         return f"hr-attendance-{len(self.sent)}"
-
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
-                             order_ref: str) -> str:
-        for d in days:
-            self.days.pop((citizen_id, d.isoformat()), None)
-        self.sent.append((hr_agency, "cancel", revocation_ref))
-        return f"hr-cancel-{len(self.sent)}"
 
 
 class FakeFinance(Finance):

@@ -62,30 +62,16 @@ class HubClient:
 
 
 class HubHrRecords(HrRecords):
-    """Telework days to the HR agency's DPIS, in the payload spellings the DPIS adapter takes."""
+    """A day's time evidence to the HR agency's DPIS (the adapter takes the
+    ``th.telework.time-evidence`` document as it is): nothing before the day is worked."""
 
-    def __init__(self, client: HubClient, sender_agency: str) -> None:
+    def __init__(self, client: HubClient) -> None:
         self.client = client
-        self.sender = sender_agency
 
-    def write_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], order_ref: str) -> str:
-        return self.client.send(self.sender, party(hr_agency, "dpis"), ATTENDANCE, {
-            "citizen_id": citizen_id, "kind": "telework", "days": [{"date": d.isoformat(), "period": 3} for d in days],
-        }, correlation_id=order_ref, user_id=citizen_id)
-
-    def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        return self.client.send(self.sender, party(hr_agency, "dpis"), ATTENDANCE, time_evidence,
+    def write_attendance(self, agency: str, hr_agency: str, time_evidence: dict[str, Any]) -> str:
+        return self.client.send(agency, party(hr_agency, "dpis"), ATTENDANCE, time_evidence,
                                 standard=D.ref(D.TIME_EVIDENCE), correlation_id=time_evidence["order_ref"],
                                 user_id=time_evidence["person_citizen_id"])
-
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
-                             order_ref: str) -> str:
-        # Sent in the order's conversation, like the days it cancels: the hub delivers a
-        # conversation in order, so the cancel can never overtake the days.
-        return self.client.send(self.sender, party(hr_agency, "dpis"), CANCEL, {
-            "citizen_id": citizen_id, "kind": "telework", "dates": [d.isoformat() for d in days],
-            "revocation_ref": revocation_ref, "order_ref": order_ref,
-        }, correlation_id=order_ref, user_id=citizen_id)
 
 
 def savings_batch(savings: dict[str, Any], agency_code: str, today: dt.date) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from hub.apps.telework.domain.model import DEPARTMENT, MINISTRY, UNIT, Officer
 from hub.apps.telework.fakes import FakeHrDirectory
 
-CGD, MOF, OPDC = "TH/GOV/CGD", "TH/GOV/MOF", "TH/GOV/OPDC"
+CGD, MOF, OPDC = "TH/GOV/CGD", "TH/GOV/MOF-OPS", "TH/GOV/OPDC"  # as the catalogue names them
 AGENCY_NAMES = {CGD: "กรมบัญชีกลาง", MOF: "สำนักงานปลัดกระทรวงการคลัง", OPDC: "สำนักงาน ก.พ.ร."}
 BOOK_PREFIXES = {CGD: "กค 0401", MOF: "กค 0100", OPDC: "นร 1200"}
 
@@ -25,13 +25,13 @@ UNITS = [
     ("CGD-PEN", "กองบำเหน็จบำนาญ", UNIT, "CGD"),
 ]
 
-PERM_SEC = Officer("3100100123451", "นายปลัด การคลัง", "ปลัดกระทรวงการคลัง", "กระทรวงการคลัง",
+PERM_SEC = Officer("3100100123451", "นายประเสริฐ วงศ์ใหญ่", "ปลัดกระทรวงการคลัง", "กระทรวงการคลัง",
                    management_position="ปลัดกระทรวง")
-DIRECTOR_GENERAL = Officer("3100100123469", "นางสาวอธิบดี บัญชีกลาง", "อธิบดีกรมบัญชีกลาง", "กรมบัญชีกลาง",
+DIRECTOR_GENERAL = Officer("3100100123469", "นางสาวพรทิพย์ ศรีสุข", "อธิบดีกรมบัญชีกลาง", "กรมบัญชีกลาง",
                            management_position="หัวหน้าส่วนราชการระดับกรม")
-DIVISION_HEAD = Officer("3100100123477", "นายผู้อำนวยการ ระบบคลัง", "ผู้อำนวยการกองระบบการคลังภาครัฐ",
+DIVISION_HEAD = Officer("3100100123477", "นายวีระ ทองดี", "ผู้อำนวยการกองระบบการคลังภาครัฐ",
                         "กองระบบการคลังภาครัฐ", management_position="ผู้อำนวยการกอง")
-PENSION_HEAD = Officer("3100100123485", "นางผู้อำนวยการ บำนาญ", "ผู้อำนวยการกองบำเหน็จบำนาญ", "กองบำเหน็จบำนาญ",
+PENSION_HEAD = Officer("3100100123485", "นางสุดา แก้วมณี", "ผู้อำนวยการกองบำเหน็จบำนาญ", "กองบำเหน็จบำนาญ",
                        management_position="ผู้อำนวยการกอง")
 ANALYST = Officer("3100100123493", "นางสาวสมใจ ใฝ่รู้", "นักวิชาการคลังชำนาญการ", "กองระบบการคลังภาครัฐ",
                   duties=("วิเคราะห์ข้อมูลการเบิกจ่ายงบประมาณ", "จัดทำรายงานการศึกษา"))

@@ -24,6 +24,11 @@ class HrDirectory(ABC):
     def org_chain(self, citizen_id: str) -> list[OrgUnit]:
         """The person's unit first, then each parent up to the ministry, each with its head."""
 
+    def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
+        """Who HR records as acting head (ผู้รักษาราชการแทน) of the unit on that day; none by
+        default (an HR system that keeps no acting assignments)."""
+        return []
+
 
 @dataclass(frozen=True)
 class Letter:
@@ -39,6 +44,7 @@ class Letter:
     secret_code: str = "001"
     speed_code: str = "001"
     reference: str | None = None  # book number this letter refers to
+    date: dt.date | None = None  # the letter's date: the date of the order or revocation it carries
 
 
 @dataclass(frozen=True)
@@ -56,20 +62,16 @@ class Correspondence(ABC):
 
 
 class HrRecords(ABC):
-    """Writes into the HR system of record."""
+    """Writes into the HR system of record.
+
+    Only evidence reaches HR's attendance: a check-in / check-out the person actually gave,
+    with its source (Leave Regulation B.E. 2555 cl. 11, seed 001 §7.2). An order or a
+    progress report is never written as attendance."""
 
     @abstractmethod
-    def write_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], order_ref: str) -> str:
-        """Record the ordered telework days; returns the reference of what was sent."""
-
-    @abstractmethod
-    def write_attendance(self, hr_agency: str, time_evidence: dict[str, Any]) -> str:
-        """Record one day's check-in / check-out as attendance."""
-
-    @abstractmethod
-    def cancel_telework_days(self, hr_agency: str, citizen_id: str, days: list[dt.date], revocation_ref: str,
-                             order_ref: str) -> str:
-        """Remove telework days a revocation ends; never applied before the order's own days."""
+    def write_attendance(self, agency: str, hr_agency: str, time_evidence: dict[str, Any]) -> str:
+        """Record one day's check-in / check-out (a ``th.telework.time-evidence``) given to
+        ``agency``'s telework as attendance in ``hr_agency``'s HR system."""
 
 
 @dataclass(frozen=True)

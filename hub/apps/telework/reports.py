@@ -8,10 +8,11 @@ from typing import Any
 
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain import reporting
+from hub.apps.telework.domain.errors import CaseNotFound
 from hub.apps.telework.domain.model import Case
 from hub.apps.telework.ports import BatchResult
 from hub.apps.telework.service import TeleworkService, new_id
-from hub.thai import fiscal_year_bounds
+from hub.thai import fiscal_year_bounds, thai_date
 
 
 class AgencyReports:
@@ -69,6 +70,15 @@ class AgencyReports:
         _, _, refs = self.s.p.store.get_report(report_id)
         return self.s.p.finance.batch_result(refs["finance_batch_ref"])
 
+    def printable(self, report_id: str) -> tuple[str, str]:
+        """(agency, the printable Thai text) of a stored yearly evaluation."""
+        kind, document, refs = self.s.p.store.get_report(report_id)
+        if kind != "annual-evaluation":
+            raise CaseNotFound(f"{report_id} is not a yearly evaluation")
+        setup = self.s.p.store.get_agency(document["agency"])
+        return document["agency"], printable_annual(document, agency_name=setup.name, report_id=report_id,
+                                                    made_on=dt.date.fromisoformat(refs["made_on"]))
+
     def annual_evaluation(self, agency: str, fiscal_year: int, *, effectiveness_score: float,
                           satisfaction_respondents: int, satisfaction_score: float, lessons: list[str],
                           effectiveness_note: str | None = None, savings_ref: str | None = None) -> dict[str, Any]:
@@ -86,5 +96,30 @@ class AgencyReports:
             doc["savings_ref"] = savings_ref
         self.s.documents.validate(D.ANNUAL_EVALUATION, doc)
         report_id = new_id("AE")
-        self.s.p.store.save_report(report_id, "annual-evaluation", agency, fiscal_year, doc, {})
+        self.s.p.store.save_report(report_id, "annual-evaluation", agency, fiscal_year, doc,
+                                   {"made_on": self.s.now().date().isoformat()})
         return {"report_id": report_id, "document": doc}
+
+
+def printable_annual(document: dict[str, Any], *, agency_name: str, report_id: str, made_on: dt.date) -> str:
+    """The yearly agency evaluation (seed 001 §9.3.3) as a person reads it: official Thai with
+    Buddhist-Era dates and Thai month names."""
+    first, last = fiscal_year_bounds(document["fiscal_year"])
+    eff, sat, how = document["efficiency"], document["satisfaction"], document["effectiveness"]
+    lines = [
+        f"รายงานผลการประเมินการปฏิบัติราชการนอกสถานที่ ประจำปีงบประมาณ พ.ศ. {document['fiscal_year']}",
+        agency_name,
+        f"ระหว่างวันที่ {thai_date(first)} ถึงวันที่ {thai_date(last)}",
+        f"เลขที่รายงาน {report_id}",
+        "",
+        f"ผู้ปฏิบัติราชการนอกสถานที่ {document['participants']} คน",
+        f"1. ประสิทธิภาพ: บรรลุเป้าหมายตามข้อตกลง {eff['targets_met']} จาก {eff['targets_total']} เป้าหมาย",
+        f"2. ประสิทธิผล: คะแนน {how['score']}" + (f" ({how['note']})" if how.get("note") else ""),
+        f"3. ความพึงพอใจของบุคลากร: ผู้ตอบแบบสำรวจ {sat['respondents']} คน คะแนนเฉลี่ย {sat['score']}",
+        "4. บทเรียนที่ได้รับ:",
+        *([f"   - {lesson}" for lesson in document.get("lessons_learned", [])] or ["   - ไม่มี"]),
+    ]
+    if document.get("savings_ref"):
+        lines.append(f"อ้างอิงรายงานผลการประหยัดทรัพยากร {document['savings_ref']}")
+    lines += ["", f"จัดทำ ณ วันที่ {thai_date(made_on)}"]
+    return "\n".join(lines) + "\n"

@@ -196,7 +196,7 @@ class EsarabanCorrespondence(Correspondence):
             with office.lock:
                 earlier = office.outgoing(letter.reference)
             reference = Reference(letter.reference, earlier["letter_date"], earlier["subject"])
-        today = dt.date.today()
+        today = letter.date or dt.date.today()  # dated as the order or revocation it carries
         body = (f"{letter.subject}\n\n{letter.text}\n\n{letter.signer.name}\n{letter.signer.position}\n").encode("utf-8")
         book_no, sent = office.distribute(
             subject=letter.subject, recipients=recipients, main=File("letter.txt", "text/plain", body),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.schemas.common import IsoDate
 
@@ -28,14 +28,26 @@ class AgreementIn(BaseModel):
     report_every_days: int = 7
 
 
+# Who signs or decides is the person of the caller's own session (``/v1/auth/login``, linked to
+# their citizen ID by POST /v1/telework/agencies/{member}/signers), never a value in the body:
+# the decision bodies refuse unknown members so a client naming a signer is told so.
+SESSION_SIGNS = ConfigDict(extra="forbid")
+
+
+class SignerLinkIn(BaseModel):
+    model_config = SESSION_SIGNS
+    username: str = Field(description="The person's hub user (an agency operator of this agency).")
+    citizen_id: str = Field(description="Their citizen ID as HR knows them.")
+
+
 class ProposalIn(BaseModel):
-    proposer_id: str
+    model_config = SESSION_SIGNS
     selection: str = "voluntary"
     reason: str | None = None
 
 
 class OrderIn(BaseModel):
-    signer_id: str
+    model_config = SESSION_SIGNS
     time_evidence_method: str
 
 
@@ -43,6 +55,7 @@ class TimeIn(BaseModel):
     work_date: str
     check_in: str
     check_out: str | None = None
+    source_system: str | None = Field(None, description="The system the time record was given in (the check-in app).")
     source_ip: str | None = None
 
 
@@ -67,13 +80,13 @@ class MeetingIn(BaseModel):
 
 
 class RevocationProposalIn(BaseModel):
-    proposer_id: str
+    model_config = SESSION_SIGNS
     reason_code: str
     reason: str
 
 
 class RevokeIn(BaseModel):
-    head_id: str
+    model_config = SESSION_SIGNS
     effective_date: str | None = None
 
 
@@ -83,7 +96,7 @@ class FinalReportIn(BaseModel):
 
 
 class EvaluationIn(BaseModel):
-    evaluator_id: str
+    model_config = SESSION_SIGNS
     target_results: list[dict[str, Any]]
     overall: str
     recommendation: str
@@ -111,6 +124,55 @@ class EligibilityOut(BaseModel):
     seed: str | None = None
     reason_th: str | None = None
     reason_en: str | None = None
+    basis: str | None = Field(None, description="What decided: policy-work-list, approved-exception, "
+                                                "keyword-suggestion (the classifier only suggests).")
+    work_category: str | None = None
+    exception_id: str | None = None
+
+
+class AgencyIn(BaseModel):
+    """An agency's telework: its policy (th.telework.policy) and where its systems are on the hub."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: dict[str, Any]
+    name: str = Field(description="The agency's name as HR knows it (its department or ministry), e.g. กรมบัญชีกลาง.")
+    hr_agency: str = Field(description="Whose DPIS keeps its staff (route {hr_agency}/dpis).")
+    finance_agency: str = Field(description="Who receives the GFMIS-style savings batch ({finance_agency}/gfmis).")
+    strategy_agency: str = Field(description="Who receives the KPI results ({strategy_agency}/gsms).")
+    copy_to: list[str] = Field(default_factory=list)
+    declared_holidays: list[IsoDate] = Field(default_factory=list, description="Days off besides public holidays.")
+
+
+class AgencyOut(BaseModel):
+    agency: str
+    name: str
+    policy_id: str
+    hr_agency: str
+    finance_agency: str
+    strategy_agency: str
+    copy_to: list[str]
+    declared_holidays: list[str]
+
+
+class AnnualEvaluationIn(BaseModel):
+    """The agency's yearly evaluation (seed 001 §9.3.3): what the survey and the review found."""
+
+    model_config = ConfigDict(extra="forbid")
+    fiscal_year: int = Field(ge=2500, le=2700, description="Buddhist-Era fiscal year, e.g. 2570.")
+    effectiveness_score: float = Field(ge=0, le=5)
+    effectiveness_note: str | None = None
+    satisfaction_respondents: int = Field(ge=0)
+    satisfaction_score: float = Field(ge=0, le=5)
+    lessons: list[str] = Field(default_factory=list)
+    savings_ref: str | None = None
+
+
+class ExceptionIn(BaseModel):
+    model_config = SESSION_SIGNS
+    citizen_id: str
+    work_category: str
+    reason: str = Field(min_length=20, description="Why this person's work can go off-site although the keywords "
+                                                   "suggest otherwise (seed 001 §3).")
 
 
 class CaseOut(BaseModel):
@@ -152,6 +214,31 @@ class WorkingDay(BaseModel):
     minutes: int
     evidence: list[str] = Field(description="The kinds of evidence present.")
     items: int
+
+
+class EvidenceDay(BaseModel):
+    date: IsoDate
+    status: str = Field(description="complete | incomplete | late | missing | pending | scheduled (seed 001 §7.2).")
+    status_th: str
+    minutes: int
+    evidence: list[str] = Field(description="The kinds of evidence given that day (time, emeeting, progress).")
+    findings: list[dict[str, Any]] = Field(default_factory=list, description="What a seed 003 on-site pattern flags: "
+                                           "late-arrival, early-leave, short-hours (with text_th).")
+
+
+class EvidenceStatusOut(BaseModel):
+    case_id: str
+    person: dict[str, Any]
+    order_ref: str | None
+    as_of: IsoDate
+    days: list[EvidenceDay]
+    summary: dict[str, int] = Field(description="Days per status.")
+
+
+class PersonEvidenceOut(BaseModel):
+    person: dict[str, Any]
+    orders: list[dict[str, Any]]
+    summary: dict[str, int]
 
 
 class AlertOut(BaseModel):

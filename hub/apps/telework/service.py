@@ -16,16 +16,19 @@ from typing import Any
 
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain import authority, calendar, evidence as ev
-from hub.apps.telework.domain.eligibility import Eligibility, classify, require_eligible
-from hub.apps.telework.domain.errors import InvalidState, TeleworkRefused
+from hub.apps.telework.domain.actors import Actor, require_person
+from hub.apps.telework.domain.eligibility import Eligibility, assess, classify, require_eligible
+from hub.apps.telework.domain.errors import CaseNotFound, InvalidState, NotAuthorised, TeleworkRefused
 from hub.apps.telework.domain.model import (
-    AGREED, DEPARTMENT, EMEETING, EVALUATED, MINISTRY, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED,
+    AGREED, DEPARTMENT, DRAFT, EMEETING, EVALUATED, MINISTRY, ORDERED, PROGRESS, PROPOSED, REPORTED, REVOCATION_PROPOSED,
     REVOKED, TIME, AgencySetup, Alert, Case, Evidence, Officer,
 )
 from hub.apps.telework.ports import (
     AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
 )
+from hub.thai import thai_date
 
+SIGNATURES = ("signed_by_person_at", "signed_by_supervisor_at")
 LEGAL_BASIS = "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11"
 
 
@@ -85,12 +88,45 @@ class TeleworkService:
 
     # -- policy and eligibility (seed 001 §3, §9.1) ----------------------------------------
     def register_agency(self, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,
-                        strategy_agency: str, copy_to: list[str] | None = None) -> AgencySetup:
+                        strategy_agency: str, copy_to: list[str] | None = None,
+                        declared_holidays: list[str] | None = None) -> AgencySetup:
         self.documents.validate(D.POLICY, policy)
+        for i, day in enumerate(declared_holidays or []):
+            try:
+                dt.date.fromisoformat(day)
+            except (TypeError, ValueError):
+                raise TeleworkRefused(f"declared holiday {day!r} is not a date", field=f"/declared_holidays/{i}",
+                                      rule="format:date", expected="YYYY-MM-DD") from None
         setup = AgencySetup(policy["agency"], name, policy, hr_agency, finance_agency, strategy_agency,
-                            list(copy_to or []))
+                            list(copy_to or []), declared_holidays=sorted(set(declared_holidays or [])))
         self.p.store.save_agency(setup)
         return setup
+
+    def link_signer(self, agency: str, *, username: str, citizen_id: str, actor: str) -> AgencySetup:
+        """Bind a hub user (a person's login) to the citizen ID HR knows them by, so what they
+        sign in their session is signed as that person. An audited act of the hub's admin."""
+        setup = self.p.store.get_agency(agency)
+        self.p.hr.person(citizen_id)  # HR must know them
+        if not self.works_for(citizen_id, agency):
+            raise TeleworkRefused(f"HR does not place {citizen_id} in {setup.name}", field="/citizen_id",
+                                  rule="agency_staff", expected=f"an official of {setup.name}")
+        taken = {u for u, c in setup.signers.items() if c == citizen_id and u != username}
+        if taken:
+            raise TeleworkRefused(f"{citizen_id} is already linked to {sorted(taken)[0]}", field="/citizen_id",
+                                  rule="one_login_per_person", expected="a person not yet linked")
+        setup.signers[username] = citizen_id
+        self.p.store.save_agency(setup)
+        self._audit("telework.signer.linked", actor, agency, {"username": username, "citizen_id": citizen_id})
+        return setup
+
+    def days_off(self, setup: AgencySetup, period: dict[str, str]) -> set[dt.date]:
+        """Thailand's public holidays (the maintained ``holidays`` package, substitution days
+        included) plus the days the agency declares, plus any the caller supplies."""
+        import holidays as public_holidays
+
+        start, end = dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])
+        public = public_holidays.country_holidays("TH", years=range(start.year, end.year + 1))
+        return set(public) | {dt.date.fromisoformat(d) for d in setup.declared_holidays} | set(self.holidays())
 
     def works_for(self, citizen_id: str, agency: str) -> bool:
         """Whether HR places the person in ``agency`` (its department or ministry in their org
@@ -98,19 +134,71 @@ class TeleworkService:
         setup = self.p.store.get_agency(agency)
         return any(u.name == setup.name for u in self.p.hr.org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
 
-    def eligibility(self, citizen_id: str) -> tuple[Officer, Eligibility]:
+    def eligibility(self, citizen_id: str, agency: str | None = None) -> tuple[Officer, Eligibility]:
+        """Under ``agency``'s policy (its work list, its approved exceptions) when given;
+        otherwise only the keyword suggestion."""
         officer = self.p.hr.person(citizen_id)
-        return officer, classify(officer)
+        if agency is None:
+            return officer, classify(officer)
+        setup = self.p.store.get_agency(agency)
+        return officer, assess(officer, setup.policy, exception=self._exception_for(setup, citizen_id))
+
+    @staticmethod
+    def _exception_for(setup: AgencySetup, citizen_id: str) -> dict[str, Any] | None:
+        return next((e for e in setup.exceptions if e["citizen_id"] == citizen_id and e["status"] == "approved"), None)
+
+    def propose_exception(self, agency: str, *, citizen_id: str, work_category: str, reason: str,
+                          by: Actor) -> dict[str, Any]:
+        """A supervisor records, with reasons, that the person's work may go off-site although
+        the keywords suggest otherwise; it counts once the head of agency approves it."""
+        setup = self.p.store.get_agency(agency)
+        person, chain = self._people(citizen_id)
+        proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose an exception"))
+        if work_category not in setup.policy["eligible_work"]:
+            raise TeleworkRefused(f"work category {work_category!r} is not one the policy allows",
+                                  field="/work_category", rule="policy_eligible_work",
+                                  expected=f"one of {setup.policy['eligible_work']}", seed="001 §9.1")
+        if len(reason.strip()) < 20:
+            raise TeleworkRefused("an exception needs its reasons", field="/reason", rule="reasoned",
+                                  expected="at least 20 characters of reasons", seed="001 §3")
+        item = {"exception_id": new_id("EX"), "citizen_id": citizen_id, "work_category": work_category,
+                "reason": reason, "suggested": classify(person).as_dict(), "proposed_by": proposer.party(),
+                "proposed_at": self._stamp(), "status": "proposed"}
+        setup.exceptions.append(item)
+        self.p.store.save_agency(setup)
+        self._audit("telework.exception.proposed", by.subject, item["exception_id"], item)
+        return item
+
+    def approve_exception(self, agency: str, exception_id: str, *, by: Actor) -> dict[str, Any]:
+        setup = self.p.store.get_agency(agency)
+        item = next((e for e in setup.exceptions if e["exception_id"] == exception_id), None)
+        if item is None:
+            raise CaseNotFound(f"{agency} has no exception {exception_id}")
+        if item["status"] != "proposed":
+            raise InvalidState(f"exception {exception_id} is {item['status']}", field="/status",
+                               rule="workflow_step", expected="proposed")
+        _, chain = self._people(item["citizen_id"])
+        _, head, role = authority.require_head_of_agency(chain, require_person(by, "approve an exception"),
+                                                         "approve an eligibility exception",
+                                                         acting=self._acting(chain, self.now().date()))
+        item.update(status="approved", approved_by={"name": head.name, "position": head.position, "role": role},
+                    approved_at=self._stamp())
+        self.p.store.save_agency(setup)
+        self._audit("telework.exception.approved", by.subject, exception_id, item)
+        return item
 
     # -- agreement, proposal, order (seed 001 §5, §6, §9.2) ---------------------------------
     def record_agreement(self, agency: str, *, person_id: str, supervisor_id: str, work_category: str,
                          pattern: dict[str, Any], period: dict[str, str], targets: list[dict[str, Any]],
-                         reporting_channels: list[str], report_every_days: int = 7,
+                         reporting_channels: list[str], by: Actor, report_every_days: int = 7,
                          performance_agreement_ref: str | None = None) -> Case:
+        """A draft agreement (anyone acting for the agency may prepare it, a machine client too);
+        it binds once the person and the first-line supervisor each sign it (``sign_agreement``)."""
         setup = self.p.store.get_agency(agency)
         policy = setup.policy
         person, chain = self._people(person_id)
-        require_eligible(person, policy, work_category)
+        require_eligible(person, policy, work_category, pattern=pattern,
+                         exception=self._exception_for(setup, person_id))
         supervisor = authority.require_first_line(person, chain, supervisor_id)
         if pattern.get("kind") not in policy["patterns_allowed"]:
             raise TeleworkRefused(f"pattern {pattern.get('kind')!r} is not allowed by {agency}'s policy",
@@ -127,27 +215,50 @@ class TeleworkService:
                                       field=f"/targets/{i}/due", rule="due_within_period",
                                       expected=f"{period['start']}..{period['end']}", seed="001 §6")
         case_id = new_id("TW")
-        stamp = self._stamp()
         agreement = {
             "agreement_id": case_id, "agency": agency, "person": person.party(), "supervisor": supervisor.party(),
             "work_category": work_category, "pattern": pattern, "period": period, "targets": targets,
             "reporting_channels": reporting_channels, "report_every_days": report_every_days,
-            "signed_by_person_at": stamp, "signed_by_supervisor_at": stamp,
         }
         if performance_agreement_ref:
             agreement["performance_agreement_ref"] = performance_agreement_ref
-        self.documents.validate(D.AGREEMENT, agreement)
-        days, off_site = calendar.schedule(pattern, period, self.holidays())
-        case = Case(case_id, agency, person_id, AGREED, agreement, supervisor.citizen_id,
+        self.documents.validate(D.AGREEMENT, agreement, pending=SIGNATURES)
+        days, off_site = calendar.schedule(pattern, period, self.days_off(setup, period))
+        case = Case(case_id, agency, person_id, DRAFT, agreement, supervisor.citizen_id,
                     scheduled_days=[d.isoformat() for d in days], off_site=off_site)
+        self._audit("telework.agreement.drafted", by.subject, case_id, agreement)
         self.p.store.save_case(case)
         return case
 
-    def propose(self, case_id: str, *, proposer_id: str, selection: str = "voluntary",
-                reason: str | None = None) -> Case:
+    def sign_agreement(self, case_id: str, *, by: Actor) -> Case:
+        """The person or the first-line supervisor signs, in their own session (seed 001 §6):
+        each signature is its own timestamped act in the audit trail."""
+        case = self._case(case_id, DRAFT)
+        signer = require_person(by, "sign an agreement")
+        a = case.agreement
+        roles = {a["person"]["citizen_id"]: "signed_by_person_at", a["supervisor"]["citizen_id"]: "signed_by_supervisor_at"}
+        if signer not in roles:
+            raise NotAuthorised(f"{signer} is neither the person nor the first-line supervisor of agreement {case_id}",
+                                field="/session", rule="agreement_party",
+                                expected=f"{a['person']['name']} or {a['supervisor']['name']}", seed="001 §6")
+        key = roles[signer]
+        if key in a:
+            raise InvalidState(f"{signer} signed agreement {case_id} already at {a[key]}", field=f"/{key}",
+                               rule="signed_once", expected="one signature per party")
+        a[key] = self._stamp()
+        self._audit("telework.agreement.signed", by.subject, case_id, a, citizen_id=signer,
+                    role=key.removeprefix("signed_by_").removesuffix("_at"), signed_at=a[key])
+        if all(k in a for k in SIGNATURES):
+            case.agreement = self.documents.validate(D.AGREEMENT, a)
+            case.status = AGREED
+        self.p.store.save_case(case)
+        return case
+
+    def propose(self, case_id: str, *, by: Actor, selection: str = "voluntary", reason: str | None = None) -> Case:
+        """A supervisor (first-line or higher) proposes the person, signing in their session (§5)."""
         case = self._case(case_id, AGREED)
         person, chain = self._people(case.citizen_id)
-        proposer, level = authority.require_supervisor(person, chain, proposer_id)
+        proposer, level = authority.require_supervisor(person, chain, require_person(by, "sign a proposal"))
         a = case.agreement
         proposal = {
             "proposal_id": new_id("PR"), "agency": case.agency, "proposer": proposer.party(), "proposer_level": level,
@@ -158,15 +269,31 @@ class TeleworkService:
         if reason:
             proposal["reason"] = reason
         case.proposal = self.documents.validate(D.PROPOSAL, proposal)
+        self._audit("telework.proposal.signed", by.subject, case.case_id, proposal, citizen_id=proposer.citizen_id,
+                    signed_at=self._stamp())
         case.status = PROPOSED
         self.p.store.save_case(case)
         return case
 
-    def issue_order(self, case_id: str, *, signer_id: str, time_evidence_method: str) -> Case:
+    def _next_order_number(self, agency: str, on: dt.date) -> str:
+        """The agency's order number "N/ปี" (คำสั่ง ที่ 1/2569): running within the BE year."""
+        year = on.year + 543
+        taken = [c.order_letter.get("order_number", "") for c in self.p.store.list_cases(agency) if c.order_letter]
+        used = [int(n.split("/")[0]) for n in taken if n.endswith(f"/{year}")]
+        return f"{max(used, default=0) + 1}/{year}"
+
+    def _acting(self, chain: list, on: dt.date) -> dict[str, list[Officer]]:
+        return {u.org_id: self.p.hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
+
+    def issue_order(self, case_id: str, *, by: Actor, time_evidence_method: str) -> Case:
+        """The head of agency (or the acting head HR records for the day) orders, in their own
+        session (Leave Regulation B.E. 2555 cl. 11; seed 001 §5)."""
         case = self._case(case_id, PROPOSED)
+        signer_id = require_person(by, "order telework")
         setup = self.p.store.get_agency(case.agency)
         person, chain = self._people(case.citizen_id)
-        unit, head = authority.require_head_of_agency(chain, signer_id)
+        today = self.now().date()
+        unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(chain, today))
         methods = setup.policy["time_evidence_methods"]
         if time_evidence_method not in methods:
             raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
@@ -175,7 +302,7 @@ class TeleworkService:
         a = case.agreement
         order = {
             "order_date": self.now().date().isoformat(), "issuing_agency": case.agency,
-            "signer": {"name": head.name, "position": head.position, "role": "head-of-agency"},
+            "signer": {"name": head.name, "position": head.position, "role": role},
             "person": a["person"], "agreement_ref": a["agreement_id"], "pattern": a["pattern"],
             "start_date": a["period"]["start"], "end_date": a["period"]["end"],
             "time_evidence_method": time_evidence_method, "legal_basis": LEGAL_BASIS,
@@ -183,20 +310,25 @@ class TeleworkService:
         self.documents.validate(D.ORDER, order, pending=("book_number",))
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
             or (case.agency,)
+        number = self._next_order_number(case.agency, today)
+        start, end = dt.date.fromisoformat(order["start_date"]), dt.date.fromisoformat(order["end_date"])
         sent = self.p.correspondence.send_letter(Letter(
             sender_agency=case.agency, recipients=recipients,
             subject=f"คำสั่งให้ปฏิบัติราชการนอกสถานที่ ({person.name})",
-            text=f"อนุญาตให้ {person.name} ตำแหน่ง {person.position} ปฏิบัติราชการนอกสถานที่ "
-                 f"ตั้งแต่ {order['start_date']} ถึง {order['end_date']} ตามข้อตกลง {a['agreement_id']}",
-            signer=head, standard=D.ref(D.ORDER), document=order))
+            text=f"คำสั่ง{setup.name}\nที่ {number}\nเรื่อง ให้ข้าราชการปฏิบัติราชการนอกสถานที่\n\n"
+                 f"อาศัยอำนาจตาม{LEGAL_BASIS} อนุญาตให้ {person.name} ตำแหน่ง {person.position} "
+                 f"ปฏิบัติราชการนอกสถานที่ ตั้งแต่วันที่ {thai_date(start)} ถึงวันที่ {thai_date(end)} "
+                 f"ตามข้อตกลง {a['agreement_id']}\n\nสั่ง ณ วันที่ {thai_date(today)}",
+            signer=head, standard=D.ref(D.ORDER), document=order, date=today))
         order["book_number"] = sent.book_number
         case.order = self.documents.validate(D.ORDER, order)
-        case.order_letter = {"book_number": sent.book_number, "letter_id": sent.letter_id,
+        case.order_letter = {"book_number": sent.book_number, "order_number": number, "letter_id": sent.letter_id,
                              "sent_on": sent.sent_on, "deliveries": sent.deliveries, "signed_for": unit.name}
-        if case.off_site and case.scheduled_days:
-            case.hr_messages.append(self.p.hr_records.write_telework_days(
-                setup.hr_agency, case.citizen_id, case.active_days(), sent.book_number))
-        self._audit("telework.order", signer_id, sent.book_number, order)
+        # Nothing goes to HR's attendance here: an order is not evidence that a day was worked
+        # (Leave Regulation B.E. 2555 cl. 11, seed 001 §7.2). Attendance reaches HR only from a
+        # check-in / check-out actually given (``record_time``).
+        self._audit("telework.order", by.subject, sent.book_number, order, citizen_id=signer_id, role=role,
+                    signed_at=self._stamp())
         case.status = ORDERED
         self.p.store.save_case(case)
         return case
@@ -206,7 +338,7 @@ class TeleworkService:
         digest, audit_ref = self._audit(f"telework.evidence.{kind}", case.citizen_id, case.case_id, doc,
                                         work_date=work_date, order=case.book_number)
         item = Evidence(doc.get("evidence_id") or doc.get("report_id") or doc["meeting_id"], case.case_id, kind,
-                        work_date, doc, digest, audit_ref, minutes)
+                        work_date, doc, digest, audit_ref, minutes, recorded_at=self._stamp())
         self.p.store.add_evidence(item)
         return item
 
@@ -219,6 +351,14 @@ class TeleworkService:
         if ev.local_date(check_in) != day:
             raise TeleworkRefused(f"check-in {check_in} is not on {work_date}", field="/check_in/at",
                                   rule="same_day", expected=f"a time on {work_date} (Asia/Bangkok)")
+        latest = self.now() + dt.timedelta(minutes=5)  # a little clock skew between devices
+        for edge, at in (("check_in", check_in), ("check_out", check_out)):
+            if at and ev.parse_instant(at) > latest:
+                raise TeleworkRefused(f"{edge.replace('_', '-')} {at} is in the future: a time record is given when "
+                                      "it happens, never in advance", field=f"/{edge}/at", rule="not_in_future",
+                                      expected=f"at or before {self.now().isoformat(timespec='minutes')}",
+                                      reason_th="ต้องมีหลักฐานให้สามารถตรวจสอบวัน เวลาการปฏิบัติราชการได้",
+                                      seed="001 §7.2 (ข้อ 11)")
         if check_out and ev.parse_instant(check_out) <= ev.parse_instant(check_in):
             raise TeleworkRefused("check-out is not after check-in", field="/check_out/at",
                                   rule="after_check_in", expected=f"later than {check_in}")
@@ -233,7 +373,7 @@ class TeleworkService:
         minutes = ev.merged_minutes([(ev.parse_instant(check_in), ev.parse_instant(check_out))]) if check_out else 0
         item = self._store_evidence(case, TIME, work_date, doc, minutes)
         setup = self.p.store.get_agency(case.agency)
-        case.hr_messages.append(self.p.hr_records.write_attendance(setup.hr_agency, doc))
+        case.hr_messages.append(self.p.hr_records.write_attendance(case.agency, setup.hr_agency, doc))
         self.p.store.save_case(case)
         return item
 
@@ -260,6 +400,8 @@ class TeleworkService:
                         classification: str = "001", platform: str | None = None,
                         traffic_data_reference: str | None = None) -> Evidence:
         ev.require_unclassified_meeting(classification)
+        ev.require_traffic_data(traffic_data_reference)
+        ev.require_quorum_in_one_place(participants)
         case = self._case(case_id, ORDERED, REVOCATION_PROPOSED, REVOKED)
         day = ev.local_date(start)
         ev.require_day_in_order(case, day, "/start")
@@ -285,79 +427,159 @@ class TeleworkService:
             table.setdefault(day.isoformat(), {"minutes": 0, "evidence": [], "items": 0})
         return dict(sorted(table.items()))
 
+    def evidence_status(self, case_id: str, as_of: dt.date | None = None) -> dict[str, Any]:
+        """The daily evidence status of one order (complete / incomplete / late / missing)."""
+        case = self._case(case_id)
+        as_of = as_of or self.now().date()
+        days = ev.evidence_status(case, self.p.store.list_evidence(case_id), as_of)
+        counts: dict[str, int] = {}
+        for day in days:
+            counts[day["status"]] = counts.get(day["status"], 0) + 1
+        return {"case_id": case.case_id, "person": case.agreement["person"], "order_ref": case.book_number,
+                "as_of": as_of.isoformat(), "days": days, "summary": counts}
+
+    def evidence_status_by_person(self, agency: str, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+        """Per person of the agency with an order: the status counts over all their orders."""
+        people: dict[str, dict[str, Any]] = {}
+        for case in self.p.store.list_cases(agency):
+            if case.order is None:
+                continue
+            status = self.evidence_status(case.case_id, as_of)
+            row = people.setdefault(case.citizen_id, {"person": status["person"], "orders": [], "summary": {}})
+            row["orders"].append({"case_id": case.case_id, "order_ref": case.book_number, "summary": status["summary"]})
+            for key, n in status["summary"].items():
+                row["summary"][key] = row["summary"].get(key, 0) + n
+        return list(people.values())
+
     def alert_missing_evidence(self, as_of: dt.date | None = None, agency: str | None = None) -> list[Alert]:
-        """Tell each supervisor about past telework days with no evidence (once per day)."""
+        """Tell each supervisor, once per day, about ordered days with no time evidence (seed
+        001 §7.2), about days a seed 003 on-site pattern flags (late arrival, early leave, short
+        hours), and about progress reports overdue under the agreement's cadence (§9.2)."""
         as_of = as_of or self.now().date()
         raised = []
         for case in self.p.store.list_cases(agency):
             if case.status not in (ORDERED, REVOCATION_PROPOSED, REVOKED, REPORTED, EVALUATED):
                 continue
-            missing = ev.days_without_evidence(case, self.p.store.list_evidence(case.case_id), as_of)
-            for day in missing:
-                alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day.isoformat(),
-                              f"{case.agreement['person']['name']}: ไม่มีหลักฐานวันเวลาปฏิบัติราชการ {day} "
-                              f"ตามคำสั่ง {case.book_number}")
+            items = self.p.store.list_evidence(case.case_id)
+            name = case.agreement["person"]["name"]
+            notes = {d.isoformat(): f"{name}: ไม่มีหลักฐานวันเวลาปฏิบัติราชการ {thai_date(d)} ตามคำสั่ง {case.book_number}"
+                     for d in ev.days_without_evidence(case, items, as_of)}
+            for row in ev.evidence_status(case, items, as_of):
+                if row["status"] == ev.FLAGGED and row["date"] not in notes:
+                    findings = "; ".join(f["text_th"] for f in row["findings"])
+                    notes[row["date"]] = (f"{name}: วันที่ {thai_date(dt.date.fromisoformat(row['date']))} "
+                                          f"{findings} (ตามคำสั่ง {case.book_number})")
+            for day, message in sorted(notes.items()):
+                alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day, message)
                 if self.p.store.add_alert(alert):
                     alert.delivery_ref = self.p.notifications.notify(
-                        case.agency, case.supervisor_citizen_id, "telework day without evidence",
+                        case.agency, case.supervisor_citizen_id, "telework day without evidence or off its pattern",
                         {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
                          "message": alert.message})
                     raised.append(alert)
+            raised.extend(self._alert_overdue_progress(case, items, as_of))
+        return raised
+
+    def progress_schedule(self, case: Case, items: list[Evidence], as_of: dt.date) -> list[dict[str, Any]]:
+        """The agreement's progress due dates (every ``report_every_days`` from the start, within
+        the order) and whether a report came in the window ending at each (seed 001 §9.2)."""
+        every = int(case.agreement.get("report_every_days") or 7)
+        start = dt.date.fromisoformat(case.agreement["period"]["start"])
+        end = dt.date.fromisoformat(case.agreement["period"]["end"])
+        if case.revocation:
+            end = min(end, dt.date.fromisoformat(case.revocation["effective_date"]) - dt.timedelta(days=1))
+        reports = sorted(dt.date.fromisoformat(i.document["reported_at"][:10]) for i in items if i.kind == PROGRESS)
+        rows, previous, due = [], start - dt.timedelta(days=1), start + dt.timedelta(days=every - 1)
+        while due <= end:
+            got = [r for r in reports if previous < r <= due]
+            status = "received" if got else ("overdue" if due < as_of else "due")
+            rows.append({"due": due.isoformat(), "status": status})
+            previous, due = due, due + dt.timedelta(days=every)
+        return rows
+
+    def _alert_overdue_progress(self, case: Case, items: list[Evidence], as_of: dt.date) -> list[Alert]:
+        raised = []
+        for row in self.progress_schedule(case, items, as_of):
+            if row["status"] != "overdue" or row["due"] in case.progress_alerts:
+                continue
+            due = dt.date.fromisoformat(row["due"])
+            alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, row["due"],
+                          f"{case.agreement['person']['name']}: ไม่ได้รายงานความก้าวหน้าซึ่งครบกำหนด {thai_date(due)} "
+                          f"ตามข้อตกลง {case.case_id}")
+            alert.delivery_ref = self.p.notifications.notify(
+                case.agency, case.supervisor_citizen_id, "telework progress report overdue",
+                {"case_id": case.case_id, "due": row["due"], "message": alert.message})
+            case.progress_alerts.append(row["due"])
+            self.p.store.save_case(case)
+            raised.append(alert)
         return raised
 
     # -- revocation (seed 001 §9.2.6) -------------------------------------------------------
-    def propose_revocation(self, case_id: str, *, proposer_id: str, reason_code: str, reason: str) -> Case:
+    def propose_revocation(self, case_id: str, *, by: Actor, reason_code: str, reason: str) -> Case:
         case = self._case(case_id, ORDERED)
         person, chain = self._people(case.citizen_id)
-        proposer, _ = authority.require_supervisor(person, chain, proposer_id)
+        proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose a revocation"))
         case.revocation_proposal = {"proposed_by": proposer.party(), "reason_code": reason_code, "reason": reason,
                                     "proposed_at": self._stamp()}
+        self._audit("telework.revocation.proposed", by.subject, case.case_id, case.revocation_proposal,
+                    citizen_id=proposer.citizen_id)
         case.status = REVOCATION_PROPOSED
         self.p.store.save_case(case)
         return case
 
-    def revoke(self, case_id: str, *, head_id: str, effective_date: str | None = None) -> Case:
+    def revoke(self, case_id: str, *, by: Actor, effective_date: str | None = None) -> Case:
         case = self._case(case_id, REVOCATION_PROPOSED)
+        head_id = require_person(by, "revoke a telework order")
         setup = self.p.store.get_agency(case.agency)
         person, chain = self._people(case.citizen_id)
-        unit, head = authority.require_head_of_agency(chain, head_id, "revoke a telework order")
+        unit, head, role = authority.require_head_of_agency(chain, head_id, "revoke a telework order",
+                                                            acting=self._acting(chain, self.now().date()))
         effective = effective_date or (self.now().date() + dt.timedelta(days=1)).isoformat()
         prop = case.revocation_proposal
         doc = {"revocation_id": new_id("RV"), "order_ref": case.book_number, "person_citizen_id": case.citizen_id,
                "proposed_by": prop["proposed_by"], "reason_code": prop["reason_code"], "reason": prop["reason"],
                "effective_date": effective,
-               "decided_by": {"name": head.name, "position": head.position, "role": "head-of-agency"},
+               "decided_by": {"name": head.name, "position": head.position, "role": role},
                "decided_at": self._stamp()}
         self.documents.validate(D.REVOCATION, doc, pending=("book_number",))
-        before = set(case.active_days())
         recipients = tuple(dict.fromkeys(r for r in [setup.hr_agency, *setup.copy_to] if r != case.agency)) \
             or (case.agency,)
         sent = self.p.correspondence.send_letter(Letter(
             sender_agency=case.agency, recipients=recipients,
             subject=f"ยกเลิกคำสั่งให้ปฏิบัติราชการนอกสถานที่ ({person.name})",
-            text=f"ยกเลิกคำสั่ง {case.book_number} ตั้งแต่ {effective}: {prop['reason']}",
-            signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number))
+            text=f"ยกเลิกคำสั่ง{setup.name} ที่ {(case.order_letter or {}).get('order_number', '-')} "
+                 f"(หนังสือที่ {case.book_number}) ตั้งแต่วันที่ {thai_date(dt.date.fromisoformat(effective))} "
+                 f"เนื่องจาก{prop['reason']}\n\nสั่ง ณ วันที่ {thai_date(self.now().date())}",
+            signer=head, standard=D.ref(D.REVOCATION), document=doc, reference=case.book_number,
+            date=self.now().date()))
         doc["book_number"] = sent.book_number
         case.revocation = self.documents.validate(D.REVOCATION, doc)
-        ended = sorted(before - set(case.active_days()))
-        if ended and case.off_site:
-            case.hr_messages.append(self.p.hr_records.cancel_telework_days(
-                setup.hr_agency, case.citizen_id, ended, sent.book_number, case.book_number))
-        self._audit("telework.revocation", head_id, sent.book_number, doc)
+        # HR holds only attendance that was actually given, so a revocation has nothing to
+        # withdraw there: it ends the days on which evidence is accepted (``active_days``).
+        self._audit("telework.revocation", by.subject, sent.book_number, doc, citizen_id=head_id, role=role)
         case.status = REVOKED
         self.p.store.save_case(case)
         return case
 
     # -- close (seed 001 §9.3) ----------------------------------------------------------------
     def submit_final_report(self, case_id: str, *, results: list[dict[str, Any]], comments: str | None = None) -> Case:
+        """Results per target, once the period is over (seed 001 §9.3.1; a revocation ends it early)."""
         case = self._case(case_id, ORDERED, REVOKED)
+        last = dt.date.fromisoformat(case.agreement["period"]["end"])
+        if case.revocation:
+            last = min(last, dt.date.fromisoformat(case.revocation["effective_date"]) - dt.timedelta(days=1))
+        if self.now().date() <= last:
+            raise TeleworkRefused(f"the period runs until {last}: the final report comes after it",
+                                  field="/submitted_at", rule="after_period",
+                                  expected=f"a date after {last}", reason_th="รายงานผลเมื่อสิ้นสุดระยะเวลาที่กำหนด",
+                                  seed="001 §9.3.1")
         targets = case.agreement["targets"]
         for i, r in enumerate(results):
             if not 0 <= r.get("target_index", -1) < len(targets):
                 raise TeleworkRefused(f"result {i} names target {r.get('target_index')}",
                                       field=f"/results/{i}/target_index", rule="agreed_target",
                                       expected=f"0..{len(targets) - 1}")
-        evidenced = {e.work_date for e in self.p.store.list_evidence(case_id)}
+        evidenced = {e.work_date for e in self.p.store.list_evidence(case_id) if e.kind in ev.TIME_KINDS}
         days = [d for d in case.active_days() if d.isoformat() in evidenced]
         doc = {"report_id": new_id("FR"), "agreement_ref": case.case_id, "person_citizen_id": case.citizen_id,
                "period": case.agreement["period"], "days_worked_off_site": len(days) if case.off_site else 0,
@@ -369,11 +591,11 @@ class TeleworkService:
         self.p.store.save_case(case)
         return case
 
-    def evaluate(self, case_id: str, *, evaluator_id: str, target_results: list[dict[str, Any]], overall: str,
+    def evaluate(self, case_id: str, *, by: Actor, target_results: list[dict[str, Any]], overall: str,
                  recommendation: str) -> Case:
         case = self._case(case_id, REPORTED)
         person, chain = self._people(case.citizen_id)
-        evaluator = authority.require_first_line(person, chain, evaluator_id)
+        evaluator = authority.require_first_line(person, chain, require_person(by, "sign an evaluation"))
         indices = sorted(r.get("target_index") for r in target_results)
         if indices != list(range(len(case.agreement["targets"]))):
             raise TeleworkRefused("the evaluation must judge every agreed target once", field="/target_results",
@@ -385,6 +607,7 @@ class TeleworkService:
                "evaluator": evaluator.party(), "target_results": target_results, "overall": overall,
                "recommendation": recommendation, "reported_to_head_at": self._stamp()}
         case.evaluation = self.documents.validate(D.EVALUATION, doc)
+        self._audit("telework.evaluation.signed", by.subject, case.case_id, doc, citizen_id=evaluator.citizen_id)
         if heads:
             case.hr_messages.append(self.p.notifications.notify(
                 case.agency, heads[0][1].citizen_id, "telework evaluation reported to the head of agency", doc))

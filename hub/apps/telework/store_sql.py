@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -60,16 +61,25 @@ class SqlStore(TeleworkStore):
         with self.engine.connect() as conn:
             return [Case(**b) for b in conn.execute(query).scalars()]
 
+    def has_agencies(self) -> bool:
+        """Whether any agency registered its telework policy here (a read; creates nothing)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(telework_agencies.c.agency).limit(1)).first() is not None
+
     def add_evidence(self, item: Evidence) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(telework_evidence).values(**dataclasses.asdict(item), recorded_at=utcnow()))
+            values = dataclasses.asdict(item)
+            # Kept in UTC: not every backend keeps a time zone (SQLite drops it).
+            at = dt.datetime.fromisoformat(item.recorded_at) if item.recorded_at else utcnow()
+            values["recorded_at"] = at.astimezone(dt.timezone.utc)
+            conn.execute(insert(telework_evidence).values(**values))
 
     def list_evidence(self, case_id: str) -> list[Evidence]:
         cols = [telework_evidence.c[f.name] for f in dataclasses.fields(Evidence)]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*cols).where(telework_evidence.c.case_id == case_id)
                                 .order_by(telework_evidence.c.work_date, telework_evidence.c.recorded_at)).mappings()
-            return [Evidence(**r) for r in rows]
+            return [Evidence(**{**r, "recorded_at": _bangkok(r["recorded_at"])}) for r in rows]
 
     def add_alert(self, alert: Alert) -> bool:
         try:
@@ -103,3 +113,9 @@ class SqlStore(TeleworkStore):
         if row is None:
             raise CaseNotFound(f"no telework report {report_id}")
         return row["kind"], row["document"], row["refs"]
+
+
+def _bangkok(value: dt.datetime) -> str:
+    if value.tzinfo is None:  # stored in UTC by add_evidence
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone(dt.timedelta(hours=7))).isoformat(timespec="seconds")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.apps.telework import pilot
+from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.errors import TeleworkRefused
 from hub.apps.telework.domain.evidence import BANGKOK
 from hub.apps.telework.ports import BatchResult
@@ -34,6 +35,32 @@ class StoryClock:
 
     def set(self, day: str, hhmm: str = "09:00") -> None:
         self.now = dt.datetime.fromisoformat(f"{day}T{hhmm}:00").replace(tzinfo=BANGKOK)
+
+    def advance(self, *, minutes: int) -> None:
+        self.now += dt.timedelta(minutes=minutes)
+
+
+# The pilot's people who sign, each with their own hub login (an agency operator of CGD).
+LOGINS = {pilot.DIRECTOR_GENERAL.citizen_id: "dg.cgd", pilot.DIVISION_HEAD.citizen_id: "director.gfs.cgd",
+          pilot.ANALYST.citizen_id: "somjai.cgd", pilot.DEVELOPER.citizen_id: "somchai.cgd",
+          pilot.AUDITOR.citizen_id: "sompong.cgd"}
+
+
+def signers(hub, service) -> dict[str, tuple[str, str]]:  # noqa: ANN001
+    """Give each signing officer a login and link it to their citizen ID. The password is
+    random and not shown: the story signs for them through the service, as their session
+    would (the API path, /v1/auth/login then the signing routes, is in the integration tests)."""
+    import secrets
+
+    from hub.schemas.principal import OPERATOR
+
+    names = {o.citizen_id: o.name for o, _, _ in pilot.PEOPLE}
+    for citizen_id, username in LOGINS.items():
+        if hub.security.users.get(username) is None:  # kept from an earlier run on the same data folder
+            hub.security.users.add(username, secrets.token_urlsafe(18), roles=(OPERATOR,), actor="demo",
+                                   member_id=pilot.CGD)
+        service.link_signer(pilot.CGD, username=username, citizen_id=citizen_id, actor="demo")
+    return {cid: (u, names[cid]) for cid, u in LOGINS.items()}
 
 
 @dataclass
@@ -81,11 +108,23 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
     s.register_agency(pilot.policy(), name=pilot.AGENCY_NAMES[pilot.CGD], hr_agency=pilot.MOF,
                       finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
     say(f"policy {pilot.policy()['policy_id']} registered for {pilot.CGD}; HR at {pilot.MOF}, copies to {pilot.OPDC}")
+    people = signers(hub, s)
+    say(f"logins linked to people who sign: {', '.join(f'{u} = {n}' for u, n in people.values())}")
+
+    def by(officer: pilot.Officer) -> Actor:  # the officer, in their own session
+        return Actor.person(officer.citizen_id, f"user:{people[officer.citizen_id][0]}")
+
+    drafting_app = Actor.machine(f"client:{pilot.CGD}/telework")
 
     def agree(person, pattern, start, end, category="academic-analysis"):
-        return s.record_agreement(pilot.CGD, person_id=person.citizen_id, supervisor_id=pilot.DIVISION_HEAD.citizen_id,
+        case = s.record_agreement(pilot.CGD, person_id=person.citizen_id, supervisor_id=pilot.DIVISION_HEAD.citizen_id,
                                   work_category=category, pattern=pattern, period={"start": start, "end": end},
-                                  targets=pilot.targets(start, end), reporting_channels=["e-office", "video-meeting"])
+                                  targets=pilot.targets(start, end), reporting_channels=["e-office", "video-meeting"],
+                                  by=drafting_app)
+        clock.advance(minutes=20)
+        s.sign_agreement(case.case_id, by=by(person))
+        clock.advance(minutes=45)
+        return s.sign_agreement(case.case_id, by=by(pilot.DIVISION_HEAD))
 
     # 1. Agreements (§6). The counter officer serves the public: refused with the seed's reason.
     analyst = agree(pilot.ANALYST, {"kind": "occasional", "working_days": 10}, "2026-11-02", "2026-11-13")
@@ -102,16 +141,17 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
 
     # 2. Proposals (§5) and orders; a division director may not sign the order.
     for case_id in out.cases.values():
-        s.propose(case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id, reason="โครงการนำร่องปีงบประมาณ 2570")
+        s.propose(case_id, by=by(pilot.DIVISION_HEAD), reason="โครงการนำร่องปีงบประมาณ 2570")
     try:
-        s.issue_order(analyst.case_id, signer_id=pilot.DIVISION_HEAD.citizen_id, time_evidence_method="check-in-app")
+        s.issue_order(analyst.case_id, by=by(pilot.DIVISION_HEAD), time_evidence_method="check-in-app")
     except TeleworkRefused as exc:
         out.refusals.append((pilot.DIVISION_HEAD.name, exc))
         say(f"REFUSED order signed by {pilot.DIVISION_HEAD.name}: {exc.rule}")
     for name, case_id in out.cases.items():
-        case = s.issue_order(case_id, signer_id=pilot.DIRECTOR_GENERAL.citizen_id, time_evidence_method="check-in-app")
+        case = s.issue_order(case_id, by=by(pilot.DIRECTOR_GENERAL), time_evidence_method="check-in-app")
         say(f"order {case.book_number} for {name}: letter from CGD's e-Saraban to "
-            f"{', '.join(case.order_letter['deliveries'])} via e-CMS; telework days to the ministry's DPIS")
+            f"{', '.join(case.order_letter['deliveries'])} via e-CMS, signed by {case.order['signer']['name']} "
+            "in their session")
 
     # 3. Evidence on telework days (Leave Regulation cl. 11).
     for name, case_id in out.cases.items():
@@ -143,9 +183,9 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
         say(f"alert to supervisor: {alert.message}")
 
     # 4. Revocation (§9.2.6): the supervisor proposes, the head revokes.
-    s.propose_revocation(auditor.case_id, proposer_id=pilot.DIVISION_HEAD.citizen_id, reason_code="agreement-breach",
+    s.propose_revocation(auditor.case_id, by=by(pilot.DIVISION_HEAD), reason_code="agreement-breach",
                          reason="ไม่รายงานหลักฐานการปฏิบัติงานตามข้อตกลง")
-    revoked = s.revoke(auditor.case_id, head_id=pilot.DIRECTOR_GENERAL.citizen_id, effective_date="2026-11-09")
+    revoked = s.revoke(auditor.case_id, by=by(pilot.DIRECTOR_GENERAL), effective_date="2026-11-09")
     say(f"revocation {revoked.revocation['book_number']} of {revoked.book_number} ({pilot.AUDITOR.name})")
 
     # 5. Close (§9.3): final reports, evaluation against the targets, report to the head.
@@ -155,7 +195,7 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
             {"target_index": 0, "achieved_value": 2, "status": "achieved"},
             {"target_index": 1, "achieved_value": 88, "status": "partly-achieved"}])
         met = "met" if name != pilot.AUDITOR.name else "not-met"
-        s.evaluate(case_id, evaluator_id=pilot.DIVISION_HEAD.citizen_id,
+        s.evaluate(case_id, by=by(pilot.DIVISION_HEAD),
                    overall="very-good" if met == "met" else "needs-improvement",
                    recommendation="continue" if met == "met" else "end",
                    target_results=[{"target_index": 0, "status": met, "score": 90 if met == "met" else 40},

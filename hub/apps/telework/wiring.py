@@ -1,5 +1,8 @@
 """Builds the telework application on a running hub, connected to the agencies' real systems.
 
+``stored_app`` is what every hub serves by default: built from its database with no side
+effect. ``connect_pilot`` (only ``hub demo`` and tests call it) onboards the pilot agencies.
+
 The application's state lives in the hub's database; every write is a hub message; the
 landing places are the reference systems the pilot agencies run (``connect_pilot``):
 
@@ -30,12 +33,12 @@ from hub.apps.telework.documents import Documents
 from hub.apps.telework.hub_ports import (
     HubClient, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory, party,
 )
-from hub.apps.telework.ports import AuditTrail, Correspondence, HrDirectory
+from hub.apps.telework.ports import AuditTrail, Correspondence, Finance, HrDirectory
 from hub.apps.telework.reports import AgencyReports
 from hub.apps.telework.saraban import AgencyEsaraban, Department, EsarabanCorrespondence, RegistryClerks
 from hub.apps.telework.service import Ports, TeleworkService
 from hub.apps.telework.store_sql import SqlStore
-from hub.errors import Conflict
+from hub.errors import Conflict, HubError
 from hub.schemas.routes import RouteIn
 
 log = logging.getLogger(__name__)
@@ -53,11 +56,11 @@ class TeleworkApp:
     ports: Ports
 
 
-def build_on_hub(hub, *, sender_agency: str, hr: HrDirectory, correspondence: Correspondence,  # noqa: ANN001
+def build_on_hub(hub, *, hr: HrDirectory, correspondence: Correspondence,  # noqa: ANN001
                  audit: AuditTrail, gfmis_agency_codes: dict[str, str], clock=None) -> TeleworkApp:  # noqa: ANN001
     client = HubClient(hub.messages)
     today = (lambda: clock().date()) if clock else dt.date.today
-    ports = Ports(hr=hr, correspondence=correspondence, hr_records=HubHrRecords(client, sender_agency),
+    ports = Ports(hr=hr, correspondence=correspondence, hr_records=HubHrRecords(client),
                   finance=HubFinance(client, gfmis_agency_codes, today), strategy=HubStrategy(client),
                   notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine))
     service = TeleworkService(ports, Documents(hub.settings.standards_dir), clock=clock)
@@ -159,26 +162,81 @@ def connect_pilot(hub, *, node_url: str, clock=None, data_dir: Path | None = Non
     systems = PilotSystems(hub, None, dpis_url, drop, node_url, _credentials=credentials)  # type: ignore[arg-type]
     departments = {agency: Department(ministry, code) for agency, (code, ministry, _, _) in pilot.ECMS_DEPARTMENTS.items()}
     correspondence = EsarabanCorrespondence(systems.office, departments)
-    systems.app = build_on_hub(hub, sender_agency=pilot.CGD, hr=dpis_directory(hub, HR_ROUTE),
+    systems.app = build_on_hub(hub, hr=dpis_directory(hub, HR_ROUTE),
                                correspondence=correspondence, audit=SecurityAuditTrail(hub.engine, hub.security.audit),
                                gfmis_agency_codes=GFMIS_CODES, clock=clock)
     return systems
 
 
-class TeleworkProvider:
-    """The telework application of one hub, built by ``build`` on first use.
+class TeleworkNotConfigured(HubError):
+    """This hub runs no telework application (nothing is set up implicitly: the pilot lives
+    only in ``hub demo``)."""
 
-    ``hub.bootstrap.build_hub`` gives every hub one (``hub.telework``) whose ``build``
-    connects the pilot agencies' systems to the hub's own e-CMS endpoint. It is lazy because
-    connecting the pilot seeds its DPIS database and onboards its agencies, which a hub that
-    never serves telework must not do. The demo, which connects the pilot to the node URL it
-    serves itself, hands its application over with ``use``.
+    status_code = 503
+    code = "telework_not_configured"
+
+
+class NotConnected(HrDirectory, Correspondence, Finance):
+    """A system the stored configuration does not connect: any use says so, changing nothing."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def _refuse(self) -> TeleworkNotConfigured:
+        return TeleworkNotConfigured(
+            f"telework on this hub has no {self.what} connected: the stored cases can be read, but this step "
+            "needs the agency's systems (the pilot's are connected by `hub demo`)")
+
+    def person(self, citizen_id: str):  # noqa: ANN201
+        raise self._refuse()
+
+    def org_chain(self, citizen_id: str):  # noqa: ANN201
+        raise self._refuse()
+
+    def send_letter(self, letter):  # noqa: ANN001, ANN201
+        raise self._refuse()
+
+    def send_savings_batch(self, agency: str, savings: dict[str, Any]) -> str:
+        raise self._refuse()
+
+    def batch_result(self, batch_ref: str):  # noqa: ANN201
+        raise self._refuse()
+
+
+def stored_app(hub, *, require_agencies: bool = True) -> TeleworkApp:  # noqa: ANN001
+    """The telework application over what this hub has stored, built without side effects:
+    no route, agency, credential, file or row is created. Its cases, evidence and reports
+    are read from the hub's database; steps that need an agency's HR, e-Saraban or finance
+    answer ``TeleworkNotConfigured``. A hub on which no agency registered telework has none."""
+    store = SqlStore(hub.engine)
+    if require_agencies and not store.has_agencies():
+        raise TeleworkNotConfigured(
+            "no telework is configured on this hub: no agency has registered a telework policy "
+            "(`hub demo` runs the pilot's three agencies)")
+    client = HubClient(hub.messages)
+    ports = Ports(hr=NotConnected("HR directory (DPIS)"), correspondence=NotConnected("e-Saraban"),
+                  hr_records=HubHrRecords(client), finance=NotConnected("finance (GFMIS) route"),
+                  strategy=HubStrategy(client), notifications=HubNotifications(client),
+                  audit=SecurityAuditTrail(hub.engine, hub.security.audit), store=store)
+    service = TeleworkService(ports, Documents(hub.settings.standards_dir))
+    return TeleworkApp(service, AgencyReports(service), ports)
+
+
+class TeleworkProvider:
+    """The telework application of one hub.
+
+    ``hub.bootstrap.build_hub`` gives every hub one (``hub.telework``) that builds
+    :func:`stored_app` when first asked: side-effect free, so a read can never change the
+    hub (an earlier version connected the pilot here, onboarding agencies on a refused GET).
+    When nothing is configured the error is not kept: a later call, after an agency
+    registered, builds the application. The demo, which connects the pilot to the node URL
+    it serves, hands its application over with ``use``.
     """
 
     def __init__(self, build: Callable[[], TeleworkApp]) -> None:
         self._build = build
         self._app: TeleworkApp | None = None
-        self._lock = threading.Lock()  # two first requests at once build the pilot once
+        self._lock = threading.Lock()
 
     def get(self) -> TeleworkApp:
         with self._lock:
@@ -189,6 +247,15 @@ class TeleworkProvider:
     def use(self, app: TeleworkApp) -> None:
         with self._lock:
             self._app = app
+
+
+def app_for_setup(hub) -> TeleworkApp:  # noqa: ANN001
+    """The application an agency registers its telework with: the hub's own, or (on a hub with
+    none yet) the stored one built for the registration itself."""
+    try:
+        return hub.telework.get()
+    except TeleworkNotConfigured:
+        return stored_app(hub, require_agencies=False)
 
 
 def app_for(hub) -> TeleworkApp:  # noqa: ANN001

@@ -61,11 +61,23 @@ def require_supervisor(person: Officer, chain: list[OrgUnit], proposer_id: str) 
         expected=f"the first-line or a higher supervisor: {names}", seed="001 §5")
 
 
-def require_head_of_agency(chain: list[OrgUnit], signer_id: str, action: str = "order telework") -> tuple[OrgUnit, Officer]:
+HEAD, ACTING_HEAD = "head-of-agency", "acting-head-of-agency"
+
+
+def require_head_of_agency(chain: list[OrgUnit], signer_id: str, action: str = "order telework", *,
+                           acting: dict[str, list[Officer]] | None = None) -> tuple[OrgUnit, Officer, str]:
+    """The unit, the signer and their role: the head of the person's department or ministry,
+    or whoever HR records as acting head (ผู้รักษาราชการแทน) of that unit on the day."""
     heads = heads_of_agency(chain)
     for unit, head in heads:
         if head.citizen_id == signer_id:
-            return unit, head
+            return unit, head, HEAD
+    for unit in chain:
+        if unit.level not in (DEPARTMENT, MINISTRY):
+            continue
+        for officer in (acting or {}).get(unit.org_id, []):
+            if officer.citizen_id == signer_id:
+                return unit, officer, ACTING_HEAD
     names = ", ".join(f"{h.name}, {h.position} of {u.name}" for u, h in heads) or "none recorded"
     raise NotAuthorised(
         f"only the head of the agency at ministry or department level may {action}; "

@@ -38,7 +38,9 @@ class OrgUnit:
     head: Officer | None = None
 
 
-# Case status, in the order of seed 001 §9.2-9.3.
+# Case status, in the order of seed 001 §9.2-9.3. A draft agreement waits for the two
+# signatures (the person's and the first-line supervisor's), each a separate act.
+DRAFT = "draft"
 AGREED, PROPOSED, ORDERED, REVOCATION_PROPOSED, REVOKED, REPORTED, EVALUATED = (
     "agreed", "proposed", "ordered", "revocation-proposed", "revoked", "reported", "evaluated",
 )
@@ -64,6 +66,7 @@ class Case:
     final_report: dict[str, Any] | None = None
     evaluation: dict[str, Any] | None = None
     hr_messages: list[str] = field(default_factory=list)
+    progress_alerts: list[str] = field(default_factory=list)  # progress due dates already alerted as overdue
 
     @property
     def book_number(self) -> str | None:
@@ -93,6 +96,7 @@ class Evidence:
     sha256: str
     audit_ref: str
     minutes: int = 0  # working minutes this item proves on work_date
+    recorded_at: str | None = None  # when the hub received it (ISO, Asia/Bangkok); set by the service
 
 
 @dataclass
@@ -116,3 +120,9 @@ class AgencySetup:
     finance_agency: str  # who receives the GFMIS-style savings batch
     strategy_agency: str  # who receives KPI results (the GSMS side)
     copy_to: list[str] = field(default_factory=list)  # oversight agencies named by the policy
+    # The agency's people who sign in their own hub session: hub username -> citizen ID.
+    signers: dict[str, str] = field(default_factory=dict)
+    # Reasoned eligibility exceptions (a supervisor proposes, the head approves; seed 001 §3, §5).
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
+    # Days off the agency declares besides the public holidays (ISO dates), e.g. วันหยุดพิเศษ.
+    declared_holidays: list[str] = field(default_factory=list)
