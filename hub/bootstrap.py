@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
-from hub.adapters.base import ECMS_NODE, PERSON_REGISTRY
+from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS
 from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkApp, TeleworkProvider, connect_pilot
 from hub.config import Settings
 from hub.db import make_engine
+from hub.integration.wiring import Integration, build_integration, connect_events_party
 from hub.security.wiring import Security, build_security
 from hub.standards.artefacts import LoadReport
 from hub.standards.registry import StandardsRegistry
@@ -53,6 +54,7 @@ class Hub:
     ecms: EcmsService | None = None  # the e-CMS node (/ecms/service2)
     telework: TeleworkProvider | None = None  # layer 4: the telework application, built on first use
     inbound: InboundScheduler | None = None  # polls the inbound side of every route that has one
+    integration: Integration | None = None  # layer 5: events, subscriptions, one-stop applications
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -151,10 +153,20 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # The hub services adapters declare in ``resources``.
     adapters.provide(PERSON_REGISTRY, security.persons)  # the in-process ``person-registry`` adapter
     adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``
+    # Layer 5: events are checked against their standard at the edge and fanned out by the
+    # event-fanout adapter; webhook and AMQP subscriptions are routes of their own.
+    integration = build_integration(settings, engine, messages, router, standards, security)
+    messages.add_validator(integration.events.check_event)
+    adapters.provide(EVENTS, integration.events)
+    adapters.provide(SUBSCRIPTIONS, integration.subscriptions)
+    adapters.provide(BROKER, settings.effective_broker_url)
+    if upgrade_schema:
+        connect_events_party(settings, router, security)
     pool = AdapterPool(adapters)
     inbound = InboundScheduler.on(engine, messages, router, adapters, pool)
     hub = Hub(settings, engine, adapters, router, messages, relay, publisher, pool,
-              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound)
+              standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound,
+              integration=integration)
     # Layer 4: built when first asked for (the API's /v1/telework, ``hub telework``), because
     # connecting the pilot onboards its agencies and seeds its DPIS.
     hub.telework = TeleworkProvider(lambda: _pilot_telework(hub))
