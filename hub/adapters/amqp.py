@@ -60,7 +60,11 @@ class AmqpAdapter(Adapter):
 
     def _ensure(self) -> Any:
         if self._producer is None:
-            conn = Connection(self._url(), connect_timeout=5, transport_options={"confirm_publish": True})
+            url = self._url()
+            # Publisher confirms: publish returns once RabbitMQ has the message (AMQP only; the
+            # virtual transports, e.g. the embedded SQL broker, commit on publish).
+            options = {"confirm_publish": True} if url.split(":", 1)[0] in ("amqp", "amqps", "pyamqp") else {}
+            conn = Connection(url, connect_timeout=5, transport_options=options)
             conn.ensure_connection(max_retries=2)
             self._queue(conn.default_channel).declare()
             self._conn, self._producer = conn, conn.Producer(serializer="json")
