@@ -7,6 +7,7 @@ from __future__ import annotations
 import typer
 
 from hub.cli import adapters, bench, db, routes, security, server, sim, standards, telework
+from hub.cli import integration
 
 app = typer.Typer(help="Back Office interoperability hub for Thai government agencies.", no_args_is_help=True)
 app.command("bench")(bench.bench)
@@ -26,6 +27,8 @@ app.add_typer(security.ca_app, name="ca")
 app.add_typer(security.audit_app, name="audit")
 app.add_typer(security.users_app, name="users")
 app.add_typer(security.clients_app, name="clients")
+# Layer 5: event subscriptions (Tell Us Once) and one-stop applications.
+app.add_typer(integration.integration_app, name="integration")
 
 
 def main() -> None:
