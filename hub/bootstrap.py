@@ -23,7 +23,7 @@ from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkApp, TeleworkProvider, connect_pilot
 from hub.config import Settings
 from hub.db import make_engine
-from hub.integration.wiring import Integration, build_integration, connect_events_party
+from hub.integration.wiring import Integration, build_integration
 from hub.security.wiring import Security, build_security
 from hub.standards.artefacts import LoadReport
 from hub.standards.registry import StandardsRegistry
@@ -160,8 +160,6 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     adapters.provide(EVENTS, integration.events)
     adapters.provide(SUBSCRIPTIONS, integration.subscriptions)
     adapters.provide(BROKER, settings.effective_broker_url)
-    if upgrade_schema:
-        connect_events_party(settings, router, security)
     pool = AdapterPool(adapters)
     inbound = InboundScheduler.on(engine, messages, router, adapters, pool)
     hub = Hub(settings, engine, adapters, router, messages, relay, publisher, pool,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,13 +63,15 @@ class EventIn(BaseModel):
 
 class EventHub:
     def __init__(self, messages: MessageService, catalogue: Catalogue, subscriptions: SubscriptionService,
-                 access: AccessControl, standards: StandardsRegistry, *, events_party: str) -> None:
+                 access: AccessControl, standards: StandardsRegistry, *, events_party: str,
+                 on_first_use: Callable[[], None] = lambda: None) -> None:
         self._messages = messages
         self._catalogue = catalogue
         self._subscriptions = subscriptions
         self._access = access
         self._standards = standards
         self.events_party = events_party
+        self._on_first_use = on_first_use  # sets up the events party and its fan-out route
 
     # -- publishing ----------------------------------------------------------------------
     def envelope(self, body: EventIn) -> Envelope:
@@ -87,6 +90,7 @@ class EventHub:
         """``POST /v1/events``: the event as a message to the events party, under the same rules
         as ``POST /v1/messages`` (the source's right toward the events party, clearances, audit)."""
         env = self.envelope(body)
+        self._on_first_use()
         grant = self._access.authorize_submit(principal, env, record_grant=False)
         return self._messages.accept(env, audit=grant)
 

@@ -22,6 +22,7 @@ import base64
 import logging
 import secrets as random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,7 +123,7 @@ def _row(r: Any) -> Subscription:
 class SubscriptionService:
     def __init__(self, engine: Engine, router: Router, catalogue: Catalogue, registry: AgencyRegistry,
                  access: AccessControl, audit: AuditLog, *, events_party: str, allow_loopback: bool,
-                 secret_overlap_seconds: int) -> None:
+                 secret_overlap_seconds: int, on_first_use: Callable[[], None] = lambda: None) -> None:
         self._engine = engine
         self._router = router
         self._catalogue = catalogue
@@ -132,6 +133,7 @@ class SubscriptionService:
         self._events_party = events_party
         self._allow_loopback = allow_loopback
         self._overlap = timedelta(seconds=secret_overlap_seconds)
+        self._on_first_use = on_first_use  # sets up the events party and its fan-out route
 
     # -- subscribing ---------------------------------------------------------------------
     def subscribe(self, principal: Principal, body: SubscriptionIn) -> tuple[Subscription, str | None]:
@@ -141,6 +143,7 @@ class SubscriptionService:
         problems = check_filter(body.filter.match, body.filter.fields, event_type.schema)
         if problems:
             raise ValidationFailed(f"the filter names fields {event_type.name} does not have", errors=problems)
+        self._on_first_use()
         channel = body.channel
         target, secret, route_id = None, None, None
         sub_id = str(uuid.uuid4())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -33,23 +34,40 @@ class Integration:
 def build_integration(settings: Settings, engine: Engine, messages: MessageService, router: Router,
                       standards: StandardsRegistry, security: Security) -> Integration:
     catalogue = Catalogue(standards)
+    party = EventsParty(settings, router, security)
     subscriptions = SubscriptionService(
         engine, router, catalogue, security.registry, security.access, security.audit,
         events_party=settings.events_party, allow_loopback=settings.webhook_allow_loopback,
-        secret_overlap_seconds=settings.security.secret_overlap_seconds)
+        secret_overlap_seconds=settings.security.secret_overlap_seconds, on_first_use=party.ensure)
     events = EventHub(messages, catalogue, subscriptions, security.access, standards,
-                      events_party=settings.events_party)
+                      events_party=settings.events_party, on_first_use=party.ensure)
     applications = ApplicationService(engine, messages, catalogue, standards, security.access)
     return Integration(catalogue, subscriptions, events, applications)
 
 
-def connect_events_party(settings: Settings, router: Router, security: Security) -> None:
-    """The events party is a subsystem of the hub, cleared for every classification (no client
-    ever authenticates as it: its credentials are not kept), with the route to the fan-out."""
-    onboard(security, settings.events_party, actor="hub", clearance="004",
-            member_name_th="ศูนย์กลางแลกเปลี่ยนข้อมูล (เหตุการณ์)")
-    if router.find(settings.events_party, "*") is None:
-        try:
-            router.add(RouteIn(receiver=settings.events_party, service="*", adapter="event-fanout"))
-        except Conflict:
-            log.info("another process added the events route first")
+class EventsParty:
+    """The events party, set up on first use (the first subscription or ``POST /v1/events``), so a
+    hub that never uses events has no trace of them: a subsystem of the hub cleared for every
+    classification (no client ever authenticates as it: its credentials are not kept), and the
+    route ``(events party, *) -> event-fanout``."""
+
+    def __init__(self, settings: Settings, router: Router, security: Security) -> None:
+        self._settings = settings
+        self._router = router
+        self._security = security
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            party = self._settings.events_party
+            onboard(self._security, party, actor="hub", clearance="004",
+                    member_name_th="ศูนย์กลางแลกเปลี่ยนข้อมูล (เหตุการณ์)")
+            if self._router.find(party, "*") is None:
+                try:
+                    self._router.add(RouteIn(receiver=party, service="*", adapter="event-fanout"))
+                except Conflict:
+                    log.info("another process added the events route first")
+            self._ready = True
