@@ -12,9 +12,9 @@ import pytest
 from tests.support import services
 
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
-             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)"}
+             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)", "fan-out 1 event → 10 webhooks"}
 BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw kombu publish+consume",
-             "raw lxml parse + validate"}
+             "raw lxml parse + validate", "plain end-to-end"}
 
 
 @pytest.mark.slow
