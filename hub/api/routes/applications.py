@@ -7,13 +7,15 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hub.api.deps import IntegrationDep, PrincipalDep
+from hub.api.public import public
 from hub.integration.applications import AnswerIn, ApplicationIn
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 
 
 @router.get("/types", response_model=list[dict[str, Any]])
-async def application_types(integration: IntegrationDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+@public("published event and application types are public documents, like the standards they come from")
+async def application_types(integration: IntegrationDep) -> list[dict[str, Any]]:
     """The published application types: parts, responsible agencies, fields each receives."""
     return [a.as_dict() for a in integration.catalogue.application_types()]
 

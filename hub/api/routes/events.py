@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hub.api.deps import IntegrationDep, PrincipalDep
+from hub.api.public import public
 from hub.integration.fanout import EventIn
 from hub.schemas.envelope import StoredMessage
 from hub.schemas.messages import MessageAccepted
@@ -16,7 +17,8 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
 @router.get("/types", response_model=list[dict[str, Any]])
-async def event_types(integration: IntegrationDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+@public("published event and application types are public documents, like the standards they come from")
+async def event_types(integration: IntegrationDep) -> list[dict[str, Any]]:
     """The published event types: name, standard, lead agency, classification, subject field."""
     return [e.as_dict() for e in integration.catalogue.event_types()]
 
