@@ -31,6 +31,7 @@ from hub.standards.registry import StandardsRegistry
 from hub.standards.validation import field_errors
 from hub.transport.messages import DEAD, DELIVERED, MessageService
 from hub.transport.outcomes import OUTCOME_EVENT, record_receiver_outcome
+from hub.transport.routing import Router
 from hub.adapters.base import COMPLETED, PARTLY_REJECTED, REJECTED
 
 PART_NS = uuid.UUID("0a7d3c52-9d1e-4b8e-8f21-3c6b5e4a2f10")
@@ -65,8 +66,9 @@ def part_message_id(tracking_id: str, part: str) -> str:
 
 class ApplicationService:
     def __init__(self, engine: Engine, messages: MessageService, catalogue: Catalogue,
-                 standards: StandardsRegistry, access: AccessControl) -> None:
+                 standards: StandardsRegistry, access: AccessControl, router: Router) -> None:
         self._engine = engine
+        self._router = router
         self._messages = messages
         self._catalogue = catalogue
         self._standards = standards
@@ -81,8 +83,10 @@ class ApplicationService:
         tracking = str(body.id or uuid.uuid4())
         envelopes = [(part.name, part.agency, self._part_envelope(app_type, tracking, part.name, part.agency,
                                                                  part.fields, body)) for part in app_type.parts]
-        # Every part is authorised before any is stored: a refusal leaves nothing behind.
+        # Every part is authorised and routable before any is stored: a refusal leaves nothing behind.
         grants = [self._access.authorize_submit(principal, env, record_grant=False) for _, _, env in envelopes]
+        for _, agency, env in envelopes:
+            self._router.resolve(agency, env.service)
         for (_, _, env), grant in zip(envelopes, grants, strict=True):
             self._messages.accept(env, audit=grant)
         try:

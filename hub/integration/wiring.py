@@ -41,7 +41,7 @@ def build_integration(settings: Settings, engine: Engine, messages: MessageServi
         secret_overlap_seconds=settings.security.secret_overlap_seconds, on_first_use=party.ensure)
     events = EventHub(messages, catalogue, subscriptions, security.access, standards,
                       events_party=settings.events_party, on_first_use=party.ensure)
-    applications = ApplicationService(engine, messages, catalogue, standards, security.access)
+    applications = ApplicationService(engine, messages, catalogue, standards, security.access, router)
     return Integration(catalogue, subscriptions, events, applications)
 
 

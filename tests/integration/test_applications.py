@@ -106,6 +106,15 @@ def test_application_refusals(embedded_hub, embedded_client, embedded_as_agency)
     assert response.status_code == 403
     assert all(not mailbox(part).applied for part in AGENCIES)
     assert embedded_client.get("/v1/messages", params={"service": SERVICE}).json()["items"] == []
+    # An agency the hub has no route to: 422 naming it, and no other part is sent either.
+    removed = next(r for r in embedded_client.get("/v1/routes").json() if r["receiver"] == AGENCIES["pension"])
+    assert embedded_client.delete(f"/v1/routes/{removed['id']}").status_code == 204
+    unroutable = applicant.post("/v1/applications", json={
+        "application_type": "th.oss.change-of-address", "applicant": APPLICANT, "data": DATA})
+    assert unroutable.status_code == 422 and unroutable.json()["errors"][0]["field"] == "/receiver"
+    assert embedded_client.get("/v1/messages", params={"service": SERVICE}).json()["items"] == []
+    embedded_client.post("/v1/routes", json={"receiver": AGENCIES["pension"], "service": "*", "adapter": "memory",
+                                             "settings": {"mailbox": "pension"}}).raise_for_status()
     # Only the responsible agency answers its part; a refusal needs its reason; others see nothing.
     tracking = applicant.post("/v1/applications", json={
         "application_type": "th.oss.change-of-address", "applicant": APPLICANT, "data": DATA}).json()["id"]
