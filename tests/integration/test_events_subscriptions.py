@@ -135,8 +135,10 @@ def test_an_event_reaches_every_subscriber_exactly_once(hub, client, as_agency, 
                                                "backoff_max_seconds": 0.5})
     event_ids = [publish(source, cid) for cid in SUBJECTS]
     # A fourth event through the normal envelope, to the events party.
+    # (A source keeps its events about one subject in order with the correlation id that
+    # POST /v1/events sets by itself: "<event type>:<subject>".)
     envelope = {"sender": SOURCE, "receiver": EVENTS, "service": HR_CHANGED, "classification": "002",
-                "payload": person("1100400728564", level_no="K3")}
+                "correlation_id": f"{HR_CHANGED}:1100400728564", "payload": person("1100400728564", level_no="K3")}
     response = source.post("/v1/messages", json=envelope)
     assert response.status_code == 202, response.text
     event_ids.append(response.json()["id"])
