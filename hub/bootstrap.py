@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
-from hub.adapters.base import ECMS_NODE, PERSON_REGISTRY
+from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS
 from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkProvider, stored_app
 from hub.config import Settings
 from hub.db import make_engine
+from hub.integration.wiring import Integration, build_integration
 from hub.security.wiring import Security, build_security
 from hub.standards.artefacts import LoadReport
 from hub.standards.registry import StandardsRegistry
@@ -55,6 +56,7 @@ class Hub:
     telework: TeleworkProvider | None = None  # layer 4: the telework application (what is stored; the demo's pilot)
     inbound: InboundScheduler | None = None  # polls the inbound side of every route that has one
     doorbell: Doorbell | None = None  # the relay rings it after publishing; the delivery worker waits on it
+    integration: Integration | None = None  # layer 5: events, subscriptions, one-stop applications
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -157,11 +159,18 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # The hub services adapters declare in ``resources``.
     adapters.provide(PERSON_REGISTRY, security.persons)  # the in-process ``person-registry`` adapter
     adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``
+    # Layer 5: events are checked against their standard at the edge and fanned out by the
+    # event-fanout adapter; webhook and AMQP subscriptions are routes of their own.
+    integration = build_integration(settings, engine, messages, router, standards, security)
+    messages.add_validator(integration.events.check_event)
+    adapters.provide(EVENTS, integration.events)
+    adapters.provide(SUBSCRIPTIONS, integration.subscriptions)
+    adapters.provide(BROKER, settings.effective_broker_url)
     pool = AdapterPool(adapters)
     inbound = InboundScheduler.on(engine, messages, router, adapters, pool)
     hub = Hub(settings, engine, adapters, router, messages, relay, publisher, pool,
               standards=standards, standards_loaded=standards_loaded, security=security, ecms=ecms, inbound=inbound,
-              doorbell=doorbell)
+              doorbell=doorbell, integration=integration)
     # Layer 4: what the database holds, built without side effects when first asked for;
     # the pilot agencies' systems are connected only by ``hub demo`` (and tests that need them).
     hub.telework = TeleworkProvider(lambda: stored_app(hub))

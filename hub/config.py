@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     standards_dir: Path = Field(
         default_factory=default_standards_dir,
         description="Published data standards (standards/); default: the folder next to the hub package.")
+    events_party: str = Field(
+        "TH/GOV/HUB/events", description="The party events are published to (Tell Us Once); the hub fans each "
+                                         "event out to the subscriptions of its type.")
+    webhook_allow_loopback: bool = Field(
+        False, description="Allow webhook subscriptions to loopback addresses over plain http (tests, demo).")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"

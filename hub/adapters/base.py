@@ -43,7 +43,12 @@ PUSH = "push"  # delivers without the receiver polling
 # and the shared person registry (``hub.registry.persons.PersonRegistry``).
 ECMS_NODE = "ecms"
 PERSON_REGISTRY = "persons"
-KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY})
+# Layer 5 (``hub.integration``): the event fan-out (``EventHub``), the subscriptions' webhook
+# secrets and suspension (``SubscriptionService``), and the hub's own broker URL (AMQP channel).
+EVENTS = "events"
+SUBSCRIPTIONS = "subscriptions"
+BROKER = "broker"
+KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY, EVENTS, SUBSCRIPTIONS, BROKER})
 
 # What a receiver decided about an earlier outbound message (``InboundSink.record_outcome``);
 # they are also the message's final status (``hub.transport.messages``).

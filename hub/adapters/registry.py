@@ -27,6 +27,9 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "ecms-queue": "hub.adapters.ecms.client.queue:EcmsQueueAdapter",
     "ecms": "hub.adapters.ecms.client.adapter:EcmsClientAdapter",
     "person-registry": "hub.adapters.person_registry:PersonRegistryAdapter",
+    "webhook": "hub.adapters.webhook:WebhookAdapter",
+    "amqp": "hub.adapters.amqp:AmqpAdapter",
+    "event-fanout": "hub.adapters.event_fanout:EventFanoutAdapter",
 }
 ENTRY_POINT_GROUP = "hub.adapters"
 

@@ -21,6 +21,9 @@ from hub.api.routes import locations as location_routes
 from hub.api.routes import persons as person_routes
 from hub.api.routes import standards as standards_routes
 from hub.api.routes import telework as telework_routes
+from hub.api.routes import applications as application_routes
+from hub.api.routes import events as event_routes
+from hub.api.routes import subscriptions as subscription_routes
 from hub.bootstrap import Hub, build_hub
 from hub.console.app import create_console
 from hub.config import Settings
@@ -31,6 +34,7 @@ ROUTE_MODULES = [
     auth, agencies, access_routes, audit_routes,  # layer 3: registry, security, audit
     person_routes, juristic_routes, location_routes,  # layer 3: shared information
     telework_routes,  # layer 4: the telework central application
+    event_routes, subscription_routes, application_routes,  # layer 5: Tell Us Once, one-stop applications
 ]
 
 

@@ -15,6 +15,7 @@ from hub.apps.telework.wiring import TeleworkApp, app_for
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import ConfigError, Unauthorized
+from hub.integration.wiring import Integration
 from hub.registry.agencies import AgencyRegistry
 from hub.schemas.principal import Principal
 from hub.security.wiring import Security, security_of
@@ -83,3 +84,12 @@ StandardsDep = Annotated[StandardsRegistry, Depends(get_standards)]  # layer 2: 
 MessagesDep = Annotated[MessageService, Depends(get_messages)]  # layer 1: accept, read, list, replay
 RouterDep = Annotated[Router, Depends(get_router)]  # layer 1: which adapter delivers what
 TeleworkDep = Annotated[TeleworkApp, Depends(get_telework)]  # layer 4: the telework application
+
+
+def get_integration(hub: HubDep) -> Integration:
+    if hub.integration is None:
+        raise ConfigError("this hub was built without layer 5 (events, subscriptions, applications)")
+    return hub.integration
+
+
+IntegrationDep = Annotated[Integration, Depends(get_integration)]  # layer 5: events, subscriptions, applications

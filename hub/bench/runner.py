@@ -88,6 +88,7 @@ class Runner:
                 continue
             self._ingest(backend, bare_run)
             self._end_to_end(backend)
+            self._fanout(backend)
             self._large(backend)
             self._ecms(backend)
             self._idle(backend)
@@ -140,12 +141,36 @@ class Runner:
             delivered_per_second = stats["delivered"] / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
             queue = f"{env.queue_name}.baseline"
             raw = raw_broker(env.broker_url, queue, count=max(200, min(20000, run["ok"])))
+        self._plain_e2e = {**getattr(self, "_plain_e2e", {}), backend.name: delivered_per_second}
         self.results.add(scenario="end-to-end", backend=backend.name, per_second=delivered_per_second,
                          ok=stats["delivered"], errors=run["errors"], latency=stats["latency"],
                          duplicates=stats["duplicates"], **meter.as_dict(), baseline="raw kombu publish+consume",
                          baseline_per_second=raw["per_second"],
                          ratio=delivered_per_second / raw["per_second"] if raw["per_second"] else None,
                          target="≥ 1000 delivered/s (postgres+rabbitmq)")
+
+    def _fanout(self, backend: Any) -> None:
+        """One event to 10 webhook subscribers, as deliveries per second next to plain end-to-end."""
+        from hub.bench.fanout import SUBSCRIBERS, provision_fanout, publish_events
+
+        self._progress(f"{backend.name}: fan-out to {SUBSCRIBERS} webhooks")
+        with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
+                                                     "/stats") as sink:
+            token = provision_fanout(env, sink.url)
+            extra = {"HUB_WORKER_CONCURRENCY": "32", "HUB_WEBHOOK_ALLOW_LOOPBACK": "true"}
+            with self._hub(env, worker=True, **extra) as hub, self._workers(env, extra):
+                started = time.time()
+                with Meter(hub.pid) as meter:
+                    events = publish_events(hub.url, token, self.standards_dir, duration=self.o.duration,
+                                            concurrency=min(8, self.o.concurrency))
+                    stats = _wait_delivered(sink.url, events * SUBSCRIBERS, timeout=max(60.0, self.o.duration * 20))
+        per_second = stats["delivered"] / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
+        plain = self._plain_e2e.get(backend.name)
+        self.results.add(scenario=f"fan-out 1 event → {SUBSCRIBERS} webhooks", backend=backend.name,
+                         per_second=per_second, ok=stats["delivered"], errors={}, latency=stats["latency"],
+                         duplicates=stats["duplicates"], events=events, **meter.as_dict(),
+                         baseline="plain end-to-end", baseline_per_second=plain,
+                         ratio=per_second / plain if plain else None, target="deliveries/s")
 
     def _workers(self, env: BackendEnv, extra: dict[str, str]) -> Any:
         from contextlib import ExitStack

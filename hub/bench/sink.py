@@ -34,7 +34,9 @@ class Sink:
             self.__init__()
             await self._reply(send, 200, {"reset": True})
             return
-        key = dict(scope["headers"]).get(b"idempotency-key", b"").decode()
+        headers = dict(scope["headers"])
+        # The transport's idempotency key; a Standard Webhooks delivery (fan-out) carries webhook-id.
+        key = (headers.get(b"idempotency-key") or headers.get(b"webhook-id", b"")).decode()
         head = b""
         size = 0
         more = True
@@ -51,7 +53,7 @@ class Sink:
         else:
             self.seen.add(key)
             self.bytes += size
-            marker = b'"received_at":"'
+            marker = b'"received_at":"' if b'"received_at":"' in head else b'"timestamp":"'
             at = head.find(marker)
             if at >= 0:
                 stamp = head[at + len(marker): head.index(b'"', at + len(marker))].decode()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import typer
 
 from hub.cli import adapters, bench, db, messages, routes, security, server, sim, standards, telework
+from hub.cli import integration
 
 app = typer.Typer(help="Back Office interoperability hub for Thai government agencies.", no_args_is_help=True)
 app.command("bench")(bench.bench)
@@ -30,6 +31,8 @@ app.add_typer(security.access_app, name="access")
 # Operations: the message log and dead letters.
 app.add_typer(messages.messages_app, name="messages")
 app.add_typer(messages.deadletters_app, name="deadletters")
+# Layer 5: event subscriptions (Tell Us Once) and one-stop applications.
+app.add_typer(integration.integration_app, name="integration")
 
 
 def main() -> None:

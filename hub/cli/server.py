@@ -70,9 +70,14 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Data directory the demo creates.")] = Path("hub-demo"),
     port: Annotated[int, typer.Option(help="Port of the hub's API.")] = 8000,
     transport_only: Annotated[bool, typer.Option("--transport-only", help="The transport demo (retries, none lost).")] = False,
+    events: Annotated[bool, typer.Option("--events", help="Tell Us Once (webhook + AMQP) and a one-stop application.")] = False,
 ) -> None:
     """The main job: the telework story across three agencies through the hub, with a timeline."""
     require_free_port("127.0.0.1", port)
+    if events:
+        from hub.demo.events import run_events_demo
+
+        raise typer.Exit(run_events_demo(data_dir=data_dir, port=port, once=once, console=console))
     if transport_only:
         from hub.demo.run import run_demo
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from hub.adapters.base import ECMS_NODE, PERSON_REGISTRY, Adapter, OutboundMessage
+from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS, Adapter, OutboundMessage
 from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import SERVICE as ECMS_SERVICE
 from hub.adapters.ecms.node.tables import ecms_queue
@@ -22,6 +23,7 @@ from hub.db import make_engine
 from hub.demo.receiver import AgencyInbox
 from hub.registry.tables import person_updates
 from hub.schemas.envelope import StoredMessage, sha256_hex
+from hub.schemas.routes import RouteIn
 from hub.sim import dpis as dpis_sim
 from tests.conftest import fast_settings
 from tests.support.conformance import AdapterConformance, GfmisDropFolderCases, outbound
@@ -210,3 +212,133 @@ def test_every_adapter_in_the_catalogue_has_a_conformance_suite() -> None:
 
     covered = {suite.adapter_name for suite in suites(AdapterConformance)}
     assert set(BUILTIN_ADAPTERS) <= covered, sorted(set(BUILTIN_ADAPTERS) - covered)
+
+
+# ----------------------------------------------------------------------------- layer 5 channels
+
+
+class _Secrets:
+    """The subscription store as the webhook adapter sees it (resource ``subscriptions``)."""
+
+    def __init__(self) -> None:
+        self.secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        self.suspended: list[tuple[str, str]] = []
+
+    def signing_secrets(self, subscription_id: str) -> list[str]:
+        return [self.secret]
+
+    def suspend(self, subscription_id: str, reason: str) -> None:
+        self.suspended.append((subscription_id, reason))
+
+
+class TestWebhookConformance(AdapterConformance):
+    adapter_name = "webhook"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        from tests.support.webhooks import WebhookSubscriber
+
+        self.store = _Secrets()
+        self.hook = WebhookSubscriber("conformance").start()
+        self.hook.secrets = [self.store.secret]
+        self.cleanup(self.hook.stop)
+
+    def resources(self) -> dict[str, Any]:
+        return {SUBSCRIPTIONS: self.store}
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": self.hook.url, "subscription_id": "conformance", "allow_loopback": True}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": "https://10.0.0.1/hook", "subscription_id": "conformance"}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"url": "not a url", "subscription_id": "x"}, {"url": "https://a.example", "subscription_id": ""}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        return outbound("TH/GOV/OCSC/dpis", "hr.person.changed/v1", {"per_cardno": "1101700203450"})
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        return int(message.id in self.hook.applied)
+
+
+class TestAmqpConformance(AdapterConformance):
+    adapter_name = "amqp"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        self.broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+        self.queue = f"conformance.{uuid.uuid4().hex[:8]}"
+        self.received: set[str] = set()
+
+    def resources(self) -> dict[str, Any]:
+        return {BROKER: self.broker}
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"queue": self.queue}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"queue": self.queue, "url": "amqp://guest:guest@127.0.0.1:1//"}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"queue": ""}, {"queue": "has spaces"}, {"queue": "q", "colour": "red"}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        return outbound("TH/GOV/OCSC/dpis", "hr.person.changed/v1", {"per_cardno": "1101700203450"})
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        """What a consumer applies: each AMQP message_id once."""
+        from kombu import Connection
+
+        from hub.adapters.amqp import amqp_queue
+
+        with Connection(self.broker) as conn:
+            bound = amqp_queue(self.queue)(conn.default_channel)
+            while (got := bound.get(no_ack=True)) is not None:
+                self.received.add(got.properties["message_id"])
+        return int(message.id in self.received)
+
+
+class TestEventFanoutConformance(AdapterConformance):
+    adapter_name = "event-fanout"
+
+    @pytest.fixture(autouse=True)
+    def _hub(self, local_hub: Hub) -> None:
+        from hub.schemas.principal import Principal
+        from hub.integration.subscriptions import ChannelIn, SubscriptionIn
+        from tests.support.auth import register_agency
+
+        self.hub = local_hub
+        subscriber = "TH/GOV/FANOUT/hr"
+        register_agency(local_hub, subscriber, clearance="002",
+                        rights=[("hr.person.changed/v1", local_hub.settings.events_party)])
+        if local_hub.router.find(subscriber, "hr.person.changed/v1") is None:
+            local_hub.router.add(RouteIn(receiver=subscriber, service="*", adapter="memory",
+                                         settings={"mailbox": "fanout"}))
+        subs = local_hub.integration.subscriptions
+        existing = [s for s in subs.matching("hr.person.changed/v1") if s.subscriber == subscriber]
+        self.subscription = existing[0] if existing else subs.subscribe(
+            Principal(subject="tests", roles=frozenset({"admin"})),
+            SubscriptionIn(subscriber=subscriber, event_type="hr.person.changed/v1",
+                           channel=ChannelIn(type="route")))[0]
+
+    def resources(self) -> dict[str, Any]:
+        return {EVENTS: self.hub.integration.events}
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{"fan": "out"}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        payload = json.loads((STANDARDS / "th.hr.person-changed/1.0.0/examples/valid/civil-servant.json")
+                             .read_text(encoding="utf-8"))
+        return outbound("TH/GOV/OCSC/dpis", "hr.person.changed/v1", payload,
+                        receiver=self.hub.settings.events_party)
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        from hub.integration.fanout import child_id
+        from hub.transport.tables import messages
+
+        with self.hub.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(messages).where(
+                messages.c.id == child_id(message.id, self.subscription.id))).scalar_one()

@@ -53,6 +53,8 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_ECMS_ALLOWLIST_PORT": ("8001", ("ecms", "allowlist_port"), 8001),
     "HUB_ECMS_ALLOWLIST_HOST": ("10.1.0.1", ("ecms", "allowlist_host"), "10.1.0.1"),
     "HUB_ECMS_ALLOWLIST": ('{"10.1.2.3/32": "0401"}', ("ecms", "allowlist"), {"10.1.2.3/32": "0401"}),
+    "HUB_EVENTS_PARTY": ("TH/GOV/HUB/tell-us-once", ("events_party",), "TH/GOV/HUB/tell-us-once"),
+    "HUB_WEBHOOK_ALLOW_LOOPBACK": ("true", ("webhook_allow_loopback",), True),
 }
 
 

@@ -1,0 +1,73 @@
+"""Builds layer 5 on a hub's parts (called by ``hub.bootstrap``)."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from hub.config import Settings
+from hub.errors import Conflict
+from hub.integration.applications import ApplicationService
+from hub.integration.catalogue import Catalogue
+from hub.integration.fanout import EventHub
+from hub.integration.subscriptions import SubscriptionService
+from hub.schemas.routes import RouteIn
+from hub.security.onboarding import onboard
+from hub.security.wiring import Security
+from hub.standards.registry import StandardsRegistry
+from hub.transport.messages import MessageService
+from hub.transport.routing import Router
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Integration:
+    catalogue: Catalogue
+    subscriptions: SubscriptionService
+    events: EventHub
+    applications: ApplicationService
+
+
+def build_integration(settings: Settings, engine: Engine, messages: MessageService, router: Router,
+                      standards: StandardsRegistry, security: Security) -> Integration:
+    catalogue = Catalogue(standards)
+    party = EventsParty(settings, router, security)
+    subscriptions = SubscriptionService(
+        engine, router, catalogue, security.registry, security.access, security.audit,
+        events_party=settings.events_party, allow_loopback=settings.webhook_allow_loopback,
+        secret_overlap_seconds=settings.security.secret_overlap_seconds, on_first_use=party.ensure)
+    events = EventHub(messages, catalogue, subscriptions, security.access, standards,
+                      events_party=settings.events_party, on_first_use=party.ensure)
+    applications = ApplicationService(engine, messages, catalogue, standards, security.access, router)
+    return Integration(catalogue, subscriptions, events, applications)
+
+
+class EventsParty:
+    """The events party, set up on first use (the first subscription or ``POST /v1/events``), so a
+    hub that never uses events has no trace of them: a subsystem of the hub cleared for every
+    classification (no client ever authenticates as it: its credentials are not kept), and the
+    route ``(events party, *) -> event-fanout``."""
+
+    def __init__(self, settings: Settings, router: Router, security: Security) -> None:
+        self._settings = settings
+        self._router = router
+        self._security = security
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            party = self._settings.events_party
+            onboard(self._security, party, actor="hub", clearance="004",
+                    member_name_th="ศูนย์กลางแลกเปลี่ยนข้อมูล (เหตุการณ์)")
+            if self._router.find(party, "*") is None:
+                try:
+                    self._router.add(RouteIn(receiver=party, service="*", adapter="event-fanout"))
+                except Conflict:
+                    log.info("another process added the events route first")
+            self._ready = True
