@@ -139,9 +139,13 @@ def ca_issue(client_id: Annotated[str, typer.Argument(help="The client the certi
 
 @ca_app.command("trust")
 def ca_trust(name: Annotated[str, typer.Argument(help="A name for the agency CA.")],
-             cert: Annotated[Path, typer.Argument(help="The CA certificate (PEM).")], data_dir: DataDir = None) -> None:
-    """Trust an agency's CA: client certificates it issues authenticate the client named by their CN."""
-    _run(data_dir, lambda s: console.print(f"trusted {name}: {s.certs.trust(name, cert.read_text(), actor=ACTOR)}"))
+             cert: Annotated[Path, typer.Argument(help="The CA certificate (PEM).")],
+             member: Annotated[str, typer.Option(help="The member (agency) this CA belongs to, e.g. TH/GOV/0402.")],
+             data_dir: DataDir = None) -> None:
+    """Trust an agency's CA for one member: its client certificates authenticate that member's subsystems only
+    (never a hub staff client; those certificates come from `hub ca issue`)."""
+    _run(data_dir, lambda s: console.print(
+        f"trusted {name} for {member}: {s.certs.trust(name, cert.read_text(), member_id=member, actor=ACTOR)}"))
 
 
 # -- audit ------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 from hub.errors import Unauthorized
 from hub.registry.agencies import APPROVED, AgencyRegistry
 from hub.schemas.envelope import party_member
-from hub.schemas.principal import ADMIN, OPERATOR, Principal
+from hub.schemas.principal import ADMIN, CLIENT, OPERATOR, Principal
 from hub.security.audit import AuditLog
 from hub.config import SecuritySettings
 from hub.security.credentials import ClientRecord, Credentials
@@ -116,10 +116,19 @@ class Authenticator:
         return self.principal_for_client(self._credentials.verify(client_id, secret), method)
 
     def from_certificate(self, cert_pem: str) -> Principal:
-        client_id = self._certs.verify(cert_pem)
-        record = self._credentials.get(client_id)
+        identity = self._certs.verify(cert_pem)
+        record = self._credentials.get(identity.client_id)
         if record is None:
             raise Unauthorized("the client certificate names a client this hub does not know")
+        if not identity.from_hub_ca:
+            # An agency's CA speaks for its own member only: never for a staff client (hub
+            # roles come from the hub's own CA), never for another member's subsystem.
+            if record.subsystem_id is None or set(record.roles) - {CLIENT}:
+                raise Unauthorized(f"a certificate from the agency CA '{identity.ca_name}' cannot name a hub "
+                                   "staff client; staff certificates come from the hub's own CA")
+            if party_member(record.subsystem_id) != identity.member_id:
+                raise Unauthorized(f"a certificate from the CA '{identity.ca_name}' of {identity.member_id} "
+                                   "may authenticate only that member's subsystems")
         return self.principal_for_client(record, "client_cert")
 
     def authenticate_credentials(self, *, bearer: str | None = None, client_id: str | None = None,

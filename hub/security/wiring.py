@@ -84,7 +84,7 @@ def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> 
     tokens = TokenService(key, issuer=sec.token_issuer, ttl_seconds=sec.token_ttl_seconds)
     users = Users(engine, audit, session_ttl_seconds=sec.session_ttl_seconds)
     hub_ca = HubCA(settings.data_dir / "ca")
-    certs = ClientCertVerifier(engine, hub_ca, audit)
+    certs = ClientCertVerifier(engine, hub_ca, audit, registry)
     access = AccessControl(engine, registry, audit)
     authenticator = Authenticator(sec, credentials, tokens, users, registry, certs, audit)
     pseudonym = Pseudonymizer(key)
