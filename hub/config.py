@@ -79,6 +79,16 @@ class SecuritySettings(BaseModel):
         30.0, gt=0, description="How long the feed waits for a missing event id (a transaction still committing) "
                                 "before it records the gap in the audit trail and moves past it.")
 
+    # Secret checks (argon2) cost memory and CPU before the caller is known: bounded here.
+    auth_concurrency: int = Field(4, ge=1, le=64, description="Secret checks (argon2) running at once; more wait.")
+    auth_wait_seconds: float = Field(5.0, gt=0, description="How long a secret check waits for a free slot before "
+                                                            "answering 429 with Retry-After.")
+    auth_failures_per_client: int = Field(10, ge=1, description="Failed secret checks per client id or username "
+                                                                "within the window before 429.")
+    auth_failures_per_address: int = Field(30, ge=1, description="Failed secret checks per source address within "
+                                                                 "the window before 429.")
+    auth_failure_window_seconds: float = Field(60.0, gt=0, description="The window of those failure limits.")
+
     def key_file(self, data_dir: Path) -> Path:
         return self.signing_key_file or data_dir / "keys" / "hub-ed25519.pem"
 

@@ -46,7 +46,9 @@ def install(app: FastAPI) -> None:
     async def _hub_error(_: Request, exc: HubError) -> FastJSONResponse:
         if exc.status_code < 500:
             metrics.REFUSED.labels(str(exc.status_code)).inc()
-        return FastJSONResponse(exc.as_dict(), status_code=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)  # 429 / 503: when to come back
+        return FastJSONResponse(exc.as_dict(), status_code=exc.status_code,
+                                headers={"Retry-After": str(retry_after)} if retry_after else None)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> FastJSONResponse:

@@ -26,8 +26,11 @@ def serve(
     from hub.api.allowlist import serving_hub
     from hub.logging_setup import configure
 
+    from hub.security.memory import return_large_blocks_to_os
+
     settings = cli_settings(data_dir)
     configure(settings.log_level)
+    return_large_blocks_to_os()  # argon2's blocks leave the process when freed (hub.security.memory)
     host, port = host or settings.host, port if port is not None else settings.port
     with ExitStack() as stack:
         try:  # the e-CMS source-address listener, only if HUB_ECMS_ALLOWLIST_PORT is set (hub.api.allowlist)

@@ -33,6 +33,7 @@ from hub.config import SecuritySettings
 from hub.security.credentials import ClientRecord, Credentials
 from hub.security.hashing import SESSION_PREFIX
 from hub.security.mtls import ClientCertVerifier, client_certificate
+from hub.security.secret_gate import source_address
 from hub.security.tokens import TokenService
 from hub.security.users import UserRecord, Users
 
@@ -112,8 +113,13 @@ class Authenticator:
             raise Unauthorized("the GDX token was not issued to this Consumer-Key")
         return self._client_principal(consumer_key, "gdx", claims.get("agent"))
 
-    def from_secret(self, client_id: str, secret: str, method: str = "client_secret") -> Principal:
-        return self.principal_for_client(self._credentials.verify(client_id, secret), method)
+    def from_secret(self, client_id: str, secret: str, method: str = "client_secret", *,
+                    source: str | None = None) -> Principal:
+        return self.principal_for_client(self._credentials.verify(client_id, secret, source=source), method)
+
+    def source(self, headers: Mapping[str, str] | None, peer: str | None) -> str | None:
+        """The caller's address for the secret-check limits (behind a trusted proxy, the one it forwarded)."""
+        return source_address(headers, peer, self._settings.trusted_proxies)
 
     def from_certificate(self, cert_pem: str) -> Principal:
         identity = self._certs.verify(cert_pem)
@@ -134,7 +140,7 @@ class Authenticator:
     def authenticate_credentials(self, *, bearer: str | None = None, client_id: str | None = None,
                                  client_secret: str | None = None, cert_pem: str | None = None,
                                  consumer_key: str | None = None, gdx_token: str | None = None,
-                                 channel: str = "api") -> Principal:
+                                 channel: str = "api", source: str | None = None) -> Principal:
         """For other entry points (the e-CMS SOAP node): one call with whatever was presented.
 
         ``client_id``/``client_secret`` come from HTTP Basic or a WS-Security UsernameToken
@@ -146,7 +152,7 @@ class Authenticator:
             if consumer_key and gdx_token:
                 return self.from_gdx(consumer_key, gdx_token)
             if client_id is not None and client_secret is not None:
-                return self.from_secret(client_id, client_secret)
+                return self.from_secret(client_id, client_secret, source=source)
             if cert_pem:
                 return self.from_certificate(cert_pem)
             raise Unauthorized(NO_CREDENTIALS)
@@ -168,7 +174,8 @@ class Authenticator:
         certificate the TLS layer verified, if any; ``channel`` names the request in the audit
         trail (``"GET /v1/messages"``). Raises ``Unauthorized``, audited.
         """
-        return self.authenticate_credentials(channel=channel, **self.presented(headers, peer=peer, tls_cert=tls_cert))
+        return self.authenticate_credentials(channel=channel, source=self.source(headers, peer),
+                                             **self.presented(headers, peer=peer, tls_cert=tls_cert))
 
     def presented(self, headers: Mapping[str, str], *, peer: str | None, tls_cert: str | None = None) -> dict[str, Any]:
         """The credentials a request carries, as keyword arguments of ``authenticate_credentials``.
