@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"
+    # Slow clients hold a connection and its buffers; ``hub serve`` cuts them (hub.api.body_limits).
+    header_timeout_seconds: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="A request body must arrive within this, plus one "
+                                                                 "second per 100 KiB it declares or may send.")
+    keep_alive_timeout_seconds: int = Field(5, ge=1, description="An idle keep-alive connection is closed after this.")
     security: SecuritySettings = Field(default_factory=SecuritySettings, description="Layer 3 (HUB_<NAME>).")
     ecms: EcmsSettings = Field(default_factory=EcmsSettings, description="The e-CMS node (HUB_ECMS_<NAME>).")
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from hub import metrics
 from hub.api.responses import FastJSONResponse
-from hub.errors import FieldError, HubError, ValidationFailed, pointer
+from hub.errors import FieldError, HubError, PayloadTooLarge, ValidationFailed, pointer
 from hub.schemas.validation import field_error
 
 
@@ -67,6 +67,11 @@ def install(app: FastAPI) -> None:
         elif exc.status_code == 405:
             allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), None)
             message = f"{request.method} is not allowed on {request.url.path}" + (f"; allowed: {allowed}" if allowed else "")
+        elif exc.status_code == 413:  # a body cut while streaming (hub.api.body_limits)
+            limit = request.scope.get("starlette.max_body_size")
+            return FastJSONResponse(PayloadTooLarge(
+                f"the request body exceeds the limit of {limit} bytes for {request.url.path}", limit=limit).as_dict(),
+                status_code=413, headers={"Connection": "close"})
         else:
             message = str(exc.detail)
         body = {"code": _code(exc.status_code), "message": message, "errors": []}
