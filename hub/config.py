@@ -63,7 +63,9 @@ class SecuritySettings(BaseModel):
     client_cert_header: str = Field(
         "x-ssl-client-cert", description="Header carrying the URL-encoded client certificate PEM "
                                          "(nginx: proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert).")
-    audit_seal_every: int = Field(100, ge=1, description="Sign the audit chain every this many entries.")
+    audit_unsealed_grace_seconds: float = Field(
+        60.0, gt=0, description="`hub audit verify` fails on an entry after the last seal older than this (every "
+                                "committed batch is sealed, so only a transaction in flight may be unsealed).")
     seed_catalogue: bool = Field(True, description="Seed the agency registry from the catalogue on first start.")
     shared_data_party: str = Field(
         "TH/GOV/HUB/shared", description="The party the shared registries answer as: HR subsystems need the right "

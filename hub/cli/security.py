@@ -155,7 +155,10 @@ def audit_verify(
     public_key: Annotated[Optional[Path], typer.Option(help="The hub's public key (PEM) for --bundle.")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Check the hash chain and signatures; name the first entry changed, removed or reordered."""
+    """Check the hash chain and signatures; name the first entry changed, removed or reordered.
+
+    Also fails on a removed seal, on unsealed entries older than HUB_AUDIT_UNSEALED_GRACE_SECONDS,
+    and on fewer seals than the last verification saw (remembered in <data_dir>/audit/witness.json)."""
     from hub.security.audit import verify_bundle
     from hub.security.keys import load_public_key
 
@@ -167,7 +170,7 @@ def audit_verify(
         _report(report)
         return
     with open_hub(data_dir) as hub:
-        _report(hub.security.audit.verify())
+        _report(hub.security.audit.verify(remember=True))
 
 
 def _report(report) -> None:  # noqa: ANN001
@@ -187,7 +190,7 @@ def audit_export(
     since: Annotated[Optional[datetime], typer.Option(help="Only entries at or after this time (ISO 8601, UTC).")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Write a signed bundle an auditor verifies offline with the hub's public key."""
+    """Write a signed bundle an auditor verifies offline with the hub's public key (refused when the trail does not verify)."""
     def export(security) -> None:  # noqa: ANN001
         bundle = security.audit.export(since)
         out.write_text(json.dumps(bundle, ensure_ascii=False, indent=1), encoding="utf-8")

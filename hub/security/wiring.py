@@ -77,7 +77,8 @@ def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> 
     ``hub.bootstrap.build_hub`` only."""
     sec = settings.security
     key = keys.load_or_create(sec.key_file(settings.data_dir))
-    audit = AuditLog(engine, key, seal_every=sec.audit_seal_every)
+    audit = AuditLog(engine, key, witness_path=settings.data_dir / "audit" / "witness.json",
+                     unsealed_grace_seconds=sec.audit_unsealed_grace_seconds)
     registry = AgencyRegistry(engine, audit)
     if seed and sec.seed_catalogue:
         registry.seed(settings.standards_dir / CATALOGUE)

@@ -40,7 +40,7 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_TOKEN_ISSUER": ("other-hub", ("security", "token_issuer"), "other-hub"),
     "HUB_TRUSTED_PROXIES": ('["10.0.0.5", "10.0.0.6"]', ("security", "trusted_proxies"), ["10.0.0.5", "10.0.0.6"]),
     "HUB_CLIENT_CERT_HEADER": ("x-client-cert", ("security", "client_cert_header"), "x-client-cert"),
-    "HUB_AUDIT_SEAL_EVERY": ("7", ("security", "audit_seal_every"), 7),
+    "HUB_AUDIT_UNSEALED_GRACE_SECONDS": ("7", ("security", "audit_unsealed_grace_seconds"), 7.0),
     "HUB_SEED_CATALOGUE": ("false", ("security", "seed_catalogue"), False),
     "HUB_SHARED_DATA_PARTY": ("TH/GOV/X/shared", ("security", "shared_data_party"), "TH/GOV/X/shared"),
     "HUB_PERSON_STALE_AFTER_DAYS": ("30", ("security", "person_stale_after_days"), 30.0),
