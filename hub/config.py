@@ -90,6 +90,9 @@ class SecuritySettings(BaseModel):
     auth_failures_per_address: int = Field(30, ge=1, description="Failed secret checks per source address within "
                                                                  "the window before 429.")
     auth_failure_window_seconds: float = Field(60.0, gt=0, description="The window of those failure limits.")
+    audit_anonymous_interval_seconds: float = Field(
+        60.0, gt=0, description="Anonymous authentication failures are audited once per source address per this "
+                                "interval, with the count of those left out.")
 
     def key_file(self, data_dir: Path) -> Path:
         return self.signing_key_file or data_dir / "keys" / "hub-ed25519.pem"

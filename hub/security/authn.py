@@ -33,6 +33,7 @@ from hub.config import SecuritySettings
 from hub.security.credentials import ClientRecord, Credentials
 from hub.security.hashing import SESSION_PREFIX
 from hub.security.mtls import ClientCertVerifier, client_certificate
+from hub.security.sampling import RefusalSampler
 from hub.security.secret_gate import source_address
 from hub.security.tokens import TokenService
 from hub.security.users import UserRecord, Users
@@ -54,6 +55,7 @@ class Authenticator:
         self._audit = audit
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+        self._anonymous = RefusalSampler(settings.audit_anonymous_interval_seconds)
 
     # -- principals ------------------------------------------------------------------
     def principal_for_client(self, record: ClientRecord, method: str, agent_id: str | None = None) -> Principal:
@@ -157,8 +159,14 @@ class Authenticator:
                 return self.from_certificate(cert_pem)
             raise Unauthorized(NO_CREDENTIALS)
         except Unauthorized as exc:
-            self._audit.record("auth.refused", actor=client_id or consumer_key or "(anonymous)", decision="refused",
-                               channel=channel, reason=exc.message)
+            named = client_id or consumer_key
+            if named:
+                self._audit.record("auth.refused", actor=named, decision="refused", channel=channel, reason=exc.message)
+            elif (suppressed := self._anonymous.admit(source)) is not None:
+                # one entry per source per interval (hub.security.sampling), with the count left out
+                self._audit.record("auth.refused", actor="(anonymous)", decision="refused", channel=channel,
+                                   reason=exc.message, source=source, suppressed=suppressed,
+                                   interval_seconds=self._anonymous.interval)
             raise
 
     def from_session(self, token: str) -> Principal:

@@ -53,6 +53,7 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_AUTH_FAILURES_PER_CLIENT": ("7", ("security", "auth_failures_per_client"), 7),
     "HUB_AUTH_FAILURES_PER_ADDRESS": ("21", ("security", "auth_failures_per_address"), 21),
     "HUB_AUTH_FAILURE_WINDOW_SECONDS": ("90", ("security", "auth_failure_window_seconds"), 90.0),
+    "HUB_AUDIT_ANONYMOUS_INTERVAL_SECONDS": ("30", ("security", "audit_anonymous_interval_seconds"), 30.0),
     "HUB_ECMS_MAX_REQUEST_BYTES": ("4096", ("ecms", "max_request_bytes"), 4096),
     "HUB_ECMS_POLL_INTERVAL_SECONDS": ("0.5", ("ecms", "poll_interval_seconds"), 0.5),
     "HUB_ECMS_ALLOWLIST_PORT": ("8001", ("ecms", "allowlist_port"), 8001),
