@@ -95,3 +95,21 @@ def test_ca_trust_needs_a_known_member(embedded_hub, tmp_path):
         security_of(embedded_hub).certs.trust("y", _pem(ca), member_id="TH/GOV/NOPE", actor="t")
     ok = CliRunner().invoke(cli, ["ca", "trust", "x", str(path), "--member", "TH/GOV/OCSC", *data])
     assert ok.exit_code == 0 and "TH/GOV/OCSC" in ok.output
+
+
+# -- finding 9: the two 500s of the schema-driven probe are 422s naming the field ---------------
+@pytest.mark.parametrize("depth", [201, 255, 1023])
+def test_a_deeply_nested_payload_is_a_422_not_a_500(embedded_client, depth):
+    body = ('{"sender":"TH/GOV/OCSC/hr","receiver":"TH/GOV/NESDC/plan","service":"x.y/v1","payload":'
+            + "[" * depth + "]" * depth + "}")
+    answer = embedded_client.post("/v1/messages", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "/payload" and answer.json()["errors"][0]["rule"] == "max_depth"
+
+
+@pytest.mark.parametrize("path", ["/v1/access-rights/{}", "/v1/routes/{}"])
+@pytest.mark.parametrize("value", [2**63, 2**70, 0])
+def test_a_row_id_out_of_range_is_a_422_not_a_500(embedded_client, path, value):
+    answer = embedded_client.delete(path.format(value))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"].startswith("/path/")

@@ -68,6 +68,22 @@ async def read_limited_body(request: Request, limit: int) -> bytearray:
     return body
 
 
+MAX_PAYLOAD_DEPTH = 200  # orjson writes at most 255 levels (the envelope adds some); deeper was a 500
+
+
+def nesting_depth(value: object) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_envelope(raw: bytes | bytearray) -> Envelope:
     try:
         data = orjson.loads(raw)
@@ -80,6 +96,10 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
             "the body must be a JSON object (the envelope)",
             errors=[FieldError("", "type", f"expected an object, got {type(data).__name__}")],
         )
+    if (depth := nesting_depth(data.get("payload"))) > MAX_PAYLOAD_DEPTH:
+        raise ValidationFailed(
+            f"the payload nests {depth} levels deep; at most {MAX_PAYLOAD_DEPTH} are accepted",
+            errors=[FieldError("/payload", "max_depth", f"at most {MAX_PAYLOAD_DEPTH} levels of nesting")])
     try:
         return Envelope.model_validate(data)
     except ValidationError as exc:
