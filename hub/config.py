@@ -178,6 +178,9 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(30.0, gt=0, description="A request body must arrive within this, plus one "
                                                                  "second per 100 KiB it declares or may send.")
     keep_alive_timeout_seconds: int = Field(5, ge=1, description="An idle keep-alive connection is closed after this.")
+    accept_concurrency: int = Field(64, ge=1, description="Accepts (POST /v1/messages) in flight per API process.")
+    accept_wait_seconds: float = Field(1.0, gt=0, description="How long an accept waits for a slot before 503 with "
+                                                              "Retry-After.")
     security: SecuritySettings = Field(default_factory=SecuritySettings, description="Layer 3 (HUB_<NAME>).")
     ecms: EcmsSettings = Field(default_factory=EcmsSettings, description="The e-CMS node (HUB_ECMS_<NAME>).")
 

@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 
 from hub import __version__
 from hub.api import errors
+from hub.api.admission import Admission
 from hub.api.body_limits import BodyLimits
 from hub.api.public import require_principal
 from hub.api.responses import FastJSONResponse
@@ -58,6 +59,8 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     app.state.hub = hub
     # A body limit per route, counted while the body streams in (hub.api.body_limits).
     app.add_middleware(BodyLimits)
+    # Accepts beyond what the hub can take are refused with 503 + Retry-After (hub.api.admission).
+    app.add_middleware(Admission)
     errors.install(app)
     for module in ROUTE_MODULES:
         app.include_router(module.router)

@@ -12,11 +12,14 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from hub import metrics
 from hub.api.responses import FastJSONResponse
-from hub.errors import FieldError, HubError, PayloadTooLarge, ValidationFailed, pointer
+
+from hub.errors import FieldError, HubError, PayloadTooLarge, Unavailable, ValidationFailed, pointer
 from hub.schemas.validation import field_error
 
 
@@ -49,6 +52,14 @@ def install(app: FastAPI) -> None:
         retry_after = getattr(exc, "retry_after", None)  # 429 / 503: when to come back
         return FastJSONResponse(exc.as_dict(), status_code=exc.status_code,
                                 headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_unavailable(_: Request, exc: Exception) -> FastJSONResponse:
+        # The database does not answer (restart, outage, pool exhausted): the client should
+        # come back, not see a bare 500 (finding 8 of issue 12).
+        refusal = Unavailable("the hub's database does not answer right now; try again shortly", retry_after=5)
+        return FastJSONResponse(refusal.as_dict(), status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> FastJSONResponse:

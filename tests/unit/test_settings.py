@@ -31,6 +31,8 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_HEADER_TIMEOUT_SECONDS": ("4", ("header_timeout_seconds",), 4.0),
     "HUB_BODY_TIMEOUT_SECONDS": ("12", ("body_timeout_seconds",), 12.0),
     "HUB_KEEP_ALIVE_TIMEOUT_SECONDS": ("3", ("keep_alive_timeout_seconds",), 3),
+    "HUB_ACCEPT_CONCURRENCY": ("9", ("accept_concurrency",), 9),
+    "HUB_ACCEPT_WAIT_SECONDS": ("0.5", ("accept_wait_seconds",), 0.5),
     "HUB_STANDARDS_DIR": ("/opt/standards", ("standards_dir",), Path("/opt/standards")),
     "HUB_RELAY_BATCH_SIZE": ("50", ("relay_batch_size",), 50),
     "HUB_SIGNING_KEY_FILE": ("/run/keys/hub.pem", ("security", "signing_key_file"), Path("/run/keys/hub.pem")),
