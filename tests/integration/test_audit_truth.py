@@ -57,3 +57,16 @@ def test_a_refused_replay_is_recorded_as_refused(embedded_hub, embedded_as_agenc
     assert refused.status_code == 403
     trail = [e for e in entries(embedded_hub, "access.replay") if e["target"] == message_id]
     assert [e["decision"] for e in trail] == ["refused"], trail
+
+
+def test_an_agency_is_not_offered_a_replay_link_it_may_not_use(embedded_as_agency, embedded_client):
+    """Finding 9: links.replay only for hub admins."""
+    sender = embedded_as_agency("TH/GOV/OCSC/hr", rights=[("hr.leave/v1", "TH/GOV/NESDC/plan")])
+    embedded_as_agency("TH/GOV/NESDC/plan")
+    embedded_client.post("/v1/routes", json={"receiver": "TH/GOV/NESDC/plan", "service": "*", "adapter": "memory",
+                                             "settings": {"mailbox": "plan"}}).raise_for_status()
+    sent = sender.post("/v1/messages", json={"sender": "TH/GOV/OCSC/hr", "receiver": "TH/GOV/NESDC/plan",
+                                             "service": "hr.leave/v1", "payload": {"x": 1}})
+    assert sent.json()["links"].get("replay") is None
+    assert sender.get(sent.json()["links"]["self"]).json()["links"].get("replay") is None
+    assert embedded_client.get(sent.json()["links"]["self"]).json()["links"]["replay"].endswith("/replay")

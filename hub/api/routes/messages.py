@@ -29,8 +29,12 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 ENVELOPE_OVERHEAD = 64 * 1024
 
 
-def links(message_id: str) -> dict[str, str]:
-    return {"self": f"/v1/messages/{message_id}", "replay": f"/v1/messages/{message_id}/replay"}
+def links(message_id: str, principal: Principal) -> dict[str, str]:
+    """Where to go next; ``replay`` only for those who may (hub admins)."""
+    found = {"self": f"/v1/messages/{message_id}"}
+    if principal.is_admin:
+        found["replay"] = f"/v1/messages/{message_id}/replay"
+    return found
 
 
 async def read_limited_body(request: Request, limit: int) -> bytearray:
@@ -139,7 +143,7 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
     # Rendered here rather than through the response model: the hot path of ``hub bench``.
-    return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id)},
+    return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id, principal)},
                             status_code=202, headers=headers)
 
 
@@ -183,7 +187,7 @@ async def get_message(message_id: uuid.UUID, messages: MessagesDep, security: Se
     """A message's metadata and its full status history."""
     meta = await readable(messages, security, principal, message_id)
     history = await run_in_threadpool(messages.history, str(message_id))
-    return MessageDetail(**dict(meta), history=history, links=links(str(message_id)))
+    return MessageDetail(**dict(meta), history=history, links=links(str(message_id), principal))
 
 
 @router.get("/{message_id}/payload", response_class=Response, responses={200: {
@@ -205,4 +209,4 @@ async def replay_message(message_id: uuid.UUID, messages: MessagesDep, security:
     meta = await run_in_threadpool(messages.get_meta, str(message_id), missing_ok=True)
     await run_in_threadpool(security.access.authorize_replay, principal, str(message_id), meta)
     meta = await run_in_threadpool(messages.replay, str(message_id))
-    return MessageAccepted(id=str(meta.id), status=meta.status, links=links(str(meta.id)))
+    return MessageAccepted(id=str(meta.id), status=meta.status, links=links(str(meta.id), principal))
