@@ -63,7 +63,9 @@ class SecuritySettings(BaseModel):
     client_cert_header: str = Field(
         "x-ssl-client-cert", description="Header carrying the URL-encoded client certificate PEM "
                                          "(nginx: proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert).")
-    audit_seal_every: int = Field(100, ge=1, description="Sign the audit chain every this many entries.")
+    audit_unsealed_grace_seconds: float = Field(
+        60.0, gt=0, description="`hub audit verify` fails on an entry after the last seal older than this (every "
+                                "committed batch is sealed, so only a transaction in flight may be unsealed).")
     seed_catalogue: bool = Field(True, description="Seed the agency registry from the catalogue on first start.")
     shared_data_party: str = Field(
         "TH/GOV/HUB/shared", description="The party the shared registries answer as: HR subsystems need the right "
@@ -81,6 +83,19 @@ class SecuritySettings(BaseModel):
     audit_feed_idle_max_seconds: float = Field(
         5.0, gt=0, le=300, description="Longest the audit feed sleeps while it finds no new transport events "
                                        "(its lag behind the transport when traffic resumes after a quiet spell).")
+
+    # Secret checks (argon2) cost memory and CPU before the caller is known: bounded here.
+    auth_concurrency: int = Field(4, ge=1, le=64, description="Secret checks (argon2) running at once; more wait.")
+    auth_wait_seconds: float = Field(5.0, gt=0, description="How long a secret check waits for a free slot before "
+                                                            "answering 429 with Retry-After.")
+    auth_failures_per_client: int = Field(10, ge=1, description="Failed secret checks per client id or username "
+                                                                "within the window before 429.")
+    auth_failures_per_address: int = Field(30, ge=1, description="Failed secret checks per source address within "
+                                                                 "the window before 429.")
+    auth_failure_window_seconds: float = Field(60.0, gt=0, description="The window of those failure limits.")
+    audit_anonymous_interval_seconds: float = Field(
+        60.0, gt=0, description="Anonymous authentication failures are audited once per source address per this "
+                                "interval, with the count of those left out.")
 
     def key_file(self, data_dir: Path) -> Path:
         return self.signing_key_file or data_dir / "keys" / "hub-ed25519.pem"
@@ -171,6 +186,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field("text", pattern="^(text|json)$",
                             description="Log lines as key=value text or one JSON object per line.")
+    # Slow clients hold a connection and its buffers; ``hub serve`` cuts them (hub.api.body_limits).
+    header_timeout_seconds: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
+    body_timeout_seconds: float = Field(30.0, gt=0, description="A request body must arrive within this, plus one "
+                                                                 "second per 100 KiB it declares or may send.")
+    keep_alive_timeout_seconds: int = Field(5, ge=1, description="An idle keep-alive connection is closed after this.")
+    accept_concurrency: int = Field(64, ge=1, description="Accepts (POST /v1/messages) in flight per API process.")
+    accept_wait_seconds: float = Field(1.0, gt=0, description="How long an accept waits for a slot before 503 with "
+                                                              "Retry-After.")
     security: SecuritySettings = Field(default_factory=SecuritySettings, description="Layer 3 (HUB_<NAME>).")
     ecms: EcmsSettings = Field(default_factory=EcmsSettings, description="The e-CMS node (HUB_ECMS_<NAME>).")
 

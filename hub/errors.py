@@ -15,6 +15,8 @@
     ├── Unauthorized (401)            no, expired or tampered credentials
     ├── Forbidden (403)               authenticated, but no right to this
     │   └── NotAuthorised             hub.apps.telework.domain.errors: no authority for this step (also a TeleworkRefused)
+    ├── TooManyRequests (429)         a limit on secret checks; ``retry_after`` seconds (the Retry-After header)
+    ├── Unavailable (503)             the hub is saturated or its database is down; ``retry_after`` seconds
     ├── ConfigError                   the hub is mis-configured (refuses to start)
     ├── TeleworkNotConfigured (503)   hub.apps.telework.wiring: no telework application (or system) on this hub
     └── AdapterError
@@ -146,6 +148,24 @@ class Unauthorized(HubError):
 class Forbidden(HubError):
     status_code = 403
     code = "forbidden"
+
+
+class TooManyRequests(HubError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **extra)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Unavailable(HubError):
+    status_code = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **extra)
+        self.retry_after = max(1, int(retry_after))
 
 
 class ConfigError(HubError):

@@ -129,12 +129,15 @@ class AllowListListener:
                  log_level: str = "info") -> None:
         import uvicorn
 
+        from hub.api.serving import uvicorn_options
+
         self.allowlist = allowlist
         self._socket = _bind(host, port)
         self.host, self.port = host, self._socket.getsockname()[1]
         # proxy_headers=False: see ``peer_address``. lifespan off: the main app owns the hub's workers.
         config = uvicorn.Config(create_allowlist_app(hub, allowlist), proxy_headers=False, lifespan="off",
-                                log_level=log_level.lower(), access_log=False)
+                                log_level=log_level.lower(), access_log=False,
+                                **uvicorn_options(hub.settings))  # header deadline, keep-alive (hub.api.serving)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name="ecms-allowlist", daemon=True)

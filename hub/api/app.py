@@ -8,6 +8,8 @@ from fastapi import Depends, FastAPI
 
 from hub import __version__
 from hub.api import docs, errors
+from hub.api.admission import Admission
+from hub.api.body_limits import BodyLimits
 from hub.api.gauges import hub_registry
 from hub.api.public import require_principal
 from hub.api.request_log import RequestLog
@@ -65,6 +67,10 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     )
     app.state.hub = hub
     app.state.gauges = hub_registry(hub) if hub is not None else None  # /metrics: gauges read at scrape time
+    # A body limit per route, counted while the body streams in (hub.api.body_limits).
+    app.add_middleware(BodyLimits)
+    # Accepts beyond what the hub can take are refused with 503 + Retry-After (hub.api.admission).
+    app.add_middleware(Admission)
     errors.install(app)
     docs.install(app)
     # The operators' web console (its own sessions, CSRF and CSP: hub/console/app.py).

@@ -12,11 +12,13 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from hub import metrics
 from hub.api.responses import FastJSONResponse
-from hub.errors import FieldError, HubError, ValidationFailed, pointer
+from hub.errors import FieldError, HubError, PayloadTooLarge, Unavailable, ValidationFailed, pointer
 from hub.logging_setup import story
 from hub.schemas.validation import field_error
 
@@ -58,7 +60,17 @@ def install(app: FastAPI) -> None:
             metrics.REFUSED.labels(str(exc.status_code)).inc()
             refusals.warning("request.refused", method=request.method, path=_route_path(request),
                              status=exc.status_code, code=exc.code, reason=exc.message)
-        return FastJSONResponse(exc.as_dict(), status_code=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)  # 429 / 503: when to come back
+        return FastJSONResponse(exc.as_dict(), status_code=exc.status_code,
+                                headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_unavailable(_: Request, exc: Exception) -> FastJSONResponse:
+        # The database does not answer (restart, outage, pool exhausted): the client should
+        # come back, not see a bare 500 (finding 8 of issue 12).
+        refusal = Unavailable("the hub's database does not answer right now; try again shortly", retry_after=5)
+        return FastJSONResponse(refusal.as_dict(), status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> FastJSONResponse:
@@ -79,6 +91,11 @@ def install(app: FastAPI) -> None:
         elif exc.status_code == 405:
             allowed = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), None)
             message = f"{request.method} is not allowed on {request.url.path}" + (f"; allowed: {allowed}" if allowed else "")
+        elif exc.status_code == 413:  # a body cut while streaming (hub.api.body_limits)
+            limit = request.scope.get("starlette.max_body_size")
+            return FastJSONResponse(PayloadTooLarge(
+                f"the request body exceeds the limit of {limit} bytes for {request.url.path}", limit=limit).as_dict(),
+                status_code=413, headers={"Connection": "close"})
         else:
             message = str(exc.detail)
         body = {"code": _code(exc.status_code), "message": message, "errors": []}

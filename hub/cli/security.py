@@ -238,9 +238,13 @@ def ca_issue(client_id: Annotated[str, typer.Argument(help="The client the certi
 
 @ca_app.command("trust")
 def ca_trust(name: Annotated[str, typer.Argument(help="A name for the agency CA.")],
-             cert: Annotated[Path, typer.Argument(help="The CA certificate (PEM).")], data_dir: DataDir = None) -> None:
-    """Trust an agency's CA: client certificates it issues authenticate the client named by their CN."""
-    _run(data_dir, lambda s: console.print(f"trusted {name}: {s.certs.trust(name, cert.read_text(), actor=ACTOR)}"))
+             cert: Annotated[Path, typer.Argument(help="The CA certificate (PEM).")],
+             member: Annotated[str, typer.Option(help="The member (agency) this CA belongs to, e.g. TH/GOV/0402.")],
+             data_dir: DataDir = None) -> None:
+    """Trust an agency's CA for one member: its client certificates authenticate that member's subsystems only
+    (never a hub staff client; those certificates come from `hub ca issue`)."""
+    _run(data_dir, lambda s: console.print(
+        f"trusted {name} for {member}: {s.certs.trust(name, cert.read_text(), member_id=member, actor=ACTOR)}"))
 
 
 # -- audit ------------------------------------------------------------------------------
@@ -250,7 +254,10 @@ def audit_verify(
     public_key: Annotated[Optional[Path], typer.Option(help="The hub's public key (PEM) for --bundle.")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Check the hash chain and signatures; name the first entry changed, removed or reordered."""
+    """Check the hash chain and signatures; name the first entry changed, removed or reordered.
+
+    Also fails on a removed seal, on unsealed entries older than HUB_AUDIT_UNSEALED_GRACE_SECONDS,
+    and on fewer seals than the last verification saw (remembered in <data_dir>/audit/witness.json)."""
     from hub.security.audit import verify_bundle
     from hub.security.keys import load_public_key
 
@@ -262,7 +269,7 @@ def audit_verify(
         _report(report)
         return
     with open_hub(data_dir) as hub:
-        _report(hub.security.audit.verify())
+        _report(hub.security.audit.verify(remember=True))
 
 
 def _report(report) -> None:  # noqa: ANN001
@@ -282,7 +289,7 @@ def audit_export(
     since: Annotated[Optional[datetime], typer.Option(help="Only entries at or after this time (ISO 8601, UTC).")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Write a signed bundle an auditor verifies offline with the hub's public key."""
+    """Write a signed bundle an auditor verifies offline with the hub's public key (refused when the trail does not verify)."""
     def export(security) -> None:  # noqa: ANN001
         bundle = security.audit.export(since)
         out.write_text(json.dumps(bundle, ensure_ascii=False, indent=1), encoding="utf-8")

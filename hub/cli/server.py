@@ -24,10 +24,14 @@ def serve(
 
     from hub.api.app import create_app
     from hub.api.allowlist import serving_hub
+    from hub.api.serving import uvicorn_options
     from hub.logging_setup import configure
+
+    from hub.security.memory import return_large_blocks_to_os
 
     settings = cli_settings(data_dir)
     configure(settings.log_level, json=settings.log_format == "json")
+    return_large_blocks_to_os()  # argon2's blocks leave the process when freed (hub.security.memory)
     host, port = host or settings.host, port if port is not None else settings.port
     require_free_port(host, port)
     with ExitStack() as stack:
@@ -40,8 +44,9 @@ def serve(
         # proxy_headers=False: uvicorn would otherwise take the client address from
         # X-Forwarded-For sent by any local process, and the security layer decides from that
         # address whether to trust a proxy's client-certificate header (HUB_TRUSTED_PROXIES).
+        # Header and body deadlines, keep-alive and header-size limits: hub.api.serving.
         uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
-                    proxy_headers=False)
+                    proxy_headers=False, **uvicorn_options(settings))
 
 
 def worker(

@@ -11,7 +11,7 @@ from hub.schemas.envelope import StoredMessage
 
 class MessageLinks(BaseModel):
     self: str
-    replay: str
+    replay: str | None = Field(None, description="Only for those who may replay (hub admins).")
 
 
 class MessageAccepted(BaseModel):

@@ -2,10 +2,22 @@
 
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON
 (sorted keys, UTF-8, its sequence number included), so changing, removing or reordering one
-entry breaks the chain at that entry. Every ``audit_seal_every`` entries the chain's head is
-signed with the hub's Ed25519 key (X-Road signs its message log in batches the same way), so
-rewriting the whole chain after a seal is detected too. Payloads never appear here: callers
-pass their SHA-256.
+entry breaks the chain at that entry. Every committed batch of entries is sealed in its own
+transaction: the chain's head signed with the hub's Ed25519 key (X-Road signs its message log
+in batches the same way), so no committed entry is ever outside a seal. Payloads never appear
+here: callers pass their SHA-256.
+
+Someone with the database but not the key can recompute the hash chain, so ``verify`` also
+fails when
+* a seal does not match the entries it covers, or its signature does not verify;
+* the seals do not cover the chain contiguously from entry 1 (a seal was deleted);
+* an entry after the last seal is older than ``unsealed_grace`` (its seal was deleted:
+  committed entries are always sealed, so only a transaction still in flight may be newer);
+* the chain holds fewer seals, or other seals, than a previous ``hub audit verify`` or
+  ``export`` saw (the tail was truncated). That memory is the *witness* file
+  (``<data_dir>/audit/witness.json``, signed by the hub's key): copy it off the host to anchor
+  the chain outside the hub.
+``export`` verifies first and refuses a database that does not verify.
 
 Appenders lock the one-row ``audit_head`` inside their transaction, so the API and every
 worker process extend one chain; within a process, concurrent appends share a transaction.
@@ -13,9 +25,12 @@ worker process extend one chain; within a process, concurrent appends share a tr
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, insert, select, update
 
 from hub.clock import as_utc, utcnow
+from hub.errors import Conflict
 from hub.group_commit import GroupCommitter
 from hub.security.keys import SigningKey, key_id, public_pem, verify_signature
 from hub.security.tables import audit_head, audit_log, audit_seals
@@ -92,9 +108,17 @@ def check_chain(rows: list[Mapping[str, Any]], *, anchor_seq: int = 0, anchor_ha
 
 
 def check_seals(rows: list[Mapping[str, Any]], seals: Iterable[Mapping[str, Any]],
-                public: Ed25519PublicKey) -> tuple[int, str] | None:
+                public: Ed25519PublicKey, *, from_seq: int = 1) -> tuple[int, str] | None:
+    """The first seal that is forged, does not match its entries, or leaves a gap; None when all hold.
+
+    Seals must cover the entries contiguously from ``from_seq`` (1 for a whole database)."""
     hashes = {r["seq"]: r["entry_hash"] for r in rows}
+    expected_first = None if from_seq is None else from_seq
     for seal in seals:
+        if expected_first is not None and seal["last_seq"] >= expected_first and seal["first_seq"] > expected_first:
+            return expected_first, (f"no seal covers entries {expected_first}-{seal['first_seq'] - 1}: "
+                                    "a seal was removed")
+        expected_first = max(expected_first or 0, seal["last_seq"] + 1)
         body = seal_body(seal["first_seq"], seal["last_seq"], seal["last_hash"], seal["signed_at"], seal["key_id"])
         if not verify_signature(public, seal["signature"], body):
             return seal["first_seq"], (f"the seal over entries {seal['first_seq']}-{seal['last_seq']} has an "
@@ -105,11 +129,64 @@ def check_seals(rows: list[Mapping[str, Any]], seals: Iterable[Mapping[str, Any]
     return None
 
 
+def unsealed_problem(rows: list[Mapping[str, Any]], covered: int, grace: timedelta,
+                     now: datetime) -> tuple[int, str] | None:
+    """Entries after the last seal older than ``grace``: their seal was removed."""
+    for row in rows:
+        if row["seq"] > covered and datetime.fromisoformat(row["at"]) < now - grace:
+            return row["seq"], (f"entry {row['seq']} and those after it are not sealed although committed "
+                                f"before {timestamp(now - grace)}: their seals were removed")
+    return None
+
+
+class Witness:
+    """The seal count and last seal a previous verification saw, signed by the hub's key."""
+
+    def __init__(self, path: Path | None, key: SigningKey) -> None:
+        self.path = path
+        self._key = key
+
+    def read(self) -> dict[str, Any] | None:
+        if self.path is None or not self.path.exists():
+            return None
+        data = json.loads(self.path.read_text(encoding="utf-8"))
+        body = {k: data[k] for k in ("seals", "last_seq", "last_hash", "signature_of_last_seal")}
+        if not verify_signature(self._key.public, data.get("signature", ""), canonical(body)):
+            raise Conflict(f"the audit witness {self.path} is not signed by this hub's key: it was altered")
+        return body
+
+    def remember(self, seals: list[Mapping[str, Any]]) -> None:
+        if self.path is None or not seals:
+            return
+        last = seals[-1]
+        body = {"seals": len(seals), "last_seq": last["last_seq"], "last_hash": last["last_hash"],
+                "signature_of_last_seal": last["signature"]}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({**body, "signature": self._key.sign(canonical(body))}), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    @staticmethod
+    def problem(seen: Mapping[str, Any] | None, seals: list[Mapping[str, Any]]) -> tuple[int, str] | None:
+        if seen is None:
+            return None
+        if len(seals) < seen["seals"]:
+            return seen["last_seq"], (f"the chain holds {len(seals)} seals but {seen['seals']} were seen before "
+                                      f"(up to entry {seen['last_seq']}): seals or the tail were removed")
+        same = seals[seen["seals"] - 1]
+        if same["signature"] != seen["signature_of_last_seal"] or same["last_seq"] != seen["last_seq"]:
+            return seen["last_seq"], (f"seal {seen['seals']} (up to entry {seen['last_seq']}) is not the one "
+                                      "seen before: the chain was rewritten")
+        return None
+
+
 class AuditLog:
-    def __init__(self, engine: Engine, key: SigningKey, *, seal_every: int = 100) -> None:
+    def __init__(self, engine: Engine, key: SigningKey, *, witness_path: Path | None = None,
+                 unsealed_grace_seconds: float = 60.0) -> None:
         self._engine = engine
         self._key = key
-        self._seal_every = seal_every
+        self._witness = Witness(witness_path, key)
+        self._grace = timedelta(seconds=unsealed_grace_seconds)
         self._appender: GroupCommitter[tuple[str, str, str | None, str | None, str], int] = GroupCommitter(
             self._append_batch, name="audit")
 
@@ -142,11 +219,9 @@ class AuditLog:
             entry["entry_hash"] = prev = entry_hash(prev, entry)
             entries.append(entry)
         conn.execute(insert(audit_log), entries)
-        values = {"last_seq": seq, "last_hash": prev}
-        if seq - head["sealed_seq"] >= self._seal_every:
-            self._seal(conn, head["sealed_seq"] + 1, seq, prev)
-            values["sealed_seq"] = seq
-        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
+        # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
+        self._seal(conn, head["sealed_seq"] + 1, seq, prev)
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(last_seq=seq, last_hash=prev, sealed_seq=seq))
         return [e["seq"] for e in entries]
 
     def _seal(self, conn: Any, first_seq: int, last_seq: int, last_hash: str) -> None:
@@ -182,8 +257,12 @@ class AuditLog:
     def _seals(self, conn: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(select(audit_seals).order_by(audit_seals.c.id)).mappings().all()]
 
-    def verify(self, public: Ed25519PublicKey | None = None) -> VerifyReport:
-        """Check the whole chain and every seal; name the first entry changed, removed or reordered."""
+    def verify(self, public: Ed25519PublicKey | None = None, *, remember: bool = False,
+               now: datetime | None = None) -> VerifyReport:
+        """Check the whole chain and every seal; name the first entry changed, removed or reordered.
+
+        ``remember``: after a verification that holds, record the seal count in the witness
+        (``hub audit verify`` and ``export`` do; the API's read-only check does not)."""
         with self._engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings().all()]
             seals = self._seals(conn)
@@ -197,15 +276,30 @@ class AuditLog:
             bad = (1, f"the log is empty but the hub wrote {head['last_seq']} entries")
         if bad is None:
             bad = check_seals(rows, seals, public or self._key.public)
+        covered = max((s["last_seq"] for s in seals), default=0)
+        if bad is None:
+            bad = unsealed_problem(rows, covered, self._grace, now or utcnow())
+        if bad is None:
+            seen = self._witness.read()
+            bad = Witness.problem(seen, seals)
+            if seen is None and self._witness.path is not None:
+                report.notes.append(f"no witness yet at {self._witness.path}: the seal count is remembered from now")
         if bad is not None:
             report.ok, (report.first_bad_seq, report.problem) = False, bad
-        covered = max((s["last_seq"] for s in seals), default=0)
         report.unsealed = sum(1 for r in rows if r["seq"] > covered)
+        if report.ok and remember:
+            self._witness.remember(seals)
         return report
 
     def export(self, since: datetime | None = None) -> dict[str, Any]:
-        """A bundle of the entries since ``since`` with their seals, signed as a whole."""
-        self.seal()  # so the bundle's last entry is covered by a seal too
+        """A bundle of the entries since ``since`` with their seals, signed as a whole.
+
+        The database is verified first: a trail that does not verify is never signed again."""
+        report = self.verify(remember=True)
+        if not report.ok:
+            raise Conflict(f"the audit trail does not verify, so it is not exported: entry {report.first_bad_seq}: "
+                           f"{report.problem}", first_bad_seq=report.first_bad_seq)
+        self.seal()  # a legacy tail from before every batch was sealed (none is left after this)
         rows = self.entries(since=since)
         with self._engine.connect() as conn:
             first = rows[0]["seq"] if rows else None
@@ -237,9 +331,14 @@ def verify_bundle(bundle: Mapping[str, Any], public: Ed25519PublicKey) -> Verify
         report.ok = False
         report.problem = "the bundle's signature does not verify with this public key (altered, or another hub's)"
     bad = check_chain(entries, anchor_seq=bundle["anchor"]["seq"], anchor_hash=bundle["anchor"]["hash"])
+    first = entries[0]["seq"] if entries else 0
     if bad is None:
-        bad = check_seals(entries, [s for s in seals if s["last_seq"] >= (entries[0]["seq"] if entries else 0)],
-                          public)
+        bad = check_seals(entries, [s for s in seals if s["last_seq"] >= first], public, from_seq=None)
+    covered_to = max((s["last_seq"] for s in seals), default=0)
+    if bad is None and entries and entries[-1]["seq"] > covered_to:
+        # export verifies and seals first, so every entry of a bundle is under a seal
+        bad = (max(first, covered_to + 1), f"entries {max(first, covered_to + 1)}-{entries[-1]['seq']} "
+                                            "are covered by no seal in the bundle")
     if bad is not None:
         report.ok, (report.first_bad_seq, report.problem) = False, bad
     if key_id(public) != bundle.get("key_id"):

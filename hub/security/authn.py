@@ -27,12 +27,14 @@ from typing import Any
 from hub.errors import Unauthorized
 from hub.registry.agencies import APPROVED, AgencyRegistry
 from hub.schemas.envelope import party_member
-from hub.schemas.principal import ADMIN, OPERATOR, Principal
+from hub.schemas.principal import ADMIN, CLIENT, OPERATOR, Principal
 from hub.security.audit import AuditLog
 from hub.config import SecuritySettings
 from hub.security.credentials import ClientRecord, Credentials
 from hub.security.hashing import SESSION_PREFIX
 from hub.security.mtls import ClientCertVerifier, client_certificate
+from hub.security.sampling import RefusalSampler
+from hub.security.secret_gate import source_address
 from hub.security.tokens import TokenService
 from hub.security.users import UserRecord, Users
 
@@ -53,6 +55,7 @@ class Authenticator:
         self._audit = audit
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
+        self._anonymous = RefusalSampler(settings.audit_anonymous_interval_seconds)
 
     # -- principals ------------------------------------------------------------------
     def principal_for_client(self, record: ClientRecord, method: str, agent_id: str | None = None) -> Principal:
@@ -112,20 +115,34 @@ class Authenticator:
             raise Unauthorized("the GDX token was not issued to this Consumer-Key")
         return self._client_principal(consumer_key, "gdx", claims.get("agent"))
 
-    def from_secret(self, client_id: str, secret: str, method: str = "client_secret") -> Principal:
-        return self.principal_for_client(self._credentials.verify(client_id, secret), method)
+    def from_secret(self, client_id: str, secret: str, method: str = "client_secret", *,
+                    source: str | None = None) -> Principal:
+        return self.principal_for_client(self._credentials.verify(client_id, secret, source=source), method)
+
+    def source(self, headers: Mapping[str, str] | None, peer: str | None) -> str | None:
+        """The caller's address for the secret-check limits (behind a trusted proxy, the one it forwarded)."""
+        return source_address(headers, peer, self._settings.trusted_proxies)
 
     def from_certificate(self, cert_pem: str) -> Principal:
-        client_id = self._certs.verify(cert_pem)
-        record = self._credentials.get(client_id)
+        identity = self._certs.verify(cert_pem)
+        record = self._credentials.get(identity.client_id)
         if record is None:
             raise Unauthorized("the client certificate names a client this hub does not know")
+        if not identity.from_hub_ca:
+            # An agency's CA speaks for its own member only: never for a staff client (hub
+            # roles come from the hub's own CA), never for another member's subsystem.
+            if record.subsystem_id is None or set(record.roles) - {CLIENT}:
+                raise Unauthorized(f"a certificate from the agency CA '{identity.ca_name}' cannot name a hub "
+                                   "staff client; staff certificates come from the hub's own CA")
+            if party_member(record.subsystem_id) != identity.member_id:
+                raise Unauthorized(f"a certificate from the CA '{identity.ca_name}' of {identity.member_id} "
+                                   "may authenticate only that member's subsystems")
         return self.principal_for_client(record, "client_cert")
 
     def authenticate_credentials(self, *, bearer: str | None = None, client_id: str | None = None,
                                  client_secret: str | None = None, cert_pem: str | None = None,
                                  consumer_key: str | None = None, gdx_token: str | None = None,
-                                 channel: str = "api") -> Principal:
+                                 channel: str = "api", source: str | None = None) -> Principal:
         """For other entry points (the e-CMS SOAP node): one call with whatever was presented.
 
         ``client_id``/``client_secret`` come from HTTP Basic or a WS-Security UsernameToken
@@ -137,13 +154,19 @@ class Authenticator:
             if consumer_key and gdx_token:
                 return self.from_gdx(consumer_key, gdx_token)
             if client_id is not None and client_secret is not None:
-                return self.from_secret(client_id, client_secret)
+                return self.from_secret(client_id, client_secret, source=source)
             if cert_pem:
                 return self.from_certificate(cert_pem)
             raise Unauthorized(NO_CREDENTIALS)
         except Unauthorized as exc:
-            self._audit.record("auth.refused", actor=client_id or consumer_key or "(anonymous)", decision="refused",
-                               channel=channel, reason=exc.message)
+            named = client_id or consumer_key
+            if named:
+                self._audit.record("auth.refused", actor=named, decision="refused", channel=channel, reason=exc.message)
+            elif (suppressed := self._anonymous.admit(source)) is not None:
+                # one entry per source per interval (hub.security.sampling), with the count left out
+                self._audit.record("auth.refused", actor="(anonymous)", decision="refused", channel=channel,
+                                   reason=exc.message, source=source, suppressed=suppressed,
+                                   interval_seconds=self._anonymous.interval)
             raise
 
     def from_session(self, token: str) -> Principal:
@@ -159,7 +182,8 @@ class Authenticator:
         certificate the TLS layer verified, if any; ``channel`` names the request in the audit
         trail (``"GET /v1/messages"``). Raises ``Unauthorized``, audited.
         """
-        return self.authenticate_credentials(channel=channel, **self.presented(headers, peer=peer, tls_cert=tls_cert))
+        return self.authenticate_credentials(channel=channel, source=self.source(headers, peer),
+                                             **self.presented(headers, peer=peer, tls_cert=tls_cert))
 
     def presented(self, headers: Mapping[str, str], *, peer: str | None, tls_cert: str | None = None) -> dict[str, Any]:
         """The credentials a request carries, as keyword arguments of ``authenticate_credentials``.

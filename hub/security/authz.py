@@ -214,6 +214,19 @@ class AccessControl:
                            payload_sha256=meta.payload_sha256)
         return meta
 
+    def authorize_replay(self, principal: Principal, message_id: str, meta: StoredMessage | None) -> StoredMessage:
+        """Hub admins replay; anyone else is refused, and the trail says refused (a party gets
+        403, others the same 404 as a missing message)."""
+        if principal.is_admin:
+            return self.authorize_read(principal, message_id, meta, "replay")
+        party = meta is not None and self.may_read(principal, meta)
+        self._audit.record("access.replay", actor=principal.subject, decision="refused", target=message_id,
+                           reason="only a hub admin may replay a message" if party else
+                           "no such message" if meta is None else "not a party or above clearance")
+        if party:
+            raise Forbidden("only a hub admin may replay a message")
+        raise NotFound(f"no message with id {message_id}")
+
     def scope(self, principal: Principal) -> Scope | None:
         """None for admins (everything); otherwise the parties a listing is limited to."""
         if principal.is_admin:

@@ -19,6 +19,7 @@ from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
 from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, CLIENT, MONITOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
+from hub.security.secret_gate import SecretGate
 from hub.security.tables import client_secrets, clients
 
 CLIENT_ROLES = (CLIENT, ADMIN, AUDITOR, MONITOR)
@@ -57,7 +58,8 @@ def _record(row: Any) -> ClientRecord:
 
 
 class Credentials:
-    def __init__(self, engine: Engine, audit: AuditLog, *, overlap_seconds: int) -> None:
+    def __init__(self, engine: Engine, audit: AuditLog, *, overlap_seconds: int, gate: SecretGate) -> None:
+        self._gate = gate
         self._engine = engine
         self._audit = audit
         self._overlap = overlap_seconds
@@ -107,22 +109,35 @@ class Credentials:
         with self._engine.connect() as conn:
             return [_record(r) for r in conn.execute(select(clients).order_by(clients.c.id)).all()]
 
-    def verify(self, client_id: str, secret: str) -> ClientRecord:
-        """The client whose id and secret these are; ``Unauthorized`` with one message otherwise."""
+    def verify(self, client_id: str, secret: str, *, source: str | None = None) -> ClientRecord:
+        """The client whose id and secret these are; ``Unauthorized`` with one message otherwise.
+
+        Bounded by the secret gate (429 before any argon2 work when a limit is reached); an
+        unknown id costs the same argon2 work as a known one; a hash made with older
+        parameters is replaced after a successful check."""
         now = utcnow()
-        with self._engine.connect() as conn:
-            row = conn.execute(select(clients).where(clients.c.id == client_id)).first()
-            hashes = conn.execute(
-                select(client_secrets.c.secret_hash)
-                .where(client_secrets.c.client_id == client_id,
-                       or_(client_secrets.c.expires_at.is_(None), client_secrets.c.expires_at > now))
-                .order_by(client_secrets.c.id.desc())
-            ).scalars().all() if row else []
-        if row is None or row.disabled or not any(hashing.verify_secret(h, secret) for h in hashes):
+        with self._gate.check(client_id, source):
+            with self._engine.connect() as conn:
+                row = conn.execute(select(clients).where(clients.c.id == client_id)).first()
+                stored = conn.execute(
+                    select(client_secrets.c.id, client_secrets.c.secret_hash)
+                    .where(client_secrets.c.client_id == client_id,
+                           or_(client_secrets.c.expires_at.is_(None), client_secrets.c.expires_at > now))
+                    .order_by(client_secrets.c.id.desc())
+                ).all() if row else []
+            matched = next((s for s in stored if hashing.verify_secret(s.secret_hash, secret)), None)
+            if not stored:
+                hashing.verify_none(secret)
+        if row is None or row.disabled or matched is None:
+            self._gate.failed(client_id, source)
             self._audit.record("auth.failed", actor=client_id[:200] or "(empty)", decision="refused",
                                target=client_id[:200] or None, method="client_secret",
                                reason="disabled" if row is not None and row.disabled else "bad credentials")
             raise Unauthorized(INVALID_CLIENT, error="invalid_client")
+        if hashing.needs_rehash(matched.secret_hash):
+            with self._engine.begin() as conn:
+                conn.execute(update(client_secrets).where(client_secrets.c.id == matched.id)
+                             .values(secret_hash=hashing.hash_secret(secret)))
         return _record(row)
 
     def rotate(self, client_id: str, *, actor: str, overlap_seconds: int | None = None) -> IssuedSecret:

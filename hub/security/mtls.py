@@ -12,6 +12,12 @@ How the certificate reaches the hub (uvicorn does not hand client certificates t
 Either way the hub verifies the certificate itself: issued (signature checked) by the hub's
 CA or a trusted agency CA, within its validity period, usable for client authentication; its
 subject CN names the client (``hub ca issue CLIENT_ID``).
+
+Identity is bound to the issuer: each trusted agency CA belongs to one member (``hub ca trust
+NAME CERT --member MEMBER``) and authenticates only that member's subsystems. Hub roles (admin,
+auditor, monitor) never come from an agency's certificate: only the hub's own CA, whose
+certificates are issued by ``hub ca issue`` on the hub's host, can name a staff client. A CA
+trusted before this binding (no member recorded) authenticates nobody until trusted again.
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ from sqlalchemy import Engine, delete, insert, select
 from hub.clock import utcnow
 from hub.errors import ConfigError, FieldError, InputError, NotFound, Unauthorized
 from hub.security.audit import AuditLog
+from hub.registry.agencies import AgencyRegistry
 from hub.security.tables import trusted_cas
 
 HUB_CA_NAME = "hub"
@@ -127,14 +134,41 @@ class HubCA:
         return key_path, cert_path
 
 
+@dataclass(frozen=True)
+class CertIdentity:
+    """Who a verified certificate names, and on whose authority.
+
+    ``member_id`` is the member the issuing CA belongs to; ``None`` for the hub's own CA."""
+
+    client_id: str
+    ca_name: str
+    member_id: str | None
+
+    @property
+    def from_hub_ca(self) -> bool:
+        return self.ca_name == HUB_CA_NAME
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    name: str
+    cert: x509.Certificate
+    member_id: str | None
+
+
 class ClientCertVerifier:
-    def __init__(self, engine: Engine, hub_ca: HubCA, audit: AuditLog) -> None:
+    def __init__(self, engine: Engine, hub_ca: HubCA, audit: AuditLog, registry: AgencyRegistry) -> None:
         self._engine = engine
         self._hub_ca = hub_ca
         self._audit = audit
+        self._registry = registry
 
-    def trust(self, name: str, cert_pem: str, *, actor: str) -> str:
-        """Trust an agency's CA: client certificates it issued authenticate their CN."""
+    def trust(self, name: str, cert_pem: str, *, member_id: str, actor: str) -> str:
+        """Trust an agency's CA for one member: its certificates authenticate that member's subsystems only."""
+        if name == HUB_CA_NAME:
+            raise InputError(f"the name '{HUB_CA_NAME}' is the hub's own CA",
+                             errors=[FieldError("/name", "reserved", f"a name other than '{HUB_CA_NAME}'")])
+        self._registry.member(member_id)  # NotFound for a member the hub does not know
         try:
             cert = x509.load_pem_x509_certificate(cert_pem.encode())
         except ValueError as exc:
@@ -148,8 +182,9 @@ class ClientCertVerifier:
         with self._engine.begin() as conn:
             conn.execute(delete(trusted_cas).where(trusted_cas.c.name == name))
             conn.execute(insert(trusted_cas).values(name=name, cert_pem=cert_pem, fingerprint=fingerprint(cert),
-                                                    added_at=utcnow(), added_by=actor))
-        self._audit.record("credential.ca_trusted", actor=actor, target=name, fingerprint=fingerprint(cert))
+                                                    member_id=member_id, added_at=utcnow(), added_by=actor))
+        self._audit.record("credential.ca_trusted", actor=actor, target=name, fingerprint=fingerprint(cert),
+                           member=member_id)
         return fingerprint(cert)
 
     def distrust(self, name: str, *, actor: str) -> None:
@@ -159,14 +194,17 @@ class ClientCertVerifier:
         self._audit.record("credential.ca_distrusted", actor=actor, target=name)
 
     def anchors(self) -> dict[str, x509.Certificate]:
-        found = {HUB_CA_NAME: self._hub_ca.cert()} if self._hub_ca.exists() else {}
+        return {a.name: a.cert for a in self._anchors()}
+
+    def _anchors(self) -> list[_Anchor]:
+        found = [_Anchor(HUB_CA_NAME, self._hub_ca.cert(), None)] if self._hub_ca.exists() else []
         with self._engine.connect() as conn:
-            for row in conn.execute(select(trusted_cas.c.name, trusted_cas.c.cert_pem)).all():
-                found[row.name] = x509.load_pem_x509_certificate(row.cert_pem.encode())
+            for row in conn.execute(select(trusted_cas.c.name, trusted_cas.c.cert_pem, trusted_cas.c.member_id)).all():
+                found.append(_Anchor(row.name, x509.load_pem_x509_certificate(row.cert_pem.encode()), row.member_id))
         return found
 
-    def verify(self, cert_pem: str) -> str:
-        """The client id (subject CN) of a certificate issued by a trusted CA; ``Unauthorized`` otherwise."""
+    def verify(self, cert_pem: str) -> CertIdentity:
+        """Who a certificate issued by a trusted CA names, and which CA; ``Unauthorized`` otherwise."""
         try:
             cert = x509.load_pem_x509_certificate(cert_pem.encode())
         except ValueError as exc:
@@ -180,17 +218,20 @@ class ClientCertVerifier:
             usage = None
         if usage is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in usage:
             raise Unauthorized("the client certificate is not for client authentication (extended key usage)")
-        for ca in self.anchors().values():
-            if ca.subject != cert.issuer:
+        for anchor in self._anchors():
+            if anchor.cert.subject != cert.issuer:
                 continue
             try:
-                cert.verify_directly_issued_by(ca)
+                cert.verify_directly_issued_by(anchor.cert)
             except (InvalidSignature, ValueError, TypeError):
                 continue
             names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
             if not names:
                 raise Unauthorized("the client certificate has no subject CN naming the client")
-            return str(names[0].value)
+            if anchor.name != HUB_CA_NAME and anchor.member_id is None:
+                raise Unauthorized(f"the CA '{anchor.name}' that issued this certificate is bound to no member; "
+                                   "an administrator must trust it again with --member")
+            return CertIdentity(str(names[0].value), anchor.name, anchor.member_id)
         raise Unauthorized("the client certificate was not issued by a CA this hub trusts")
 
 

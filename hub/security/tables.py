@@ -58,6 +58,9 @@ trusted_cas = Table(
     Column("name", String(100), primary_key=True),
     Column("cert_pem", Text, nullable=False),
     Column("fingerprint", String(64), nullable=False),
+    # The member whose subsystems this CA may authenticate (migration i12_0001); NULL only for
+    # rows trusted before the binding, which authenticate nobody.
+    Column("member_id", String(120), nullable=True),
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("added_by", String(200), nullable=False),
 )

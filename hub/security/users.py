@@ -14,6 +14,7 @@ from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
 from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, OPERATOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
+from hub.security.secret_gate import SecretGate
 from hub.security.tables import sessions, users
 
 USER_ROLES = (ADMIN, OPERATOR, AUDITOR)
@@ -40,7 +41,8 @@ class Session:
 
 
 class Users:
-    def __init__(self, engine: Engine, audit: AuditLog, *, session_ttl_seconds: int) -> None:
+    def __init__(self, engine: Engine, audit: AuditLog, *, session_ttl_seconds: int, gate: SecretGate) -> None:
+        self._gate = gate
         self._engine = engine
         self._audit = audit
         self._ttl = session_ttl_seconds
@@ -84,13 +86,21 @@ class Users:
                 conn.execute(delete(sessions).where(sessions.c.username == username))
         self._audit.record("user.disabled" if disabled else "user.enabled", actor=actor, target=username)
 
-    def login(self, username: str, password: str) -> Session:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(users).where(users.c.username == username)).first()
-        if row is None or row.disabled or not hashing.verify_secret(row.password_hash, password):
+    def login(self, username: str, password: str, *, source: str | None = None) -> Session:
+        """A session for a correct password; bounded by the secret gate like client secrets."""
+        with self._gate.check(f"user:{username}", source):
+            with self._engine.connect() as conn:
+                row = conn.execute(select(users).where(users.c.username == username)).first()
+            ok = hashing.verify_secret(row.password_hash, password) if row is not None else hashing.verify_none(password)
+        if row is None or row.disabled or not ok:
+            self._gate.failed(f"user:{username}", source)
             self._audit.record("auth.failed", actor=username[:200] or "(empty)", decision="refused",
                                target=username[:200] or None, method="password")
             raise Unauthorized(INVALID_LOGIN)
+        if hashing.needs_rehash(row.password_hash):
+            with self._engine.begin() as conn:
+                conn.execute(update(users).where(users.c.username == username)
+                             .values(password_hash=hashing.hash_secret(password)))
         token = hashing.new_secret(hashing.SESSION_PREFIX)
         now = utcnow()
         expires = now + timedelta(seconds=self._ttl)

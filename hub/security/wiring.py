@@ -24,6 +24,7 @@ from hub.security.authn import Authenticator
 from hub.security.authz import AccessControl
 from hub.security.credentials import Credentials, IssuedSecret
 from hub.security.mtls import ClientCertVerifier, HubCA
+from hub.security.secret_gate import SecretGate
 from hub.security.pseudonym import Pseudonymizer
 from hub.security.tokens import TokenService
 from hub.security.users import Users
@@ -76,15 +77,19 @@ def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> 
     ``hub.bootstrap.build_hub`` only."""
     sec = settings.security
     key = keys.load_or_create(sec.key_file(settings.data_dir))
-    audit = AuditLog(engine, key, seal_every=sec.audit_seal_every)
+    audit = AuditLog(engine, key, witness_path=settings.data_dir / "audit" / "witness.json",
+                     unsealed_grace_seconds=sec.audit_unsealed_grace_seconds)
     registry = AgencyRegistry(engine, audit)
     if seed and sec.seed_catalogue:
         registry.seed(settings.standards_dir / CATALOGUE)
-    credentials = Credentials(engine, audit, overlap_seconds=sec.secret_overlap_seconds)
+    gate = SecretGate(concurrency=sec.auth_concurrency, wait_seconds=sec.auth_wait_seconds,
+                      per_client=sec.auth_failures_per_client, per_address=sec.auth_failures_per_address,
+                      window_seconds=sec.auth_failure_window_seconds)
+    credentials = Credentials(engine, audit, overlap_seconds=sec.secret_overlap_seconds, gate=gate)
     tokens = TokenService(key, issuer=sec.token_issuer, ttl_seconds=sec.token_ttl_seconds)
-    users = Users(engine, audit, session_ttl_seconds=sec.session_ttl_seconds)
+    users = Users(engine, audit, session_ttl_seconds=sec.session_ttl_seconds, gate=gate)
     hub_ca = HubCA(settings.data_dir / "ca")
-    certs = ClientCertVerifier(engine, hub_ca, audit)
+    certs = ClientCertVerifier(engine, hub_ca, audit, registry)
     access = AccessControl(engine, registry, audit)
     authenticator = Authenticator(sec, credentials, tokens, users, registry, certs, audit)
     pseudonym = Pseudonymizer(key)

@@ -42,7 +42,9 @@ def test_every_operation_refuses_a_caller_without_credentials(node, element):  #
     assert response.status_code == 500 and error_code(response) == "E009"
     wrong = post_soap(url, envelope(f"<{element}/>"), Authorization="Basic MDQwMTp3cm9uZw==")  # 0401:wrong
     assert error_code(wrong) == "E009"
-    assert refusals(hub) >= before + 2
+    # the named refusal is audited each time; anonymous ones once per source per interval
+    # (issue 12: tests/integration/test_audit_truth.py)
+    assert refusals(hub) >= before + 1
 
 
 def test_another_departments_queue_item_answers_like_a_missing_one(node):  # noqa: F811

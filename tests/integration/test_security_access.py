@@ -74,7 +74,9 @@ def test_every_protected_route_refuses_without_credentials(embedded_hub, anonymo
         response = anonymous_client.request(method, concrete(path))
         assert response.status_code == 401, (method, path, response.status_code, response.text)
         assert response.json()["code"] == "unauthorized"
-    assert len(refusals(embedded_hub, "auth.")) >= len(routes)
+    # Anonymous refusals are audited once per source per interval, with a count (issue 12,
+    # finding 6: tests/integration/test_audit_truth.py), not once per request.
+    assert len(refusals(embedded_hub, "auth.")) >= 1
 
 
 def test_every_route_refuses_expired_and_tampered_tokens(embedded_hub, anonymous_client):

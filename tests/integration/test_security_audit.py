@@ -154,7 +154,8 @@ def test_mutual_tls_with_real_certificates(embedded_hub, embedded_as_agency, ano
         refused = anonymous_client.get("/v1/auth/whoami", headers={"X-SSL-Client-Cert": quote(rogue_pem)})
         assert refused.status_code == 401 and "not issued by a CA this hub trusts" in refused.json()["message"]
         # ... until the agency's CA is trusted
-        security.certs.trust("rogue-agency", rogue_ca.public_bytes(serialization.Encoding.PEM).decode(), actor="t")
+        security.certs.trust("rogue-agency", rogue_ca.public_bytes(serialization.Encoding.PEM).decode(),
+                             member_id="TH/GOV/OCSC", actor="t")
         assert anonymous_client.get("/v1/auth/whoami",
                                     headers={"X-SSL-Client-Cert": quote(rogue_pem)}).status_code == 200
         # an expired certificate

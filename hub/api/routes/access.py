@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.ids import RowId
 from hub.api.deps import SecurityDep
 from hub.api.roles import AdminDep
 from hub.registry.schemas import Clearance
@@ -39,7 +40,7 @@ async def list_rights(security: SecurityDep, _: AdminDep, client: str | None = N
 
 
 @router.delete("/v1/access-rights/{right_id}", status_code=204)
-async def revoke_right(right_id: int, security: SecurityDep, admin: AdminDep) -> Response:
+async def revoke_right(right_id: RowId, security: SecurityDep, admin: AdminDep) -> Response:
     """Revoke an access right."""
     await run_in_threadpool(security.access.revoke, right_id, actor=admin.subject)
     return Response(status_code=204)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Request
@@ -19,6 +20,11 @@ from hub.thai import ThaiValueError, validate_citizen_id
 router = APIRouter(tags=["auth"])
 
 
+def _source(request: Request, security: Any) -> str | None:  # noqa: ANN401
+    """The caller's address for the limits on secret checks."""
+    return security.authenticator.source(request.headers, request.client.host if request.client else None)
+
+
 def _basic(authorization: str | None) -> tuple[str, str] | None:
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "basic" or not value:
@@ -33,6 +39,7 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
 @router.post("/v1/auth/token", response_model=AccessToken)
 @public("OAuth2 token endpoint: the client authenticates with its id and secret here")
 async def token(
+    request: Request,
     security: SecurityDep,
     grant_type: Annotated[str, Form()],
     client_id: Annotated[str | None, Form()] = None,
@@ -48,7 +55,8 @@ async def token(
         client_id, client_secret = basic
     if not client_id or client_secret is None:
         raise Unauthorized("send client_id and client_secret (form fields or HTTP Basic)", error="invalid_client")
-    principal = await run_in_threadpool(security.authenticator.from_secret, client_id, client_secret)
+    principal = await run_in_threadpool(partial(security.authenticator.from_secret, client_id, client_secret,
+                                                source=_source(request, security)))
     issued = security.tokens.issue(principal.client_id or client_id)
     await run_in_threadpool(security.audit.record, "auth.token_issued", actor=principal.subject, decision="granted",
                             target=principal.client_id, method="client_credentials", expires_in=issued.expires_in)
@@ -58,6 +66,7 @@ async def token(
 @router.get("/v1/auth/validate", response_model=GdxToken)
 @public("GDX-compatible token exchange: the consumer authenticates with Consumer-Key and ConsumerSecret")
 async def gdx_validate(
+    request: Request,
     security: SecurityDep,
     consumer_key: Annotated[str, Header(alias="Consumer-Key")],
     ConsumerSecret: str,  # noqa: N803  (GDX's parameter names)
@@ -69,7 +78,8 @@ async def gdx_validate(
     except ThaiValueError as exc:
         raise InputError(f"AgentID: {exc}", errors=[FieldError("/query/AgentID", "citizen_id",
                                                                "the acting officer's 13-digit citizen ID")]) from exc
-    principal = await run_in_threadpool(security.authenticator.from_secret, consumer_key, ConsumerSecret, "gdx")
+    principal = await run_in_threadpool(partial(security.authenticator.from_secret, consumer_key, ConsumerSecret, "gdx",
+                                                source=_source(request, security)))
     issued = security.tokens.issue(consumer_key, kind="gdx", agent=agent)
     await run_in_threadpool(security.audit.record, "auth.token_issued", actor=principal.subject, decision="granted",
                             target=consumer_key, method="gdx", agent=agent, expires_in=issued.expires_in)
@@ -83,9 +93,10 @@ class Login(BaseModel):
 
 @router.post("/v1/auth/login", response_model=SessionOut)
 @public("people log in here with their username and password")
-async def login(body: Login, security: SecurityDep) -> dict[str, Any]:
+async def login(request: Request, body: Login, security: SecurityDep) -> dict[str, Any]:
     """A person's login: a session token (Bearer) that expires."""
-    session = await run_in_threadpool(security.users.login, body.username, body.password)
+    session = await run_in_threadpool(partial(security.users.login, body.username, body.password,
+                                              source=_source(request, security)))
     return {"session_token": session.token, "token_type": "Bearer", "expires_at": session.expires_at}
 
 

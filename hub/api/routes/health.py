@@ -24,9 +24,11 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=Readiness,
             responses={503: {"model": Readiness, "description": "a dependency does not answer"}})
 @public("readiness probe for the orchestrator and load balancer")
-async def readyz(hub: HubDep) -> FastJSONResponse:
+async def readyz(request: Request, hub: HubDep) -> FastJSONResponse:
     """Database and broker reachable, migrations current."""
     checks = await run_in_threadpool(hub.readiness)
+    admission = getattr(request.app.state, "admission", None)
+    checks["admission"] = "saturated" if admission is not None and admission.saturated() else "ok"
     ready = all(v == "ok" for v in checks.values())
     return FastJSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from hub import metrics
 from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
 from hub.api.responses import FastJSONResponse
-from hub.errors import FieldError, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.schemas.envelope import Envelope, StoredMessage
 from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
 from hub.schemas.principal import Principal
@@ -29,8 +29,12 @@ router = APIRouter(prefix="/v1/messages", tags=["messages"])
 ENVELOPE_OVERHEAD = 64 * 1024
 
 
-def links(message_id: str) -> dict[str, str]:
-    return {"self": f"/v1/messages/{message_id}", "replay": f"/v1/messages/{message_id}/replay"}
+def links(message_id: str, principal: Principal) -> dict[str, str]:
+    """Where to go next; ``replay`` only for those who may (hub admins)."""
+    found = {"self": f"/v1/messages/{message_id}"}
+    if principal.is_admin:
+        found["replay"] = f"/v1/messages/{message_id}/replay"
+    return found
 
 
 async def read_limited_body(request: Request, limit: int) -> bytearray:
@@ -68,6 +72,22 @@ async def read_limited_body(request: Request, limit: int) -> bytearray:
     return body
 
 
+MAX_PAYLOAD_DEPTH = 200  # orjson writes at most 255 levels (the envelope adds some); deeper was a 500
+
+
+def nesting_depth(value: object) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_envelope(raw: bytes | bytearray) -> Envelope:
     try:
         data = orjson.loads(raw)
@@ -80,6 +100,10 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
             "the body must be a JSON object (the envelope)",
             errors=[FieldError("", "type", f"expected an object, got {type(data).__name__}")],
         )
+    if (depth := nesting_depth(data.get("payload"))) > MAX_PAYLOAD_DEPTH:
+        raise ValidationFailed(
+            f"the payload nests {depth} levels deep; at most {MAX_PAYLOAD_DEPTH} are accepted",
+            errors=[FieldError("/payload", "max_depth", f"at most {MAX_PAYLOAD_DEPTH} levels of nesting")])
     try:
         return Envelope.model_validate(data)
     except ValidationError as exc:
@@ -119,7 +143,7 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
     if not result.created:
         headers["Idempotent-Replayed"] = "true"
     # Rendered here rather than through the response model: the hot path of ``hub bench``.
-    return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id)},
+    return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id, principal)},
                             status_code=202, headers=headers)
 
 
@@ -163,7 +187,7 @@ async def get_message(message_id: uuid.UUID, messages: MessagesDep, security: Se
     """A message's metadata and its full status history."""
     meta = await readable(messages, security, principal, message_id)
     history = await run_in_threadpool(messages.history, str(message_id))
-    return MessageDetail(**dict(meta), history=history, links=links(str(message_id)))
+    return MessageDetail(**dict(meta), history=history, links=links(str(message_id), principal))
 
 
 @router.get("/{message_id}/payload", response_class=Response, responses={200: {
@@ -182,8 +206,7 @@ async def get_payload(message_id: uuid.UUID, messages: MessagesDep, security: Se
 async def replay_message(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
                          principal: PrincipalDep) -> MessageAccepted:
     """Deliver a message again (hub admins); recorded in its history, the original kept."""
-    await readable(messages, security, principal, message_id, "replay")
-    if not principal.is_admin:
-        raise Forbidden("only a hub admin may replay a message")
+    meta = await run_in_threadpool(messages.get_meta, str(message_id), missing_ok=True)
+    await run_in_threadpool(security.access.authorize_replay, principal, str(message_id), meta)
     meta = await run_in_threadpool(messages.replay, str(message_id))
-    return MessageAccepted(id=str(meta.id), status=meta.status, links=links(str(meta.id)))
+    return MessageAccepted(id=str(meta.id), status=meta.status, links=links(str(meta.id), principal))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
+from hub.api.ids import RowId
 from hub.api.deps import PrincipalDep, SecurityDep
 from hub.registry import ids
 from hub.registry.person_schemas import Consent, ConsentIn, PersonRecord, PersonReported, PersonUpdate
@@ -40,7 +41,7 @@ async def list_consents(citizen_id: str, security: SecurityDep, principal: Princ
 
 
 @router.delete("/v1/persons/{citizen_id}/consents/{consent_id}", response_model=Consent)
-async def revoke_consent(citizen_id: str, consent_id: int, security: SecurityDep, principal: PrincipalDep) -> Consent:
+async def revoke_consent(citizen_id: str, consent_id: RowId, security: SecurityDep, principal: PrincipalDep) -> Consent:
     """Revoke a consent (idempotent: revoking it again changes nothing)."""
     return await run_in_threadpool(security.consents.revoke, principal, ids.citizen_id(citizen_id),
                                    consent_id)

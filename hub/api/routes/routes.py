@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
+from hub.api.ids import RowId
 from hub.api.deps import RouterDep
 from hub.api.roles import require_admin
 from hub.schemas.routes import Route, RouteIn
@@ -25,13 +26,13 @@ async def list_routes(routes: RouterDep) -> list[Route]:
 
 
 @router.get("/{route_id}", response_model=Route)
-async def get_route(route_id: int, routes: RouterDep) -> Route:
+async def get_route(route_id: RowId, routes: RouterDep) -> Route:
     """One route."""
     return await run_in_threadpool(routes.get, route_id)
 
 
 @router.delete("/{route_id}", status_code=204)
-async def remove_route(route_id: int, routes: RouterDep) -> Response:
+async def remove_route(route_id: RowId, routes: RouterDep) -> Response:
     """Remove a route; messages already accepted keep their history."""
     await run_in_threadpool(routes.remove, route_id)
     return Response(status_code=204)

@@ -5,17 +5,28 @@ refer to it; hub messages carry only its SHA-256 and size. Writes go to a tempor
 in the same folder and are renamed into place after an fsync, so a crash never leaves a
 truncated blob under its hash, and two writers of the same content both end with the
 same file.
+
+Attachments of a request whose caller is not authenticated yet are *staged*
+(``BlobStore.staging``): written under ``.spool/<host>-<pid>/`` and moved into the store
+only once the caller is authenticated; a refused, failed or crashed request leaves nothing
+behind (spool folders of processes no longer running, or older than a day, are swept when
+a store is opened).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 64 * 1024
+SPOOL = ".spool"
+STALE_SPOOL_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -27,9 +38,9 @@ class BlobRef:
 class BlobWriter:
     """Receives decoded bytes chunk by chunk, hashing as it goes."""
 
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: BlobStore, directory: Path | None = None) -> None:
         self._store = store
-        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=store.root)
+        fd, name = tempfile.mkstemp(prefix=".incoming-", dir=directory or store.root)
         self._file = os.fdopen(fd, "wb")
         self._path = Path(name)
         self._hash = hashlib.sha256()
@@ -40,28 +51,97 @@ class BlobWriter:
         self._file.write(data)
         self.size += len(data)
 
-    def commit(self) -> BlobRef:
+    def finish(self) -> tuple[BlobRef, Path]:
+        """Close the written file; the blob's reference and where its bytes are."""
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        digest = self._hash.hexdigest()
-        target = self._store.path(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            self._path.unlink()  # already stored: content-addressed, so identical
-        else:
-            os.replace(self._path, target)
-        return BlobRef(digest, self.size)
+        return BlobRef(self._hash.hexdigest(), self.size), self._path
+
+    def commit(self) -> BlobRef:
+        ref, path = self.finish()
+        self._store.place(path, ref.sha256)
+        return ref
 
     def abort(self) -> None:
         self._file.close()
         self._path.unlink(missing_ok=True)
 
 
+class StagedBlobs:
+    """Blobs of one request before its caller is authenticated: ``promote`` moves them into the
+    store, ``discard`` (always called at the end) deletes whatever was not promoted."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+        self.directory = Path(tempfile.mkdtemp(prefix="req-", dir=store.spool_dir()))
+        self._staged: list[tuple[Path, str]] = []
+
+    def writer(self) -> _StagedWriter:
+        return _StagedWriter(self)
+
+    def _add(self, path: Path, sha256: str) -> None:
+        self._staged.append((path, sha256))
+
+    def promote(self) -> None:
+        for path, sha256 in self._staged:
+            self._store.place(path, sha256)
+        self._staged.clear()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self._staged.clear()
+
+
+class _StagedWriter(BlobWriter):
+    def __init__(self, staged: StagedBlobs) -> None:
+        super().__init__(staged._store, staged.directory)  # noqa: SLF001
+        self._staged = staged
+
+    def commit(self) -> BlobRef:
+        ref, path = self.finish()
+        self._staged._add(path, ref.sha256)  # noqa: SLF001
+        return ref
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.sweep_spool()
+
+    def spool_dir(self) -> Path:
+        """This process's temporary area for staged blobs."""
+        path = self.root / SPOOL / f"{socket.gethostname()}-{os.getpid()}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def sweep_spool(self) -> int:
+        """Remove staged blobs left by crashed processes: those of this host whose process is
+        gone, and any older than a day (other hosts sharing the folder). Returns folders removed."""
+        spool = self.root / SPOOL
+        if not spool.is_dir():
+            return 0
+        host, removed = socket.gethostname(), 0
+        for folder in spool.iterdir():
+            owner, _, pid = folder.name.rpartition("-")
+            stale = time.time() - folder.stat().st_mtime > STALE_SPOOL_SECONDS
+            if (owner == host and pid.isdigit() and not _alive(int(pid))) or stale:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def staging(self) -> StagedBlobs:
+        return StagedBlobs(self)
+
+    def place(self, path: Path, sha256: str) -> None:
+        """Move a finished, fsynced file into the store under its hash."""
+        target = self.path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            path.unlink()  # already stored: content-addressed, so identical
+        else:
+            os.replace(path, target)
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -86,3 +166,15 @@ class BlobStore:
         with open(self.path(sha256), "rb") as fh:
             while block := fh.read(chunk):
                 yield block
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from hub.adapters.ecms.codec.blobs import BlobStore, BlobWriter
+from hub.adapters.ecms.codec.blobs import BlobStore, BlobWriter, StagedBlobs
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.standards import safexml
 
@@ -99,7 +99,7 @@ def _remembered(method):  # noqa: ANN001, ANN202
 
 
 class _Target:
-    def __init__(self, blobs: BlobStore, limits: Limits) -> None:
+    def __init__(self, blobs: BlobStore | StagedBlobs, limits: Limits) -> None:
         self.error: Exception | None = None
         self._builder = etree.TreeBuilder()
         self._blobs = blobs
@@ -164,7 +164,7 @@ class _Target:
             self._writer.abort()
 
 
-def parse_stream(source: IO[bytes], blobs: BlobStore, limits: Limits | None = None) -> etree._Element:
+def parse_stream(source: IO[bytes], blobs: BlobStore | StagedBlobs, limits: Limits | None = None) -> etree._Element:
     """Parse a SOAP request from a file object; binary objects go to ``blobs``.
 
     Raises ``EcmsFault`` E001 (malformed), E002 (unsafe), E005/E006/E014 as found.

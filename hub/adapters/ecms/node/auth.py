@@ -21,7 +21,7 @@ from typing import Any
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.adapters.ecms.codec.soap import SoapRequest
 from hub.adapters.ecms.node.store import EcmsStore
-from hub.errors import Forbidden, Unauthorized
+from hub.errors import Forbidden, TooManyRequests, Unauthorized
 from hub.schemas.principal import CLIENT, Principal
 from hub.security.mtls import tls_client_cert
 
@@ -49,11 +49,12 @@ def _security_principal(request: Any, token: tuple[str, str] | None) -> Principa
     security = getattr(request.app.state.hub, "security", None)
     if security is None:
         raise Unauthorized("this hub has no security layer")
-    presented = security.authenticator.presented(request.headers, peer=request.client.host if request.client else None,
-                                                 tls_cert=tls_client_cert(request.scope))
+    peer = request.client.host if request.client else None
+    presented = security.authenticator.presented(request.headers, peer=peer, tls_cert=tls_client_cert(request.scope))
     if token is not None:
         presented["client_id"], presented["client_secret"] = token
-    return security.authenticator.authenticate_credentials(channel="ecms /ecms/service2", **presented)
+    return security.authenticator.authenticate_credentials(
+        channel="ecms /ecms/service2", source=security.authenticator.source(request.headers, peer), **presented)
 
 
 def soap_authenticator(request: Any, store: EcmsStore) -> Callable[[SoapRequest], Principal]:
@@ -61,14 +62,17 @@ def soap_authenticator(request: Any, store: EcmsStore) -> Callable[[SoapRequest]
 
     def authenticate(soap_request: SoapRequest) -> Principal:
         token = (soap_request.username, soap_request.password or "") if soap_request.username else None
-        try:
-            return _security_principal(request, token)
-        except (Unauthorized, Forbidden) as exc:
-            refusal = exc.message
+        # A department's own node secret first: asking the security layer about a department
+        # code (which is no client id) would put two false refusals in the audit trail for
+        # every successful department login.
         credentials = token or basic_credentials(request.headers.get("authorization"))
         principal = node_local(store, *credentials) if credentials else None
-        if principal is None:
-            raise EcmsFault("E009", refusal)
-        return principal
+        if principal is not None:
+            return principal
+        try:
+            return _security_principal(request, token)
+        except (Unauthorized, Forbidden, TooManyRequests) as exc:
+            # A limited secret check (429) is a refusal to a SOAP caller too: E009 in a SOAP fault.
+            raise EcmsFault("E009", exc.message) from None
 
     return authenticate

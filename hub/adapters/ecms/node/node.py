@@ -91,18 +91,24 @@ class EcmsNode:
 
     def handle(self, source: IO[bytes], authenticate: Callable[[soap.SoapRequest], Principal]) -> SoapAnswer:
         relates_to = None
+        # Attachments are staged until the caller is authenticated: a refused request leaves
+        # nothing in the blob store (hub.adapters.ecms.codec.blobs.StagedBlobs).
+        staged = self.blobs.staging()
         try:
-            request = soap.split_envelope(parse_stream(source, self.blobs, self.limits))
+            request = soap.split_envelope(parse_stream(source, staged, self.limits))
             relates_to = request.message_id
             name = localname(request.body_root.tag).lower()
             operation = self._operations.get(name) or self._operations.get(f"{name}request")
             if operation is None:
                 raise EcmsFault("E003", f"{localname(request.body_root.tag)} is not an e-CMS operation")
             principal = authenticate(request)
+            staged.promote()
             response = operation(principal, request.body_root)
             return SoapAnswer(200, soap.stream_envelope(soap.envelope(response, relates_to), self.blobs))
         except EcmsFault as fault:
             return SoapAnswer(500, iter([soap.fault_envelope(fault, relates_to)]))
+        finally:
+            staged.discard()
 
     # -------------------------------------------------------------- helpers
 

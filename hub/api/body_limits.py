@@ -1,0 +1,106 @@
+"""A body limit per route, enforced while the body streams in, before anything buffers it;
+and a deadline for the body, so a slow sender cannot hold a request open for ever.
+
+FastAPI reads a JSON body whole before it runs a route's dependencies, authentication
+included; without a limit, 100 MB posted to ``/v1/access-rights`` held ~300 MiB of an
+anonymous caller's data. Here every request gets a limit from its path: the payload limit for
+the routes that carry payloads (``/v1/messages``, ``/v1/standards``), a small one for logins,
+a modest one for every other JSON route. A declared ``Content-Length`` over the limit is
+refused with 413 before one byte is read; a body that grows past it while streaming is cut
+at that point (Starlette's ``RequestBodyLimitMiddleware`` counts, FastAPI turns its signal
+into our 413). The e-CMS node counts its own SOAP bodies (``HUB_ECMS_MAX_REQUEST_BYTES``).
+
+The body must arrive within ``HUB_BODY_TIMEOUT_SECONDS`` plus one second per 100 KiB it
+declares (or may send); a body sent one byte every 5 s is cut there with 408 and the
+connection closed. Headers are timed by ``hub serve``'s protocol (``hub.api.serving``).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.api.responses import FastJSONResponse
+from hub.config import Settings
+
+ENVELOPE_OVERHEAD = 64 * 1024  # the envelope around a payload, and JSON escaping of small ones
+LOGIN_LIMIT = 16 * 1024  # a client id and secret, a username and password
+JSON_LIMIT = 1024 * 1024  # registry, access rights, routes, persons, telework cases
+SMALL = ("/v1/auth/token", "/v1/auth/login", "/v1/auth/validate", "/v1/auth/logout")
+PAYLOADS = ("/v1/messages", "/v1/standards")
+SELF_LIMITED = ("/ecms/",)
+BYTES_PER_SECOND = 100 * 1024  # the slowest sender a large body is allowed to be
+
+
+def body_limit(path: str, settings: Settings) -> int | None:
+    """The most bytes a request to ``path`` may send; ``None`` when the route counts them itself."""
+    if path.startswith(SELF_LIMITED):
+        return None
+    if path in SMALL:
+        return LOGIN_LIMIT
+    if path.startswith(PAYLOADS):
+        return settings.max_payload_bytes + ENVELOPE_OVERHEAD
+    return JSON_LIMIT
+
+
+def too_large(limit: int, path: str) -> FastJSONResponse:
+    return FastJSONResponse({"code": "payload_too_large", "limit": limit, "errors": [],
+                             "message": f"the request body exceeds the limit of {limit} bytes for {path}"},
+                            status_code=413, headers={"Connection": "close"})
+
+
+def body_deadline(scope: Scope, receive: Receive, seconds: float) -> Receive:
+    """``receive`` that answers 408 (Connection: close) once the body is not in by ``seconds``."""
+    deadline = time.monotonic() + seconds
+    done = False
+
+    async def timed() -> Message:
+        nonlocal done
+        if done:
+            return await receive()  # after the body: only a disconnect is left to wait for
+        left = deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            message = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            raise HTTPException(408, f"the request body did not arrive within {seconds:.0f} s",
+                                headers={"Connection": "close"}) from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            done = True
+        return message
+    return timed
+
+
+class BodyLimits:
+    """Outermost of the app's own middleware; the limits follow the serving hub's settings."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        hub = scope["app"].state.hub
+        if hub is None:  # an app not serving yet (its lifespan builds the hub): nothing to protect
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        settings = hub.settings
+        limit = body_limit(path, settings)
+        declared = Headers(scope=scope).get("content-length")
+        size = int(declared) if declared is not None and declared.strip().isdigit() else None
+        if limit is not None and size is not None and size > limit:
+            await too_large(limit, path)(scope, receive, send)  # not one byte of the body is read
+            return
+        expected = size if size is not None else (limit if limit is not None else settings.ecms.max_request_bytes)
+        receive = body_deadline(scope, receive, settings.body_timeout_seconds + expected / BYTES_PER_SECOND)
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        await RequestBodyLimitMiddleware(self.app, limit)(scope, receive, send)
