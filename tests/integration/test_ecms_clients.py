@@ -369,6 +369,9 @@ def test_full_exchange_between_mil_doc_and_boi_dms(wire):
     assert letter["main"] == ("", b"") and letter["attachments"] == [] and letter["references"] == []
     assert government_document(answer) == government_document(fixture(B, "send_letter.xml"))
     m_delete_item(wire, letter["ProcessID"])
+    # mil-doc's inbound special re-reads the deleted letter by LetterID (while not withdrawn).
+    again = m_letter_poll(wire.send(M, "inbound_special_letter.xml"))
+    assert again["ProcessID"] == letter["ProcessID"] and again["ram:ID"] == LETTER_B[0]
 
     # mil-doc sends Receive, Accept, Reject and Invalid for letter B; BOI's parsers read each.
     m_send(wire.send(M, "receive_letter_notifier.xml"))
@@ -428,8 +431,9 @@ def test_full_exchange_between_mil_doc_and_boi_dms(wire):
     assert rows[b_pid] == (LETTER_B[0], "withdrawn")
 
     # mil-doc's inbound-special variants re-read items of its queue, deleted ones included.
-    for name, kind in (("inbound_special_letter.xml", "rsm:GovernmentDocument"),
-                       ("inbound_special_receive_notifier.xml", "ReceiveLetterNotifier"),
+    doc = net.Doc(wire.send(M, "inbound_special_letter.xml"))  # withdrawn since: gone
+    assert m_error(doc)[0] == "E010"
+    for name, kind in (("inbound_special_receive_notifier.xml", "ReceiveLetterNotifier"),
                        ("inbound_special_accept_notifier.xml", "AcceptLetterNotifier"),
                        ("inbound_special_reject_notifier.xml", "RejectLetterNotifier"),
                        ("inbound_special_invalid_acceptid_notifier.xml", "InvalidAcceptIDNotifier")):
@@ -453,7 +457,8 @@ def b_status(answer: bytes) -> dict[str, tuple[str, str]]:
 def test_boi_reads_a_node_signature_on_every_letter(wire):
     """BOI's letter parse needs a ram:GovernmentSignature with ds:Signature (RTL:136-148)."""
     wire, _ = wire
-    m_send(wire.send(M, "send_letter_no_attachment.xml"))
+    body = fixture(M, "send_letter_no_attachment.xml").replace(LETTER_A[0].encode(), "กค 0401/124".encode())
+    m_send(wire.post(M, body))
     letter, _ = poll_until(wire, B, b_letter_poll, "letter at BOI")
     assert letter["ds"][0] == "#Letter" and all(letter["ds"])
     assert letter["signer"][4] == "0401"

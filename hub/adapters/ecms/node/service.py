@@ -17,7 +17,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from hub.adapters.ecms.codec.blobs import BlobStore
-from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup
+from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup, Note
+from hub.adapters.ecms.node.signing import NodeSigner
 from hub.adapters.ecms.node.store import Department, EcmsStore
 from hub.config import EcmsSettings, Settings
 from hub.schemas.routes import Route, RouteIn
@@ -61,12 +62,14 @@ class EcmsService:
                          if r.adapter == adapter and str(r.settings.get("url")) == url)
 
 
-def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook) -> EcmsService:
+def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook,
+               note: Note | None = None) -> EcmsService:
     """The node configured by ``settings.ecms``, its blobs under ``settings.data_dir``, letters
     checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only."""
     blobs = BlobStore(Path(os.fspath(settings.data_dir)).resolve() / "ecms-blobs")
     store = EcmsStore(engine)
-    node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir)
+    node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir, note=note,
+                    public_url=settings.ecms.public_url, signer=NodeSigner.load(settings.ecms, blobs.root.parent))
     return EcmsService(settings.ecms, store, blobs, node, routes)
 
 

@@ -169,7 +169,38 @@ class EcmsStore:
             conn.execute(update(ecms_letters).where(ecms_letters.c.message_id == message_id)
                          .values(accept_id=accept_id))
 
-    def withdraw(self, message_id: str, *, delivered_elsewhere: bool) -> None:
+    def refused(self, letter_message_id: str) -> bool:
+        """Whether the receiver sent a Reject or Invalid notifier about this letter."""
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_queue.c.process_id)
+                .where(ecms_queue.c.letter_message_id == letter_message_id,
+                       ecms_queue.c.kind.in_(("RejectLetterNotifier", "InvalidLetterNotifier"))).limit(1)
+            ).first() is not None
+
+    def outbound_letters(self, codes: list[str]) -> list[Any]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(
+                select(ecms_letters).where(ecms_letters.c.sender_code.in_(codes))
+                .order_by(ecms_letters.c.created_at, ecms_letters.c.message_id)))
+
+    def special_item(self, codes: list[str], clearance: str, kind: str, letter_id: str, date: str,
+                     sender_code: str, receiver_code: str) -> Any:
+        """The newest item of ``kind`` about that letter in the caller's queues, deleted or not."""
+        letters = select(ecms_letters.c.message_id).where(
+            ecms_letters.c.sender_code == sender_code, ecms_letters.c.receiver_code == receiver_code,
+            ecms_letters.c.letter_id == letter_id, ecms_letters.c.correspondence_date == date)
+        about = (ecms_queue.c.message_id.in_(letters) if kind == "GovernmentDocument"
+                 else ecms_queue.c.letter_message_id.in_(letters))
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_queue).where(*self._visible(codes, clearance), about, ecms_queue.c.kind == kind)
+                .order_by(ecms_queue.c.created_at.desc()).limit(1)
+            ).first()
+
+    def withdraw(self, message_id: str, *, delivered_elsewhere: bool, refused: bool = False) -> None:
+        """Withdraw a letter not yet read — or one the receiver refused (Reject or Invalid
+        notifier: deployed clients withdraw exactly then, to send it again)."""
         now = utcnow()
         with self._engine.begin() as conn:
             letter = conn.execute(
@@ -178,7 +209,8 @@ class EcmsStore:
             if letter is None or letter.withdrawn_at is not None:
                 raise EcmsFault("E011", "the letter is not (or no longer) in transit")
             item = conn.execute(select(ecms_queue).where(ecms_queue.c.message_id == message_id)).first()
-            if (item is not None and item.read_at is not None) or (item is None and delivered_elsewhere):
+            read = (item is not None and item.read_at is not None) or (item is None and delivered_elsewhere)
+            if read and not refused:
                 raise EcmsFault("E012", "the receiver has already read the letter; it cannot be withdrawn")
             conn.execute(update(ecms_letters).where(ecms_letters.c.message_id == message_id)
                          .values(withdrawn_at=now))
