@@ -97,6 +97,10 @@ async def handle_soap(request: Request, service: Any, authenticate: Callable[[so
 
 
 router.add_api_route(PUBLIC_PATH, describe, methods=["GET"], response_class=Response,
-                     summary="The node's WSDL or a schema, on the public e-CMS path")
+                     summary="The node's WSDL or a schema, on the public e-CMS path", responses={200: {
+                         "description": "The WSDL (?wsdl) or a schema (?xsd=service|letter|ram)",
+                         "content": {XML: {"schema": {"type": "string"}}}}})
 router.add_api_route(PUBLIC_PATH, call, methods=["POST"], response_class=Response,
-                     summary="One SOAP 1.1 e-CMS operation, on the public e-CMS path")
+                     summary="One SOAP 1.1 e-CMS operation, on the public e-CMS path", responses={200: {
+                         "description": "The SOAP 1.1 response envelope (refusals: ErrorDetail in 200)",
+                         "content": {XML: {"schema": {"type": "string"}}}}})
