@@ -508,3 +508,74 @@ def test_lists_codes_time_and_errors(wire):
     assert m_error(doc)[0] == "E010"
     with pytest.raises(net.NullReference):
         net.select_single_node(doc.first("CorrespondenceLetterDeleteResponse"), "ProcessID")
+
+
+def test_a_signed_letter_arrives_with_its_signature_verifying(wire, tmp_path):
+    """XML-DSig (signxml, the library a peer would use) over the whole rsm:GovernmentDocument,
+    inside its ram:GovernmentSignature: the receiver's bytes verify, whichever client polls."""
+    from lxml import etree
+    from signxml import XMLSigner, XMLVerifier
+
+    from hub.adapters.ecms.node.signing import _self_signed
+
+    wire, _ = wire
+    key, cert = _self_signed(tmp_path / "signer")
+    ram = "urn:th:gov:egif:data:standard:ReusableAggregateBusinessInformationEntity:1"
+    for number, poller, parse in (("กค 0401/126", B, b_letter_poll),):
+        body = fixture(M, "send_letter.xml").replace(LETTER_A[0].encode(), number.encode())
+        document = etree.fromstring(government_document(body))
+        signature = etree.SubElement(document, f"{{{ram}}}GovernmentSignature")
+        etree.SubElement(signature, f"{{{ram}}}TypeCode").text = "DSIG"
+        signer = etree.SubElement(signature, f"{{{ram}}}SignerParty")
+        for name, value in (("GivenName", "สมชาย"), ("FamilyName", "ใจดี"), ("Title", "ผู้อำนวยการ"),
+                            ("MinistryCode", "04"), ("DepartmentCode", "0401")):
+            etree.SubElement(signer, f"{{{ram}}}{name}").text = value
+        etree.SubElement(signature, "{http://www.w3.org/2000/09/xmldsig#}Signature", Id="placeholder",
+                         nsmap={"ds": "http://www.w3.org/2000/09/xmldsig#"})
+        signed = etree.tostring(XMLSigner().sign(document, key=key, cert=cert), encoding="UTF-8")
+        signed = signed.split(b"?>", 1)[1] if signed.startswith(b"<?xml") else signed
+        m_send(wire.post(M, body.replace(government_document(body), signed)))
+        parsed, answer = poll_until(wire, poller, lambda a, parse=parse: parse(a) if net.Doc(a).get_elements_by_tag_name(
+            "rsm:GovernmentDocument") else None, f"signed letter {number}")
+        relayed = government_document(answer)
+        assert relayed == signed
+        XMLVerifier().verify(relayed, x509_cert=cert.decode())  # raises if the signature broke
+        # signxml writes no X509SubjectName, which BOI requires: the node's signature goes
+        # first, with the signer copied from the letter's own.
+        assert parsed["TypeCode"] == "DSIG" and answer.count(b"</ram:GovernmentSignature>") == 2
+        assert parsed["signer"][4] == "0401" and parsed["ds"][0] == "#Letter"
+        b_delete_item(wire, parsed["ProcessID"])
+
+
+def test_the_node_signature_is_a_real_xml_dsig_over_the_relayed_document(wire):
+    from lxml import etree
+    from signxml import XMLVerifier
+
+    wire, hub = wire
+    body = fixture(M, "send_letter.xml").replace(LETTER_A[0].encode(), "กค 0401/128".encode())
+    m_send(wire.post(M, body))
+    letter, answer = poll_until(wire, B, b_letter_poll, "letter at BOI")
+    cert = hub.ecms.node.signer.cert.decode()
+    # Detached, Reference URI="#Letter": verified in the answer as BOI receives it.
+    XMLVerifier().verify(etree.fromstring(answer), x509_cert=cert, id_attribute="ID")
+    assert letter["ds"][0] == "#Letter" and letter["signer"][:2] == ("สมชาย", "ใจดี")
+    b_delete_item(wire, letter["ProcessID"])
+
+
+def test_tolerated_deviations_are_in_the_message_history(wire):
+    wire, hub = wire
+    body = fixture(B, "send_letter.xml").replace(LETTER_B[0].encode(), "กค 0402/999".encode())
+    process_id, _ = b_send_letter(wire.post(B, body))
+    [event] = [e for e in hub.messages.history(process_id) if e["kind"] == "ecms.tolerated"]
+    text = " | ".join(event["detail"]["deviations"])
+    assert "no main document" in text and "date-only SendDate '2024-10-16'" in text
+    assert "receiver ministry '0401' resolved to '0400'" in text
+    assert event["detail"]["addressing"] == "http://w3.org/2005/08/addressing to"
+    assert event["detail"]["content_type"] == "text/xml"
+    body = fixture(M, "send_letter_no_attachment.xml").replace(LETTER_A[0].encode(), "กค 0401/129".encode())
+    process_id = m_send(wire.post(M, body))
+    [event] = [e for e in hub.messages.history(process_id) if e["kind"] == "ecms.tolerated"]
+    text = " | ".join(event["detail"]["deviations"])
+    assert "empty ReferenceCorrespondence" in text and 'AttachmentBinaryObject mimeCode=""' in text
+    assert "sender ministry '04' resolved to '0400'" in text
+    assert event["detail"]["content_type"] == "text/xml; encoding='utf-8'"

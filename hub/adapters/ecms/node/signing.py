@@ -12,7 +12,8 @@ It is a real XML-DSig (signxml), detached, by the node's key, over the relayed d
 ``Reference URI="#Letter"`` when the letter carries ``ID="Letter"`` (both clients set it), else
 the whole document. Signer fields come from the document's own signature skeleton if any, else
 from its SenderParty, cut to BOI's column sizes. Nothing is added when the document's first
-``ram:GovernmentSignature`` already holds a ``ds:Signature``.
+``ram:GovernmentSignature`` already holds a ``ds:Signature`` with every part BOI-DMS reads
+(signxml, for one, writes no ``X509SubjectName``: then the node's still goes first).
 """
 from __future__ import annotations
 
@@ -54,6 +55,19 @@ def _self_signed(folder: Path) -> tuple[bytes, bytes]:
     return key_pem, cert_pem
 
 
+# What BOI-DMS reads from the first ram:GovernmentSignature (RTL:136-148), all mandatory.
+REQUIRED = (f"{{{RAM}}}TypeCode", f"{{{RAM}}}SignerParty", f"{{{DS}}}Signature/{{{DS}}}SignedInfo/{{{DS}}}Reference",
+            f"{{{DS}}}Signature/{{{DS}}}SignedInfo/{{{DS}}}Reference/{{{DS}}}DigestValue",
+            f"{{{DS}}}Signature/{{{DS}}}SignatureValue",
+            f"{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509SubjectName",
+            f"{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate")
+
+
+def _complete(signature: etree._Element) -> bool:
+    """The document's own signature has everything BOI-DMS reads (else the node's goes first)."""
+    return all(signature.find(path) is not None for path in REQUIRED)
+
+
 @dataclass
 class NodeSigner:
     key: bytes
@@ -79,11 +93,14 @@ class NodeSigner:
 
         document = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
         own = next(document.iter(f"{{{RAM}}}GovernmentSignature"), None)
-        if own is not None and own.find(f"{{{DS}}}Signature") is not None:
+        if own is not None and _complete(own):
             return None
         body = document.find(f"{{{RAM}}}CorrespondenceLetter")
         uri = "#Letter" if body is not None and body.get("ID") == "Letter" else None
-        signer = XMLSigner(method=methods.detached, signature_algorithm="rsa-sha256", digest_algorithm="sha256")
+        # Exclusive C14N: the signature verifies wherever the document stands (alone, or inside
+        # the SOAP answer with the envelope's namespaces in scope).
+        signer = XMLSigner(method=methods.detached, signature_algorithm="rsa-sha256", digest_algorithm="sha256",
+                           c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
         signature = signer.sign(document, key=self.key, cert=self.cert, reference_uri=uri)
         x509_data = signature.find(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data")
         if x509_data is not None:
