@@ -142,7 +142,9 @@ class EcmsSoapClient:
         return self._raw_item("CorrespondenceLetterInbound")
 
     def special(self, process_id: str) -> QueueItem | None:
-        return self._raw_item("CorrespondenceLetterInboundSpecial", ProcessID=process_id)
+        element = etree.Element("ProcessID")
+        element.text = process_id
+        return self._raw_item("CorrespondenceLetterInboundSpecial", _value_1=element)
 
     def delete(self, process_id: str) -> Answer:
         return self.call("CorrespondenceLetterDelete", ProcessID=process_id)
