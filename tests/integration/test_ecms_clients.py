@@ -579,3 +579,37 @@ def test_tolerated_deviations_are_in_the_message_history(wire):
     assert "empty ReferenceCorrespondence" in text and 'AttachmentBinaryObject mimeCode=""' in text
     assert "sender ministry '04' resolved to '0400'" in text
     assert event["detail"]["content_type"] == "text/xml; encoding='utf-8'"
+    letter, _ = poll_until(wire, B, lambda a: b_letter_poll(a, signature=False), "letter 129 at BOI")
+    assert letter["ram:ID"] == "กค 0401/129"
+    b_delete_item(wire, letter["ProcessID"])
+    letter, _ = poll_until(wire, M, m_letter_poll, "letter 999 at mil-doc")
+    assert letter["ram:ID"] == "กค 0402/999"
+    m_delete_item(wire, letter["ProcessID"])
+
+
+def test_letters_the_hub_writes_are_read_by_both_clients(wire):
+    """The hub's own client (zeep, as the reference e-Saraban, telework and federation send)
+    writes every element the deployed receivers read, empty when there is no value."""
+    from hub.adapters.ecms.client.soapclient import EcmsSoapClient
+    from hub.adapters.ecms.codec.letter import Binary, Party, inline_base64
+    from hub.adapters.ecms.codec.letter import Letter as EcmsLetter
+
+    wire, hub = wire
+    url = wire.base + PUBLIC_PATH
+    client = (EcmsSoapClient(url, "0401", "secret-0401") if wire.mode == "basic" else EcmsSoapClient(url))
+    try:
+        ref = hub.ecms.blobs.put(b"%PDF-1.4 hub letter")
+        letter = EcmsLetter("กค 0401/๑๒", "2024-10-20", "ทดสอบจากระบบของศูนย์", "001", "001",
+                            Party("0400", "0401", given_name="สมชาย"), Party("0400", "0402"),
+                            Binary("MainLetterBinaryObject", "application/pdf", ref.sha256, ref.size))
+        assert client.send(inline_base64(letter, hub.ecms.blobs)).ProcessID
+    finally:
+        client.close()
+    parsed, answer = poll_until(wire, B, b_letter_poll, "the hub's letter at BOI")
+    assert parsed["ram:SenderParty"][:3] == ("สมชาย", "", "") and parsed["ram:ReceiverParty"][:3] == ("", "", "")
+    assert parsed["ram:Attachment"] == "" and parsed["ram:Description"] == "" and parsed["ds"][0] == "#Letter"
+    assert parsed["main"] == ("application/pdf", base64.b64encode(b"%PDF-1.4 hub letter").decode())
+    # Both parties carry GivenName/FamilyName/JobTitle (mil-doc reads ram:GivenName[1]).
+    document = government_document(answer)
+    assert document.count(b"<ram:GivenName>") == 2 and document.count(b"<ram:JobTitle></ram:JobTitle>") == 2
+    b_delete_item(wire, parsed["ProcessID"])

@@ -314,11 +314,12 @@ def _sub(parent: etree._Element, name: str, value: str | None, ns: str | None = 
     return child
 
 
-def _party(parent: etree._Element, name: str, party: Party) -> None:
+def _party(parent: etree._Element, name: str, party: Party, complete: bool = False) -> None:
     element = etree.SubElement(parent, f"{{{RAM}}}{name}")
-    _sub(element, "GivenName", party.given_name)
-    _sub(element, "FamilyName", party.family_name)
-    _sub(element, "JobTitle", party.job_title)
+    blank = "" if complete else None
+    _sub(element, "GivenName", party.given_name or blank)
+    _sub(element, "FamilyName", party.family_name or blank)
+    _sub(element, "JobTitle", party.job_title or blank)
     _sub(etree.SubElement(element, f"{{{RAM}}}MinistryOrganization"), "ID", party.ministry_id)
     _sub(etree.SubElement(element, f"{{{RAM}}}DepartmentOrganization"), "ID", party.department_id)
 
@@ -334,27 +335,35 @@ def _binary(parent: etree._Element, binary: Binary, mode: str) -> None:
         element.text = "{{hub-blob:%s}}" % binary.sha256
 
 
-def letter_element(letter: Letter, mode: str = "ref") -> etree._Element:
+def letter_element(letter: Letter, mode: str = "ref", *, complete: bool = False) -> etree._Element:
+    """``complete``: every element deployed receivers read by name or position is written,
+    empty when there is no value (both parties' names and job titles, ``Attachment``,
+    ``SendDate``, ``Description``): BOI-DMS throws on a missing one, mil-doc reads
+    ``ram:GivenName[1]`` for the receiver. That is the form the hub sends on the wire; the
+    stored and validated forms omit empty elements (th.ecms.letter's TextType is not empty)."""
     nsmap = dict(NSMAP, hubblob=HUBBLOB) if mode == "ref" else dict(NSMAP)
     root = etree.Element(f"{{{RSM}}}GovernmentDocument", nsmap=nsmap)
     if mode == "ref" and letter.raw:
         root.set(RAW_ATTR, letter.raw)
     body = etree.SubElement(root, f"{{{RAM}}}CorrespondenceLetter")
+    if complete:
+        body.set("ID", "Letter")  # what deployed clients write; a signature's Reference URI="#Letter"
     for name, value in (("ID", letter.id), ("CorrespondenceDate", letter.correspondence_date),
                         ("Subject", letter.subject), ("SecretCode", letter.secret_code),
                         ("SpeedCode", letter.speed_code)):
         _sub(body, name, value)
-    _party(body, "SenderParty", letter.sender)
-    _party(body, "ReceiverParty", letter.receiver)
+    _party(body, "SenderParty", letter.sender, complete)
+    _party(body, "ReceiverParty", letter.receiver, complete)
     for ref in letter.references:
         element = etree.SubElement(body, f"{{{RAM}}}ReferenceCorrespondence")
         _sub(element, "ID", ref.id)
         _sub(element, "CorrespondenceDate", ref.correspondence_date)
         _sub(element, "Subject", ref.subject)
-    for note in letter.attachment_notes:
+    blank = "" if complete else None
+    for note in letter.attachment_notes or ([""] if complete else []):
         _sub(body, "Attachment", note)
-    _sub(body, "SendDate", letter.send_date)
-    _sub(body, "Description", letter.description)
+    _sub(body, "SendDate", letter.send_date or blank)
+    _sub(body, "Description", letter.description or blank)
     for binary in letter.binaries:
         _binary(body, binary, mode)
     return root
@@ -415,7 +424,7 @@ def validate(item: Letter | Notifier, standards_dir: Path) -> None:
 
 def inline_base64(item: Letter | Notifier, blobs: BlobStore) -> etree._Element:
     """The item with its binary objects' base64 inline (for clients building a whole document)."""
-    element = item_element(item, "empty")
+    element = letter_element(item, "empty", complete=True) if isinstance(item, Letter) else item_element(item, "empty")
     if isinstance(item, Letter):
         nodes = list(element.iter(f"{{{RAM}}}MainLetterBinaryObject", f"{{{RAM}}}AttachmentBinaryObject"))
         for node, binary in zip(nodes, item.binaries, strict=True):
