@@ -10,6 +10,7 @@ attachments from, and polls its remote queue into, this node.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,8 @@ from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup, Note
 from hub.adapters.ecms.node.signing import NodeSigner
 from hub.adapters.ecms.node.store import Department, EcmsStore
 from hub.config import EcmsSettings, Settings
+from hub.errors import FieldError, InputError
+from hub.schemas.principal import CLEARANCE_LEVELS
 from hub.schemas.routes import Route, RouteIn
 
 
@@ -54,6 +57,28 @@ class EcmsService:
                                     settings=adapter_settings or {}, max_attempts=100,
                                     backoff_base_seconds=0.5, backoff_max_seconds=60))
         return department
+
+    def onboard(self, code: str, ministry_code: str, name_th: str, *, name_en: str | None = None,
+                party: str | None = None, clearance: str = "001", secret: str | None = None) -> Department:
+        """``register_department`` with the hub's input errors (CLI and admin API): each
+        problem named by field."""
+        errors = []
+        if not re.fullmatch(r"[0-9A-Za-z]{2,20}", code):
+            errors.append(FieldError("/code", "pattern", "2-20 letters or digits, e.g. 0401"))
+        if not re.fullmatch(r"[0-9A-Za-z]{2,20}", ministry_code):
+            errors.append(FieldError("/ministry_code", "pattern", "2-20 letters or digits, e.g. 0400"))
+        if not name_th.strip():
+            errors.append(FieldError("/name_th", "required", "the department's Thai name"))
+        if clearance not in CLEARANCE_LEVELS:
+            errors.append(FieldError("/clearance", "enum", f"one of {', '.join(CLEARANCE_LEVELS)}"))
+        if party is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,32}/[A-Z]{2,10}/[A-Za-z0-9._-]{1,64}/[A-Za-z0-9._-]{1,64}", party):
+            errors.append(FieldError("/party", "pattern", "a subsystem id, e.g. TH/GOV/0401/saraban"))
+        if code != ministry_code and not errors and self.store.department(ministry_code) is None:
+            errors.append(FieldError("/ministry_code", "exists", f"ministry {ministry_code} is not registered; add it first"))
+        if errors:
+            raise InputError("the e-CMS department is not valid", errors=errors)
+        return self.register_department(code, ministry_code, name_th, name_en=name_en, party=party,
+                                        clearance=clearance, secret=secret)
 
     def parties_behind(self, adapter: str, url: str) -> frozenset[str]:
         """The subsystems of the departments this hub reaches through the remote node at ``url``

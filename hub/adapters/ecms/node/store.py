@@ -14,11 +14,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.errors import Conflict, NotFound
 from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
 from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 
@@ -92,6 +93,35 @@ class EcmsStore:
             else:
                 conn.execute(insert(ecms_departments).values(**values, created_at=utcnow()))
         return self.department(code)  # type: ignore[return-value]
+
+    def remove_department(self, code: str) -> None:
+        """Remove a department with nothing waiting in its queue (a ministry: with no departments)."""
+        with self._engine.begin() as conn:
+            if conn.execute(select(ecms_departments.c.code).where(ecms_departments.c.code == code)).first() is None:
+                raise NotFound(f"no e-CMS department {code}")
+            members = conn.execute(select(ecms_departments.c.code).where(
+                ecms_departments.c.ministry_code == code, ecms_departments.c.code != code)).scalars().all()
+            if members:
+                raise Conflict(f"ministry {code} still has departments {', '.join(members)}; remove them first")
+            waiting = conn.execute(select(ecms_queue.c.process_id).where(
+                ecms_queue.c.owner_code == code, ecms_queue.c.deleted_at.is_(None),
+                ecms_queue.c.withdrawn_at.is_(None)).limit(1)).first()
+            if waiting is not None:
+                raise Conflict(f"department {code} has undeleted items in its queue; they would be lost")
+            conn.execute(delete(ecms_departments).where(ecms_departments.c.code == code))
+
+    def set_secret(self, code: str, secret: str) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(update(ecms_departments).where(ecms_departments.c.code == code)
+                                .values(secret_hash=hash_secret(secret))).rowcount
+        if not done:
+            raise NotFound(f"no e-CMS department {code}")
+        self._verified = {k: v for k, v in self._verified.items() if k[0] != code}
+
+    def has_secret(self, code: str) -> bool:
+        with self._engine.connect() as conn:
+            return bool(conn.execute(select(ecms_departments.c.secret_hash)
+                                     .where(ecms_departments.c.code == code)).scalar())
 
     def department(self, code: str) -> Department | None:
         with self._engine.connect() as conn:
