@@ -194,3 +194,20 @@ def test_large_attachment_is_streamed(node, tmp_path: Path):
     import hashlib
 
     assert hub.ecms.blobs.exists(hashlib.sha256(data).hexdigest())
+
+
+def test_a_letter_flows_only_with_the_access_right(node):
+    """Issue 13: the sending department's subsystem must hold ecms.letter/v1 toward the receiver."""
+    from hub.security.onboarding import onboard
+    from hub.security.wiring import security_of
+
+    url, hub = node
+    hub.ecms.register_department("0403", "0400", "กรมบัญชีกลาง", party="TH/GOV/0403/saraban", secret="secret-0403")
+    item = raw_letter(id="กค 0403/1").replace("<ram:ID>0401</ram:ID>", "<ram:ID>0403</ram:ID>")
+    before = hub.messages.counts()
+    refused = post_soap(url, outbound(item), **basic("0403"))
+    assert refused.status_code == 200 and error_code(refused) == "E017"
+    assert "TH/GOV/0403/saraban holds no access right" in refused.text and hub.messages.counts() == before
+    onboard(security_of(hub), "TH/GOV/0403/saraban", actor="test", rights=[("ecms.letter/v1", "TH/GOV/0402/saraban")])
+    accepted = post_soap(url, outbound(item), **basic("0403"))
+    assert accepted.status_code == 200 and b"<ProcessID>" in accepted.content, accepted.text

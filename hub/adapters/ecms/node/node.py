@@ -106,12 +106,16 @@ def local_time(value: datetime | None = None) -> str:
 class EcmsNode:
     def __init__(self, store: EcmsStore, blobs: BlobStore, accept: Accept, lookup: Lookup, *,
                  standards_dir: Path, limits: Limits | None = None, note: Note | None = None,
-                 public_url: str | None = None, signer: Any = None) -> None:
+                 public_url: str | None = None, signer: Any = None,
+                 holds_right: Callable[[str, str, str], bool] | None = None) -> None:
         self.store = store
         self.blobs = blobs
         self._accept_envelope = accept
         self._lookup = lookup
         self._note = note
+        # The security layer's access rights (``AccessControl.holds_right``): a letter flows only
+        # if the sending department's subsystem may use ecms.letter/v1 toward the receiver's.
+        self._holds_right = holds_right
         self.public_url = public_url
         self.signer = signer  # hub.adapters.ecms.node.signing.NodeSigner, for BOI-dialect pollers
         self._call = threading.local()
@@ -270,6 +274,11 @@ class EcmsNode:
         self._refuse_spoof(principal, sender, "letter")
         if receiver.party is None:
             raise EcmsFault("E016", f"department {receiver.code} has no subsystem on this hub to deliver to")
+        if self._holds_right is not None and not self._holds_right(sender.party, SERVICE, receiver.party):
+            audit.warning("ecms letter refused: %s holds no right for %s toward %s", sender.party, SERVICE,
+                          receiver.party)
+            raise EcmsFault("E017", f"{sender.party} holds no access right to {SERVICE} at {receiver.party}; "
+                                    f"a hub admin grants it (hub agencies grant)")
         if CLEARANCE_LEVELS.index(receiver.clearance) < CLEARANCE_LEVELS.index(letter.secret_code):
             raise EcmsFault("E013", f"department {receiver.code} is cleared up to {receiver.clearance}; "
                                     f"the letter is classified {letter.secret_code}")

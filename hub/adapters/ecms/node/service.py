@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -88,13 +89,14 @@ class EcmsService:
 
 
 def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook,
-               note: Note | None = None) -> EcmsService:
+               note: Note | None = None, holds_right: Callable[[str, str, str], bool] | None = None) -> EcmsService:
     """The node configured by ``settings.ecms``, its blobs under ``settings.data_dir``, letters
     checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only."""
     blobs = BlobStore(Path(os.fspath(settings.data_dir)).resolve() / "ecms-blobs")
     store = EcmsStore(engine)
     node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir, note=note,
-                    public_url=settings.ecms.public_url, signer=NodeSigner.load(settings.ecms, blobs.root.parent))
+                    public_url=settings.ecms.public_url, signer=NodeSigner.load(settings.ecms, blobs.root.parent),
+                    holds_right=holds_right)
     return EcmsService(settings.ecms, store, blobs, node, routes)
 
 
