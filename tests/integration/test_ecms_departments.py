@@ -76,3 +76,15 @@ def test_the_admin_api_onboards_a_department_that_can_then_poll(client, hub):
     assert renewed != secret
     assert client.delete("/v1/ecms/departments/0402").status_code == 204
     assert client.delete("/v1/ecms/departments/0402").status_code == 404
+
+
+def test_hub_sim_esaraban_prints_one_line_with_the_reason(tmp_path):
+    from tests.support.hubproc import free_port
+
+    node = f"http://127.0.0.1:{free_port()}/ecms-ws01/service2"
+    result = CliRunner().invoke(app, ["sim", "esaraban", "poll", "--home", str(tmp_path / "a"), "--node", node,
+                                      "--department", "0401", "--ministry", "0400", "--prefix", "กค 0401",
+                                      "--secret", "x"])
+    assert result.exit_code == 1
+    assert "error: cannot use the e-CMS node at " + node in result.output
+    assert "Traceback" not in result.output
