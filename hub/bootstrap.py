@@ -155,7 +155,8 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     messages.add_validator(security.access.check_receiver_clearance)
     messages.set_audit_writer(security.audit.append_in)
     ecms = build_ecms(settings, engine, accept=messages.accept,
-                      lookup=lambda message_id: messages.get_meta(message_id, missing_ok=True), routes=router)
+                      lookup=lambda message_id: messages.get_meta(message_id, missing_ok=True), routes=router,
+                      note=messages.note, holds_right=security.access.holds_right)
     # The hub services adapters declare in ``resources``.
     adapters.provide(PERSON_REGISTRY, security.persons)  # the in-process ``person-registry`` adapter
     adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``

@@ -113,6 +113,13 @@ class EcmsSettings(BaseModel):
     allowlist_host: str | None = Field(None, description="Listen address of that listener (default: HUB_HOST).")
     allowlist: dict[str, str] = Field(default_factory=dict, description=(
         'Source address or CIDR network -> department code, JSON, e.g. {"10.1.2.3/32": "0401"}.'))
+    public_url: str | None = Field(None, description=(
+        "The node URL deployed clients post to, listed as ECMS-URL in GetOrganizationList, e.g. "
+        "http://hub.example.go.th/ecms-ws01/service2 (default: the address the caller used)."))
+    signing_key: str | None = Field(None, description=(
+        "PEM private key the node signs relayed letters with for clients that require a "
+        "ds:Signature (BOI-DMS); default: a key and self-signed certificate made in the data folder."))
+    signing_cert: str | None = Field(None, description="PEM certificate of that key.")
 
 
 # Sub-tree -> (its name in messages, the environment prefix of its options).

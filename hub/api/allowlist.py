@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATH = "/ecms/service2"
+PUBLIC_PATH = "/ecms-ws01/service2"  # what deployed clients post to (DGA's node path)
 CHANNEL = "ecms allow-list listener"
 
 
@@ -104,6 +105,8 @@ def create_allowlist_app(hub: Hub, allowlist: AddressAllowList) -> FastAPI:
         return await handle_soap(request, hub.ecms, address_authenticator(request, hub, allowlist))
 
     app.add_api_route(PATH, describe, methods=["GET"], response_class=Response)
+    app.add_api_route(PUBLIC_PATH, describe, methods=["GET"], response_class=Response)
+    app.add_api_route(PUBLIC_PATH, call, methods=["POST"], response_class=Response)
     app.add_api_route(PATH, call, methods=["POST"], response_class=Response,
                       responses={200: {"content": {XML: {}}}})
     return app

@@ -18,6 +18,7 @@ from hub.api.routes import access as access_routes
 from hub.api.routes import agencies, auth, health, messages, routes
 from hub.api.routes import audit as audit_routes
 from hub.api.routes import ecms as ecms_routes
+from hub.api.routes import ecms_departments
 from hub.api.routes import juristic as juristic_routes
 from hub.api.routes import locations as location_routes
 from hub.api.routes import persons as person_routes
@@ -32,7 +33,7 @@ from hub.config import Settings
 
 # Every API module with a ``router``; a subsystem adds its module here.
 ROUTE_MODULES = [
-    health, messages, routes, standards_routes, ecms_routes,  # layers 1 and 2, the e-CMS node
+    health, messages, routes, standards_routes, ecms_routes, ecms_departments,  # layers 1 and 2, the e-CMS node
     auth, agencies, access_routes, audit_routes,  # layer 3: registry, security, audit
     person_routes, juristic_routes, location_routes,  # layer 3: shared information
     telework_routes,  # layer 4: the telework central application

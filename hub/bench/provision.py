@@ -38,6 +38,9 @@ def provision(env: BackendEnv, sink_url: str) -> Provisioned:
         for code, party, password in ECMS_DEPARTMENTS:
             hub.ecms.register_department(code, ECMS_MINISTRY, f"กรมทดสอบ {code}", name_en=f"Bench department {code}",
                                          party=party, clearance="001", secret=password)
+        parties = [party for _, party, _ in ECMS_DEPARTMENTS]
+        for party in parties:  # e-CMS letters flow only with the right (the node checks it)
+            onboard(security, party, actor="bench", rights=[("ecms.letter/v1", p) for p in parties if p != party])
         return Provisioned(token=security.client_token(SENDER))
     finally:
         hub.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import adapters, bench, db, messages, routes, security, server, sim, standards, telework
+from hub.cli import adapters, bench, db, ecms, messages, routes, security, server, sim, standards, telework
 from hub.cli import integration
 
 app = typer.Typer(help="Back Office interoperability hub for Thai government agencies.", no_args_is_help=True)
@@ -20,6 +20,7 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(telework.telework_app, name="telework")
 app.add_typer(adapters.adapters_app, name="adapters")
 app.add_typer(sim.sim_app, name="sim")
+app.add_typer(ecms.ecms_app, name="ecms")
 app.add_typer(standards.standards_app, name="standards")
 # Layer 3: the agency registry, the CA, the audit trail, people and machine clients.
 app.add_typer(security.agencies_app, name="agencies")

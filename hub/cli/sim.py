@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,11 +22,29 @@ Prefix = Annotated[str, typer.Option(help="Book-number prefix, e.g. 'กค 0401
 Secret = Annotated[str, typer.Option(envvar="ESARABAN_SECRET", help="Department secret (UsernameToken).")]
 
 
-def _open(home: Path, node: str, department: str, ministry: str, prefix: str, secret: str):  # noqa: ANN202
+@contextmanager
+def _esaraban(home: Path, node: str, department: str, ministry: str, prefix: str, secret: str):  # noqa: ANN202
+    """The simulator, closed afterwards; a refusal or an unreachable node is one line with
+    the reason and exit 1, not a traceback."""
+    import requests
+
+    from hub.adapters.ecms.client.soapclient import EcmsClientError
     from hub.sim.esaraban import Esaraban
 
-    return Esaraban(home, node, department=department, ministry=ministry, prefix=prefix,
-                    username=department, password=secret)
+    sim = None
+    try:
+        sim = Esaraban(home, node, department=department, ministry=ministry, prefix=prefix,
+                       username=department, password=secret)
+        yield sim
+    except EcmsClientError as exc:
+        typer.echo(f"error: the e-CMS node at {node} refused: {exc.code} {exc.description}", err=True)
+        raise typer.Exit(1) from None
+    except (requests.RequestException, OSError) as exc:
+        typer.echo(f"error: cannot use the e-CMS node at {node}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if sim is not None:
+            sim.close()
 
 
 @esaraban_app.command("send")
@@ -40,22 +59,18 @@ def send(home: Home, node: Node, department: Dept, ministry: Ministry, prefix: P
     """Number and send a letter with its attachments."""
     from hub.sim.esaraban import File
 
-    sim = _open(home, node, department, ministry, prefix, secret)
-    try:
+    with _esaraban(home, node, department, ministry, prefix, secret) as sim:
         files = [File(p.name, "application/pdf", p.read_bytes()) for p in attach]
         book_no = sim.send_letter(to_ministry, to_department, subject, File(letter.name, "application/pdf",
                                   letter.read_bytes()), files, secret=secret_code, speed=speed_code)
         typer.echo(f"sent {book_no}")
-    finally:
-        sim.close()
 
 
 @esaraban_app.command("poll")
 def poll(home: Home, node: Node, department: Dept, ministry: Ministry, prefix: Prefix, secret: Secret,
          accept: Annotated[bool, typer.Option(help="Acknowledge and accept every letter received.")] = True) -> None:
     """Read the queue until empty; receive letters (with receipt numbers) and notifiers."""
-    sim = _open(home, node, department, ministry, prefix, secret)
-    try:
+    with _esaraban(home, node, department, ministry, prefix, secret) as sim:
         letters, notices = sim.poll()
         for letter in letters:
             if accept:
@@ -64,8 +79,6 @@ def poll(home: Home, node: Node, department: Dept, ministry: Ministry, prefix: P
             typer.echo(f"letter {letter.letter_id} from {letter.from_department}: receipt {letter.receipt_no}")
         for notice in notices:
             typer.echo(f"{notice.kind} for {notice.letter_id}" + (f" ({notice.accept_id})" if notice.accept_id else ""))
-    finally:
-        sim.close()
 
 
 @sim_app.command("dpis")

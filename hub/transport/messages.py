@@ -243,6 +243,13 @@ class MessageService:
             for r in rows
         ]
 
+    def note(self, message_id: str, kind: str, detail: dict[str, Any]) -> None:
+        """Add an event to a message's history (an adapter's observation, e.g. the e-CMS
+        node's tolerated deviations); the message's status is unchanged."""
+        with self._engine.begin() as conn:
+            conn.execute(insert(message_events).values(message_id=message_id, at=utcnow(), kind=kind,
+                                                       attempt=None, detail=detail))
+
     def payload(self, message_id: str) -> bytes:
         with self._engine.connect() as conn:
             body = conn.execute(

@@ -82,7 +82,7 @@ def test_letter_with_three_attachments_acknowledged_and_accepted(agencies):
     # one conversation in the message log: the letter and both notifiers
     items, _ = hub.messages.list(limit=10)
     assert len(items) == 3 and len({m.correlation_id for m in items}) == 1
-    assert a.client.status(a.outgoing(book_no)["process_id"]).Status == "deleted"
+    assert a.client.status(a.outgoing(book_no)["process_id"]).ProcessStatus == "deleted"
 
 
 def test_reject_and_invalid_paths(agencies):
@@ -105,9 +105,9 @@ def test_withdraw_then_resend(agencies):
     draft = File("draft.pdf", "application/pdf", pdf(1000, 1))
     book_no = a.send_letter("0400", "0402", "ร่างที่ผิด", draft)
     process_id = a.outgoing(book_no)["process_id"]
-    wait_for(lambda: a.client.status(process_id).Status == "waiting", timeout=30, what="letter queued")
+    wait_for(lambda: a.client.status(process_id).ProcessStatus == "waiting", timeout=30, what="letter queued")
     a.withdraw(book_no)
-    assert a.client.status(process_id).Status == "withdrawn"
+    assert a.client.status(process_id).ProcessStatus == "withdrawn"
     fixed = File("fixed.pdf", "application/pdf", pdf(1000, 2))
     a.resend(book_no, fixed)
     [letter] = wait_letters(b)

@@ -82,7 +82,7 @@ def test_letter_crosses_two_hubs_and_notifiers_travel_back(two_hubs, tmp_path):
     assert notices[1].accept_id == receipt and a.outgoing(book_no)["accept_id"] == receipt
     # H1's register knows B's receipt number; its outbound status says where the letter went
     status = a.client.status(a.outgoing(book_no)["process_id"])
-    assert status.Status == "delivered" and status.AcceptID == receipt
+    assert status.ProcessStatus == "delivered" and status.AcceptID == receipt
 
     # and the other way: B writes to A; A acknowledges through H1 -> H2 -> B
     reply = File("reply.pdf", "application/pdf", pdf(40_000, 9))
@@ -142,14 +142,14 @@ def test_sigkill_after_accept_before_delete_delivers_exactly_once(tmp_path):
             # H1 polls, accepts, and is killed before it deletes the item on H2
             wait_for(lambda: h1.proc.poll() is not None, timeout=30, what="H1 killed at the fault point")
             assert h1.proc.returncode == -9
-            assert b.client.status(process_id).Status == "read"  # read by H1, not deleted
+            assert b.client.status(process_id).ProcessStatus == "read"  # read by H1, not deleted
             h1.module = "hub"  # restarted without the fault
             h1.start()
             try:
                 a = sim(tmp_path, h1.url + "/ecms/service2", "0401")
                 [letter] = collect(a, letters=1)[0]
                 assert letter.letter_id == book_no
-                wait_for(lambda: b.client.status(process_id).Status == "deleted", timeout=20,
+                wait_for(lambda: b.client.status(process_id).ProcessStatus == "deleted", timeout=20,
                          what="H1 deleted the item on H2 after restart")
                 for _ in range(10):  # nothing else arrives: exactly once
                     assert a.poll() == ([], [])

@@ -39,7 +39,7 @@ def test_every_operation_refuses_a_caller_without_credentials(node, element):  #
     url, hub = node
     before = refusals(hub)
     response = post_soap(url, envelope(f"<{element}/>"))
-    assert response.status_code == 500 and error_code(response) == "E009"
+    assert response.status_code == 200 and error_code(response) == "E009"
     wrong = post_soap(url, envelope(f"<{element}/>"), Authorization="Basic MDQwMTp3cm9uZw==")  # 0401:wrong
     assert error_code(wrong) == "E009"
     # the named refusal is audited each time; anonymous ones once per source per interval
@@ -56,7 +56,7 @@ def test_another_departments_queue_item_answers_like_a_missing_one(node):  # noq
     poll = wait_for(
         lambda: (r := post_soap(url, envelope("<CorrespondenceLetterInboundRequest/>"), **basic("0402")))
         .text.count("ProcessID") and r, timeout=20, what="the letter in 0402's queue")
-    process_id = etree.fromstring(poll.content).find(".//{urn:th:hub:ecms:service2}ProcessID").text
+    process_id = etree.fromstring(poll.content).find(".//ProcessID").text
 
     def as_0401(operation: str, pid: str):
         return post_soap(url, envelope(f"<{operation}><ProcessID>{pid}</ProcessID></{operation}>"), **basic("0401"))

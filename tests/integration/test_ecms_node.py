@@ -53,7 +53,7 @@ def basic(code: str) -> dict[str, str]:
 
 def error_code(response) -> str:
     root = etree.fromstring(response.content)
-    return root.find(".//{urn:th:hub:ecms:service2}ErrorCode").text
+    return root.find(".//ErrorCode").text
 
 
 def test_zeep_calls_every_operation_with_the_served_wsdl(node):
@@ -62,22 +62,23 @@ def test_zeep_calls_every_operation_with_the_served_wsdl(node):
     assert a.time()
     assert a.codes("Secret")["004"] == "ลับที่สุด" and a.codes("Speed")["002"] == "ด่วน"
     assert a.codes("Mime")["application/pdf"] == "pdf"
-    assert [m.ID for m in a.ministries()] == ["0400", "1000"]
-    assert {o.ID for o in a.organizations("0400")} == {"0401", "0402"}
+    assert [m.MinistryID for m in a.ministries()] == ["0400", "1000"]
+    assert {o.OrganizationID for o in a.organizations("0400")} == {"0401", "0402"}
     sent = a.send(letter(hub, "กค 0401/zeep"))
     item = wait_for(b.poll, timeout=20, what="letter in B's queue")
     assert etree.QName(item.element).localname == "GovernmentDocument"
     assert item.element.prefix == "rsm" and item.element[0].prefix == "ram"
     assert b.special(item.process_id).process_id == item.process_id
-    assert b.delete(item.process_id).Result == "deleted"
-    assert a.status(sent.ProcessID).Status == "deleted"
+    deleted = b.delete(item.process_id)
+    assert deleted.Result == "deleted" and deleted.ProcessID == item.process_id and deleted.ProcessTime
+    assert a.status(sent.ProcessID).ProcessStatus == "deleted"
     b.send(notifier_element(Notifier("ReceiveLetterNotifier", "กค 0401/zeep", "2024-10-01")))
     notice = wait_for(a.poll, timeout=20, what="notifier in A's queue")
     assert etree.QName(notice.element).localname == "ReceiveLetterNotifier"
     assert notice.element[0].tag == "LetterID"  # unqualified notifier children
     a.delete(notice.process_id)
     second = a.send(letter(hub, "กค 0401/withdrawn"))
-    wait_for(lambda: a.status(second.ProcessID).Status == "waiting", timeout=20, what="queued")
+    wait_for(lambda: a.status(second.ProcessID).ProcessStatus == "waiting", timeout=20, what="queued")
     assert a.withdraw("กค 0401/withdrawn", "2024-10-01", "0401", "0402").Result == "withdrawn"
     assert b.poll() is None
 
@@ -96,7 +97,9 @@ def test_zeep_calls_every_operation_with_the_served_wsdl(node):
 def test_bad_input_gets_a_specific_error(node, body, headers, code):
     url, _ = node
     response = post_soap(url, body, **headers)
-    assert response.status_code == 500
+    # Issue 13: a SOAP request is refused in HTTP 200 (deployed clients read no other status);
+    # only what is not SOAP at all gets a Fault with 500.
+    assert response.status_code == (500 if code in ("E001", "E002") else 200)
     assert error_code(response) == code
 
 
@@ -150,7 +153,7 @@ def test_tolerates_client_variants_and_answers_canonically(node):
                     timeout=20, what="letter queued")
     assert "<rsm:GovernmentDocument" in poll.text and "<ram:ID>กค 0401/variant</ram:ID>" in poll.text
     assert "urn:uuid:1234" in poll.text  # wsa:RelatesTo
-    process_id = etree.fromstring(poll.content).find(".//{urn:th:hub:ecms:service2}ProcessID").text
+    process_id = etree.fromstring(poll.content).find(".//ProcessID").text
     deleted = post_soap(url, envelope(f"<CorrespondenceLetterDeleteRequest><processID>{process_id}</processID>"
                                       "</CorrespondenceLetterDeleteRequest>"), **basic("0402"))
     assert deleted.status_code == 200, deleted.text
@@ -195,3 +198,20 @@ def test_large_attachment_is_streamed(node, tmp_path: Path):
     import hashlib
 
     assert hub.ecms.blobs.exists(hashlib.sha256(data).hexdigest())
+
+
+def test_a_letter_flows_only_with_the_access_right(node):
+    """Issue 13: the sending department's subsystem must hold ecms.letter/v1 toward the receiver."""
+    from hub.security.onboarding import onboard
+    from hub.security.wiring import security_of
+
+    url, hub = node
+    hub.ecms.register_department("0403", "0400", "กรมบัญชีกลาง", party="TH/GOV/0403/saraban", secret="secret-0403")
+    item = raw_letter(id="กค 0403/1").replace("<ram:ID>0401</ram:ID>", "<ram:ID>0403</ram:ID>")
+    before = hub.messages.counts()
+    refused = post_soap(url, outbound(item), **basic("0403"))
+    assert refused.status_code == 200 and error_code(refused) == "E017"
+    assert "TH/GOV/0403/saraban holds no access right" in refused.text and hub.messages.counts() == before
+    onboard(security_of(hub), "TH/GOV/0403/saraban", actor="test", rights=[("ecms.letter/v1", "TH/GOV/0402/saraban")])
+    accepted = post_soap(url, outbound(item), **basic("0403"))
+    assert accepted.status_code == 200 and b"<ProcessID>" in accepted.content, accepted.text

@@ -28,6 +28,17 @@ def register_departments(hub: Hub) -> None:
     for code, ministry, name_th, name_en, party, clearance, secret in DEPARTMENTS:
         hub.ecms.register_department(code, ministry, name_th, name_en=name_en, party=party,
                                      clearance=clearance, secret=secret)
+    grant_letters(hub, [d[4] for d in DEPARTMENTS if d[4]])
+
+
+def grant_letters(hub: Hub, parties: list[str]) -> None:
+    """Register each department's subsystem and let it send e-CMS letters to every other one
+    (a letter flows only with the right, as the README's onboarding shows)."""
+    from hub.security.onboarding import onboard
+    from hub.security.wiring import security_of
+
+    for party in parties:
+        onboard(security_of(hub), party, actor="test", rights=[("ecms.letter/v1", p) for p in parties if p != party])
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.bootstrap import Hub
 from hub.transport.inbound import TransportSink
-from tests.support.ecms import register_departments
+from tests.support.ecms import grant_letters, register_departments
 
 KILL_BEFORE_DELETE = "tests.support.federation"  # the module HubProcess runs for that fault
 
@@ -50,6 +50,7 @@ def setup_h1(hub: Hub, h2_url: str, **overrides: Any) -> None:
     code, ministry, name, party, clearance = REMOTE_0402
     hub.ecms.register_department(code, ministry, name, party=party, clearance=clearance, adapter="ecms",
                                  adapter_settings=peer_settings(h2_url, **overrides))
+    grant_letters(hub, [d[3] for d in H1_LOCAL if d[3]] + [party])
 
 
 def kill_after_inbound_commit() -> None:

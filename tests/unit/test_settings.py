@@ -66,6 +66,10 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_ECMS_ALLOWLIST": ('{"10.1.2.3/32": "0401"}', ("ecms", "allowlist"), {"10.1.2.3/32": "0401"}),
     "HUB_EVENTS_PARTY": ("TH/GOV/HUB/tell-us-once", ("events_party",), "TH/GOV/HUB/tell-us-once"),
     "HUB_WEBHOOK_ALLOW_LOOPBACK": ("true", ("webhook_allow_loopback",), True),
+    "HUB_ECMS_PUBLIC_URL": ("http://hub.example.go.th/ecms-ws01/service2", ("ecms", "public_url"),
+                            "http://hub.example.go.th/ecms-ws01/service2"),
+    "HUB_ECMS_SIGNING_KEY": ("/etc/hub/ecms-key.pem", ("ecms", "signing_key"), "/etc/hub/ecms-key.pem"),
+    "HUB_ECMS_SIGNING_CERT": ("/etc/hub/ecms-cert.pem", ("ecms", "signing_cert"), "/etc/hub/ecms-cert.pem"),
 }
 
 

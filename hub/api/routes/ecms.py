@@ -1,4 +1,5 @@
-"""``/ecms/service2``: the e-CMS node (SOAP 1.1 POST) and its WSDL / XSDs (GET)."""
+"""``/ecms/service2`` and ``/ecms-ws01/service2`` (the path deployed e-Saraban clients use, as on
+DGA's node): the e-CMS node (SOAP 1.1 POST) and its WSDL / XSDs (GET)."""
 from __future__ import annotations
 
 import tempfile
@@ -21,7 +22,9 @@ from hub.errors import NotFound
 from hub.schemas.principal import Principal
 from hub.standards.safexml import parse_xml
 
-router = APIRouter(prefix="/ecms", tags=["e-CMS"])
+router = APIRouter(tags=["e-CMS"])
+# The same node on the public path of DGA's e-CMS (registered at the end of this module).
+PUBLIC_PATH = "/ecms-ws01/service2"
 # Inside the hub's standards folder (Settings.standards_dir).
 DOCUMENTS = {
     "wsdl": Path("th.ecms.service") / "1.0.0" / "service.wsdl",
@@ -48,7 +51,7 @@ def _document(standards_dir: Path, name: str, base: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-@router.get("/service2", response_class=Response, responses={200: {
+@router.get("/ecms/service2", response_class=Response, responses={200: {
     "description": "The WSDL (?wsdl) or a schema (?xsd=service|letter|ram)", "content": {XML: {"schema": {"type": "string"}}}}})
 @public("the node's WSDL and schemas are published standard documents")
 def describe(request: Request, hub: HubDep) -> Response:
@@ -63,8 +66,8 @@ def describe(request: Request, hub: HubDep) -> Response:
     raise NotFound("ask for ?wsdl or ?xsd=service|letter|ram; SOAP requests are POSTed")
 
 
-@router.post("/service2", response_class=Response, responses={200: {
-    "description": "The SOAP 1.1 response envelope (a SOAP fault answers 500)", "content": {XML: {"schema": {"type": "string"}}}}})
+@router.post("/ecms/service2", response_class=Response, responses={200: {
+    "description": "The SOAP 1.1 response envelope (refusals: ErrorDetail in 200; a SOAP fault 500 only for what is not SOAP)", "content": {XML: {"schema": {"type": "string"}}}}})
 @self_authenticating("UsernameToken in the SOAP header, HTTP Basic or client certificate (hub.adapters.ecms.node.auth)")
 async def call(request: Request, hub: HubDep) -> Response:
     """One SOAP 1.1 e-CMS operation; the body is spooled to disk, never held whole in memory."""
@@ -83,10 +86,21 @@ async def handle_soap(request: Request, service: Any, authenticate: Callable[[so
             size += len(chunk)
             if size > limit:
                 fault = EcmsFault("E014", f"the request exceeds {limit} bytes (HUB_ECMS_MAX_REQUEST_BYTES)")
-                return Response(soap.fault_envelope(fault, None), status_code=500, media_type=XML)
+                return Response(soap.error_answer(fault, None, None), status_code=200, media_type=XML)
             spool.write(chunk)
         spool.seek(0)
-        answer = await run_in_threadpool(service.node.handle, spool, authenticate)
+        answer = await run_in_threadpool(service.node.handle, spool, authenticate, base_url=str(request.url),
+                                         content_type=request.headers.get("content-type"))
     finally:
         spool.close()
     return StreamingResponse(answer.body, status_code=answer.status, media_type=XML)
+
+
+router.add_api_route(PUBLIC_PATH, describe, methods=["GET"], response_class=Response,
+                     summary="The node's WSDL or a schema, on the public e-CMS path", responses={200: {
+                         "description": "The WSDL (?wsdl) or a schema (?xsd=service|letter|ram)",
+                         "content": {XML: {"schema": {"type": "string"}}}}})
+router.add_api_route(PUBLIC_PATH, call, methods=["POST"], response_class=Response,
+                     summary="One SOAP 1.1 e-CMS operation, on the public e-CMS path", responses={200: {
+                         "description": "The SOAP 1.1 response envelope (refusals: ErrorDetail in 200)",
+                         "content": {XML: {"schema": {"type": "string"}}}}})

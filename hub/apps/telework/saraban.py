@@ -115,7 +115,7 @@ class AgencyEsaraban(Esaraban):
             out = {}
             for department, process_id in rows:
                 status = self.client.status(process_id)
-                out[department] = {"process_id": process_id, "status": status.Status, "accept_id": status.AcceptID}
+                out[department] = {"process_id": process_id, "status": status.ProcessStatus, "accept_id": status.AcceptID}
         return out
 
     def incoming_letters(self) -> list[dict[str, Any]]:

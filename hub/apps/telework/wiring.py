@@ -142,6 +142,12 @@ def enrol_esaraban(hub, agency: str) -> tuple[str, str]:  # noqa: ANN001
     code, ministry, ministry_name, name = pilot.ECMS_DEPARTMENTS[agency]
     hub.ecms.register_department(ministry, ministry, ministry_name)
     hub.ecms.register_department(code, ministry, name, party=subsystem)
+    # Its e-Saraban may send e-CMS letters to the other pilot agencies' (the node checks the right).
+    held = {(r["service"], r["provider"]) for r in security.access.rights(subsystem)}
+    for other in pilot.ECMS_DEPARTMENTS:
+        target = party(other, "saraban")
+        if other != agency and ("ecms.letter/v1", target) not in held:
+            security.access.grant(subsystem, "ecms.letter/v1", target, actor="telework")
     return issued.client_id, issued.client_secret
 
 

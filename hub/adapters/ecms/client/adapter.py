@@ -241,7 +241,7 @@ class EcmsClientAdapter(Adapter):
         department = self.settings.department
         try:
             server_time = self.call("TimeCheck", lambda client: client.time())
-            known = {str(o.ID) for o in self.call("GetOrganizationList", lambda client: client.organizations())}
+            known = {str(o.OrganizationID) for o in self.call("GetOrganizationList", lambda client: client.organizations())}
         except PeerError as exc:
             return Health(False, exc.message)
         if department not in known:

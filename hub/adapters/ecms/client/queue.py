@@ -39,7 +39,7 @@ class EcmsQueueAdapter(Adapter):
             raise DeliveryError(f"payload is not an e-CMS letter or notifier: {exc}", permanent=True) from exc
         process_id, queued = store.enqueue(
             owner_code=department.code, message_id=message.id, kind=item.kind,
-            letter_message_id=message.id if isinstance(item, Letter) else None,
+            letter_message_id=message.id if isinstance(item, Letter) else item.letter_message_id,
             secret_code=message.meta.classification, payload=message.payload,
         )
         if not queued:

@@ -8,7 +8,8 @@ Features:
     - calls go to ``url`` whatever address the WSDL publishes (a node behind a proxy or
       DGA's node may publish an internal address);
     - WS-Addressing headers (``wsa:MessageID``, ``wsa:To``) on every request;
-    - a fault's ``ErrorDetail`` becomes :class:`EcmsClientError` with its ``code``.
+    - answers are read raw (no namespace, as deployed clients read them): an ``ErrorDetail``
+      becomes :class:`EcmsClientError` with its ``code``.
 """
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from zeep.exceptions import Fault, TransportError
 from zeep.wsa import WsAddressingPlugin
 from zeep.wsse.username import UsernameToken
 
-from hub.adapters.ecms.codec.letter import kid, localname, text
+from hub.adapters.ecms.codec.letter import NOTIFIER_KINDS, kid, localname, text
 from hub.standards.safexml import XmlError, parse_xml
 
 MAX_ANSWER_BYTES = 512 * 1024 * 1024  # a queue item's letter with its base64 attachments
+ITEM_NAMES = {"GovernmentDocument", *NOTIFIER_KINDS}
 
 
 class EcmsClientError(Exception):
@@ -42,18 +44,33 @@ class QueueItem:
     element: etree._Element  # rsm:GovernmentDocument or a notifier, base64 inline
 
 
-def _fault_error(fault: Fault) -> EcmsClientError:
-    detail = fault.detail
-    code = description = None
+class Answer:
+    """An answer element read by child name (``answer.ProcessID``; ``answer.get("Th-Name")``)."""
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+
+    def get(self, name: str) -> str | None:
+        found = next((c for c in self.element if isinstance(c.tag, str) and localname(c.tag) == name), None)
+        return None if found is None else (found.text or "").strip()
+
+    def __getattr__(self, name: str) -> str | None:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.get(name)
+
+    def rows(self, name: str) -> list[Answer]:
+        return [Answer(e) for e in self.element.iter() if isinstance(e.tag, str) and localname(e.tag) == name]
+
+
+def _error(answer: etree._Element) -> EcmsClientError | None:
+    """``ErrorDetail`` in a 200 answer, or a SOAP Fault (the node's answer to non-SOAP input)."""
+    detail = next((e for e in answer.iter() if isinstance(e.tag, str) and localname(e.tag) == "ErrorDetail"), None)
     if detail is not None:
-        for element in detail.iter():
-            if not isinstance(element.tag, str):
-                continue
-            if localname(element.tag) == "ErrorCode":
-                code = (element.text or "").strip()
-            elif localname(element.tag) == "ErrorDescription":
-                description = element.text or ""
-    return EcmsClientError(code or "E099", description or str(fault.message))
+        return EcmsClientError(text(detail, "ErrorCode") or "E099", text(detail, "ErrorDescription") or "")
+    if localname(answer.tag) == "Fault":
+        return EcmsClientError("E099", text(answer, "faultstring") or "SOAP Fault")
+    return None
 
 
 class EcmsSoapClient:
@@ -78,28 +95,16 @@ class EcmsSoapClient:
         binding = next(iter(self._client.wsdl.bindings))
         self.service = self._client.create_service(binding, url)
 
-    def call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.service, operation)(**kwargs)
-        except Fault as fault:
-            raise _fault_error(fault) from None
-        except TransportError as exc:
-            raise EcmsClientError("E099", f"HTTP {exc.status_code}: {exc.content[:300]!r}") from None
-
-    # -------------------------------------------------------------- the message set
-
-    def send(self, item: etree._Element) -> Any:
-        """Send a letter (rsm:GovernmentDocument) or a notifier; returns the outbound answer."""
-        return self.call("CorrespondenceLetterOutbound", _value_1=item)
-
-    def _raw_item(self, operation: str, **kwargs: Any) -> QueueItem | None:
-        """Queue answers are read from the raw XML: zeep would turn the letter into typed
-        objects, while callers want the element with its canonical prefixes."""
+    def call(self, operation: str, **kwargs: Any) -> Answer:
+        """Call ``operation`` (zeep builds the request from the WSDL) and read its answer element
+        raw: the node answers in no namespace, as deployed clients read it."""
         try:
             with self._client.settings(raw_response=True):
                 response = getattr(self.service, operation)(**kwargs)
         except TransportError as exc:
             raise EcmsClientError("E099", f"HTTP {exc.status_code}: {exc.content[:300]!r}") from None
+        except Fault as fault:
+            raise EcmsClientError("E099", str(fault.message)) from None
         try:
             root = parse_xml(response.content, max_bytes=MAX_ANSWER_BYTES)
         except XmlError as exc:
@@ -108,46 +113,71 @@ class EcmsSoapClient:
         answer = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
         if answer is None:
             raise EcmsClientError("E001", "the node's answer has no body")
-        if localname(answer.tag) == "Fault":
-            raise EcmsClientError(text(answer, "detail", "ErrorDetail", "ErrorCode") or "E099",
-                                  text(answer, "detail", "ErrorDetail", "ErrorDescription") or text(answer, "faultstring") or "")
-        process_id = text(answer, "ProcessID")
-        if process_id is None:
+        error = _error(answer)
+        if error is not None:
+            raise error
+        if response.status_code != 200:
+            raise EcmsClientError("E099", f"HTTP {response.status_code}")
+        return Answer(answer)
+
+    # -------------------------------------------------------------- the message set
+
+    def send(self, item: etree._Element) -> Answer:
+        """Send a letter (rsm:GovernmentDocument) or a notifier; returns the outbound answer."""
+        return self.call("CorrespondenceLetterOutbound", _value_1=item)
+
+    def _raw_item(self, operation: str, **kwargs: Any) -> QueueItem | None:
+        """Queue answers keep the element with its canonical prefixes (the relayed document)."""
+        answer = self.call(operation, **kwargs)
+        process_id = answer.ProcessID
+        if not process_id:
             return None
-        items = [c for c in answer if isinstance(c.tag, str) and localname(c.tag) not in ("ProcessID", "ProcessTime")]
-        return QueueItem(process_id, text(answer, "ProcessTime"), items[0])
+        items = [c for c in answer.element if isinstance(c.tag, str)
+                 and localname(c.tag) in ITEM_NAMES]
+        if not items:
+            raise EcmsClientError("E001", f"the node's {operation} answer holds no letter or notifier")
+        return QueueItem(process_id, answer.ProcessTime, items[0])
 
     def poll(self) -> QueueItem | None:
         return self._raw_item("CorrespondenceLetterInbound")
 
     def special(self, process_id: str) -> QueueItem | None:
-        return self._raw_item("CorrespondenceLetterInboundSpecial", ProcessID=process_id)
+        element = etree.Element("ProcessID")
+        element.text = process_id
+        return self._raw_item("CorrespondenceLetterInboundSpecial", _value_1=element)
 
-    def delete(self, process_id: str) -> Any:
+    def delete(self, process_id: str) -> Answer:
         return self.call("CorrespondenceLetterDelete", ProcessID=process_id)
 
-    def withdraw(self, letter_id: str, correspondence_date: str, sender_code: str, receiver_code: str) -> Any:
+    def withdraw(self, letter_id: str, correspondence_date: str, sender_code: str, receiver_code: str) -> Answer:
         return self.call("CorrespondenceDeleteGovernmentDocument", LetterID=letter_id,
                          CorrespondenceDate=correspondence_date, SenderDepartment={"Code": sender_code},
                          AcceptDepartment={"Code": receiver_code})
 
-    def status(self, process_id: str) -> Any:
-        return self.call("OutboundStatus", ProcessID=process_id)
+    def status(self, process_id: str) -> Answer:
+        """The ``Outbound`` row of one item (``ProcessID``, ``LetterID``, ``ProcessStatus``...)."""
+        rows = self.call("OutboundStatus", ProcessID=process_id).rows("Outbound")
+        if not rows:
+            raise EcmsClientError("E010", f"no Outbound row for {process_id}")
+        return rows[0]
 
-    def ministries(self) -> list[Any]:
-        return list(self.call("GetMinistryOrganizationList") or [])
+    def ministries(self) -> list[Answer]:
+        """Rows with ``MinistryID``, ``Th-Name``, ``En-Name``."""
+        return self.call("GetMinistryOrganizationList").rows("MinistryOrganizationList")
 
-    def organizations(self, ministry_id: str | None = None) -> list[Any]:
-        return list(self.call("GetOrganizationList", MinistryID=ministry_id) or [])
+    def organizations(self, ministry_id: str | None = None) -> list[Answer]:
+        """Rows with ``OrganizationID``, ``Th-Name``, ``En-Name``, ``ECMS-URL``, ``MinistryID``."""
+        return self.call("GetOrganizationList", MinistryID=ministry_id).rows("OrganizationList")
 
     def codes(self, which: str) -> dict[str, str]:
-        """``which`` is Secret, Speed or Mime."""
-        return {c.ID: c.Name for c in (self.call(f"Get{which}Codes") or [])}
+        """``which`` is Secret, Speed (code -> name) or Mime (MIME type -> file extension)."""
+        rows = self.call(f"Get{which}Codes").rows("Code")
+        if which == "Mime":
+            return {r.get("Content-type") or "": r.get("File-Extension") or "" for r in rows}
+        return {r.Value or "": r.Description or "" for r in rows}
 
     def time(self) -> str:
-        answer = self.call("TimeCheck")
-        # zeep unwraps a response with one child element into that child's value
-        return answer if isinstance(answer, str) else answer.ServerTime
+        return self.call("TimeCheck").ECMSTime or ""
 
     def close(self) -> None:
         self._client.transport.session.close()

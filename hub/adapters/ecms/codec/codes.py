@@ -28,6 +28,7 @@ ERROR_CODES: dict[str, tuple[str, str]] = {
     "E014": ("TooLarge", "the request is larger than the node accepts"),
     "E015": ("DuplicateLetter", "a different letter with this LetterID and date was already sent; withdraw it first"),
     "E016": ("NoRoute", "the hub has no route to the receiving department"),
+    "E017": ("NoAccessRight", "the sending department's subsystem holds no right for ecms.letter/v1 toward the receiver's"),
     "E099": ("InternalError", "the node failed; the request may be retried"),
 }
 

@@ -3,8 +3,17 @@
 Reading accepts what real clients send (DOMAIN.md §4): any namespace spelling (elements
 are matched by local name), any letter case (``processID``), notifier children qualified
 or not, a ``CorrespondenceLetter`` with or without its ``GovernmentDocument`` wrapper.
-Writing is canonical: ``rsm:`` / ``ram:`` prefixes on the standard namespaces,
-unqualified notifier children, as ``standards/th.ecms.letter/1.0.0`` defines them.
+Writing is canonical: ``rsm:`` / ``ram:`` prefixes on the standard namespaces, as
+``standards/th.ecms.letter/1.0.0`` defines them; a notifier is written unprefixed and in no
+namespace, as deployed clients read it (validation uses the rsm-qualified form).
+
+Tolerated deviations (issue 13; each is listed in ``Letter.deviations`` and recorded in the
+message's history by the node): an all-empty ``ReferenceCorrespondence`` and an
+``AttachmentBinaryObject mimeCode=""`` without content count as absent (mil-doc always sends
+them); a ``MainLetterBinaryObject mimeCode=""`` without content means "no main document"
+(BOI-DMS never fills it) and the letter is accepted without one; a date-only ``SendDate`` is
+read as midnight of that day. The sender's document itself is relayed byte for byte
+(``Letter.raw``), so none of this changes what the receiver gets.
 
 Binary objects are never held here: each carries a blob reference (SHA-256 and size)
 into the node's content-addressed store. Three renderings of a binary object:
@@ -25,6 +34,9 @@ from lxml import etree
 from hub.adapters.ecms.codec.blobs import BlobStore
 from hub.adapters.ecms.codec.codes import SECRET_CODES, SPEED_CODES, EcmsFault
 from hub.adapters.ecms.codec.soapstream import HUBBLOB, SHA_ATTR, SIZE_ATTR, localname
+
+RAW_ATTR = f"{{{HUBBLOB}}}raw"
+LETTER_ATTR = f"{{{HUBBLOB}}}letter"  # on a stored notifier: the letter's hub message id  # on a stored letter: the blob holding the sender's document bytes
 from hub.standards.safexml import load_xsd, parse_xml
 
 RSM = "urn:th:gov:egif:data:standard:GovernmentDocument:1.0"
@@ -125,18 +137,21 @@ class Letter:
     speed_code: str
     sender: Party
     receiver: Party
-    main: Binary
+    main: Binary | None
     references: list[Reference] = field(default_factory=list)
     attachment_notes: list[str] = field(default_factory=list)
     send_date: str | None = None
     description: str | None = None
     attachments: list[Binary] = field(default_factory=list)
+    # SHA-256 of the sender's rsm:GovernmentDocument bytes in the blob store, relayed verbatim.
+    raw: str | None = None
+    deviations: list[str] = field(default_factory=list)  # tolerated, not part of the payload
 
     kind = LETTER_KIND
 
     @property
     def binaries(self) -> list[Binary]:
-        return [self.main, *self.attachments]
+        return [b for b in (self.main, *self.attachments) if b is not None]
 
 
 @dataclass
@@ -146,6 +161,11 @@ class Notifier:
     correspondence_date: str
     subject: str | None = None
     accept_id: str | None = None
+    # Added by the node when it queues the notifier (deployed clients read both).
+    accept_date: str | None = None
+    accept_department: str | None = None
+    # The hub message id of the letter it is about (stored payload only, never sent to clients).
+    letter_message_id: str | None = None
 
 
 # ------------------------------------------------------------------ reading
@@ -162,6 +182,15 @@ def read_party(letter: etree._Element, name: str) -> Party:
         family_name=text(party, "FamilyName"),
         job_title=text(party, "JobTitle"),
     )
+
+
+def _is_empty_binary(element: etree._Element) -> bool:
+    """``<x mimeCode="">`` with no content: what clients send for "none"."""
+    mime = (element.get("mimeCode") or element.get("MimeCode") or element.get("mimecode") or "").strip()
+    if mime:
+        return False
+    size = element.get(SIZE_ATTR)
+    return (int(size) == 0) if size is not None else not (element.text or "").strip()
 
 
 def read_binary(element: etree._Element, blobs: BlobStore | None = None) -> Binary:
@@ -194,9 +223,17 @@ def read_letter(document: etree._Element, blobs: BlobStore | None = None) -> Let
     if letter is None:
         raise EcmsFault("E004", "GovernmentDocument/CorrespondenceLetter is missing")
     where = "CorrespondenceLetter"
+    deviations: list[str] = []
     main = kid(letter, "MainLetterBinaryObject")
     if main is None:
-        raise EcmsFault("E004", f"{where}/MainLetterBinaryObject is missing")
+        deviations.append("no main document: no MainLetterBinaryObject")
+    elif _is_empty_binary(main):
+        main = None
+        deviations.append('no main document: MainLetterBinaryObject mimeCode="" without content')
+    send_date = text(letter, "SendDate")
+    if send_date is not None and _DATE.match(send_date):
+        deviations.append(f"date-only SendDate {send_date!r} read as {send_date}T00:00:00")
+        send_date = f"{send_date}T00:00:00"
     subject = required(letter, where, "Subject")
     if len(subject) > 1000:
         raise EcmsFault("E005", f"{where}/Subject is longer than 1000 characters")
@@ -211,19 +248,28 @@ def read_letter(document: etree._Element, blobs: BlobStore | None = None) -> Let
         speed_code=check_code(required(letter, where, "SpeedCode"), SPEED_CODES, f"{where}/SpeedCode"),
         sender=read_party(letter, "SenderParty"),
         receiver=read_party(letter, "ReceiverParty"),
-        main=read_binary(main, blobs),
-        send_date=text(letter, "SendDate"),
+        main=read_binary(main, blobs) if main is not None else None,
+        send_date=send_date,
         description=text(letter, "Description"),
+        raw=document.get(RAW_ATTR),
+        deviations=deviations,
     )
     for ref in kids(letter, "ReferenceCorrespondence"):
         rwhere = f"{where}/ReferenceCorrespondence"
+        if all(text(ref, n) is None for n in ("ID", "CorrespondenceDate", "Subject")):
+            deviations.append("an empty ReferenceCorrespondence counted as absent")
+            continue
         result.references.append(Reference(
             required(ref, rwhere, "ID"),
             check_date(required(ref, rwhere, "CorrespondenceDate"), f"{rwhere}/CorrespondenceDate"),
             required(ref, rwhere, "Subject"),
         ))
     result.attachment_notes = [t for t in (text(a) for a in kids(letter, "Attachment")) if t]
-    result.attachments = [read_binary(a, blobs) for a in kids(letter, "AttachmentBinaryObject")]
+    for element in kids(letter, "AttachmentBinaryObject"):
+        if _is_empty_binary(element):
+            deviations.append('an AttachmentBinaryObject mimeCode="" without content counted as absent')
+        else:
+            result.attachments.append(read_binary(element, blobs))
     return result
 
 
@@ -237,6 +283,9 @@ def read_notifier(element: etree._Element) -> Notifier:
         correspondence_date=check_date(required(element, kind, "CorrespondenceDate"), f"{kind}/CorrespondenceDate"),
         subject=text(element, "Subject"),
         accept_id=text(element, "AcceptID"),
+        accept_date=text(element, "AcceptDate"),
+        accept_department=text(element, "AcceptDepartment", "Code"),
+        letter_message_id=element.get(LETTER_ATTR),
     )
     if kind in NEEDS_ACCEPT_ID and notifier.accept_id is None:
         raise EcmsFault("E004", f"{kind}/AcceptID is missing or empty")
@@ -265,11 +314,12 @@ def _sub(parent: etree._Element, name: str, value: str | None, ns: str | None = 
     return child
 
 
-def _party(parent: etree._Element, name: str, party: Party) -> None:
+def _party(parent: etree._Element, name: str, party: Party, complete: bool = False) -> None:
     element = etree.SubElement(parent, f"{{{RAM}}}{name}")
-    _sub(element, "GivenName", party.given_name)
-    _sub(element, "FamilyName", party.family_name)
-    _sub(element, "JobTitle", party.job_title)
+    blank = "" if complete else None
+    _sub(element, "GivenName", party.given_name or blank)
+    _sub(element, "FamilyName", party.family_name or blank)
+    _sub(element, "JobTitle", party.job_title or blank)
     _sub(etree.SubElement(element, f"{{{RAM}}}MinistryOrganization"), "ID", party.ministry_id)
     _sub(etree.SubElement(element, f"{{{RAM}}}DepartmentOrganization"), "ID", party.department_id)
 
@@ -285,41 +335,67 @@ def _binary(parent: etree._Element, binary: Binary, mode: str) -> None:
         element.text = "{{hub-blob:%s}}" % binary.sha256
 
 
-def letter_element(letter: Letter, mode: str = "ref") -> etree._Element:
+def letter_element(letter: Letter, mode: str = "ref", *, complete: bool = False) -> etree._Element:
+    """``complete``: every element deployed receivers read by name or position is written,
+    empty when there is no value (both parties' names and job titles, ``Attachment``,
+    ``SendDate``, ``Description``): BOI-DMS throws on a missing one, mil-doc reads
+    ``ram:GivenName[1]`` for the receiver. That is the form the hub sends on the wire; the
+    stored and validated forms omit empty elements (th.ecms.letter's TextType is not empty)."""
     nsmap = dict(NSMAP, hubblob=HUBBLOB) if mode == "ref" else dict(NSMAP)
     root = etree.Element(f"{{{RSM}}}GovernmentDocument", nsmap=nsmap)
+    if mode == "ref" and letter.raw:
+        root.set(RAW_ATTR, letter.raw)
     body = etree.SubElement(root, f"{{{RAM}}}CorrespondenceLetter")
+    if complete:
+        body.set("ID", "Letter")  # what deployed clients write; a signature's Reference URI="#Letter"
     for name, value in (("ID", letter.id), ("CorrespondenceDate", letter.correspondence_date),
                         ("Subject", letter.subject), ("SecretCode", letter.secret_code),
                         ("SpeedCode", letter.speed_code)):
         _sub(body, name, value)
-    _party(body, "SenderParty", letter.sender)
-    _party(body, "ReceiverParty", letter.receiver)
+    _party(body, "SenderParty", letter.sender, complete)
+    _party(body, "ReceiverParty", letter.receiver, complete)
     for ref in letter.references:
         element = etree.SubElement(body, f"{{{RAM}}}ReferenceCorrespondence")
         _sub(element, "ID", ref.id)
         _sub(element, "CorrespondenceDate", ref.correspondence_date)
         _sub(element, "Subject", ref.subject)
-    for note in letter.attachment_notes:
+    blank = "" if complete else None
+    for note in letter.attachment_notes or ([""] if complete else []):
         _sub(body, "Attachment", note)
-    _sub(body, "SendDate", letter.send_date)
-    _sub(body, "Description", letter.description)
+    _sub(body, "SendDate", letter.send_date or blank)
+    _sub(body, "Description", letter.description or blank)
     for binary in letter.binaries:
         _binary(body, binary, mode)
     return root
 
 
-def notifier_element(notifier: Notifier) -> etree._Element:
-    root = etree.Element(f"{{{RSM}}}{notifier.kind}", nsmap={"rsm": RSM})
+def notifier_element(notifier: Notifier, *, qualified: bool = False, mode: str = "marker") -> etree._Element:
+    """Unprefixed, in no namespace (what deployed clients read); ``qualified`` gives the
+    rsm-namespaced root th.ecms.letter validates, without the node's additions."""
+    root = (etree.Element(f"{{{RSM}}}{notifier.kind}", nsmap={"rsm": RSM}) if qualified
+            else etree.Element(notifier.kind, nsmap={"hubblob": HUBBLOB} if mode == "ref" else None))
+    if mode == "ref" and notifier.letter_message_id and not qualified:
+        root.set(LETTER_ATTR, notifier.letter_message_id)
     _sub(root, "LetterID", notifier.letter_id, ns=None)
+    if notifier.accept_id is not None and notifier.kind in NEEDS_ACCEPT_ID:
+        _sub(root, "AcceptID", notifier.accept_id, ns=None)
     _sub(root, "CorrespondenceDate", notifier.correspondence_date, ns=None)
     _sub(root, "Subject", notifier.subject, ns=None)
-    _sub(root, "AcceptID", notifier.accept_id, ns=None)
+    if qualified:
+        # th.ecms.letter's order: LetterID, CorrespondenceDate, Subject, AcceptID.
+        accept = root.find("AcceptID")
+        if accept is not None:
+            root.remove(accept)
+            root.append(accept)
+        return root
+    _sub(root, "AcceptDate", notifier.accept_date, ns=None)
+    if notifier.accept_department is not None:
+        _sub(etree.SubElement(root, "AcceptDepartment"), "Code", notifier.accept_department, ns=None)
     return root
 
 
 def item_element(item: Letter | Notifier, mode: str = "ref") -> etree._Element:
-    return letter_element(item, mode) if isinstance(item, Letter) else notifier_element(item)
+    return letter_element(item, mode) if isinstance(item, Letter) else notifier_element(item, mode=mode)
 
 
 def to_payload(item: Letter | Notifier) -> bytes:
@@ -334,10 +410,12 @@ def letter_schema(standards_dir: Path) -> etree.XMLSchema:
 
 def validate(item: Letter | Notifier, standards_dir: Path) -> None:
     """Check the canonical form against th.ecms.letter 1.0.0 (rules the reader does not cover)."""
-    element = item_element(item, "empty")
     if isinstance(item, Letter):
+        element = item_element(item, "empty")
         for binary in element.iter(f"{{{RAM}}}MainLetterBinaryObject", f"{{{RAM}}}AttachmentBinaryObject"):
             binary.text = "AA=="  # stands for the stored bytes; they were checked while decoding
+    else:
+        element = notifier_element(item, qualified=True)
     schema = letter_schema(standards_dir)
     if not schema.validate(element):
         error = schema.error_log[0]
@@ -346,7 +424,7 @@ def validate(item: Letter | Notifier, standards_dir: Path) -> None:
 
 def inline_base64(item: Letter | Notifier, blobs: BlobStore) -> etree._Element:
     """The item with its binary objects' base64 inline (for clients building a whole document)."""
-    element = item_element(item, "empty")
+    element = letter_element(item, "empty", complete=True) if isinstance(item, Letter) else item_element(item, "empty")
     if isinstance(item, Letter):
         nodes = list(element.iter(f"{{{RAM}}}MainLetterBinaryObject", f"{{{RAM}}}AttachmentBinaryObject"))
         for node, binary in zip(nodes, item.binaries, strict=True):

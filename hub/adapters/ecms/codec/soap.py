@@ -1,13 +1,21 @@
-"""SOAP 1.1 envelopes: reading the request's parts, writing canonical answers and faults.
+"""SOAP 1.1 envelopes: reading the request's parts, writing answers, errors and faults.
 
-Answers declare ``rsm``, ``ram`` and the service namespace on the envelope, so every
-letter element carries the canonical prefix some clients search for by name. A letter's
-binary objects are written as markers and replaced by base64 streamed from the blob
-store (``stream_envelope``), so a large attachment is never a whole string in memory.
+Answers are shaped for the deployed e-Saraban clients, which look elements up by qualified
+name (``GetElementsByTagName("ProcessID")``) or in no namespace (``SelectSingleNode``): every
+protocol element is unprefixed and in no namespace, with no default namespace in scope; only
+the envelope and addressing header are prefixed. Letter content keeps its own ``rsm:`` /
+``ram:`` prefixes. A refusal of a SOAP request is an ``ErrorDetail`` inside the operation's
+response element, in HTTP 200 (.NET's HttpWebRequest never reads a non-200 body); a SOAP
+Fault answers only what is not SOAP at all (E001, E002).
+
+A letter's binary objects are written as markers and replaced by base64 streamed from the
+blob store (``stream_envelope``), so a large attachment is never a whole string in memory; a
+relayed document is a marker replaced by the sender's bytes, verbatim.
 """
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,16 +24,20 @@ from lxml import etree
 
 from hub.adapters.ecms.codec.blobs import BlobStore
 from hub.adapters.ecms.codec.codes import EcmsFault
-from hub.adapters.ecms.codec.letter import MARKER, NSMAP, kid, localname
+from hub.adapters.ecms.codec.letter import MARKER, kid, localname
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+# The hub's earlier answer namespace; requests in it are still read (by local name).
 SERVICE_NS = "urn:th:hub:ecms:service2"
 WSA = "http://www.w3.org/2005/08/addressing"
 # Real clients write the addressing namespace in several ways; all are read alike.
 WSA_VARIANTS = {WSA, "http://w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing",
                 "http://www.w3.org/2005/08/addressing/", "http://w3.org/2005/08/addressing/"}
 WSSE_LOCALS = ("Security",)
+# Refusals that mean "this is not a SOAP request": the only ones answered with a Fault.
+NOT_SOAP = {"E001", "E002"}
+RAW_MARKER = re.compile(rb'<hub-raw-document sha256="([0-9a-f]{64})"\s*/>')
 B64_CHUNK = 48 * 1024  # a multiple of 3: chunks encode without padding in the middle
 
 
@@ -65,8 +77,7 @@ def split_envelope(root: etree._Element) -> SoapRequest:
 
 
 def envelope(response: etree._Element, relates_to: str | None) -> etree._Element:
-    env = etree.Element(f"{{{SOAP11}}}Envelope",
-                        nsmap={"soap": SOAP11, "wsa": WSA, "tns": SERVICE_NS, **NSMAP})
+    env = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soap": SOAP11, "wsa": WSA})
     header = etree.SubElement(env, f"{{{SOAP11}}}Header")
     etree.SubElement(header, f"{{{WSA}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
     if relates_to:
@@ -80,15 +91,44 @@ def fault_envelope(fault: EcmsFault, relates_to: str | None) -> bytes:
     client_side = fault.code != "E099"
     etree.SubElement(body, "faultcode").text = "soap:Client" if client_side else "soap:Server"
     etree.SubElement(body, "faultstring").text = f"{fault.code} {fault.name}: {fault.description}"
-    detail = etree.SubElement(etree.SubElement(body, "detail"), f"{{{SERVICE_NS}}}ErrorDetail")
-    etree.SubElement(detail, f"{{{SERVICE_NS}}}ErrorCode").text = fault.code
-    etree.SubElement(detail, f"{{{SERVICE_NS}}}ErrorDescription").text = fault.description
+    etree.SubElement(body, "detail").append(
+        element("ErrorDetail", ErrorCode=fault.code, ErrorDescription=fault.description))
     return etree.tostring(envelope(body, relates_to), xml_declaration=True, encoding="UTF-8")
 
 
+def response_name(operation: str) -> str:
+    """``CorrespondenceLetterOutboundRequest`` -> ``CorrespondenceLetterOutboundResponse``,
+    ``GetOrganizationList`` -> ``GetOrganizationListResponse``."""
+    base = operation[: -len("Request")] if operation.endswith("Request") else operation
+    return f"{base}Response"
+
+
+def error_answer(fault: EcmsFault, operation: str | None, relates_to: str | None) -> bytes:
+    """``{Operation}Response/ErrorDetail{ErrorCode, ErrorDescription}`` for HTTP 200, with no
+    ProcessID anywhere (BOI-DMS takes a missing ProcessID as "not done")."""
+    detail = element("ErrorDetail", ErrorCode=fault.code, ErrorDescription=fault.description)
+    body = element(response_name(operation), detail) if operation else detail
+    return etree.tostring(envelope(body, relates_to), xml_declaration=True, encoding="UTF-8")
+
+
+def raw_document(sha256: str) -> etree._Element:
+    """A placeholder the answer writer replaces with the stored document's bytes."""
+    return etree.Element("hub-raw-document", sha256=sha256)
+
+
 def stream_envelope(env: etree._Element, blobs: BlobStore) -> Iterator[bytes]:
-    """Serialise, replacing each binary-object marker by its blob's base64, chunk by chunk."""
+    """Serialise, replacing each binary-object marker by its blob's base64 and each raw
+    document placeholder by the document's bytes, chunk by chunk."""
     text = etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    position = 0
+    for raw in RAW_MARKER.finditer(text):
+        yield from _with_binaries(text[position:raw.start()], blobs)
+        yield from blobs.iter_chunks(raw.group(1).decode("ascii"), B64_CHUNK)
+        position = raw.end()
+    yield from _with_binaries(text[position:], blobs)
+
+
+def _with_binaries(text: bytes, blobs: BlobStore) -> Iterator[bytes]:
     position = 0
     for match in MARKER.finditer(text):
         yield text[position:match.start()]
@@ -98,12 +138,13 @@ def stream_envelope(env: etree._Element, blobs: BlobStore) -> Iterator[bytes]:
     yield text[position:]
 
 
-def element(name: str, *children: etree._Element | None, **values: str | None) -> etree._Element:
-    """A service-namespace element with simple children in the order given."""
-    root = etree.Element(f"{{{SERVICE_NS}}}{name}")
+def element(name: str, /, *children: etree._Element | None, **values: str | None) -> etree._Element:
+    """An answer element, unprefixed and in no namespace, with simple children in the order
+    given (keyword names that are not identifiers, ``Th-Name``, are passed with ``**{}``)."""
+    root = etree.Element(name)
     for key, value in values.items():
         if value is not None:
-            etree.SubElement(root, f"{{{SERVICE_NS}}}{key}").text = value
+            etree.SubElement(root, key).text = value
     for child in children:
         if child is not None:
             root.append(child)

@@ -10,16 +10,21 @@ attachments from, and polls its remote queue into, this node.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import Engine
 
 from hub.adapters.ecms.codec.blobs import BlobStore
-from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup
+from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup, Note
+from hub.adapters.ecms.node.signing import NodeSigner
 from hub.adapters.ecms.node.store import Department, EcmsStore
 from hub.config import EcmsSettings, Settings
+from hub.errors import FieldError, InputError
+from hub.schemas.principal import CLEARANCE_LEVELS
 from hub.schemas.routes import Route, RouteIn
 
 
@@ -54,6 +59,28 @@ class EcmsService:
                                     backoff_base_seconds=0.5, backoff_max_seconds=60))
         return department
 
+    def onboard(self, code: str, ministry_code: str, name_th: str, *, name_en: str | None = None,
+                party: str | None = None, clearance: str = "001", secret: str | None = None) -> Department:
+        """``register_department`` with the hub's input errors (CLI and admin API): each
+        problem named by field."""
+        errors = []
+        if not re.fullmatch(r"[0-9A-Za-z]{2,20}", code):
+            errors.append(FieldError("/code", "pattern", "2-20 letters or digits, e.g. 0401"))
+        if not re.fullmatch(r"[0-9A-Za-z]{2,20}", ministry_code):
+            errors.append(FieldError("/ministry_code", "pattern", "2-20 letters or digits, e.g. 0400"))
+        if not name_th.strip():
+            errors.append(FieldError("/name_th", "required", "the department's Thai name"))
+        if clearance not in CLEARANCE_LEVELS:
+            errors.append(FieldError("/clearance", "enum", f"one of {', '.join(CLEARANCE_LEVELS)}"))
+        if party is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,32}/[A-Z]{2,10}/[A-Za-z0-9._-]{1,64}/[A-Za-z0-9._-]{1,64}", party):
+            errors.append(FieldError("/party", "pattern", "a subsystem id, e.g. TH/GOV/0401/saraban"))
+        if code != ministry_code and not errors and self.store.department(ministry_code) is None:
+            errors.append(FieldError("/ministry_code", "exists", f"ministry {ministry_code} is not registered; add it first"))
+        if errors:
+            raise InputError("the e-CMS department is not valid", errors=errors)
+        return self.register_department(code, ministry_code, name_th, name_en=name_en, party=party,
+                                        clearance=clearance, secret=secret)
+
     def parties_behind(self, adapter: str, url: str) -> frozenset[str]:
         """The subsystems of the departments this hub reaches through the remote node at ``url``
         (the receivers of routes with ``adapter`` to it): the ones that node may send as."""
@@ -61,12 +88,15 @@ class EcmsService:
                          if r.adapter == adapter and str(r.settings.get("url")) == url)
 
 
-def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook) -> EcmsService:
+def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook,
+               note: Note | None = None, holds_right: Callable[[str, str, str], bool] | None = None) -> EcmsService:
     """The node configured by ``settings.ecms``, its blobs under ``settings.data_dir``, letters
     checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only."""
     blobs = BlobStore(Path(os.fspath(settings.data_dir)).resolve() / "ecms-blobs")
     store = EcmsStore(engine)
-    node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir)
+    node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir, note=note,
+                    public_url=settings.ecms.public_url, signer=NodeSigner.load(settings.ecms, blobs.root.parent),
+                    holds_right=holds_right)
     return EcmsService(settings.ecms, store, blobs, node, routes)
 
 

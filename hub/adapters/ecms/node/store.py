@@ -14,11 +14,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.errors import Conflict, NotFound
 from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
 from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 
@@ -92,6 +93,35 @@ class EcmsStore:
             else:
                 conn.execute(insert(ecms_departments).values(**values, created_at=utcnow()))
         return self.department(code)  # type: ignore[return-value]
+
+    def remove_department(self, code: str) -> None:
+        """Remove a department with nothing waiting in its queue (a ministry: with no departments)."""
+        with self._engine.begin() as conn:
+            if conn.execute(select(ecms_departments.c.code).where(ecms_departments.c.code == code)).first() is None:
+                raise NotFound(f"no e-CMS department {code}")
+            members = conn.execute(select(ecms_departments.c.code).where(
+                ecms_departments.c.ministry_code == code, ecms_departments.c.code != code)).scalars().all()
+            if members:
+                raise Conflict(f"ministry {code} still has departments {', '.join(members)}; remove them first")
+            waiting = conn.execute(select(ecms_queue.c.process_id).where(
+                ecms_queue.c.owner_code == code, ecms_queue.c.deleted_at.is_(None),
+                ecms_queue.c.withdrawn_at.is_(None)).limit(1)).first()
+            if waiting is not None:
+                raise Conflict(f"department {code} has undeleted items in its queue; they would be lost")
+            conn.execute(delete(ecms_departments).where(ecms_departments.c.code == code))
+
+    def set_secret(self, code: str, secret: str) -> None:
+        with self._engine.begin() as conn:
+            done = conn.execute(update(ecms_departments).where(ecms_departments.c.code == code)
+                                .values(secret_hash=hash_secret(secret))).rowcount
+        if not done:
+            raise NotFound(f"no e-CMS department {code}")
+        self._verified = {k: v for k, v in self._verified.items() if k[0] != code}
+
+    def has_secret(self, code: str) -> bool:
+        with self._engine.connect() as conn:
+            return bool(conn.execute(select(ecms_departments.c.secret_hash)
+                                     .where(ecms_departments.c.code == code)).scalar())
 
     def department(self, code: str) -> Department | None:
         with self._engine.connect() as conn:
@@ -169,7 +199,38 @@ class EcmsStore:
             conn.execute(update(ecms_letters).where(ecms_letters.c.message_id == message_id)
                          .values(accept_id=accept_id))
 
-    def withdraw(self, message_id: str, *, delivered_elsewhere: bool) -> None:
+    def refused(self, letter_message_id: str) -> bool:
+        """Whether the receiver sent a Reject or Invalid notifier about this letter."""
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_queue.c.process_id)
+                .where(ecms_queue.c.letter_message_id == letter_message_id,
+                       ecms_queue.c.kind.in_(("RejectLetterNotifier", "InvalidLetterNotifier"))).limit(1)
+            ).first() is not None
+
+    def outbound_letters(self, codes: list[str]) -> list[Any]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(
+                select(ecms_letters).where(ecms_letters.c.sender_code.in_(codes))
+                .order_by(ecms_letters.c.created_at, ecms_letters.c.message_id)))
+
+    def special_item(self, codes: list[str], clearance: str, kind: str, letter_id: str, date: str,
+                     sender_code: str, receiver_code: str) -> Any:
+        """The newest item of ``kind`` about that letter in the caller's queues, deleted or not."""
+        letters = select(ecms_letters.c.message_id).where(
+            ecms_letters.c.sender_code == sender_code, ecms_letters.c.receiver_code == receiver_code,
+            ecms_letters.c.letter_id == letter_id, ecms_letters.c.correspondence_date == date)
+        about = (ecms_queue.c.message_id.in_(letters) if kind == "GovernmentDocument"
+                 else ecms_queue.c.letter_message_id.in_(letters))
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(ecms_queue).where(*self._visible(codes, clearance), about, ecms_queue.c.kind == kind)
+                .order_by(ecms_queue.c.created_at.desc()).limit(1)
+            ).first()
+
+    def withdraw(self, message_id: str, *, delivered_elsewhere: bool, refused: bool = False) -> None:
+        """Withdraw a letter not yet read — or one the receiver refused (Reject or Invalid
+        notifier: deployed clients withdraw exactly then, to send it again)."""
         now = utcnow()
         with self._engine.begin() as conn:
             letter = conn.execute(
@@ -178,7 +239,8 @@ class EcmsStore:
             if letter is None or letter.withdrawn_at is not None:
                 raise EcmsFault("E011", "the letter is not (or no longer) in transit")
             item = conn.execute(select(ecms_queue).where(ecms_queue.c.message_id == message_id)).first()
-            if (item is not None and item.read_at is not None) or (item is None and delivered_elsewhere):
+            read = (item is not None and item.read_at is not None) or (item is None and delivered_elsewhere)
+            if read and not refused:
                 raise EcmsFault("E012", "the receiver has already read the letter; it cannot be withdrawn")
             conn.execute(update(ecms_letters).where(ecms_letters.c.message_id == message_id)
                          .values(withdrawn_at=now))
