@@ -11,12 +11,12 @@ Connection string (route settings):
 from __future__ import annotations
 
 import socket
-import threading
 
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from hub.adapters.base import PUSH, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.httpclients import ThreadClients
 from hub.errors import DeliveryError
 
 RETRYABLE_STATUS = {408, 425, 429}
@@ -42,22 +42,13 @@ class HttpAdapter(Adapter):
 
     def __init__(self, settings: HttpSettings) -> None:
         super().__init__(settings)
-        # One client (one keep-alive connection) per delivery thread: a shared pool's lock
-        # is contended by every thread on every request.
-        self._local = threading.local()
-        self._clients: list[httpx.Client] = []
-        self._lock = threading.Lock()
+        self._clients = ThreadClients(lambda: httpx.Client(
+            timeout=self.settings.timeout_seconds, headers=self.settings.headers,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=4)))
 
     @property
     def _client(self) -> httpx.Client:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = httpx.Client(timeout=self.settings.timeout_seconds, headers=self.settings.headers,
-                                  limits=httpx.Limits(max_connections=4, max_keepalive_connections=4))
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
-        return client
+        return self._clients.get()
 
     def send(self, message: OutboundMessage) -> Receipt:
         parts = message.document_parts()
@@ -106,7 +97,4 @@ class HttpAdapter(Adapter):
         return Health(True, f"{url.host}:{port} accepts connections (a TCP check: set health_url for an HTTP one)")
 
     def close(self) -> None:
-        with self._lock:
-            clients, self._clients = self._clients, []
-        for client in clients:
-            client.close()
+        self._clients.close()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from standardwebhooks import Webhook
 
 from hub.adapters.base import PUSH, SEND, SUBSCRIPTIONS, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.httpclients import ThreadClients
 from hub.errors import DeliveryError
 
 RETRYABLE_STATUS = {408, 425, 429}
@@ -123,20 +123,13 @@ class WebhookAdapter(Adapter):
 
     def __init__(self, settings: WebhookSettings) -> None:
         super().__init__(settings)
-        self._local = threading.local()
-        self._clients: list[httpx.Client] = []
-        self._lock = threading.Lock()
+        # No redirects: a 3xx to another host would bypass the destination check.
+        self._clients = ThreadClients(lambda: httpx.Client(timeout=self.settings.timeout_seconds,
+                                                           follow_redirects=False))
 
     @property
     def _client(self) -> httpx.Client:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            # No redirects: a 3xx to another host would bypass the destination check.
-            client = httpx.Client(timeout=self.settings.timeout_seconds, follow_redirects=False)
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
-        return client
+        return self._clients.get()
 
     def _subscriptions(self) -> Any:
         service = self.resource(SUBSCRIPTIONS)
@@ -184,7 +177,4 @@ class WebhookAdapter(Adapter):
         return Health(True, f"{self.settings.url.host} resolves to {', '.join(addresses)}")
 
     def close(self) -> None:
-        with self._lock:
-            clients, self._clients = self._clients, []
-        for client in clients:
-            client.close()
+        self._clients.close()
