@@ -233,12 +233,12 @@ def test_an_amqp_subscriber_receives_its_events_after_a_broker_restart(restart_a
 # ------------------------------------------------------------------ webhook signatures
 
 
-def test_webhook_signatures_verify_with_the_standard_webhooks_library(embedded_hub, embedded_client,
-                                                                      embedded_as_agency, webhooks) -> None:
-    source = source_client(embedded_as_agency)
+def test_webhook_signatures_verify_with_the_standard_webhooks_library(hub, client,
+                                                                      as_agency, webhooks) -> None:
+    source = source_client(as_agency)
     hook = webhooks("signed")
     subsystem = "TH/GOV/AGSIG/hr"
-    agency = subscriber_client(embedded_as_agency, subsystem)
+    agency = subscriber_client(as_agency, subsystem)
     sub = subscribe_webhook(agency, subsystem, hook)
     assert sub["secret"].startswith("whsec_")
     publish(source, SUBJECTS[0])
@@ -266,7 +266,7 @@ def test_webhook_signatures_verify_with_the_standard_webhooks_library(embedded_h
     assert hook.verify(last["headers"], last["body"], [new_secret])
     assert hook.verify(last["headers"], last["body"], [sub["secret"]])  # still accepted during the overlap
     # Another agency cannot rotate it; the secret never appears in a listing.
-    other = subscriber_client(embedded_as_agency, "TH/GOV/AGOTH/hr")
+    other = subscriber_client(as_agency, "TH/GOV/AGOTH/hr")
     assert other.post(f"/v1/subscriptions/{sub['id']}/rotate-secret").status_code == 404
     assert "secret" not in agency.get(f"/v1/subscriptions/{sub['id']}").json()
 
@@ -300,12 +300,12 @@ def test_a_subscriber_answering_410_is_suspended_not_retried(embedded_hub, embed
 # ------------------------------------------------------------------ replay and filters
 
 
-def test_a_subscriber_replays_its_events_from_a_point_in_time(embedded_hub, embedded_client, embedded_as_agency,
+def test_a_subscriber_replays_its_events_from_a_point_in_time(hub, client, as_agency,
                                                               webhooks) -> None:
-    source = source_client(embedded_as_agency)
+    source = source_client(as_agency)
     hook = webhooks("replay")
     subsystem = "TH/GOV/AGREP/hr"
-    agency = subscriber_client(embedded_as_agency, subsystem)
+    agency = subscriber_client(as_agency, subsystem)
     sub = subscribe_webhook(agency, subsystem, hook)
     early = publish(source, SUBJECTS[0])
     wait_for(lambda: len(hook.applied) == 1, what="first event")
@@ -320,26 +320,26 @@ def test_a_subscriber_replays_its_events_from_a_point_in_time(embedded_hub, embe
     assert hook.seen[child_id(early, sub["id"])] == 1
     assert all(hook.seen[child_id(e, sub["id"])] == 2 for e in late)  # same webhook-id: the subscriber knows it
     # Only the subscriber replays its deliveries.
-    other = subscriber_client(embedded_as_agency, "TH/GOV/AGOTH/hr")
+    other = subscriber_client(as_agency, "TH/GOV/AGOTH/hr")
     assert other.post(f"/v1/subscriptions/{sub['id']}/replay", params={"since": since.isoformat()}).status_code == 404
 
 
-def test_filters_select_events_and_fields(embedded_hub, embedded_client, embedded_as_agency, webhooks) -> None:
-    source = source_client(embedded_as_agency)
+def test_filters_select_events_and_fields(hub, client, as_agency, webhooks) -> None:
+    source = source_client(as_agency)
     hook = webhooks("filtered")
     subsystem = "TH/GOV/AGMIN/hr"
-    agency = subscriber_client(embedded_as_agency, subsystem)
+    agency = subscriber_client(as_agency, subsystem)
     sub = subscribe_webhook(agency, subsystem, hook, filter={
         "match": {"/organization/*/org_id": [7]}, "fields": ["per_cardno", "org_id", "level_no"]})
     ours = publish(source, SUBJECTS[0], ministry=7)
     theirs = publish(source, SUBJECTS[1], ministry=1)
-    wait_for(lambda: embedded_client.get(f"/v1/messages/{theirs}").json()["status"] == "delivered",
+    wait_for(lambda: client.get(f"/v1/messages/{theirs}").json()["status"] == "delivered",
              what="the other ministry's event fanned out")
     wait_for(lambda: len(hook.applied) == 1, what="our ministry's event")
     assert list(hook.applied) == [child_id(ours, sub["id"])]
     data = next(iter(hook.applied.values()))["data"]
     assert data == {"per_cardno": SUBJECTS[0], "org_id": 3307, "level_no": "K2"}
-    assert embedded_client.get(f"/v1/events/{theirs}").json()["deliveries"] == []
+    assert client.get(f"/v1/events/{theirs}").json()["deliveries"] == []
 
 
 def test_a_filter_naming_unknown_fields_is_422_naming_each(embedded_client, embedded_as_agency, webhooks) -> None:
