@@ -96,7 +96,8 @@ def test_route_validation(embedded_client):
 def test_operations_endpoints(embedded_client):
     assert embedded_client.get("/healthz").json() == {"status": "ok"}
     ready = embedded_client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok",
+                                                                   "admission": "ok"}
     assert "hub_messages_accepted_total" in embedded_client.get("/metrics").text
     assert embedded_client.get("/openapi.json").json()["paths"]["/v1/messages"]["post"]
 
