@@ -33,6 +33,28 @@ def test_every_operation_documents_the_schema_of_its_answer(app) -> None:  # noq
     assert not missing, "answers without a schema: " + ", ".join(missing)
 
 
+def test_every_reference_in_the_document_resolves(app) -> None:  # noqa: ANN001
+    """Schema-driven tools (fuzzers, client generators) need every ``$ref`` to resolve: the
+    submit body once pointed at a ``Code`` schema the document did not contain (issue 12)."""
+    document = app.openapi()
+    schemas = document.get("components", {}).get("schemas", {})
+    dangling = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.rsplit("/", 1)[-1] not in schemas:
+                dangling.append(f"{where}: {ref}")
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}/{index}")
+
+    walk(document, "")
+    assert not dangling, "references to schemas the document does not have: " + ", ".join(dangling)
+
+
 def test_an_unknown_path_is_404_in_the_error_shape(client: TestClient) -> None:
     response = client.get("/v1/no-such-thing")
     assert response.status_code == 404
