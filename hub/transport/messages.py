@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from hub.adapters.base import COMPLETED, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED
+from hub.adapters.base import OUTCOME_STATUSES
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.paging import decode_cursor, page

@@ -28,7 +28,7 @@ from hub.apps.telework.hub_ports import party
 from hub.apps.telework.story import StoryResult, run_story, wait_delivered, wait_letters_accepted
 from hub.bootstrap import Hub, build_hub
 from hub.thai import THAI_MONTHS
-from hub.transport.messages import COMPLETED
+from hub.adapters.base import COMPLETED
 from tests.conftest import fast_settings
 from tests.support.ecms import serving
 

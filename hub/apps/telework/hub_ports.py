@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from hub.adapters.base import COMPLETED, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain.model import DEPARTMENT, MINISTRY, UNIT, Officer, OrgUnit
 from hub.apps.telework.ports import (
@@ -34,7 +35,7 @@ from hub.apps.telework.ports import (
 )
 from hub.schemas.envelope import Envelope
 from hub.thai import format_date
-from hub.transport.messages import COMPLETED, DEAD, OUTCOME_STATUSES, PARTLY_REJECTED, REJECTED, MessageService
+from hub.transport.messages import DEAD, MessageService
 
 LETTER, ATTENDANCE, CANCEL, BATCH, KPI, NOTICE = (
     "ecms.letter/v1", "hr.attendance/v1", "hr.telework.cancel/v1", "gfmis.batch/v1", "gsms.kpi/v1",

@@ -37,7 +37,7 @@ from hub.adapters.ecms.codec import soap
 from hub.adapters.ecms.codec.blobs import BlobStore
 from hub.adapters.ecms.codec.codes import MIME_CODES, SECRET_CODES, SPEED_CODES, EcmsFault
 from hub.adapters.ecms.codec.letter import (
-    LETTER_KIND, NOTIFIER_KINDS, Letter, Notifier, item_element, kid, localname, parse_payload, read_item,
+    LETTER_KIND, NOTIFIER_KINDS, Letter, Notifier, item_element, localname, parse_payload, read_item,
     text, to_payload, validate,
 )
 from hub.adapters.ecms.codec.rawdoc import cut_document
