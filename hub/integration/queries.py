@@ -246,6 +246,16 @@ class QueryServices:
         with self._engine.connect() as conn:
             return [_service(r) for r in conn.execute(query).all()]
 
+    def visible(self, principal: Principal, *, name: str | None = None,
+                provider: str | None = None) -> list[QueryService]:
+        """The services ``principal`` provides or may call (admins: all); settings never leave here."""
+        found = self.list(name=name, provider=provider)
+        if principal.is_admin:
+            return found
+        clients = sorted(principal.subsystems)
+        return [s for s in found if principal.acts_for(s.provider)
+                or any(self._access.holds_right(c, s.name, s.provider) for c in clients)]
+
     def get(self, provider: str, name: str) -> QueryService:
         found = self.list(name=name, provider=provider)
         if not found:

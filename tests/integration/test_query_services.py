@@ -38,11 +38,13 @@ def test_a_query_across_agencies_with_the_right_and_refusal_without(hub, client,
         assert "settings" not in listed[0]  # an adapter's settings may hold credentials
 
         consumer = as_agency(CONSUMER)
+        assert consumer.get("/v1/query-services").json() == []  # only what it provides or may call
         refused = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN})
         assert refused.status_code == 403 and refused.json()["code"] == "query_refused"
         assert server.requests == []  # a refused call never reaches the provider
 
         granted = as_agency(CONSUMER, rights=[(SERVICE, PROVIDER)])
+        assert [s["name"] for s in granted.get("/v1/query-services").json()] == [SERVICE]
         answer = granted.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN})
         assert answer.status_code == 200, answer.text
         body = answer.json()
