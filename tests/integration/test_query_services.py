@@ -3,6 +3,7 @@ synchronously, with deny-by-default rights, clearances and audit; timeouts, prov
 and refusals each answer their own error."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_a_query_across_agencies_with_the_right_and_refusal_without(hub, client,
     entries = calls(hub)
     assert [(e["decision"], e["target"]) for e in entries] == [
         ("refused", PROVIDER), ("granted", PROVIDER), ("refused", PROVIDER)]
-    import json
+
     ok = json.loads(entries[1]["detail"])
     assert ok["outcome"] == "ok" and ok["answer_sha256"] == body["answer_sha256"]
     assert ok["request_sha256"] == body["request_sha256"] and ok["duration_ms"] >= 0 and ok["client"] == CONSUMER
@@ -96,7 +97,7 @@ def test_timeouts_provider_errors_and_huge_answers_each_answer_their_own_error(
         assert response.json()["code"] == code and words in response.json()["message"]
         assert response.json()["provider"] == PROVIDER and response.json()["service"] == SERVICE
         server.release.set()
-    import json
+
     outcome = json.loads(calls(embedded_hub)[-1]["detail"])["outcome"]
     assert outcome == ("timeout" if status == 504 else "provider_error")
 
@@ -141,3 +142,25 @@ def test_the_dpis_adapter_answers_person_position_and_unit_live_from_cp874_table
     assert unknown.status_code == 200 and unknown.json()["answer"]["fields"] == {}
     bad = consumer.post(f"/v1/query/{dpis}/hr.lookup/v1", json={"query": "salary", "citizen_id": CITIZEN})
     assert bad.status_code == 502 and bad.json()["code"] == "query_source_error"
+
+
+def test_requests_and_answers_are_checked_against_the_services_standards(embedded_client, embedded_as_agency):
+    with ProviderServer({"per_id": "not a number"}) as server:
+        embedded_as_agency(PROVIDER)
+        publish(embedded_client, PROVIDER, SERVICE, "http", {"url": server.url},
+                request_standard="th.hr.person@1.0.0", answer_standard="th.hr.person")
+        consumer = embedded_as_agency(CONSUMER, rights=[(SERVICE, PROVIDER)])
+        bad_request = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"per_id": 0})
+        assert bad_request.status_code == 422 and server.requests == []
+        assert {e["field"] for e in bad_request.json()["errors"]} >= {"/per_id"}
+        person = json.loads((Path(__file__).parents[2] / "standards/th.hr.person/1.0.0/examples/valid/"
+                             "civil-servant.json").read_text(encoding="utf-8"))
+        bad_answer = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json=person)
+        assert bad_answer.status_code == 502 and bad_answer.json()["code"] == "query_source_error"
+        assert "/answer/per_id" in {e["field"] for e in bad_answer.json()["errors"]}
+        server.answer = person
+        assert consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json=person).status_code == 200
+    unknown = embedded_client.post("/v1/query-services", json={
+        "provider": PROVIDER, "name": SERVICE, "system": "x", "adapter": "person-registry",
+        "answer_standard": "th.no.such"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "/answer_standard"
