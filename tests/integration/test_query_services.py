@@ -164,3 +164,24 @@ def test_requests_and_answers_are_checked_against_the_services_standards(embedde
         "provider": PROVIDER, "name": SERVICE, "system": "x", "adapter": "person-registry",
         "answer_standard": "th.no.such"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "/answer_standard"
+
+
+def test_an_answer_is_cached_only_when_the_service_allows(embedded_hub, embedded_client, embedded_as_agency):
+    with ProviderServer({"fields": {"level": "K2"}}) as server:
+        embedded_as_agency(PROVIDER)
+        publish(embedded_client, PROVIDER, SERVICE, "http", {"url": server.url}, cache_seconds=60)
+        publish(embedded_client, PROVIDER, "hr.live/v1", "http", {"url": server.url})
+        consumer = embedded_as_agency(CONSUMER, rights=[(SERVICE, PROVIDER), ("hr.live/v1", PROVIDER)])
+        first, second = (consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN})
+                         for _ in range(2))
+        assert (first.json()["cached"], second.json()["cached"]) == (False, True)
+        assert first.json()["answer_sha256"] == second.json()["answer_sha256"] and len(server.requests) == 1
+        other = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": "3100600123450"})
+        assert other.json()["cached"] is False and len(server.requests) == 2  # cached per request
+        for _ in range(2):
+            assert consumer.post(f"/v1/query/{PROVIDER}/hr.live/v1", json={}).json()["cached"] is False
+        assert len(server.requests) == 4
+        stranger = embedded_as_agency(OTHER)
+        assert stranger.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN}).status_code == 403
+    # a cached answer is still a call: audited, and refused without the right (above)
+    assert [json.loads(e["detail"])["cached"] for e in calls(embedded_hub)][:2] == [False, True]
