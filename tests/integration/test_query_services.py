@@ -184,4 +184,6 @@ def test_an_answer_is_cached_only_when_the_service_allows(embedded_hub, embedded
         stranger = embedded_as_agency(OTHER)
         assert stranger.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN}).status_code == 403
     # a cached answer is still a call: audited, and refused without the right (above)
-    assert [json.loads(e["detail"])["cached"] for e in calls(embedded_hub)][:2] == [False, True]
+    details = [json.loads(e["detail"]) for e in calls(embedded_hub)]
+    assert [d["cached"] for d in details if d["service"] == SERVICE and d["outcome"] == "ok"] == [False, True, False]
+    assert details[-1]["outcome"] == "refused"
