@@ -287,7 +287,13 @@ class QueryServices:
 
     def start(self, service: QueryService, request: QueryRequest) -> Future[QueryAnswer]:
         """Ask ``service`` in the background (for a fan-out); ``finish`` waits for it."""
-        return self._pool.submit(self._answerer(service), request)
+        try:
+            answerer = self._answerer(service)
+        except HubError as exc:  # e.g. its adapter's plug-in is gone: a source error, not a failed read
+            failed: Future[QueryAnswer] = Future()
+            failed.set_exception(QueryAnswerError(f"cannot ask {service.provider} {service.name}: {exc}"))
+            return failed
+        return self._pool.submit(answerer, request)
 
     def finish(self, service: QueryService, future: Future[QueryAnswer], started: float) -> Outcome:
         """Wait for ``future`` until ``started`` + the service's timeout; never raises."""

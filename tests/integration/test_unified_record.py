@@ -246,3 +246,18 @@ def test_bad_groups_and_purpose_are_422(embedded_world: World):
     # an admin reads on the admin basis, audited as such
     record = world.read(client=world.admin, fields="position")
     assert record.status_code == 200 and record.json()["basis"] == {"kind": "admin", "id": None}
+
+
+def test_a_source_whose_adapter_cannot_be_built_is_a_source_error(embedded_world: World):
+    from hub.integration.tables import query_services
+
+    world = embedded_world
+    with world.hub.engine.begin() as conn:  # its plug-in was uninstalled after it was published
+        conn.execute(update(query_services).where(query_services.c.provider == TELEWORK)
+                     .values(adapter="uninstalled-plugin"))
+    world.hub.integration.queries._forget(TELEWORK, "record.telework/v1")  # noqa: SLF001 - another process did it
+    world.consent(["record:telework"])
+    record = world.read(fields="telework")
+    assert record.status_code == 200
+    [source] = record.json()["sources"]
+    assert source["outcome"] == "error" and "uninstalled-plugin" in source["reason"]
