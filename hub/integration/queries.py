@@ -16,7 +16,8 @@ the outcome. The distinct answers:
 * ``403 query_refused``       no right, not acting for the consumer, or not cleared;
 * ``404 not_found``           no such query service;
 * ``422 validation_failed``   the request does not meet the service's request standard;
-* ``502 query_source_error``  the provider answered an error, garbage, a body larger than the
+* ``502 query_source_error``  the provider refused (its 401/403; audited ``provider_refused``),
+                              answered an error, garbage, a body larger than the
                               service's ``max_answer_bytes`` (cut off there), or an answer
                               that does not meet the answer standard;
 * ``504 query_timeout``       no answer within the service's timeout.
@@ -135,10 +136,10 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one call of a service gave: an answer, or why not (``timeout``, ``error``)."""
+    """What one call of a service gave: an answer, or why not (``timeout``, ``refused``, ``error``)."""
 
     service: QueryService
-    outcome: str  # ok | timeout | error
+    outcome: str  # ok | timeout | refused (the provider said 401/403) | error
     answer: QueryAnswer | None
     duration_ms: int
     reason: str | None = None
@@ -306,7 +307,9 @@ class QueryServices:
                 f"no answer within the service's timeout of {service.timeout_seconds} s"
             return Outcome(service, "timeout", None, _ms(started), reason)
         except (QueryAnswerError, HubError) as exc:
-            return Outcome(service, "error", None, _ms(started), str(exc))
+            # A provider that says no (401/403) refused: the caller hears so, not "it broke".
+            refused = exc.extra.get("status_code") in (401, 403)
+            return Outcome(service, "refused" if refused else "error", None, _ms(started), str(exc))
         except Exception as exc:  # noqa: BLE001 - a provider's failure is reported, never raised through
             log.warning("query %s at %s failed", service.name, service.provider, exc_info=True)
             return Outcome(service, "error", None, _ms(started), f"{type(exc).__name__}: {exc}")
@@ -362,7 +365,7 @@ class QueryServices:
             outcome = self.ask(svc, QueryRequest(name, client, body, svc.timeout_seconds, svc.max_answer_bytes,
                                                  clearance))
             if outcome.answer is None:
-                kind = "timeout" if outcome.outcome == "timeout" else "provider_error"
+                kind = {"timeout": "timeout", "refused": "provider_refused"}.get(outcome.outcome, "provider_error")
                 self._audit.record("query.call", actor=principal.subject, decision="granted", target=provider,
                                    outcome=kind, reason=outcome.reason, duration_ms=outcome.duration_ms, **detail)
                 error = QueryTimeout if kind == "timeout" else QuerySourceError

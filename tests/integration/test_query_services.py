@@ -84,6 +84,7 @@ def test_a_classified_service_needs_a_cleared_consumer(hub, client, as_agency):
     ("huge", 502, "query_source_error", "at most 1024"),
     ("huge-unannounced", 502, "query_source_error", "cut off"),
     ("error", 502, "query_source_error", "HTTP 500"),
+    ("forbidden", 502, "query_source_error", "HTTP 403"),
 ])
 def test_timeouts_provider_errors_and_huge_answers_each_answer_their_own_error(
         embedded_hub, embedded_client, embedded_as_agency, answer, status, code, words):
@@ -99,7 +100,7 @@ def test_timeouts_provider_errors_and_huge_answers_each_answer_their_own_error(
         server.release.set()
 
     outcome = json.loads(calls(embedded_hub)[-1]["detail"])["outcome"]
-    assert outcome == ("timeout" if status == 504 else "provider_error")
+    assert outcome == {"hold": "timeout", "forbidden": "provider_refused"}.get(answer, "provider_error")
 
 
 def test_unknown_service_bad_adapter_and_publishing_for_others(embedded_client, embedded_as_agency):

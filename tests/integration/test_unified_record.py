@@ -173,9 +173,12 @@ def test_the_record_from_four_sources_with_per_field_provenance(world: World):
 def test_one_source_down_gives_a_partial_record_naming_it_within_its_timeout(embedded_world: World):
     world = embedded_world
     world.consent(["record:person", "record:telework"])
-    with ProviderServer("hold") as hanging:
-        # a second telework source that never answers, and a third whose host refuses connections
+    with ProviderServer("hold") as hanging, ProviderServer("forbidden") as refusing:
+        # telework sources that never answer, whose host refuses connections, that say no
         register_agency(world.hub, "TH/GOV/MOI/telework")
+        register_agency(world.hub, "TH/GOV/MOE/telework")
+        publish(world.admin, "TH/GOV/MOE/telework", "record.telework/v1", "http", "telework",
+                {"url": refusing.url}, timeout_seconds=2)
         register_agency(world.hub, "TH/GOV/MOF/telework")
         publish(world.admin, "TH/GOV/MOI/telework", "record.telework/v1", "http", "telework",
                 {"url": hanging.url}, timeout_seconds=0.5)
@@ -194,6 +197,8 @@ def test_one_source_down_gives_a_partial_record_naming_it_within_its_timeout(emb
     assert "0.5" in by_provider["TH/GOV/MOI/telework"]["reason"]
     assert by_provider["TH/GOV/MOF/telework"]["outcome"] == "error"
     assert "ConnectError" in by_provider["TH/GOV/MOF/telework"]["reason"]
+    assert by_provider["TH/GOV/MOE/telework"]["outcome"] == "refused"
+    assert "HTTP 403" in by_provider["TH/GOV/MOE/telework"]["reason"]
     # what the live sources said is all there
     assert record["fields"]["telework_cases"]["source"]["subsystem"] == TELEWORK
     assert record["fields"]["first_name_th"]["value"] == "สมชาย"
