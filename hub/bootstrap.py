@@ -121,6 +121,8 @@ class Hub:
         self.messages.close()
         self.publisher.close()
         self.adapter_pool.close()
+        if self.telework is not None:
+            self.telework.close()  # its connections to the agencies' DPIS and e-Saraban
         self.engine.dispose()
 
 

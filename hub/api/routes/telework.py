@@ -17,7 +17,7 @@ from fastapi.responses import PlainTextResponse
 from hub.api.deps import HubDep, PrincipalDep, SecurityDep, TeleworkDep
 from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
-from hub.apps.telework.wiring import app_for_setup
+from hub.apps.telework.wiring import onboard_agency
 from hub.apps.telework.schemas import (
     AgencyIn, AgencyOut, AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
     FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
@@ -209,17 +209,19 @@ def _agency_out(setup) -> AgencyOut:  # noqa: ANN001
     return AgencyOut(agency=setup.agency, name=setup.name, policy_id=setup.policy["policy_id"],
                      hr_agency=setup.hr_agency, finance_agency=setup.finance_agency,
                      strategy_agency=setup.strategy_agency, copy_to=setup.copy_to,
-                     declared_holidays=setup.declared_holidays)
+                     declared_holidays=setup.declared_holidays, gfmis_code=setup.gfmis_code,
+                     gsms_code=setup.gsms_code, esaraban=setup.esaraban)
 
 
 @router.post("/agencies", status_code=201, response_model=AgencyOut)
 def register_agency(body: AgencyIn, hub: HubDep, principal: PrincipalDep) -> AgencyOut:
     """Onboard an agency's telework (hub admins): its policy, its HR, finance and strategy
-    agencies, who gets copies, its declared days off. Any agency, not only the pilot's."""
+    agencies, who gets copies, its declared days off, its GFMIS and GSMS codes and its own
+    e-Saraban (enrolled with its own credentials). Any agency, not only the pilot's."""
     if not principal.is_admin:
         raise Forbidden("only a hub admin registers an agency's telework")
     data = body.model_dump()
-    setup = app_for_setup(hub).service.register_agency(data.pop("policy"), **data)
+    setup = onboard_agency(hub, data.pop("policy"), **data)
     return _agency_out(setup)
 
 

@@ -24,6 +24,11 @@ class HrDirectory(ABC):
     def org_chain(self, citizen_id: str) -> list[OrgUnit]:
         """The person's unit first, then each parent up to the ministry, each with its head."""
 
+    def for_agency(self, agency: str) -> HrDirectory:
+        """The directory that keeps ``agency``'s staff (its HR agency's DPIS); one directory
+        for every agency by default."""
+        return self
+
     def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
         """Who HR records as acting head (ผู้รักษาราชการแทน) of the unit on that day; none by
         default (an HR system that keeps no acting assignments)."""

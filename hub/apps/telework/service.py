@@ -79,8 +79,13 @@ class TeleworkService:
                                expected=f"one of {list(allowed)}")
         return case
 
-    def _people(self, citizen_id: str) -> tuple[Officer, list]:
-        return self.p.hr.person(citizen_id), self.p.hr.org_chain(citizen_id)
+    def _hr(self, agency: str | None) -> HrDirectory:
+        """The HR directory keeping ``agency``'s staff (its HR agency's DPIS)."""
+        return self.p.hr.for_agency(agency) if agency else self.p.hr
+
+    def _people(self, agency: str, citizen_id: str) -> tuple[Officer, list]:
+        hr = self._hr(agency)
+        return hr.person(citizen_id), hr.org_chain(citizen_id)
 
     def _audit(self, kind: str, actor: str, target: str, document: dict[str, Any], **detail: Any) -> tuple[str, str]:
         digest = sha256(document)
@@ -89,8 +94,13 @@ class TeleworkService:
     # -- policy and eligibility (seed 001 §3, §9.1) ----------------------------------------
     def register_agency(self, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,
                         strategy_agency: str, copy_to: list[str] | None = None,
-                        declared_holidays: list[str] | None = None) -> AgencySetup:
+                        declared_holidays: list[str] | None = None, gfmis_code: str | None = None,
+                        gsms_code: str | None = None, esaraban: dict[str, str] | None = None) -> AgencySetup:
         self.documents.validate(D.POLICY, policy)
+        for key, value in (("gfmis_code", gfmis_code), ("gsms_code", gsms_code)):
+            if value is not None and not (value.isascii() and value.isdigit() and 2 <= len(value) <= 10):
+                raise TeleworkRefused(f"{key} {value!r} is not an agency code", field=f"/{key}", rule="pattern",
+                                      expected="2-10 digits, e.g. 21004 (the agency's code in that system)")
         for i, day in enumerate(declared_holidays or []):
             try:
                 dt.date.fromisoformat(day)
@@ -98,7 +108,15 @@ class TeleworkService:
                 raise TeleworkRefused(f"declared holiday {day!r} is not a date", field=f"/declared_holidays/{i}",
                                       rule="format:date", expected="YYYY-MM-DD") from None
         setup = AgencySetup(policy["agency"], name, policy, hr_agency, finance_agency, strategy_agency,
-                            list(copy_to or []), declared_holidays=sorted(set(declared_holidays or [])))
+                            list(copy_to or []), declared_holidays=sorted(set(declared_holidays or [])),
+                            gfmis_code=gfmis_code, gsms_code=gsms_code, esaraban=esaraban)
+        try:  # a re-registration keeps who signs and the exceptions granted under the agency's policy
+            known = self.p.store.get_agency(setup.agency)
+        except CaseNotFound:
+            known = None
+        if known is not None:
+            setup.signers, setup.exceptions = known.signers, known.exceptions
+            setup.esaraban = setup.esaraban or known.esaraban
         self.p.store.save_agency(setup)
         return setup
 
@@ -106,7 +124,7 @@ class TeleworkService:
         """Bind a hub user (a person's login) to the citizen ID HR knows them by, so what they
         sign in their session is signed as that person. An audited act of the hub's admin."""
         setup = self.p.store.get_agency(agency)
-        self.p.hr.person(citizen_id)  # HR must know them
+        self._hr(agency).person(citizen_id)  # HR must know them
         if not self.works_for(citizen_id, agency):
             raise TeleworkRefused(f"HR does not place {citizen_id} in {setup.name}", field="/citizen_id",
                                   rule="agency_staff", expected=f"an official of {setup.name}")
@@ -132,12 +150,12 @@ class TeleworkService:
         """Whether HR places the person in ``agency`` (its department or ministry in their org
         chain carries the name the agency registered with)."""
         setup = self.p.store.get_agency(agency)
-        return any(u.name == setup.name for u in self.p.hr.org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
+        return any(u.name == setup.name for u in self._hr(agency).org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
 
     def eligibility(self, citizen_id: str, agency: str | None = None) -> tuple[Officer, Eligibility]:
         """Under ``agency``'s policy (its work list, its approved exceptions) when given;
         otherwise only the keyword suggestion."""
-        officer = self.p.hr.person(citizen_id)
+        officer = self._hr(agency).person(citizen_id)
         if agency is None:
             return officer, classify(officer)
         setup = self.p.store.get_agency(agency)
@@ -152,7 +170,7 @@ class TeleworkService:
         """A supervisor records, with reasons, that the person's work may go off-site although
         the keywords suggest otherwise; it counts once the head of agency approves it."""
         setup = self.p.store.get_agency(agency)
-        person, chain = self._people(citizen_id)
+        person, chain = self._people(agency, citizen_id)
         proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose an exception"))
         if work_category not in setup.policy["eligible_work"]:
             raise TeleworkRefused(f"work category {work_category!r} is not one the policy allows",
@@ -177,10 +195,10 @@ class TeleworkService:
         if item["status"] != "proposed":
             raise InvalidState(f"exception {exception_id} is {item['status']}", field="/status",
                                rule="workflow_step", expected="proposed")
-        _, chain = self._people(item["citizen_id"])
+        _, chain = self._people(agency, item["citizen_id"])
         _, head, role = authority.require_head_of_agency(chain, require_person(by, "approve an exception"),
                                                          "approve an eligibility exception",
-                                                         acting=self._acting(chain, self.now().date()))
+                                                         acting=self._acting(agency, chain, self.now().date()))
         item.update(status="approved", approved_by={"name": head.name, "position": head.position, "role": role},
                     approved_at=self._stamp())
         self.p.store.save_agency(setup)
@@ -196,7 +214,7 @@ class TeleworkService:
         it binds once the person and the first-line supervisor each sign it (``sign_agreement``)."""
         setup = self.p.store.get_agency(agency)
         policy = setup.policy
-        person, chain = self._people(person_id)
+        person, chain = self._people(agency, person_id)
         require_eligible(person, policy, work_category, pattern=pattern,
                          exception=self._exception_for(setup, person_id))
         supervisor = authority.require_first_line(person, chain, supervisor_id)
@@ -257,7 +275,7 @@ class TeleworkService:
     def propose(self, case_id: str, *, by: Actor, selection: str = "voluntary", reason: str | None = None) -> Case:
         """A supervisor (first-line or higher) proposes the person, signing in their session (§5)."""
         case = self._case(case_id, AGREED)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         proposer, level = authority.require_supervisor(person, chain, require_person(by, "sign a proposal"))
         a = case.agreement
         proposal = {
@@ -282,8 +300,9 @@ class TeleworkService:
         used = [int(n.split("/")[0]) for n in taken if n.endswith(f"/{year}")]
         return f"{max(used, default=0) + 1}/{year}"
 
-    def _acting(self, chain: list, on: dt.date) -> dict[str, list[Officer]]:
-        return {u.org_id: self.p.hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
+    def _acting(self, agency: str, chain: list, on: dt.date) -> dict[str, list[Officer]]:
+        hr = self._hr(agency)
+        return {u.org_id: hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
 
     def issue_order(self, case_id: str, *, by: Actor, time_evidence_method: str) -> Case:
         """The head of agency (or the acting head HR records for the day) orders, in their own
@@ -291,9 +310,9 @@ class TeleworkService:
         case = self._case(case_id, PROPOSED)
         signer_id = require_person(by, "order telework")
         setup = self.p.store.get_agency(case.agency)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         today = self.now().date()
-        unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(chain, today))
+        unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(case.agency, chain, today))
         methods = setup.policy["time_evidence_methods"]
         if time_evidence_method not in methods:
             raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
@@ -517,7 +536,7 @@ class TeleworkService:
     # -- revocation (seed 001 §9.2.6) -------------------------------------------------------
     def propose_revocation(self, case_id: str, *, by: Actor, reason_code: str, reason: str) -> Case:
         case = self._case(case_id, ORDERED)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose a revocation"))
         case.revocation_proposal = {"proposed_by": proposer.party(), "reason_code": reason_code, "reason": reason,
                                     "proposed_at": self._stamp()}
@@ -531,9 +550,9 @@ class TeleworkService:
         case = self._case(case_id, REVOCATION_PROPOSED)
         head_id = require_person(by, "revoke a telework order")
         setup = self.p.store.get_agency(case.agency)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         unit, head, role = authority.require_head_of_agency(chain, head_id, "revoke a telework order",
-                                                            acting=self._acting(chain, self.now().date()))
+                                                            acting=self._acting(case.agency, chain, self.now().date()))
         effective = effective_date or (self.now().date() + dt.timedelta(days=1)).isoformat()
         prop = case.revocation_proposal
         doc = {"revocation_id": new_id("RV"), "order_ref": case.book_number, "person_citizen_id": case.citizen_id,
@@ -594,7 +613,7 @@ class TeleworkService:
     def evaluate(self, case_id: str, *, by: Actor, target_results: list[dict[str, Any]], overall: str,
                  recommendation: str) -> Case:
         case = self._case(case_id, REPORTED)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         evaluator = authority.require_first_line(person, chain, require_person(by, "sign an evaluation"))
         indices = sorted(r.get("target_index") for r in target_results)
         if indices != list(range(len(case.agreement["targets"]))):
