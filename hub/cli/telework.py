@@ -214,3 +214,12 @@ def alerts(agency: Annotated[Optional[str], typer.Option(help="Agency member")] 
         for alert in tw.service.alert_missing_evidence(agency=agency):
             console.print(f"{alert.work_date} -> {alert.supervisor_citizen_id}: {alert.message}")
     _run(data_dir, action)
+
+
+@telework_app.command("finance-verdict")
+def finance_verdict(report_id: str, data_dir: DataDir = None) -> None:
+    """Send a savings report's KPIs to GSMS with the verdict GFMIS gave on its batch (seed 000)."""
+    def action(tw) -> None:  # noqa: ANN001
+        sent = tw.reports.report_finance_verdict(report_id)
+        console.print(f"GSMS: KPIs of {report_id} sent with the GFMIS verdict {sent['verdict']} (message {sent['kpi_ref']})")
+    _run(data_dir, action)

@@ -22,19 +22,21 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from hub.adapters.dpis.schema import hub_message_log, per_personal, per_time_attendance
-from hub.adapters.memory import mailbox
 from hub.apps.telework import documents as D, pilot
 from hub.apps.telework.hub_ports import party
+from hub.apps.telework.wiring import EOFFICE_ROUTE, GSMS_ROUTE
 from hub.apps.telework.story import StoryResult, run_story, wait_delivered, wait_letters_accepted
 from hub.bootstrap import Hub, build_hub
+from hub.sim import eoffice as eoffice_sim, gsms as gsms_sim
 from hub.thai import THAI_MONTHS
 from hub.adapters.base import COMPLETED
 from tests.conftest import fast_settings
 from tests.support.ecms import serving
 
 
-def delivered(receiver: str) -> list[dict]:
-    return [json.loads(doc) for doc in mailbox(receiver).applied.values()]
+def route_url(hub: Hub, receiver: str) -> str:
+    """The database URL of the reference system the receiver's route delivers to."""
+    return next(r.settings["url"] for r in hub.router.list() if r.receiver == receiver)
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +157,14 @@ def test_savings_batch_is_accepted_by_the_reference_gfmis(world) -> None:
     assert outcome["detail"]["accepted"] == 4 and outcome["detail"]["rejected"] == 0
     processed = list(Path(story.systems.gfmis_drop, "results", "processed").iterdir())
     assert len(processed) == 1 and ref in processed[0].name
-    # the KPIs went to the strategy side next to the financial figures (mailbox: no reference GSMS yet)
-    kpis = delivered(party(pilot.OPDC, "gsms"))[0]["payload"]
-    assert kpis["finance_batch_ref"] == ref
-    assert kpis["financial"]["utilities"] == story.savings["document"]["utilities"]
-    notices = [d["payload"] for d in delivered(party(pilot.CGD, "eoffice"))]
+    # seed 000: OPDC's GSMS keeps the KPIs with the financial figures and GFMIS's verdict on them
+    [record] = gsms_sim.reports(route_url(hub, GSMS_ROUTE))
+    assert record["report_ref"] == story.savings["document"]["report_id"] and record["gfmis_batch_ref"] == ref
+    assert record["gfmis_verdict"] == "accepted" and len(record["messages"]) == 2  # pending, then the verdict
+    assert record["document"]["gfmis"] == {"batch_ref": ref, "verdict": "accepted", "accepted_lines": 4,
+                                           "rejected_lines": 0}
+    assert record["document"]["financial"]["utilities"] == story.savings["document"]["utilities"]
+    notices = eoffice_sim.inbox(route_url(hub, EOFFICE_ROUTE), pilot.DIVISION_HEAD.citizen_id)
     assert any(n["subject"] == "telework day without evidence or off its pattern" for n in notices)
 
 
@@ -198,7 +203,7 @@ def test_thai_official_forms_in_the_demo_letters_and_alerts(world) -> None:
                 assert re.search(r"\nที่ \d+/2569\n", body), body
     assert len(read) >= 8, read  # 4 letters (3 orders, 1 revocation) x 2 recipients
     read += [a.message for a in story.alerts]
-    read += [d["payload"]["body"].get("message", "") for d in delivered(party(pilot.CGD, "eoffice"))]
+    read += [n["body"].get("message", "") for n in eoffice_sim.inbox(route_url(story.systems.hub, EOFFICE_ROUTE))]
     for text in read:
         assert not ISO_DATE.search(text), text
     assert all(THAI_MONTH.search(t) for t in read if t), [t for t in read if t and not THAI_MONTH.search(t)]

@@ -27,7 +27,7 @@ from hub.apps.telework.saraban import AgencyEsaraban
 from hub.apps.telework.wiring import add_route, stored_app
 from hub.bootstrap import Hub
 from hub.schemas.principal import OPERATOR
-from hub.sim import dpis as dpis_sim
+from hub.sim import dpis as dpis_sim, gsms as gsms_sim
 from tests.support.auth import bearer
 from tests.support.ecms import serving
 
@@ -91,7 +91,9 @@ def moph(embedded_hub: Hub, tmp_path: Path) -> Iterator[tuple[Hub, str, str]]:
     seed_moph_dpis(url)
     add_route(embedded_hub, f"{MOPH}/dpis", "dpis", {"url": url})
     add_route(embedded_hub, f"{MOPH}/gfmis", "gfmis", {"path": str(tmp_path / "gfmis-moph")})
-    add_route(embedded_hub, f"{OPDC}/gsms", "memory", {"mailbox": f"{OPDC}/gsms"})
+    gsms_url = f"sqlite:///{tmp_path / 'gsms-opdc.sqlite3'}"
+    gsms_sim.create_schema(gsms_url)
+    add_route(embedded_hub, f"{OPDC}/gsms", "gsms", {"url": gsms_url})
     with serving(embedded_hub) as node_url:
         enrol_esaraban(embedded_hub, MOPH, name="สำนักงานปลัดกระทรวงสาธารณสุข", department="2101", ministry="2100",
                        ministry_name="กระทรวงสาธารณสุข", prefix="สธ 0201", node_url=node_url)
@@ -172,6 +174,10 @@ def test_a_second_agency_onboarded_through_the_api_runs_on_its_own_dpis_and_e_sa
     assert saved.status_code == 200, saved.text
     batch = json.loads(hub.messages.payload(saved.json()["finance_batch_ref"]))
     assert batch["header"]["agency_code"] == "21004"
+    # and its KPI report reaches OPDC's GSMS under DDC's own GSMS code
+    gsms_url = next(r.settings["url"] for r in hub.router.list() if r.receiver == f"{OPDC}/gsms")
+    [record] = wait_for(lambda: gsms_sim.reports(gsms_url, DDC))
+    assert record["agency_code"] == "2100400" and record["gfmis_verdict"] == "pending"
 
 
 def rows_of(engine) -> list:  # noqa: ANN001

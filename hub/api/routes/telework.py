@@ -277,3 +277,13 @@ def savings(member: str, telework: TeleworkDep, principal: PrincipalDep, fiscal_
     """Savings and KPI report: a GFMIS-style batch to finance, KPIs to the strategy side."""
     _may(principal, member)
     return telework.reports.savings(member, fiscal_year or fiscal_year_of(telework.service.now().date()))
+
+
+@router.post("/reports/{report_id}/finance-verdict", response_model=dict)
+def report_finance_verdict(report_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+    """Once GFMIS has answered the savings batch, send the KPIs to GSMS with its verdict (seed 000);
+    409 while GFMIS has not answered."""
+    _, document, _ = telework.ports.store.get_report(report_id)
+    if not principal.acts_for(document["agency"]) and not principal.acts_for(f"{document['agency']}/telework"):
+        raise NotFound(f"no report {report_id}")  # as if unknown: the report is the agency's
+    return telework.reports.report_finance_verdict(report_id)

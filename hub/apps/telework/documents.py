@@ -23,6 +23,8 @@ FINAL_REPORT, EVALUATION, ANNUAL_EVALUATION, SAVINGS = (
     "th.telework.final-report", "th.telework.evaluation", "th.telework.annual-evaluation", "th.telework.savings",
 )
 
+GSMS_KPI = "th.gsms.kpi"  # the KPI report to GSMS, with the GFMIS verdict it relates to (seed 000)
+
 
 # Standards the application uses at a later version (each a compatible addition).
 VERSIONS = {POLICY: "1.1.0"}  # 1.1.0: the policy's work_list (positions and duties it decides on)

@@ -14,7 +14,7 @@ Services (routes match on them):
     hr.attendance/v1        telework days / one day's check-in and check-out (DPIS adapter payload)
     hr.telework.cancel/v1   days a revocation ends
     gfmis.batch/v1          th.gfmis.batch document (GFMIS-style adapter payload)
-    gsms.kpi/v1             KPI results next to the financial figures
+    gsms.kpi/v1             th.gsms.kpi: KPI results next to the financial figures and the GFMIS verdict
     telework.notice/v1      a notice to an official (supervisor alert, report to the head)
 """
 from __future__ import annotations
@@ -130,8 +130,9 @@ class HubStrategy(Strategy):
         self.client = client
 
     def publish_kpis(self, agency: str, report: dict[str, Any]) -> str:
-        return self.client.send(report["agency"], party(agency, "gsms"), KPI, report,
-                                correlation_id=report["savings_ref"])
+        """A ``th.gsms.kpi`` report to the strategy agency's GSMS (route ``{agency}/gsms``)."""
+        return self.client.send(report["agency"], party(agency, "gsms"), KPI, report, standard=D.ref(D.GSMS_KPI),
+                                correlation_id=report["report_ref"])
 
 
 class HubNotifications(Notifications):

@@ -73,6 +73,7 @@ class StoryResult:
     annual: dict[str, Any] = field(default_factory=dict)
     alerts: list[Any] = field(default_factory=list)
     batch: BatchResult | None = None  # the reference GFMIS's verdict on the savings batch
+    gsms: dict[str, Any] = field(default_factory=dict)  # the KPI report sent to GSMS with that verdict
     log: list[str] = field(default_factory=list)
 
 
@@ -219,6 +220,11 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
     out.batch = app.reports.finance_result(doc["report_id"])
     say(f"GFMIS: savings batch {out.batch.status} ({out.batch.detail.get('status')}); result files "
         f"applied {report.applied}, waiting {report.waiting}, failed {len(report.failed)}")
+    # 8. GSMS records the KPIs together with GFMIS's verdict on the same figures (seed 000).
+    if out.batch.status != "pending":
+        out.gsms = app.reports.report_finance_verdict(doc["report_id"])
+        wait_delivered(hub)
+        say(f"GSMS: KPI report {doc['report_id']} recorded with the GFMIS verdict {out.gsms['verdict']}")
     return out
 
 

@@ -15,8 +15,10 @@ landing places are the reference systems the pilot agencies run (``connect_pilot
   batch message's status;
 * evidence: the security layer's hash-chained, signed audit log.
 
-Notices to officials (``eoffice``) and KPI results (``gsms``) still end in in-process
-mailboxes: no reference e-Office or GSMS exists yet.
+* strategy: OPDC's reference GSMS (``hub.sim.gsms``) through the ``gsms`` adapter, keeping each
+  KPI report with the GFMIS verdict it relates to;
+* notices to officials: CGD's reference e-Office inbox (``hub.sim.eoffice``) through the
+  ``eoffice`` adapter. Both are databases of their own: what they received survives the hub.
 """
 from __future__ import annotations
 
@@ -50,8 +52,8 @@ log = logging.getLogger(__name__)
 
 GFMIS_CODES = {pilot.CGD: "03004"}  # CGD's agency code in GFMIS (ORG_CODE of กรมบัญชีกลาง)
 HR_ROUTE, FINANCE_ROUTE = party(pilot.MOF, "dpis"), party(pilot.MOF, "gfmis")
-# Receivers with no reference system yet: an in-process mailbox of the same name.
-MAILBOX_RECEIVERS = (party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice"))
+# OPDC's GSMS and CGD's e-Office: reference systems with their own databases in the data folder.
+GSMS_ROUTE, EOFFICE_ROUTE = party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice")
 
 
 @dataclass
@@ -166,14 +168,19 @@ def connect_pilot(hub, *, node_url: str, clock=None, data_dir: Path | None = Non
 
     ``node_url`` is the hub's e-CMS endpoint as the agencies' e-Saraban reach it
     (``http://host:port/ecms/service2``). Idempotent on the same data directory."""
+    from hub.sim import eoffice as eoffice_sim, gsms as gsms_sim
+
     data_dir = Path(data_dir or hub.settings.data_dir)
     dpis_url = f"sqlite:///{(data_dir / 'dpis-mof.sqlite3').resolve()}"
     pilot.seed_dpis(dpis_url)
     drop = (data_dir / "gfmis-mof").resolve()
     add_route(hub, HR_ROUTE, "dpis", {"url": dpis_url})
     add_route(hub, FINANCE_ROUTE, "gfmis", {"path": str(drop)})
-    for receiver in MAILBOX_RECEIVERS:
-        add_route(hub, receiver, "memory", {"mailbox": receiver})
+    for receiver, adapter, sim in ((GSMS_ROUTE, "gsms", gsms_sim), (EOFFICE_ROUTE, "eoffice", eoffice_sim)):
+        owner = receiver.split("/")[2].lower()
+        url = f"sqlite:///{(data_dir / f'{adapter}-{owner}.sqlite3').resolve()}"
+        sim.create_schema(url)
+        add_route(hub, receiver, adapter, {"url": url})
     credentials = {agency: enrol_pilot_esaraban(hub, agency) for agency in pilot.ECMS_DEPARTMENTS}
     systems = PilotSystems(hub, None, dpis_url, drop, node_url, _credentials=credentials)  # type: ignore[arg-type]
     departments = {agency: Department(ministry, code) for agency, (code, ministry, _, _) in pilot.ECMS_DEPARTMENTS.items()}
