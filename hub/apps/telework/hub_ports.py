@@ -178,6 +178,12 @@ class DpisHrDirectory(HrDirectory):
     def person(self, citizen_id: str) -> Officer:
         return self._officer(self.adapter.person(citizen_id))
 
+    def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
+        """The acting heads DPIS records for the unit on that day (``PER_ACTINGHIS``)."""
+        if not org_id.isdigit():
+            return []
+        return [self._officer(p) for p in self.adapter.acting_heads(int(org_id), on)]
+
     def org_chain(self, citizen_id: str) -> list[OrgUnit]:
         chain = []
         for unit, head, _title in self.adapter.org_chain(citizen_id):
