@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from hub.adapters.dpis.schema import per_time_attendance
 from hub.apps.telework.agency_systems import enrol_esaraban, esaraban_home, read_config
+from hub.apps.telework import pilot
 from hub.apps.telework.pilot import split_name
 from hub.apps.telework.saraban import AgencyEsaraban
 from hub.apps.telework.wiring import add_route, stored_app
@@ -72,7 +73,7 @@ def ddc_policy() -> dict:
                            "work_category": "academic-analysis"}],
             "legal_basis": "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11",
             "approved_by": {"name": "นางวันเพ็ญ ป้องกันโรค", "position": "อธิบดีกรมควบคุมโรค", "role": "head-of-agency"},
-            "approved_date": "2026-09-20"}
+            "approved_date": "2026-09-20", **pilot.POLICY_9_1}
 
 
 def session(hub: Hub, admin: TestClient, citizen_id: str, username: str) -> TestClient:

@@ -26,9 +26,17 @@ from hub.apps.telework.domain.model import (
 from hub.apps.telework.ports import (
     AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
 )
+from hub.errors import FieldError
 from hub.thai import thai_date
 
 SIGNATURES = ("signed_by_person_at", "signed_by_supervisor_at")
+# What seed 001 §9.1 says a policy sets "at least", besides patterns, work and time evidence.
+POLICY_CONTENTS = {
+    "selection": "แนวทางการคัดเลือกผู้ปฏิบัติราชการนอกสถานที่",
+    "monitoring": "แนวทางการกำกับและติดตามการปฏิบัติงาน",
+    "ending": "แนวทางการยุติการปฏิบัติราชการนอกสถานที่",
+    "ethics": "แนวทางจริยธรรมในการปฏิบัติราชการนอกสถานที่",
+}
 LEGAL_BASIS = "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11"
 
 
@@ -55,6 +63,29 @@ class Ports:
     notifications: Notifications
     audit: AuditTrail
     store: TeleworkStore
+
+
+def require_policy_contents(policy: dict[str, Any]) -> None:
+    """Refuse a policy lacking what seed 001 §9.1 says it sets at least (every gap named)."""
+    missing = [key for key in POLICY_CONTENTS if key not in policy]
+    if missing:
+        refused = TeleworkRefused(f"the policy lacks {', '.join(missing)}", field=f"/{missing[0]}",
+                                  rule="policy_contents", expected=POLICY_CONTENTS[missing[0]], seed="001 §9.1")
+        refused.errors += [FieldError(f"/{key}", "policy_contents", POLICY_CONTENTS[key]) for key in missing[1:]]
+        raise refused
+
+
+def policy_in_force(policy: dict[str, Any], day: str, field: str) -> None:
+    """Refuse a day outside the policy's effective dates (its ``effective_from`` .. ``effective_to``)."""
+    start, end = policy["effective_from"], policy.get("effective_to")
+    if day < start or (end and day > end):
+        window = f"{start}..{end}" if end else f"{start} or later"
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end) if end else None
+        raise TeleworkRefused(
+            f"{day} is outside the period {policy['policy_id']} is in force ({window})", field=field,
+            rule="policy_in_force", expected=f"a date in {window}",
+            reason_th=f"หลักเกณฑ์ {policy['policy_id']} มีผลใช้บังคับตั้งแต่วันที่ {thai_date(first)}"
+                      + (f" ถึงวันที่ {thai_date(last)}" if last else ""), seed="001 §9.1")
 
 
 class TeleworkService:
@@ -97,6 +128,7 @@ class TeleworkService:
                         declared_holidays: list[str] | None = None, gfmis_code: str | None = None,
                         gsms_code: str | None = None, esaraban: dict[str, str] | None = None) -> AgencySetup:
         self.documents.validate(D.POLICY, policy)
+        require_policy_contents(policy)
         for key, value in (("gfmis_code", gfmis_code), ("gsms_code", gsms_code)):
             if value is not None and not (value.isascii() and value.isdigit() and 2 <= len(value) <= 10):
                 raise TeleworkRefused(f"{key} {value!r} is not an agency code", field=f"/{key}", rule="pattern",
@@ -227,6 +259,14 @@ class TeleworkService:
             raise TeleworkRefused(f"{pattern['days_per_week']} days per week exceeds the policy's {limit}",
                                   field="/pattern/days_per_week", rule="policy_max_days_per_week",
                                   expected=f"at most {limit}")
+        policy_in_force(policy, period["start"], "/period/start")
+        policy_in_force(policy, period["end"], "/period/end")
+        longest = (policy.get("monitoring") or {}).get("report_every_days_max")
+        if longest and report_every_days > longest:
+            raise TeleworkRefused(f"progress every {report_every_days} days is less often than the policy's "
+                                  f"{longest}", field="/report_every_days", rule="policy_monitoring",
+                                  expected=f"at most {longest} days between progress reports",
+                                  reason_th=POLICY_CONTENTS["monitoring"], seed="001 §9.1, §9.2.4")
         for i, target in enumerate(targets):
             if not (period["start"] <= target.get("due", "") <= period["end"]):
                 raise TeleworkRefused(f"target {i} is due {target.get('due')}, outside the agreed period",
@@ -277,6 +317,11 @@ class TeleworkService:
         case = self._case(case_id, AGREED)
         person, chain = self._people(case.agency, case.citizen_id)
         proposer, level = authority.require_supervisor(person, chain, require_person(by, "sign a proposal"))
+        methods = (self.p.store.get_agency(case.agency).policy.get("selection") or {}).get("methods")
+        if methods and selection not in methods:
+            raise TeleworkRefused(f"selection {selection!r} is not a way the policy selects people",
+                                  field="/selection", rule="policy_selection", expected=f"one of {methods}",
+                                  reason_th=POLICY_CONTENTS["selection"], seed="001 §9.1, §9.2.1")
         a = case.agreement
         proposal = {
             "proposal_id": new_id("PR"), "agency": case.agency, "proposer": proposer.party(), "proposer_level": level,
@@ -313,6 +358,8 @@ class TeleworkService:
         person, chain = self._people(case.agency, case.citizen_id)
         today = self.now().date()
         unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(case.agency, chain, today))
+        policy_in_force(setup.policy, today.isoformat(), "/order_date")
+        policy_in_force(setup.policy, case.agreement["period"]["end"], "/end_date")
         methods = setup.policy["time_evidence_methods"]
         if time_evidence_method not in methods:
             raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
@@ -538,6 +585,11 @@ class TeleworkService:
         case = self._case(case_id, ORDERED)
         person, chain = self._people(case.agency, case.citizen_id)
         proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose a revocation"))
+        grounds = (self.p.store.get_agency(case.agency).policy.get("ending") or {}).get("grounds")
+        if grounds and reason_code not in grounds:
+            raise TeleworkRefused(f"{reason_code!r} is not a ground on which the policy ends telework",
+                                  field="/reason_code", rule="policy_ending", expected=f"one of {grounds}",
+                                  reason_th=POLICY_CONTENTS["ending"], seed="001 §9.1, §9.2.6")
         case.revocation_proposal = {"proposed_by": proposer.party(), "reason_code": reason_code, "reason": reason,
                                     "proposed_at": self._stamp()}
         self._audit("telework.revocation.proposed", by.subject, case.case_id, case.revocation_proposal,
