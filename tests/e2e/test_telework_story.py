@@ -12,6 +12,7 @@ Each artefact is asserted where it lands:
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -62,10 +63,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Story
 def test_order_letters_land_in_the_recipients_esaraban(world) -> None:
     hub, story = world
     cases = {name: story.app.ports.store.get_case(cid) for name, cid in story.cases.items()}
+    cases["on-site"] = story.app.ports.store.get_case(story.onsite)  # seed 003: the New Normal shift
     orders = sorted((c.book_number for c in cases.values()), key=lambda b: int(b.rsplit("/", 1)[1]))
     revocation = cases[pilot.AUDITOR.name].revocation["book_number"]
-    # CGD's e-Saraban register numbered them: four orders (three officers) then the revocation.
-    assert orders == [f"กค 0401/{n}" for n in (1, 2, 3)] and revocation == "กค 0401/4"
+    # CGD's e-Saraban register numbered them: four orders (three off-site, one on-site) then the revocation.
+    assert orders == [f"กค 0401/{n}" for n in (1, 2, 3, 4)] and revocation == "กค 0401/5"
 
     status = wait_letters_accepted(story.systems, [*orders, revocation])
     for agency in (pilot.MOF, pilot.OPDC):
@@ -119,8 +121,9 @@ def test_only_given_time_evidence_lands_in_the_dpis_tables_seed_001_7_2(world) -
             assert analyst == {d: {"W1", "W2"} for d in evidenced}
             auditor = rows(pilot.AUDITOR)
             assert auditor == {cases[pilot.AUDITOR.name].scheduled_days[0]: {"W1", "W2"}}
-            assert pilot.COUNTER.citizen_id not in {c.citizen_id for c in cases.values()}
-            assert not rows(pilot.COUNTER)
+            # the counter officer's on-site shift (seed 003): the three days clocked, nothing else
+            assert rows(pilot.COUNTER) == {d: {"W1", "W2"} for d in ("2026-11-02", "2026-11-03", "2026-11-04")}
+            cases["on-site"] = story.app.ports.store.get_case(story.onsite)
             # one marker per applied hub message: redelivery cannot write twice; a revocation
             # has no pre-filled days to withdraw
             markers = conn.execute(select(hub_message_log.c.TARGET, hub_message_log.c.ROWS_WRITTEN)).all()
@@ -211,3 +214,16 @@ def test_thai_official_forms_in_the_demo_letters_and_alerts(world) -> None:
     assert numbers == ["1/2569", "2/2569", "3/2569"]
     for case in cases.values():
         assert case.order_letter["sent_on"] == case.order["order_date"]
+
+
+def test_seed_003_the_new_normal_on_site_shift_flags_the_late_day(world) -> None:
+    """Pattern 1 (on-site, staggered hours 07:00-15:00): the counter officer, whose public service
+    keeps them at the office, works the shift; the 07:40 arrival is flagged, not accepted."""
+    _, story = world
+    case = story.app.ports.store.get_case(story.onsite)
+    assert case.status == "ordered" and case.off_site is False
+    assert case.order["signer"]["name"] == pilot.DIRECTOR_GENERAL.name
+    days = {d["date"]: d for d in story.app.service.evidence_status(story.onsite, dt.date(2026, 11, 4))["days"]}
+    assert days["2026-11-02"]["status"] == "complete" and days["2026-11-04"]["status"] == "complete"
+    assert days["2026-11-03"]["status"] == "flagged"
+    assert [f["finding"] for f in days["2026-11-03"]["findings"]] == ["late-arrival"]

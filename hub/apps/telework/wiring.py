@@ -110,6 +110,10 @@ class PilotSystems:
             self.clerks = RegistryClerks([self.office(a) for a in pilot.ECMS_DEPARTMENTS], interval=interval).start()
         return self.clerks
 
+    def reference_url(self, receiver: str, service: str) -> str:
+        """The database URL of the reference system (GSMS, e-Office) the receiver's route delivers to."""
+        return self.hub.router.find(receiver, service).settings["url"]
+
     def settle_finance(self) -> Any:
         """The ministry's GFMIS answers the batch files waiting in its drop folder, and the hub
         collects the result files onto the batches' message status: one poll of the finance
