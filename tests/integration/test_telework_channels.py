@@ -70,3 +70,31 @@ def test_gsms_and_e_office_messages_survive_a_restart_of_the_hub(tmp_path: Path)
         assert len(gsms_sim.reports(gsms_url)[0]["messages"]) == 1 and len(eoffice_sim.inbox(eoffice_url)) == 1
     finally:
         third.close()
+
+
+def test_an_order_issued_event_reaches_a_subscriber_through_the_hub(embedded_hub) -> None:  # noqa: ANN001
+    """Tell Us Once: telework.order.issued/v1 goes to the events party and is fanned out to the
+    subscriber's own route; on a hub where nobody uses events nothing is sent."""
+    from hub.adapters.memory import mailbox
+    from hub.apps.telework.hub_ports import HubEvents
+    from hub.integration.subscriptions import ChannelIn, SubscriptionIn
+    from hub.schemas.principal import Principal
+    from hub.schemas.routes import RouteIn
+    from tests.support.auth import register_agency
+
+    hub = embedded_hub
+    events = HubEvents(HubClient(hub.messages), hub.router, hub.settings.events_party)
+    event = {"order_id": "TW-0123456789ab", "order_no": "1/2569", "citizen_id": "3100100123493",
+             "agency": "TH/GOV/CGD", "effective_from": "2026-11-02", "effective_to": "2026-11-13"}
+    assert events.order_issued("TH/GOV/CGD", event) is None  # nobody subscribed: no trace of events
+    subscriber = "TH/GOV/OCSC/hr"
+    register_agency(hub, subscriber, clearance="002", rights=[("telework.order.issued/v1", hub.settings.events_party)])
+    hub.router.add(RouteIn(receiver=subscriber, service="*", adapter="memory", settings={"mailbox": "ocsc-hr"}))
+    hub.integration.subscriptions.subscribe(
+        Principal(subject="tests", roles=frozenset({"admin"})),
+        SubscriptionIn(subscriber=subscriber, event_type="telework.order.issued/v1", channel=ChannelIn(type="route")))
+    hub.start_workers()
+    ref = events.order_issued("TH/GOV/CGD", event)
+    assert ref is not None
+    [delivered] = wait(lambda: list(mailbox("ocsc-hr").applied.values()))
+    assert json.loads(delivered)["payload"] == event

@@ -17,7 +17,7 @@ from typing import Any
 from hub.apps.telework.domain.errors import CaseNotFound
 from hub.apps.telework.domain.model import AgencySetup, Alert, Case, Evidence, Officer, OrgUnit
 from hub.apps.telework.ports import (
-    AuditCheck, AuditTrail, BatchResult, Correspondence, Finance, HrDirectory, HrRecords, Letter,
+    AuditCheck, AuditTrail, BatchResult, Correspondence, Events, Finance, HrDirectory, HrRecords, Letter,
     Notifications, SentLetter, Strategy, TeleworkStore,
 )
 
@@ -126,6 +126,15 @@ class FakeFinance(Finance):
 
     def batch_result(self, batch_ref: str) -> BatchResult:
         return self.batches[batch_ref][2]
+
+
+class FakeEvents(Events):
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def order_issued(self, agency: str, event: dict[str, Any]) -> str | None:
+        self.published.append((agency, event))
+        return f"event-{len(self.published)}"
 
 
 class FakeStrategy(Strategy):

@@ -31,7 +31,7 @@ from hub.adapters.base import COMPLETED, OUTCOME_STATUSES, PARTLY_REJECTED, REJE
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain.model import DEPARTMENT, MINISTRY, UNIT, Officer, OrgUnit
 from hub.apps.telework.ports import (
-    AuditCheck, AuditTrail, BatchResult, Finance, HrDirectory, HrRecords, Notifications, Strategy,
+    AuditCheck, AuditTrail, BatchResult, Events, Finance, HrDirectory, HrRecords, Notifications, Strategy,
 )
 from hub.schemas.envelope import Envelope
 from hub.thai import format_date
@@ -143,6 +143,26 @@ class HubNotifications(Notifications):
         return self.client.send(agency, party(agency, "eoffice"), NOTICE,
                                 {"to_citizen_id": recipient_citizen_id, "subject": subject, "body": body},
                                 user_id=recipient_citizen_id)
+
+
+ORDER_ISSUED = "telework.order.issued/v1"
+
+
+class HubEvents(Events):
+    """``telework.order.issued/v1`` as a hub message to the events party, fanned out by the
+    integration layer to each subscriber. A hub where nobody uses events (no events route
+    yet) gets no trace of them: nobody subscribed, so nobody is told."""
+
+    def __init__(self, client: HubClient, router, events_party: str) -> None:  # noqa: ANN001 - hub.transport Router
+        self.client = client
+        self.router = router
+        self.events_party = events_party
+
+    def order_issued(self, agency: str, event: dict[str, Any]) -> str | None:
+        if self.router.find(self.events_party, ORDER_ISSUED) is None:
+            return None
+        return self.client.send(agency, self.events_party, ORDER_ISSUED, event, standard="th.telework.order-issued@1.0.0",
+                                correlation_id=f"{ORDER_ISSUED}:{event['citizen_id']}", user_id=event["citizen_id"])
 
 
 # -- the HR directory: the HR agency's DPIS, read through the hub's DPIS adapter --------------------

@@ -107,6 +107,13 @@ class Notifications(ABC):
         """Tell an official something (a supervisor alert, a report to the head)."""
 
 
+class Events(ABC):
+    @abstractmethod
+    def order_issued(self, agency: str, event: dict[str, Any]) -> str | None:
+        """Tell the subscribers of ``telework.order.issued/v1`` (Tell Us Once); the event's
+        reference, or None when nobody can be told (no one uses events on this hub)."""
+
+
 @dataclass(frozen=True)
 class AuditCheck:
     ok: bool

@@ -24,7 +24,8 @@ from hub.apps.telework.domain.model import (
     REVOKED, TIME, AgencySetup, Alert, Case, Evidence, Officer,
 )
 from hub.apps.telework.ports import (
-    AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
+    AuditTrail, Correspondence, Events, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy,
+    TeleworkStore,
 )
 from hub.errors import FieldError
 from hub.thai import thai_date
@@ -63,6 +64,7 @@ class Ports:
     notifications: Notifications
     audit: AuditTrail
     store: TeleworkStore
+    events: Events | None = None  # Tell Us Once: telework.order.issued/v1 to its subscribers
 
 
 def require_policy_contents(policy: dict[str, Any]) -> None:
@@ -397,6 +399,15 @@ class TeleworkService:
                     signed_at=self._stamp())
         case.status = ORDERED
         self.p.store.save_case(case)
+        if self.p.events is not None:
+            event = {"order_id": case.case_id, "order_no": number, "citizen_id": case.citizen_id,
+                     "agency": case.agency, "effective_from": order["start_date"], "effective_to": order["end_date"]}
+            if a["pattern"].get("days_per_week"):
+                event["days_per_week"] = a["pattern"]["days_per_week"]
+            ref = self.p.events.order_issued(case.agency, event)
+            if ref:
+                case.order_letter["event_ref"] = ref
+                self.p.store.save_case(case)
         return case
 
     # -- evidence (Leave Regulation cl. 11; seed 001 §7.4-7.5, §9.2) ------------------------

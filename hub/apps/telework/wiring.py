@@ -37,7 +37,8 @@ from hub.apps.telework.agency_systems import (
 )
 from hub.apps.telework.documents import Documents
 from hub.apps.telework.hub_ports import (
-    HubClient, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory, party,
+    HubClient, HubEvents, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory,
+    party,
 )
 from hub.apps.telework.ports import AuditTrail, Correspondence, HrDirectory
 from hub.apps.telework.reports import AgencyReports
@@ -74,7 +75,8 @@ def build_on_hub(hub, *, hr: HrDirectory, correspondence: Correspondence,  # noq
     today = (lambda: clock().date()) if clock else dt.date.today
     ports = Ports(hr=hr, correspondence=correspondence, hr_records=HubHrRecords(client),
                   finance=HubFinance(client, gfmis_agency_codes, today), strategy=HubStrategy(client),
-                  notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine))
+                  notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine),
+                  events=HubEvents(client, hub.router, hub.settings.events_party))
     service = TeleworkService(ports, Documents(hub.settings.standards_dir), clock=clock)
     return TeleworkApp(service, AgencyReports(service), ports)
 
@@ -214,7 +216,8 @@ def stored_app(hub, *, require_agencies: bool = True) -> TeleworkApp:  # noqa: A
     ports = Ports(hr=hr, correspondence=EsarabanCorrespondence(offices, NodeDepartments(hub)),
                   hr_records=HubHrRecords(client), finance=HubFinance(client, AgencyCodes(store)),
                   strategy=HubStrategy(client), notifications=HubNotifications(client),
-                  audit=SecurityAuditTrail(hub.engine, hub.security.audit), store=store)
+                  audit=SecurityAuditTrail(hub.engine, hub.security.audit), store=store,
+                  events=HubEvents(client, hub.router, hub.settings.events_party))
     service = TeleworkService(ports, documents)
     return TeleworkApp(service, AgencyReports(service), ports, closers=[offices.close, hr.close])
 
