@@ -56,7 +56,7 @@ def agencies_add(policy_file: Annotated[Path, typer.Argument(help="The agency's 
                  data_dir: DataDir = None) -> None:
     """Register an agency's telework policy and where its systems are (seed 001 §9.1): its HR
     agency's DPIS route, its finance and strategy agencies and codes, its own e-Saraban."""
-    from hub.apps.telework.wiring import onboard_agency
+    from hub.apps.telework.wiring import missing_routes, onboard_agency
 
     try:
         policy = json.loads(policy_file.read_text(encoding="utf-8"))
@@ -78,11 +78,14 @@ def agencies_add(policy_file: Annotated[Path, typer.Argument(help="The agency's 
             for err in exc.errors:
                 console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
             raise typer.Exit(2) from exc
+        missing = missing_routes(hub, setup)
     console.print(f"registered {setup.agency} ({setup.name}): policy {setup.policy['policy_id']}, HR at "
                   f"{setup.hr_agency}, finance at {setup.finance_agency}, KPIs to {setup.strategy_agency}")
     if setup.esaraban:
         console.print(f"its e-Saraban: e-CMS department {setup.esaraban['department']} "
                       f"(book numbers {setup.esaraban['prefix']}/N), enrolled as {setup.agency}/saraban")
+    for route in missing:
+        console.print(f"[yellow]no route yet:[/yellow] {route} (`hub routes add`)")
 
 
 @telework_app.command("esaraban-add")

@@ -110,6 +110,8 @@ def test_a_second_agency_onboarded_through_the_api_runs_on_its_own_dpis_and_e_sa
         "esaraban": {"department": "2104", "ministry": "2100", "prefix": "สธ 0410", "node_url": node_url}})
     assert registered.status_code == 201, registered.text
     assert registered.json()["esaraban"] == {"department": "2104", "ministry": "2100", "prefix": "สธ 0410"}
+    # DPIS, GFMIS and GSMS routes are there; notices to DDC's officials have no e-Office route yet
+    assert registered.json()["missing_routes"] == [f"{DDC}/eoffice telework.notice/v1 (adapter eoffice)"]
     # its e-Saraban holds credentials of its own, issued to TH/GOV/DDC/saraban (not the ministry's)
     own, ministry = (read_config(esaraban_home(hub.settings.data_dir, d)) for d in ("2104", "2101"))
     assert own["username"] == f"{DDC}/saraban" and ministry["username"] == f"{MOPH}/saraban"
@@ -218,6 +220,7 @@ def test_the_cli_onboards_an_agency_with_its_own_e_saraban_and_refuses_unknown_r
     done = runner.invoke(cli, [*base, *data])
     assert done.exit_code == 0, done.output
     assert "e-CMS department 2104" in done.output
+    assert f"no route yet: {MOPH}/dpis hr.attendance/v1 (adapter dpis)" in done.output
     listed = runner.invoke(cli, ["telework", "agencies", "list", *data])
     assert "DDC-TW-2570" in listed.output
     config = read_config(tmp_path / "hub" / "esaraban" / "2104")

@@ -18,7 +18,7 @@ from hub.api.deps import HubDep, PrincipalDep, SecurityDep, TeleworkDep
 from hub.api.roles import require_admin
 from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
-from hub.apps.telework.wiring import TeleworkNotConfigured, app_for, onboard_agency
+from hub.apps.telework.wiring import TeleworkNotConfigured, app_for, missing_routes, onboard_agency
 from hub.apps.telework.schemas import (
     AgencyIn, AgencyOut, AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
     FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
@@ -244,7 +244,7 @@ def register_agency(body: AgencyIn, hub: HubDep, principal: PrincipalDep) -> Age
         raise Forbidden("only a hub admin registers an agency's telework")
     data = body.model_dump()
     setup = onboard_agency(hub, data.pop("policy"), **data)
-    return _agency_out(setup)
+    return _agency_out(setup).model_copy(update={"missing_routes": missing_routes(hub, setup)})
 
 
 @router.post("/agencies/{member:path}/annual-evaluation", status_code=201, response_model=dict)

@@ -232,6 +232,14 @@ class InMemoryStore(TeleworkStore):
         self.alerts.append(copy.deepcopy(alert))
         return True
 
+    def remove_alert(self, alert_id: str) -> None:
+        self.alerts = [a for a in self.alerts if a.alert_id != alert_id]
+
+    def set_alert_delivery(self, alert_id: str, ref: str) -> None:
+        for a in self.alerts:
+            if a.alert_id == alert_id:
+                a.delivery_ref = ref
+
     def list_alerts(self, case_id: str | None = None) -> list[Alert]:
         return [copy.deepcopy(a) for a in self.alerts if case_id in (None, a.case_id)]
 

@@ -16,6 +16,7 @@ from hub.apps.telework.fakes import FakeHrDirectory
 CGD, MOF, OPDC = "TH/GOV/CGD", "TH/GOV/MOF-OPS", "TH/GOV/OPDC"  # as the catalogue names them
 AGENCY_NAMES = {CGD: "กรมบัญชีกลาง", MOF: "สำนักงานปลัดกระทรวงการคลัง", OPDC: "สำนักงาน ก.พ.ร."}
 BOOK_PREFIXES = {CGD: "กค 0401", MOF: "กค 0100", OPDC: "นร 1200"}
+GFMIS_CODE, GSMS_CODE = "03004", "0300400"  # CGD in GFMIS (ORG_CODE of กรมบัญชีกลาง) and in GSMS
 
 # org id, name, level, parent
 UNITS = [

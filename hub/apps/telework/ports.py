@@ -165,6 +165,13 @@ class TeleworkStore(ABC):
         """Store an alert; False if one for the same case and day exists (alert once per day)."""
 
     @abstractmethod
+    def remove_alert(self, alert_id: str) -> None:
+        """Forget an alert that could not be sent (so the next run raises it again)."""
+
+    @abstractmethod
+    def set_alert_delivery(self, alert_id: str, ref: str) -> None: ...
+
+    @abstractmethod
     def list_alerts(self, case_id: str | None = None) -> list[Alert]: ...
 
     @abstractmethod

@@ -169,6 +169,8 @@ class AgencyOut(BaseModel):
     gfmis_code: str | None = None
     gsms_code: str | None = None
     esaraban: dict[str, str] | None = None
+    missing_routes: list[str] = Field(default_factory=list, description=(
+        "Routes its telework uses that the hub does not have yet; a step needing one is refused until it is added."))
 
 
 class AnnualEvaluationIn(BaseModel):

@@ -549,10 +549,17 @@ class TeleworkService:
             for day, message in sorted(notes.items()):
                 alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day, message)
                 if self.p.store.add_alert(alert):
-                    alert.delivery_ref = self.p.notifications.notify(
-                        case.agency, case.supervisor_citizen_id, "telework day without evidence or off its pattern",
-                        {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
-                         "message": alert.message})
+                    try:
+                        alert.delivery_ref = self.p.notifications.notify(
+                            case.agency, case.supervisor_citizen_id, "telework day without evidence or off its pattern",
+                            {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
+                             "message": alert.message})
+                    except Exception:
+                        # Not handed to the hub (e.g. no e-Office route yet): forget the alert so the
+                        # next run raises it again, rather than keeping one that was never sent.
+                        self.p.store.remove_alert(alert.alert_id)
+                        raise
+                    self.p.store.set_alert_delivery(alert.alert_id, alert.delivery_ref)
                     raised.append(alert)
             raised.extend(self._alert_overdue_progress(case, items, as_of))
         return raised

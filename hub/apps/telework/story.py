@@ -111,7 +111,8 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
     s, out = app.service, StoryResult(app, systems)
     say = out.log.append
     s.register_agency(pilot.policy(), name=pilot.AGENCY_NAMES[pilot.CGD], hr_agency=pilot.MOF,
-                      finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
+                      finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC],
+                      gfmis_code=pilot.GFMIS_CODE, gsms_code=pilot.GSMS_CODE)
     say(f"policy {pilot.policy()['policy_id']} registered for {pilot.CGD}; HR at {pilot.MOF}, copies to {pilot.OPDC}")
     people = signers(hub, s)
     say(f"logins linked to people who sign: {', '.join(f'{u} = {n}' for u, n in people.values())}")

@@ -51,7 +51,6 @@ from hub.schemas.routes import RouteIn
 
 log = logging.getLogger(__name__)
 
-GFMIS_CODES = {pilot.CGD: "03004"}  # CGD's agency code in GFMIS (ORG_CODE of กรมบัญชีกลาง)
 HR_ROUTE, FINANCE_ROUTE = party(pilot.MOF, "dpis"), party(pilot.MOF, "gfmis")
 # OPDC's GSMS and CGD's e-Office: reference systems with their own databases in the data folder.
 GSMS_ROUTE, EOFFICE_ROUTE = party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice")
@@ -193,7 +192,7 @@ def connect_pilot(hub, *, node_url: str, clock=None, data_dir: Path | None = Non
     correspondence = EsarabanCorrespondence(systems.office, departments)
     systems.app = build_on_hub(hub, hr=dpis_directory(hub, HR_ROUTE),
                                correspondence=correspondence, audit=SecurityAuditTrail(hub.engine, hub.security.audit),
-                               gfmis_agency_codes=GFMIS_CODES, clock=clock)
+                               gfmis_agency_codes=AgencyCodes(SqlStore(hub.engine)), clock=clock)
     return systems
 
 
@@ -220,6 +219,17 @@ def stored_app(hub, *, require_agencies: bool = True) -> TeleworkApp:  # noqa: A
                   events=HubEvents(client, hub.router, hub.settings.events_party))
     service = TeleworkService(ports, documents)
     return TeleworkApp(service, AgencyReports(service), ports, closers=[offices.close, hr.close])
+
+
+def missing_routes(hub, setup: AgencySetup) -> list[str]:  # noqa: ANN001
+    """The routes an agency's telework uses that this hub does not have yet (a step that needs one
+    is refused with ``no_route`` until it is added): HR, finance, strategy, notices."""
+    from hub.apps.telework.hub_ports import ATTENDANCE, BATCH, KPI, NOTICE
+
+    needed = [(party(setup.hr_agency, "dpis"), ATTENDANCE, "dpis"), (party(setup.finance_agency, "gfmis"), BATCH, "gfmis"),
+              (party(setup.strategy_agency, "gsms"), KPI, "gsms"), (party(setup.agency, "eoffice"), NOTICE, "eoffice")]
+    return [f"{receiver} {service} (adapter {adapter})" for receiver, service, adapter in needed
+            if hub.router.find(receiver, service) is None]
 
 
 def onboard_agency(hub, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,  # noqa: ANN001
