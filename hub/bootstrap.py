@@ -123,6 +123,8 @@ class Hub:
         self.adapter_pool.close()
         if self.integration is not None and self.integration.queries is not None:
             self.integration.queries.close()  # the query adapters' connections and the fan-out pool
+        if self.telework is not None:
+            self.telework.close()  # its connections to the agencies' DPIS and e-Saraban
         self.engine.dispose()
 
 

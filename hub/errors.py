@@ -20,7 +20,7 @@
     ├── TooManyRequests (429)         a limit on secret checks; ``retry_after`` seconds (the Retry-After header)
     ├── Unavailable (503)             the hub is saturated or its database is down; ``retry_after`` seconds
     ├── ConfigError                   the hub is mis-configured (refuses to start)
-    ├── TeleworkNotConfigured (503)   hub.apps.telework.wiring: no telework application (or system) on this hub
+    ├── TeleworkNotConfigured (503)   hub.apps.telework.agency_systems: no telework application (or system) on this hub
     ├── QuerySourceError (502)        hub.integration.queries: a query's provider failed, answered garbage or too much
     ├── QueryTimeout (504)            hub.integration.queries: a query's provider did not answer within its timeout
     └── AdapterError

@@ -30,6 +30,8 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "webhook": "hub.adapters.webhook:WebhookAdapter",
     "amqp": "hub.adapters.amqp:AmqpAdapter",
     "event-fanout": "hub.adapters.event_fanout:EventFanoutAdapter",
+    "gsms": "hub.adapters.gsms:GsmsAdapter",
+    "eoffice": "hub.adapters.eoffice:EofficeAdapter",
 }
 ENTRY_POINT_GROUP = "hub.adapters"
 

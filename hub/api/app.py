@@ -19,6 +19,7 @@ from hub.api.routes import agencies, auth, health, messages, routes
 from hub.api.routes import audit as audit_routes
 from hub.api.routes import ecms as ecms_routes
 from hub.api.routes import ecms_departments
+from hub.api.routes import ecms_paperless
 from hub.api.routes import juristic as juristic_routes
 from hub.api.routes import locations as location_routes
 from hub.api.routes import persons as person_routes
@@ -41,6 +42,7 @@ ROUTE_MODULES = [
     telework_routes,  # layer 4: the telework central application
     event_routes, subscription_routes, application_routes,  # layer 5: Tell Us Once, one-stop applications
     query_routes, record_routes,  # layer 5: query services across agencies, the unified citizen record
+    ecms_paperless,  # seed 002: letters sent electronically only, the paper avoided
 ]
 
 

@@ -84,3 +84,46 @@ def secret(code: Annotated[str, typer.Argument(help="Department code.")], data_d
         except HubError as exc:
             fail(exc)
     console.print(f"username [bold]{code}[/bold], new secret (shown once): [bold]{value}[/bold]")
+
+
+paperless_app = typer.Typer(help="The paperless record (seed 002): letters sent electronically only.",
+                            no_args_is_help=True)
+ecms_app.add_typer(paperless_app, name="paperless")
+
+
+@paperless_app.command("mark")
+def paperless_mark(message_id: Annotated[str, typer.Argument(help="The letter's hub message id (ecms_letters)")],
+                   pages: Annotated[int, typer.Option(help="Sheets one paper copy would take")] = 1,
+                   data_dir: DataDir = None) -> None:
+    """Mark a letter as sent electronically only: the electronic letter is the original, no paper copy follows."""
+    from hub.adapters.ecms.node.paperless import PaperlessRecord
+
+    with open_hub(data_dir) as hub:
+        try:
+            marked = PaperlessRecord(hub.engine).mark(message_id, pages=pages, actor="cli")
+        except HubError as exc:
+            fail(exc)
+    console.print(f"letter {marked['letter_id']} ({marked['sender_code']} -> {marked['receiver_code']}): "
+                  f"sent electronically only, {marked['pages']} sheet(s) of paper avoided")
+
+
+@paperless_app.command("report")
+def paperless_report(department: Annotated[str, typer.Argument(help="Department code, e.g. 0401")],
+                     month: Annotated[str, typer.Option(help="The month, YYYY-MM (CE), e.g. 2026-11")],
+                     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                     data_dir: DataDir = None) -> None:
+    """Letters the department exchanged electronically in the month and the paper that avoided."""
+    from hub.adapters.ecms.node.paperless import PaperlessRecord
+
+    with open_hub(data_dir) as hub:
+        try:
+            report = PaperlessRecord(hub.engine).report(department, month)
+        except HubError as exc:
+            fail(exc)
+    if as_json:
+        print_json(report)
+        return
+    sent, received = report["exchanged_electronically"]["sent"], report["exchanged_electronically"]["received"]
+    console.print(f"หน่วยงาน {department} เดือน{report['month_th']}: ส่งหนังสือทางอิเล็กทรอนิกส์ {sent} ฉบับ "
+                  f"รับ {received} ฉบับ; ไม่มีสำเนากระดาษ {report['paper_avoided']['letters']} ฉบับ "
+                  f"ลดการใช้กระดาษ {report['paper_avoided']['sheets']} แผ่น")

@@ -128,3 +128,34 @@ def gfmis(
     typer.echo(f"reference GFMIS watching {drop}/outbound; Ctrl-C stops")
     sim.run(stop, interval)
 
+
+
+@sim_app.command("gsms")
+def gsms(url: Annotated[str, typer.Option(help="SQLAlchemy URL of the GSMS database")] = "sqlite:///gsms.sqlite3",
+         show: Annotated[bool, typer.Option("--show", help="Print the KPI reports it holds.")] = False) -> None:
+    """Create the reference GSMS database (KPI reports with their GFMIS verdict); route
+    ``{agency}/gsms`` to it with the ``gsms`` adapter and settings {"url": ...}."""
+    from hub.sim import gsms as sim
+
+    sim.create_schema(url)
+    held = sim.reports(url)
+    typer.echo(f"GSMS ready: {len(held)} KPI reports")
+    if show:
+        for r in held:
+            kpis = ", ".join(f"{k['kpi']}={k['value']}" for k in r["document"]["kpis"])
+            typer.echo(f"{r['report_ref']} {r['agency']} FY{r['fiscal_year']} GFMIS {r['gfmis_verdict']}: {kpis}")
+
+
+@sim_app.command("eoffice")
+def eoffice(url: Annotated[str, typer.Option(help="SQLAlchemy URL of the e-Office database")] = "sqlite:///eoffice.sqlite3",
+            to: Annotated[str | None, typer.Option(help="Show the inbox of this citizen ID.")] = None) -> None:
+    """Create the reference e-Office database (officials' inboxes); route ``{agency}/eoffice``
+    to it with the ``eoffice`` adapter and settings {"url": ...}."""
+    from hub.sim import eoffice as sim
+
+    sim.create_schema(url)
+    items = sim.inbox(url, to)
+    typer.echo(f"e-Office ready: {len(items)} inbox items" + (f" for {to}" if to else ""))
+    if to:
+        for item in items:
+            typer.echo(f"{item['received_at']} {item['subject']}: {item['body'].get('message', '')}")

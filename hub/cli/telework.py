@@ -43,9 +43,20 @@ def agencies_add(policy_file: Annotated[Path, typer.Argument(help="The agency's 
                  strategy_agency: Annotated[str, typer.Option(help="Who receives the KPIs (STRAT/gsms)")],
                  copy_to: Annotated[Optional[list[str]], typer.Option(help="Agency copied on orders (repeat)")] = None,
                  holiday: Annotated[Optional[list[str]], typer.Option(help="A declared day off YYYY-MM-DD (repeat)")] = None,
+                 gfmis_code: Annotated[Optional[str], typer.Option(help="Its agency code in GFMIS, e.g. 21004")] = None,
+                 gsms_code: Annotated[Optional[str], typer.Option(help="Its agency code in GSMS")] = None,
+                 esaraban_department: Annotated[Optional[str], typer.Option(
+                     help="Its e-Saraban's e-CMS department code: enrols its own e-Saraban")] = None,
+                 esaraban_ministry: Annotated[Optional[str], typer.Option(help="That department's ministry code")] = None,
+                 book_prefix: Annotated[Optional[str], typer.Option(help="Its book-number prefix, e.g. 'สธ 0419'")] = None,
+                 ministry_name: Annotated[Optional[str], typer.Option(
+                     help="The ministry's name, if the e-CMS node does not list it yet")] = None,
+                 node_url: Annotated[Optional[str], typer.Option(
+                     help="The e-CMS endpoint its e-Saraban posts to (default: this hub's)")] = None,
                  data_dir: DataDir = None) -> None:
-    """Register an agency's telework policy and where its systems are (seed 001 §9.1)."""
-    from hub.apps.telework.wiring import app_for_setup
+    """Register an agency's telework policy and where its systems are (seed 001 §9.1): its HR
+    agency's DPIS route, its finance and strategy agencies and codes, its own e-Saraban."""
+    from hub.apps.telework.wiring import missing_routes, onboard_agency
 
     try:
         policy = json.loads(policy_file.read_text(encoding="utf-8"))
@@ -54,16 +65,52 @@ def agencies_add(policy_file: Annotated[Path, typer.Argument(help="The agency's 
         raise typer.Exit(2) from exc
     with open_hub(data_dir) as hub:
         try:
-            setup = app_for_setup(hub).service.register_agency(
-                policy, name=name, hr_agency=hr_agency, finance_agency=finance_agency,
-                strategy_agency=strategy_agency, copy_to=list(copy_to or []), declared_holidays=list(holiday or []))
+            esaraban = None
+            if esaraban_department or esaraban_ministry or book_prefix:
+                esaraban = {"department": esaraban_department or "", "ministry": esaraban_ministry or "",
+                            "prefix": book_prefix or "", "ministry_name": ministry_name, "node_url": node_url}
+            setup = onboard_agency(
+                hub, policy, name=name, hr_agency=hr_agency, finance_agency=finance_agency,
+                strategy_agency=strategy_agency, copy_to=list(copy_to or []), declared_holidays=list(holiday or []),
+                gfmis_code=gfmis_code, gsms_code=gsms_code, esaraban=esaraban)
         except HubError as exc:
             console.print(f"[red]refused:[/red] {exc.message}")
             for err in exc.errors:
                 console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
             raise typer.Exit(2) from exc
+        missing = missing_routes(hub, setup)
     console.print(f"registered {setup.agency} ({setup.name}): policy {setup.policy['policy_id']}, HR at "
                   f"{setup.hr_agency}, finance at {setup.finance_agency}, KPIs to {setup.strategy_agency}")
+    if setup.esaraban:
+        console.print(f"its e-Saraban: e-CMS department {setup.esaraban['department']} "
+                      f"(book numbers {setup.esaraban['prefix']}/N), enrolled as {setup.agency}/saraban")
+    for route in missing:
+        console.print(f"[yellow]no route yet:[/yellow] {route} (`hub routes add`)")
+
+
+@telework_app.command("esaraban-add")
+def esaraban_add(agency: Annotated[str, typer.Argument(help="The agency member, e.g. TH/GOV/MOPH-OPS")],
+                 name: Annotated[str, typer.Option(help="The department's Thai name")],
+                 department: Annotated[str, typer.Option(help="Its e-CMS department code")],
+                 ministry: Annotated[str, typer.Option(help="Its ministry's e-CMS code")],
+                 book_prefix: Annotated[str, typer.Option(help="Its book-number prefix")],
+                 ministry_name: Annotated[Optional[str], typer.Option(help="The ministry's name, if not listed")] = None,
+                 node_url: Annotated[Optional[str], typer.Option(help="The e-CMS endpoint it posts to")] = None,
+                 data_dir: DataDir = None) -> None:
+    """Enrol an agency's own e-Saraban (one that receives telework orders, e.g. the HR agency's)."""
+    from hub.apps.telework.agency_systems import default_node_url, enrol_esaraban
+
+    with open_hub(data_dir) as hub:
+        try:
+            home = enrol_esaraban(hub, agency, name=name, department=department, ministry=ministry,
+                                  prefix=book_prefix, ministry_name=ministry_name,
+                                  node_url=node_url or default_node_url(hub.settings))
+        except HubError as exc:
+            console.print(f"[red]refused:[/red] {exc.message}")
+            for err in exc.errors:
+                console.print(f"  - {err.field}: {err.rule}: expected {err.message}")
+            raise typer.Exit(2) from exc
+    console.print(f"{agency}/saraban enrolled on e-CMS department {department}; its configuration is in {home}")
 
 
 @agencies_app.command("list")
@@ -169,4 +216,13 @@ def alerts(agency: Annotated[Optional[str], typer.Option(help="Agency member")] 
     def action(tw) -> None:  # noqa: ANN001
         for alert in tw.service.alert_missing_evidence(agency=agency):
             console.print(f"{alert.work_date} -> {alert.supervisor_citizen_id}: {alert.message}")
+    _run(data_dir, action)
+
+
+@telework_app.command("finance-verdict")
+def finance_verdict(report_id: str, data_dir: DataDir = None) -> None:
+    """Send a savings report's KPIs to GSMS with the verdict GFMIS gave on its batch (seed 000)."""
+    def action(tw) -> None:  # noqa: ANN001
+        sent = tw.reports.report_finance_verdict(report_id)
+        console.print(f"GSMS: KPIs of {report_id} sent with the GFMIS verdict {sent['verdict']} (message {sent['kpi_ref']})")
     _run(data_dir, action)

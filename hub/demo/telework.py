@@ -4,7 +4,9 @@ Three agencies (CGD issues orders; the Ministry of Finance's permanent secretary
 HR and finance; OPDC oversees) exchange every letter, HR record, batch and KPI report through
 the hub, into their reference systems: the e-Saraban of each agency (letters over the hub's
 e-CMS node, accepted with receipt numbers), the ministry's DPIS (telework days), the hub's
-signed audit log (evidence) and the ministry's GFMIS (the savings batch). The demo prints the
+signed audit log (evidence), the ministry's GFMIS (the savings batch), OPDC's GSMS (the KPI
+report with GFMIS's verdict) and CGD's e-Office (notices); a New Normal on-site shift (seed 003)
+runs next to the off-site cases. The demo prints the
 story, each refusal with its reason, where each artefact landed, and a timeline of every
 message that crossed the hub. ``--transport-only`` runs the earlier transport demo instead.
 """
@@ -48,7 +50,7 @@ def landings(story: StoryResult) -> Table:
     table = Table(title="where the artefacts landed")
     for column in ("artefact", "system", "record"):
         table.add_column(column)
-    cases = [story.app.ports.store.get_case(cid) for cid in story.cases.values()]
+    cases = [story.app.ports.store.get_case(cid) for cid in [*story.cases.values(), *filter(None, [story.onsite])]]
     books = [c.book_number for c in cases] + [c.revocation["book_number"] for c in cases if c.revocation]
     status = wait_letters_accepted(story.systems, books)
     for agency in (pilot.MOF, pilot.OPDC):
@@ -67,6 +69,22 @@ def landings(story: StoryResult) -> Table:
     if story.batch is not None:
         table.add_row(f"savings batch {story.savings['finance_batch_ref'][:8]}", f"GFMIS {pilot.MOF}",
                       f"{story.batch.status} (message status {story.batch.detail.get('status')})")
+    from hub.apps.telework.hub_ports import KPI, NOTICE
+    from hub.apps.telework.wiring import EOFFICE_ROUTE, GSMS_ROUTE
+    from hub.sim import eoffice as eoffice_sim, gsms as gsms_sim
+
+    for record in gsms_sim.reports(story.systems.reference_url(GSMS_ROUTE, KPI)):
+        table.add_row(f"KPI report {record['report_ref']}", f"GSMS {pilot.OPDC}",
+                      f"GFMIS verdict {record['gfmis_verdict']}, {len(record['document']['kpis'])} KPIs "
+                      f"({len(record['messages'])} messages)")
+    inbox = eoffice_sim.inbox(story.systems.reference_url(EOFFICE_ROUTE, NOTICE))
+    table.add_row("notices to supervisors and the head", f"e-Office {pilot.CGD}",
+                  f"{len(inbox)} inbox items for {len({i['to_citizen_id'] for i in inbox})} officials")
+    if story.onsite:
+        days = story.app.service.evidence_status(story.onsite)["days"]
+        flagged = sum(1 for d in days if d["status"] == "flagged")
+        table.add_row("New Normal on-site shift (seed 003)", "telework evidence",
+                      f"{len(days)} days, {flagged} flagged against the 07:00-15:00 pattern")
     return table
 
 

@@ -27,6 +27,7 @@ from hub.adapters.dpis.schema import (
     hub_message_log,
     legacy_metadata,
     per_absenttype,
+    per_acting,
     per_mgt,
     per_org,
     per_personal,
@@ -213,3 +214,26 @@ def seed(engine: Engine, *, people: int = 60, seed: int = 2568, now: dt.datetime
         if duties:
             conn.execute(insert(per_position_duty), duties)
     return SeedSummary(len(ORGS) + len(extra_units), len(positions), len(persons), heads, named_ids)
+
+
+def record_acting(engine: Engine, *, citizen_id: str, org_id: int, start: dt.date, end: dt.date | None,
+                  order: str, buddhist_era: bool = True) -> int:
+    """Record an acting head (ผู้รักษาราชการแทน) of ``org_id`` as DPIS screens do: dates as text
+    (in BE when ``buddhist_era``, as many installations typed them), the order's number in
+    cp874. Returns the row's ACTH_ID."""
+    from sqlalchemy import func, select
+
+    def text(day: dt.date | None) -> bytes | None:
+        if day is None:
+            return None
+        year = ce_to_be_year(day.year) if buddhist_era else day.year
+        return f"{year}-{day.month:02d}-{day.day:02d}".encode("ascii")
+
+    with engine.begin() as conn:
+        per_id = next(r.PER_ID for r in conn.execute(select(per_personal.c.PER_ID, per_personal.c.PER_CARDNO))
+                      if r.PER_CARDNO.decode(ENCODING) == citizen_id)
+        acth_id = (conn.execute(select(func.max(per_acting.c.ACTH_ID))).scalar() or 0) + 1
+        conn.execute(insert(per_acting).values(ACTH_ID=acth_id, PER_ID=per_id, ORG_ID=org_id,
+                                               ACTH_STARTDATE=text(start), ACTH_ENDDATE=text(end),
+                                               ACTH_DOCNO=enc(order)))
+    return acth_id

@@ -12,6 +12,7 @@ Each artefact is asserted where it lands:
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -22,19 +23,21 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from hub.adapters.dpis.schema import hub_message_log, per_personal, per_time_attendance
-from hub.adapters.memory import mailbox
 from hub.apps.telework import documents as D, pilot
 from hub.apps.telework.hub_ports import party
+from hub.apps.telework.wiring import EOFFICE_ROUTE, GSMS_ROUTE
 from hub.apps.telework.story import StoryResult, run_story, wait_delivered, wait_letters_accepted
 from hub.bootstrap import Hub, build_hub
+from hub.sim import eoffice as eoffice_sim, gsms as gsms_sim
 from hub.thai import THAI_MONTHS
 from hub.adapters.base import COMPLETED
 from tests.conftest import fast_settings
 from tests.support.ecms import serving
 
 
-def delivered(receiver: str) -> list[dict]:
-    return [json.loads(doc) for doc in mailbox(receiver).applied.values()]
+def route_url(hub: Hub, receiver: str) -> str:
+    """The database URL of the reference system the receiver's route delivers to."""
+    return next(r.settings["url"] for r in hub.router.list() if r.receiver == receiver)
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +63,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Story
 def test_order_letters_land_in_the_recipients_esaraban(world) -> None:
     hub, story = world
     cases = {name: story.app.ports.store.get_case(cid) for name, cid in story.cases.items()}
+    cases["on-site"] = story.app.ports.store.get_case(story.onsite)  # seed 003: the New Normal shift
     orders = sorted((c.book_number for c in cases.values()), key=lambda b: int(b.rsplit("/", 1)[1]))
     revocation = cases[pilot.AUDITOR.name].revocation["book_number"]
-    # CGD's e-Saraban register numbered them: four orders (three officers) then the revocation.
-    assert orders == [f"กค 0401/{n}" for n in (1, 2, 3)] and revocation == "กค 0401/4"
+    # CGD's e-Saraban register numbered them: four orders (three off-site, one on-site) then the revocation.
+    assert orders == [f"กค 0401/{n}" for n in (1, 2, 3, 4)] and revocation == "กค 0401/5"
 
     status = wait_letters_accepted(story.systems, [*orders, revocation])
     for agency in (pilot.MOF, pilot.OPDC):
@@ -117,8 +121,9 @@ def test_only_given_time_evidence_lands_in_the_dpis_tables_seed_001_7_2(world) -
             assert analyst == {d: {"W1", "W2"} for d in evidenced}
             auditor = rows(pilot.AUDITOR)
             assert auditor == {cases[pilot.AUDITOR.name].scheduled_days[0]: {"W1", "W2"}}
-            assert pilot.COUNTER.citizen_id not in {c.citizen_id for c in cases.values()}
-            assert not rows(pilot.COUNTER)
+            # the counter officer's on-site shift (seed 003): the three days clocked, nothing else
+            assert rows(pilot.COUNTER) == {d: {"W1", "W2"} for d in ("2026-11-02", "2026-11-03", "2026-11-04")}
+            cases["on-site"] = story.app.ports.store.get_case(story.onsite)
             # one marker per applied hub message: redelivery cannot write twice; a revocation
             # has no pre-filled days to withdraw
             markers = conn.execute(select(hub_message_log.c.TARGET, hub_message_log.c.ROWS_WRITTEN)).all()
@@ -155,11 +160,14 @@ def test_savings_batch_is_accepted_by_the_reference_gfmis(world) -> None:
     assert outcome["detail"]["accepted"] == 4 and outcome["detail"]["rejected"] == 0
     processed = list(Path(story.systems.gfmis_drop, "results", "processed").iterdir())
     assert len(processed) == 1 and ref in processed[0].name
-    # the KPIs went to the strategy side next to the financial figures (mailbox: no reference GSMS yet)
-    kpis = delivered(party(pilot.OPDC, "gsms"))[0]["payload"]
-    assert kpis["finance_batch_ref"] == ref
-    assert kpis["financial"]["utilities"] == story.savings["document"]["utilities"]
-    notices = [d["payload"] for d in delivered(party(pilot.CGD, "eoffice"))]
+    # seed 000: OPDC's GSMS keeps the KPIs with the financial figures and GFMIS's verdict on them
+    [record] = gsms_sim.reports(route_url(hub, GSMS_ROUTE))
+    assert record["report_ref"] == story.savings["document"]["report_id"] and record["gfmis_batch_ref"] == ref
+    assert record["gfmis_verdict"] == "accepted" and len(record["messages"]) == 2  # pending, then the verdict
+    assert record["document"]["gfmis"] == {"batch_ref": ref, "verdict": "accepted", "accepted_lines": 4,
+                                           "rejected_lines": 0}
+    assert record["document"]["financial"]["utilities"] == story.savings["document"]["utilities"]
+    notices = eoffice_sim.inbox(route_url(hub, EOFFICE_ROUTE), pilot.DIVISION_HEAD.citizen_id)
     assert any(n["subject"] == "telework day without evidence or off its pattern" for n in notices)
 
 
@@ -198,7 +206,7 @@ def test_thai_official_forms_in_the_demo_letters_and_alerts(world) -> None:
                 assert re.search(r"\nที่ \d+/2569\n", body), body
     assert len(read) >= 8, read  # 4 letters (3 orders, 1 revocation) x 2 recipients
     read += [a.message for a in story.alerts]
-    read += [d["payload"]["body"].get("message", "") for d in delivered(party(pilot.CGD, "eoffice"))]
+    read += [n["body"].get("message", "") for n in eoffice_sim.inbox(route_url(story.systems.hub, EOFFICE_ROUTE))]
     for text in read:
         assert not ISO_DATE.search(text), text
     assert all(THAI_MONTH.search(t) for t in read if t), [t for t in read if t and not THAI_MONTH.search(t)]
@@ -206,3 +214,16 @@ def test_thai_official_forms_in_the_demo_letters_and_alerts(world) -> None:
     assert numbers == ["1/2569", "2/2569", "3/2569"]
     for case in cases.values():
         assert case.order_letter["sent_on"] == case.order["order_date"]
+
+
+def test_seed_003_the_new_normal_on_site_shift_flags_the_late_day(world) -> None:
+    """Pattern 1 (on-site, staggered hours 07:00-15:00): the counter officer, whose public service
+    keeps them at the office, works the shift; the 07:40 arrival is flagged, not accepted."""
+    _, story = world
+    case = story.app.ports.store.get_case(story.onsite)
+    assert case.status == "ordered" and case.off_site is False
+    assert case.order["signer"]["name"] == pilot.DIRECTOR_GENERAL.name
+    days = {d["date"]: d for d in story.app.service.evidence_status(story.onsite, dt.date(2026, 11, 4))["days"]}
+    assert days["2026-11-02"]["status"] == "complete" and days["2026-11-04"]["status"] == "complete"
+    assert days["2026-11-03"]["status"] == "flagged"
+    assert [f["finding"] for f in days["2026-11-03"]["findings"]] == ["late-arrival"]

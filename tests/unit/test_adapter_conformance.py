@@ -350,3 +350,78 @@ class TestEventFanoutConformance(AdapterConformance):
         with self.hub.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(messages).where(
                 messages.c.id == child_id(message.id, self.subscription.id))).scalar_one()
+
+
+# ----------------------------------------------------------------------------- GSMS and e-Office (issue 14)
+
+
+class TestGsmsConformance(AdapterConformance):
+    """The reference GSMS's database: one record per KPI report with its GFMIS verdict (seed 000)."""
+
+    adapter_name = "gsms"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        from hub.sim import gsms as gsms_sim
+
+        self.url = f"sqlite:///{tmp_path / 'gsms.sqlite3'}"
+        gsms_sim.create_schema(self.url)
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": f"sqlite:///{tmp_path / 'no-such-dir' / 'gsms.sqlite3'}"}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"url": ""}, {"url": "sqlite://", "mailbox": "x"}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        payload = json.loads((STANDARDS / "th.gsms.kpi/1.0.0/examples/valid/pending.json").read_text(encoding="utf-8"))
+        return outbound("TH/GOV/CGD/telework", "gsms.kpi/v1", payload, receiver="TH/GOV/OPDC/gsms")
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        from hub.sim import gsms as gsms_sim
+
+        return sum(message.id in r["messages"] for r in gsms_sim.reports(self.url))
+
+    def test_a_late_pending_report_never_hides_the_gfmis_verdict(self, adapter: Adapter) -> None:
+        from hub.sim import gsms as gsms_sim
+
+        accepted = json.loads((STANDARDS / "th.gsms.kpi/1.0.0/examples/valid/accepted.json").read_text(encoding="utf-8"))
+        pending = {**accepted, "gfmis": {"batch_ref": accepted["gfmis"]["batch_ref"], "verdict": "pending"}}
+        adapter.send(outbound("TH/GOV/CGD/telework", "gsms.kpi/v1", accepted))
+        adapter.send(outbound("TH/GOV/CGD/telework", "gsms.kpi/v1", pending))
+        [record] = gsms_sim.reports(self.url)
+        assert record["gfmis_verdict"] == "accepted" and len(record["messages"]) == 2
+
+
+class TestEofficeConformance(AdapterConformance):
+    """The reference e-Office's inbox: one item per notice."""
+
+    adapter_name = "eoffice"
+
+    def setup_system(self, tmp_path: Path) -> None:
+        from hub.sim import eoffice as eoffice_sim
+
+        self.url = f"sqlite:///{tmp_path / 'eoffice.sqlite3'}"
+        eoffice_sim.create_schema(self.url)
+
+    def settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def broken_settings(self, tmp_path: Path) -> dict[str, Any]:
+        return {"url": f"sqlite:///{tmp_path / 'no-such-dir' / 'eoffice.sqlite3'}"}
+
+    def invalid_settings(self) -> list[dict[str, Any]]:
+        return [{}, {"url": ""}]
+
+    def message(self, tmp_path: Path) -> OutboundMessage:
+        return outbound("TH/GOV/CGD/telework", "telework.notice/v1",
+                        {"to_citizen_id": "3100100123477", "subject": "telework progress report overdue",
+                         "body": {"message": "นางสาวสมใจ ใฝ่รู้: ไม่ได้รายงานความก้าวหน้าซึ่งครบกำหนด 8 พฤศจิกายน 2569"}},
+                        receiver="TH/GOV/CGD/eoffice")
+
+    def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
+        from hub.sim import eoffice as eoffice_sim
+
+        return sum(item["message_id"] == message.id for item in eoffice_sim.inbox(self.url))

@@ -99,3 +99,19 @@ def test_seed_001_5_a_proposal_and_a_revocation_need_a_person_session(world: Wor
     with pytest.raises(NotAuthorised) as exc:
         world.service.revoke(ordered.case_id, by=MACHINE)
     assert exc.value.rule == "person_session"
+
+
+def test_an_issued_order_tells_the_subscribers_once_tell_us_once() -> None:
+    """telework.order.issued/v1: HR, finance and oversight learn of the order through the hub's events."""
+    from hub.apps.telework.fakes import FakeEvents
+
+    world = build_world()
+    world.service.p.events = FakeEvents()
+    order = world.service.issue_order(proposed(world).case_id, by=by(pilot.DIRECTOR_GENERAL),
+                                      time_evidence_method="check-in-app")
+    [(agency, event)] = world.service.p.events.published
+    assert agency == pilot.CGD and event == {
+        "order_id": order.case_id, "order_no": order.order_letter["order_number"], "citizen_id": pilot.ANALYST.citizen_id,
+        "agency": pilot.CGD, "effective_from": "2026-11-02", "effective_to": "2026-11-13"}
+    assert order.order_letter["event_ref"] == "event-1"
+    world.service.documents.validate("th.telework.order-issued", event)

@@ -113,3 +113,25 @@ def test_seed_001_7_4_an_emeeting_without_a_third_in_one_place_is_refused(world:
             recording={"reference": "vault://x.mp4", "media": "audio-video", "sha256": "0" * 64})
     assert exc.value.rule == "one_third_in_one_place"
     assert meeting(world, case).kind == "emeeting"  # one of two together: accepted
+
+
+def test_seed_001_7_2_an_alert_that_could_not_be_sent_is_raised_again_on_the_next_run() -> None:
+    """Nothing is lost: a notice the hub did not take (no e-Office route yet) leaves no alert
+    behind that would stop the next run from sending it."""
+    from hub.errors import NoRoute
+
+    world = build_world()
+    case = ordered_case(world)
+    world.clock.set("2026-11-04", "18:00")
+    sent = world.notes.notify
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise NoRoute("no route for receiver 'TH/GOV/CGD/eoffice'")
+
+    world.notes.notify = refuse
+    with pytest.raises(NoRoute):
+        world.service.alert_missing_evidence()
+    assert world.store.list_alerts(case.case_id) == []
+    world.notes.notify = sent
+    raised = world.service.alert_missing_evidence()
+    assert raised and all(a.delivery_ref for a in world.store.list_alerts(case.case_id))

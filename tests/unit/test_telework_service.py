@@ -142,6 +142,12 @@ def test_the_whole_cycle_on_fakes(world: World) -> None:
     assert world.reports.finance_result(report["document"]["report_id"]).status == "accepted"
     kpi_agency, kpi = world.strategy.reports[0]
     assert kpi_agency == pilot.OPDC and kpi["financial"]["utilities"] == report["document"]["utilities"]
+    assert kpi["gfmis"] == {"batch_ref": report["finance_batch_ref"], "verdict": "pending"}
+    # seed 000: GSMS gets the KPIs again together with GFMIS's verdict on the same figures
+    verdict = world.reports.report_finance_verdict(report["document"]["report_id"])
+    _, again = world.strategy.reports[1]
+    assert verdict["verdict"] == "accepted" and again["gfmis"]["verdict"] == "accepted"
+    assert again["report_ref"] == kpi["report_ref"] == report["document"]["report_id"]
     annual = world.reports.annual_evaluation(pilot.CGD, 2570, effectiveness_score=4.2, satisfaction_respondents=12,
                                              satisfaction_score=4.5, lessons=["ควรกำหนดวันประชุมออนไลน์ประจำสัปดาห์"],
                                              savings_ref=report["document"]["report_id"])

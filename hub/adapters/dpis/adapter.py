@@ -29,6 +29,7 @@ Connection string (route settings):
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -167,6 +168,11 @@ class DpisAdapter(Adapter):
         """(unit, head or None if vacant, head's management title) from the person's unit up."""
         with self.engine.connect() as conn:
             return self.reader.org_chain_with_heads(conn, citizen_id)
+
+    def acting_heads(self, org_id: int, on: dt.date) -> list[Person]:
+        """Who DPIS records as acting head (ผู้รักษาราชการแทน) of the unit on that day."""
+        with self.engine.connect() as conn:
+            return self.reader.acting_heads(conn, org_id, on)
 
     def duties(self, citizen_id: str) -> list[str]:
         """The duty lines of the person's position ([] when DPIS records none)."""

@@ -1,6 +1,7 @@
 """Reading people, the org tree, positions and supervisors from a DPIS-style database."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -9,7 +10,7 @@ from sqlalchemy import Connection, inspect, select
 
 from hub.adapters.dpis.legacy import Decoder, LegacyRowError, citizen_id_variants
 from hub.adapters.dpis.models import OrgNode, OrgUnit, Person, Position, Supervisor
-from hub.adapters.dpis.schema import per_mgt, per_org, per_personal, per_position, per_position_duty
+from hub.adapters.dpis.schema import per_acting, per_mgt, per_org, per_personal, per_position, per_position_duty
 from hub.errors import FieldError, NotFound
 from hub.thai import ThaiValueError
 
@@ -131,6 +132,28 @@ class DpisReader:
                             .order_by(per_position_duty.c.DUTY_SEQ)).mappings()
         return [self.decode.required_text(r["DUTY_DESC"], table="PER_POSITION_DUTY", key=(pos_id, r["DUTY_SEQ"]),
                                           column="DUTY_DESC") for r in rows]
+
+    def acting_heads(self, conn: Connection, org_id: int, on: dt.date) -> list[Person]:
+        """Who acts as head of the unit on ``on`` (``PER_ACTINGHIS``: start and end dates
+        decoded from CE or BE text, an open end still running); [] when the installation has
+        no such table. A row with an unreadable date is logged and left out, not guessed."""
+        if not inspect(conn).has_table(per_acting.name):
+            return []
+        rows = conn.execute(select(per_acting).where(per_acting.c.ORG_ID == org_id)
+                            .order_by(per_acting.c.ACTH_ID)).mappings().all()
+        people = []
+        for row in rows:
+            key = row["ACTH_ID"]
+            try:
+                start = self.decode.date(row["ACTH_STARTDATE"], table=per_acting.name, key=key, column="ACTH_STARTDATE")
+                end = self.decode.date(row["ACTH_ENDDATE"], table=per_acting.name, key=key, column="ACTH_ENDDATE")
+            except LegacyRowError as exc:
+                log.warning("acting assignment left out: %s", exc)
+                continue
+            if start is None or start > on or (end is not None and end < on):
+                continue
+            people.append(self.person_by_id(conn, row["PER_ID"], expand=False))
+        return people
 
     def org(self, conn: Connection, org_id: int) -> OrgUnit:
         row = conn.execute(select(per_org).where(per_org.c.ORG_ID == org_id)).mappings().first()

@@ -118,6 +118,20 @@ per_position_duty = Table(
     Column("DUTY_DESC", VARBINARY(1000), nullable=False),
 )
 
+# Acting assignments (ผู้รักษาราชการแทน): who acts as head of an org unit, from when to when,
+# under which order. Dates are text as elsewhere in DPIS (CE, some BE years slip in); an open
+# end is NULL. Optional: an installation that keeps none has no acting head to report.
+per_acting = Table(
+    "PER_ACTINGHIS",
+    legacy_metadata,
+    Column("ACTH_ID", Integer, primary_key=True, autoincrement=False),
+    Column("PER_ID", Integer, nullable=False),
+    Column("ORG_ID", Integer, nullable=False),  # the unit whose head's duties they take on
+    Column("ACTH_STARTDATE", VARBINARY(19), nullable=False),
+    Column("ACTH_ENDDATE", VARBINARY(19), nullable=True),
+    Column("ACTH_DOCNO", VARBINARY(100)),  # the order appointing them, e.g. คำสั่ง ที่ 12/2569
+)
+
 # Owned by the adapter: one row per hub message applied (the idempotency marker).
 hub_message_log = Table(
     "HUB_MESSAGE_LOG",
@@ -130,4 +144,4 @@ hub_message_log = Table(
 )
 
 LEGACY_TABLES = (per_org, per_mgt, per_position, per_personal, per_absenttype, per_absent, per_time_attendance)
-OPTIONAL_TABLES = (per_position_duty,)
+OPTIONAL_TABLES = (per_position_duty, per_acting)

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import PlainTextResponse
 
 from hub.api.deps import HubDep, PrincipalDep, SecurityDep, TeleworkDep
+from hub.api.roles import require_admin
 from hub.apps.telework.domain.actors import Actor
 from hub.apps.telework.domain.model import Case
-from hub.apps.telework.wiring import app_for_setup
+from hub.apps.telework.wiring import TeleworkNotConfigured, app_for, missing_routes, onboard_agency
 from hub.apps.telework.schemas import (
     AgencyIn, AgencyOut, AgreementIn, AlertOut, AnnualEvaluationIn, CaseOut, EligibilityOut, EvaluationIn, EvidenceOut, EvidenceStatusOut, ExceptionIn,
     FinalReportIn, MeetingIn, OrderIn, PersonEvidenceOut, ProgressIn, ProposalIn, RevocationProposalIn, RevokeIn,
@@ -51,11 +52,26 @@ def caller_agency(principal: PrincipalDep, agency: str | None = None) -> str:
     return agency
 
 
-def owned_case(case_id: str, telework: TeleworkDep, principal: PrincipalDep) -> Case:
+def configured(hub, what: str):  # noqa: ANN001, ANN201
+    """The hub's telework application; on a hub that runs none, the thing looked up does not
+    exist (404), so a caller learns no more than on a hub where it is someone else's."""
+    try:
+        return app_for(hub)
+    except TeleworkNotConfigured:
+        raise NotFound(f"no {what}") from None
+
+
+def owned_case(case_id: str, hub: HubDep, principal: PrincipalDep) -> Case:
     """The case named in the path, if the caller acts for its agency (403 otherwise)."""
-    case = telework.ports.store.get_case(case_id)
+    case = configured(hub, f"telework case {case_id}").ports.store.get_case(case_id)
     _may(principal, case.agency)
     return case
+
+
+def member_agency(member: str, principal: PrincipalDep) -> str:
+    """The agency named in the path, once the caller is known to act for it (before any lookup)."""
+    _may(principal, member)
+    return member
 
 
 def acting(principal: Principal, agency: str, telework) -> Actor:  # noqa: ANN001
@@ -68,8 +84,11 @@ def acting(principal: Principal, agency: str, telework) -> Actor:  # noqa: ANN00
     return Actor.machine(principal.subject)
 
 
+# Each is declared before ``TeleworkDep`` in a route: dependencies are solved in order, so the
+# caller's permission is checked before the application is looked up.
 CallerAgency = Annotated[str, Depends(caller_agency)]
 OwnedCase = Annotated[Case, Depends(owned_case)]
+MemberAgency = Annotated[str, Depends(member_agency)]
 
 
 def _case_out(case: Case) -> CaseOut:
@@ -77,25 +96,27 @@ def _case_out(case: Case) -> CaseOut:
 
 
 @router.get("/eligibility/{citizen_id}", response_model=EligibilityOut, response_model_exclude_unset=True)
-def eligibility(citizen_id: str, telework: TeleworkDep, principal: PrincipalDep, agency: str | None = None) -> dict:
+def eligibility(citizen_id: str, hub: HubDep, principal: PrincipalDep, agency: str | None = None) -> dict:
     """Whether a person's work may go off-site under their agency's policy (its work list and
     approved exceptions decide; the keyword classifier only suggests), with the seed's reason when not.
 
     Only the person's own agency (or a hub admin, naming ``?agency=`` or getting only the
     suggestion) may ask: the answer reveals their position and duties from HR. Anyone else
     gets the same 404 as for an unknown person."""
-    service = telework.service
     if not principal.is_admin:
         agency = _own_agency(principal)
         _may(principal, agency)
+        service = configured(hub, f"official of {agency} with citizen ID {citizen_id}").service
         if not service.works_for(citizen_id, agency):
             raise NotFound(f"{agency} has no official with citizen ID {citizen_id}")
+    else:
+        service = app_for(hub).service
     officer, result = service.eligibility(citizen_id, agency)
     return {"person": officer.party(), **result.as_dict()}
 
 
 @router.get("/cases", response_model=list[CaseOut])
-def list_cases(telework: TeleworkDep, agency: CallerAgency) -> list[CaseOut]:
+def list_cases(agency: CallerAgency, telework: TeleworkDep) -> list[CaseOut]:
     """Telework cases of an agency (default: the caller's own agency)."""
     return [_case_out(c) for c in telework.ports.store.list_cases(agency)]
 
@@ -107,9 +128,10 @@ def get_case(case: OwnedCase) -> CaseOut:
 
 
 @router.post("/agreements", status_code=201, response_model=CaseOut)
-def record_agreement(body: AgreementIn, telework: TeleworkDep, principal: PrincipalDep) -> CaseOut:
+def record_agreement(body: AgreementIn, hub: HubDep, principal: PrincipalDep) -> CaseOut:
     """A draft agreement with measurable targets (a machine client may prepare it); each party then signs it."""
     _may(principal, body.agency)
+    telework = app_for(hub)
     by = acting(principal, body.agency, telework)
     return _case_out(telework.service.record_agreement(**body.model_dump(), by=by))
 
@@ -165,14 +187,14 @@ def evidence_status(case: OwnedCase, telework: TeleworkDep, as_of: dt.date | Non
 
 
 @router.get("/evidence-status", response_model=list[PersonEvidenceOut])
-def evidence_status_by_person(telework: TeleworkDep, agency: CallerAgency,
+def evidence_status_by_person(agency: CallerAgency, telework: TeleworkDep,
                               as_of: dt.date | None = None) -> list[dict]:
     """Per person of the agency: the evidence status counts over their orders."""
     return telework.service.evidence_status_by_person(agency, as_of)
 
 
 @router.post("/alerts/run", response_model=list[AlertOut])
-def run_alerts(telework: TeleworkDep, agency: CallerAgency, as_of: dt.date | None = None) -> list[AlertOut]:
+def run_alerts(agency: CallerAgency, telework: TeleworkDep, as_of: dt.date | None = None) -> list[AlertOut]:
     """Alert supervisors about past telework days without evidence."""
     return [AlertOut(**dataclasses.asdict(a)) for a in telework.service.alert_missing_evidence(as_of, agency)]
 
@@ -209,53 +231,52 @@ def _agency_out(setup) -> AgencyOut:  # noqa: ANN001
     return AgencyOut(agency=setup.agency, name=setup.name, policy_id=setup.policy["policy_id"],
                      hr_agency=setup.hr_agency, finance_agency=setup.finance_agency,
                      strategy_agency=setup.strategy_agency, copy_to=setup.copy_to,
-                     declared_holidays=setup.declared_holidays)
+                     declared_holidays=setup.declared_holidays, gfmis_code=setup.gfmis_code,
+                     gsms_code=setup.gsms_code, esaraban=setup.esaraban)
 
 
 @router.post("/agencies", status_code=201, response_model=AgencyOut)
 def register_agency(body: AgencyIn, hub: HubDep, principal: PrincipalDep) -> AgencyOut:
     """Onboard an agency's telework (hub admins): its policy, its HR, finance and strategy
-    agencies, who gets copies, its declared days off. Any agency, not only the pilot's."""
+    agencies, who gets copies, its declared days off, its GFMIS and GSMS codes and its own
+    e-Saraban (enrolled with its own credentials). Any agency, not only the pilot's."""
     if not principal.is_admin:
         raise Forbidden("only a hub admin registers an agency's telework")
     data = body.model_dump()
-    setup = app_for_setup(hub).service.register_agency(data.pop("policy"), **data)
-    return _agency_out(setup)
+    setup = onboard_agency(hub, data.pop("policy"), **data)
+    return _agency_out(setup).model_copy(update={"missing_routes": missing_routes(hub, setup)})
 
 
 @router.post("/agencies/{member:path}/annual-evaluation", status_code=201, response_model=dict)
-def annual_evaluation(member: str, body: AnnualEvaluationIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+def annual_evaluation(member: MemberAgency, body: AnnualEvaluationIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
     """The agency's yearly evaluation (seed 001 §9.3.3): efficiency from the cases' targets,
     effectiveness, staff satisfaction, lessons; printable at /v1/telework/reports/{id}/printable."""
-    _may(principal, member)
     return telework.reports.annual_evaluation(member, **body.model_dump())
 
 
 @router.get("/reports/{report_id}/printable", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {}}}})
-def printable_report(report_id: str, telework: TeleworkDep, principal: PrincipalDep) -> PlainTextResponse:
+def printable_report(report_id: str, hub: HubDep, principal: PrincipalDep) -> PlainTextResponse:
     """The yearly evaluation as a person reads it (official Thai, Buddhist-Era dates)."""
-    agency, text = telework.reports.printable(report_id)
+    agency, text = configured(hub, f"report {report_id}").reports.printable(report_id)
     if not principal.acts_for(agency) and not principal.acts_for(f"{agency}/telework"):
         raise NotFound(f"no report {report_id}")  # as if unknown: the report is the agency's
     return PlainTextResponse(text)
 
 
 @router.post("/agencies/{member:path}/exceptions", status_code=201, response_model=dict)
-def propose_exception(member: str, body: ExceptionIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+def propose_exception(member: MemberAgency, body: ExceptionIn, telework: TeleworkDep, principal: PrincipalDep) -> dict:
     """A supervisor, in their session, records a reasoned eligibility exception for the head to approve."""
-    _may(principal, member)
     return telework.service.propose_exception(member, **body.model_dump(), by=acting(principal, member, telework))
 
 
 @router.post("/agencies/{member:path}/exceptions/{exception_id}/approval", response_model=dict)
-def approve_exception(member: str, exception_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
+def approve_exception(member: MemberAgency, exception_id: str, telework: TeleworkDep, principal: PrincipalDep) -> dict:
     """The head of agency (or acting head), in their session, approves the exception."""
-    _may(principal, member)
     return telework.service.approve_exception(member, exception_id, by=acting(principal, member, telework))
 
 
-@router.post("/agencies/{member:path}/signers", status_code=204)
+@router.post("/agencies/{member:path}/signers", status_code=204, dependencies=[Depends(require_admin)])
 def link_signer(member: str, body: SignerLinkIn, telework: TeleworkDep, principal: PrincipalDep,
                 security: SecurityDep) -> Response:
     """Link a person's hub login to their citizen ID in HR (hub admins only: it decides who signs as whom).
@@ -271,7 +292,17 @@ def link_signer(member: str, body: SignerLinkIn, telework: TeleworkDep, principa
 
 
 @router.post("/agencies/{member:path}/savings", response_model=SavingsOut)
-def savings(member: str, telework: TeleworkDep, principal: PrincipalDep, fiscal_year: int | None = None) -> dict:
+def savings(member: MemberAgency, telework: TeleworkDep, principal: PrincipalDep, fiscal_year: int | None = None) -> dict:
     """Savings and KPI report: a GFMIS-style batch to finance, KPIs to the strategy side."""
-    _may(principal, member)
     return telework.reports.savings(member, fiscal_year or fiscal_year_of(telework.service.now().date()))
+
+
+@router.post("/reports/{report_id}/finance-verdict", response_model=dict)
+def report_finance_verdict(report_id: str, hub: HubDep, principal: PrincipalDep) -> dict:
+    """Once GFMIS has answered the savings batch, send the KPIs to GSMS with its verdict (seed 000);
+    409 while GFMIS has not answered."""
+    telework = configured(hub, f"report {report_id}")
+    _, document, _ = telework.ports.store.get_report(report_id)
+    if not principal.acts_for(document["agency"]) and not principal.acts_for(f"{document['agency']}/telework"):
+        raise NotFound(f"no report {report_id}")  # as if unknown: the report is the agency's
+    return telework.reports.report_finance_verdict(report_id)

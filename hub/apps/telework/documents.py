@@ -23,9 +23,13 @@ FINAL_REPORT, EVALUATION, ANNUAL_EVALUATION, SAVINGS = (
     "th.telework.final-report", "th.telework.evaluation", "th.telework.annual-evaluation", "th.telework.savings",
 )
 
+GSMS_KPI = "th.gsms.kpi"  # the KPI report to GSMS, with the GFMIS verdict it relates to (seed 000)
+
 
 # Standards the application uses at a later version (each a compatible addition).
-VERSIONS = {POLICY: "1.1.0"}  # 1.1.0: the policy's work_list (positions and duties it decides on)
+# 1.1.0: the policy's work_list (positions and duties it decides on); 1.2.0: the other contents
+# seed 001 §9.1 asks of a policy (selection, monitoring, ending, ethics).
+VERSIONS = {POLICY: "1.2.0"}
 
 
 def version(standard: str) -> str:

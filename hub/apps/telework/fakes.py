@@ -17,7 +17,7 @@ from typing import Any
 from hub.apps.telework.domain.errors import CaseNotFound
 from hub.apps.telework.domain.model import AgencySetup, Alert, Case, Evidence, Officer, OrgUnit
 from hub.apps.telework.ports import (
-    AuditCheck, AuditTrail, BatchResult, Correspondence, Finance, HrDirectory, HrRecords, Letter,
+    AuditCheck, AuditTrail, BatchResult, Correspondence, Events, Finance, HrDirectory, HrRecords, Letter,
     Notifications, SentLetter, Strategy, TeleworkStore,
 )
 
@@ -128,6 +128,15 @@ class FakeFinance(Finance):
         return self.batches[batch_ref][2]
 
 
+class FakeEvents(Events):
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def order_issued(self, agency: str, event: dict[str, Any]) -> str | None:
+        self.published.append((agency, event))
+        return f"event-{len(self.published)}"
+
+
 class FakeStrategy(Strategy):
     def __init__(self) -> None:
         self.reports: list[tuple[str, dict[str, Any]]] = []
@@ -222,6 +231,14 @@ class InMemoryStore(TeleworkStore):
             return False
         self.alerts.append(copy.deepcopy(alert))
         return True
+
+    def remove_alert(self, alert_id: str) -> None:
+        self.alerts = [a for a in self.alerts if a.alert_id != alert_id]
+
+    def set_alert_delivery(self, alert_id: str, ref: str) -> None:
+        for a in self.alerts:
+            if a.alert_id == alert_id:
+                a.delivery_ref = ref
 
     def list_alerts(self, case_id: str | None = None) -> list[Alert]:
         return [copy.deepcopy(a) for a in self.alerts if case_id in (None, a.case_id)]

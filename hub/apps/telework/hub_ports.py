@@ -14,7 +14,7 @@ Services (routes match on them):
     hr.attendance/v1        telework days / one day's check-in and check-out (DPIS adapter payload)
     hr.telework.cancel/v1   days a revocation ends
     gfmis.batch/v1          th.gfmis.batch document (GFMIS-style adapter payload)
-    gsms.kpi/v1             KPI results next to the financial figures
+    gsms.kpi/v1             th.gsms.kpi: KPI results next to the financial figures and the GFMIS verdict
     telework.notice/v1      a notice to an official (supervisor alert, report to the head)
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from hub.adapters.base import COMPLETED, OUTCOME_STATUSES, PARTLY_REJECTED, REJE
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain.model import DEPARTMENT, MINISTRY, UNIT, Officer, OrgUnit
 from hub.apps.telework.ports import (
-    AuditCheck, AuditTrail, BatchResult, Finance, HrDirectory, HrRecords, Notifications, Strategy,
+    AuditCheck, AuditTrail, BatchResult, Events, Finance, HrDirectory, HrRecords, Notifications, Strategy,
 )
 from hub.schemas.envelope import Envelope
 from hub.thai import format_date
@@ -130,8 +130,9 @@ class HubStrategy(Strategy):
         self.client = client
 
     def publish_kpis(self, agency: str, report: dict[str, Any]) -> str:
-        return self.client.send(report["agency"], party(agency, "gsms"), KPI, report,
-                                correlation_id=report["savings_ref"])
+        """A ``th.gsms.kpi`` report to the strategy agency's GSMS (route ``{agency}/gsms``)."""
+        return self.client.send(report["agency"], party(agency, "gsms"), KPI, report, standard=D.ref(D.GSMS_KPI),
+                                correlation_id=report["report_ref"])
 
 
 class HubNotifications(Notifications):
@@ -142,6 +143,26 @@ class HubNotifications(Notifications):
         return self.client.send(agency, party(agency, "eoffice"), NOTICE,
                                 {"to_citizen_id": recipient_citizen_id, "subject": subject, "body": body},
                                 user_id=recipient_citizen_id)
+
+
+ORDER_ISSUED = "telework.order.issued/v1"
+
+
+class HubEvents(Events):
+    """``telework.order.issued/v1`` as a hub message to the events party, fanned out by the
+    integration layer to each subscriber. A hub where nobody uses events (no events route
+    yet) gets no trace of them: nobody subscribed, so nobody is told."""
+
+    def __init__(self, client: HubClient, router, events_party: str) -> None:  # noqa: ANN001 - hub.transport Router
+        self.client = client
+        self.router = router
+        self.events_party = events_party
+
+    def order_issued(self, agency: str, event: dict[str, Any]) -> str | None:
+        if self.router.find(self.events_party, ORDER_ISSUED) is None:
+            return None
+        return self.client.send(agency, self.events_party, ORDER_ISSUED, event, standard="th.telework.order-issued@1.0.0",
+                                correlation_id=f"{ORDER_ISSUED}:{event['citizen_id']}", user_id=event["citizen_id"])
 
 
 # -- the HR directory: the HR agency's DPIS, read through the hub's DPIS adapter --------------------
@@ -176,6 +197,12 @@ class DpisHrDirectory(HrDirectory):
 
     def person(self, citizen_id: str) -> Officer:
         return self._officer(self.adapter.person(citizen_id))
+
+    def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
+        """The acting heads DPIS records for the unit on that day (``PER_ACTINGHIS``)."""
+        if not org_id.isdigit():
+            return []
+        return [self._officer(p) for p in self.adapter.acting_heads(int(org_id), on)]
 
     def org_chain(self, citizen_id: str) -> list[OrgUnit]:
         chain = []

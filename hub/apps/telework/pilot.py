@@ -16,6 +16,7 @@ from hub.apps.telework.fakes import FakeHrDirectory
 CGD, MOF, OPDC = "TH/GOV/CGD", "TH/GOV/MOF-OPS", "TH/GOV/OPDC"  # as the catalogue names them
 AGENCY_NAMES = {CGD: "กรมบัญชีกลาง", MOF: "สำนักงานปลัดกระทรวงการคลัง", OPDC: "สำนักงาน ก.พ.ร."}
 BOOK_PREFIXES = {CGD: "กค 0401", MOF: "กค 0100", OPDC: "นร 1200"}
+GFMIS_CODE, GSMS_CODE = "03004", "0300400"  # CGD in GFMIS (ORG_CODE of กรมบัญชีกลาง) and in GSMS
 
 # org id, name, level, parent
 UNITS = [
@@ -141,7 +142,23 @@ def policy(effective_from: str = "2026-10-01") -> dict[str, Any]:
         "legal_basis": "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11",
         "approved_by": {"name": DIRECTOR_GENERAL.name, "position": DIRECTOR_GENERAL.position, "role": "head-of-agency"},
         "approved_date": "2026-09-15",
+        **POLICY_9_1,
     }
+
+
+# The rest of what seed 001 §9.1 asks a policy to set (selection, monitoring, ending, ethics §10).
+POLICY_9_1: dict[str, Any] = {
+    "selection": {"methods": ["voluntary", "assigned"],
+                  "criteria": "ผู้มีความรับผิดชอบ มีวินัย ริเริ่มงานด้วยตนเอง ต้องการการกำกับดูแลน้อย "
+                              "และมีทักษะการปฏิบัติงานผ่านระบบและช่องทางดิจิทัล"},
+    "monitoring": {"report_every_days_max": 7, "channels": ["e-office", "video-meeting"]},
+    "ending": {"grounds": ["agreement-breach", "ethics-breach", "operational-need", "requested-by-person"],
+               "note": "ผู้บังคับบัญชาเสนอหัวหน้าส่วนราชการพิจารณาเพิกถอนการอนุญาต"},
+    "ethics": {"guidelines": [
+        "ปฏิบัติราชการด้วยความมุ่งมั่นให้บรรลุเป้าหมาย รอบคอบ รวดเร็ว ทันเวลา และมีคุณภาพ",
+        "สื่อสารกับผู้บังคับบัญชาและผู้ร่วมงานอย่างสม่ำเสมอ ตรงต่อเวลา",
+        "ไม่เปิดเผยข้อมูลข่าวสารที่เป็นความลับของทางราชการต่อบุคคลอื่นหรือในพื้นที่สาธารณะ"]},
+}
 
 
 def targets(start: str, end: str) -> list[dict[str, Any]]:

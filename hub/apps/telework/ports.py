@@ -24,6 +24,11 @@ class HrDirectory(ABC):
     def org_chain(self, citizen_id: str) -> list[OrgUnit]:
         """The person's unit first, then each parent up to the ministry, each with its head."""
 
+    def for_agency(self, agency: str) -> HrDirectory:
+        """The directory that keeps ``agency``'s staff (its HR agency's DPIS); one directory
+        for every agency by default."""
+        return self
+
     def acting_heads(self, org_id: str, on: dt.date) -> list[Officer]:
         """Who HR records as acting head (ผู้รักษาราชการแทน) of the unit on that day; none by
         default (an HR system that keeps no acting assignments)."""
@@ -102,6 +107,13 @@ class Notifications(ABC):
         """Tell an official something (a supervisor alert, a report to the head)."""
 
 
+class Events(ABC):
+    @abstractmethod
+    def order_issued(self, agency: str, event: dict[str, Any]) -> str | None:
+        """Tell the subscribers of ``telework.order.issued/v1`` (Tell Us Once); the event's
+        reference, or None when nobody can be told (no one uses events on this hub)."""
+
+
 @dataclass(frozen=True)
 class AuditCheck:
     ok: bool
@@ -151,6 +163,13 @@ class TeleworkStore(ABC):
     @abstractmethod
     def add_alert(self, alert: Alert) -> bool:
         """Store an alert; False if one for the same case and day exists (alert once per day)."""
+
+    @abstractmethod
+    def remove_alert(self, alert_id: str) -> None:
+        """Forget an alert that could not be sent (so the next run raises it again)."""
+
+    @abstractmethod
+    def set_alert_delivery(self, alert_id: str, ref: str) -> None: ...
 
     @abstractmethod
     def list_alerts(self, case_id: str | None = None) -> list[Alert]: ...

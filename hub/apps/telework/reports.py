@@ -8,7 +8,7 @@ from typing import Any
 
 from hub.apps.telework import documents as D
 from hub.apps.telework.domain import reporting
-from hub.apps.telework.domain.errors import CaseNotFound
+from hub.apps.telework.domain.errors import CaseNotFound, InvalidState
 from hub.apps.telework.domain.model import Case
 from hub.apps.telework.ports import BatchResult
 from hub.apps.telework.service import TeleworkService, new_id
@@ -57,14 +57,47 @@ class AgencyReports:
                    f"{self.rates.space_cost_per_square_metre_year} THB/m2/year")}
         self.s.documents.validate(D.SAVINGS, doc)
         batch_ref = self.s.p.finance.send_savings_batch(setup.finance_agency, doc)
-        kpi_report = {"agency": agency, "fiscal_year": fiscal_year, "savings_ref": doc["report_id"],
-                      "finance_batch_ref": batch_ref, "kpis": reporting.kpis(cases, evidenced, scheduled, figures),
-                      "financial": {**figures, "total_saved": reporting.money(reporting.total_saved(figures)),
-                                    "currency": "THB"}}
+        kpis = reporting.kpis(cases, evidenced, scheduled, figures)
+        kpi_report = self._gsms_report(setup, doc, kpis, {"batch_ref": batch_ref, "verdict": "pending"})
         kpi_ref = self.s.p.strategy.publish_kpis(setup.strategy_agency, kpi_report)
-        refs = {"finance_batch_ref": batch_ref, "kpi_ref": kpi_ref, "kpis": kpi_report["kpis"]}
+        refs = {"finance_batch_ref": batch_ref, "kpi_ref": kpi_ref, "kpis": kpis}
         self.s.p.store.save_report(doc["report_id"], "savings", agency, fiscal_year, doc, refs)
         return {"document": doc, **refs}
+
+    def _gsms_report(self, setup, savings: dict[str, Any], kpis: list[dict[str, Any]],  # noqa: ANN001
+                     gfmis: dict[str, Any]) -> dict[str, Any]:
+        """The th.gsms.kpi report: the KPIs next to the financial figures and GFMIS's verdict on them."""
+        figures = {k: savings[k] for k in ("utilities", "travel", "office_space")}
+        report = {"report_ref": savings["report_id"], "programme": "telework", "agency": setup.agency,
+                  "fiscal_year": savings["fiscal_year"], "kpis": kpis,
+                  "financial": {**figures, "total_saved": reporting.money(reporting.total_saved(figures)),
+                                "currency": "THB"},
+                  "gfmis": gfmis, "reported_at": self.s.now().isoformat(timespec="seconds")}
+        if setup.gsms_code:
+            report["agency_code"] = setup.gsms_code
+        return self.s.documents.validate(D.GSMS_KPI, report)
+
+    def report_finance_verdict(self, report_id: str) -> dict[str, Any]:
+        """Once GFMIS has answered the savings batch, the KPIs go to GSMS again with its verdict
+        (seed 000: GSMS reports KPI results together with GFMIS's financial results); GSMS keeps
+        one record per report with the verdict. Refused while GFMIS has not answered."""
+        kind, savings, refs = self.s.p.store.get_report(report_id)
+        if kind != "savings":
+            raise CaseNotFound(f"{report_id} is not a savings report")
+        result = self.s.p.finance.batch_result(refs["finance_batch_ref"])
+        if result.status == "pending":
+            raise InvalidState(f"GFMIS has not answered batch {refs['finance_batch_ref']} yet",
+                               field="/gfmis/verdict", rule="finance_answered",
+                               expected="a GFMIS verdict (accepted, partly-rejected or rejected)", seed="000")
+        lines = {"accepted_lines": 0, "rejected_lines": 0}
+        for event in result.detail.get("events", []):
+            lines["accepted_lines"] += int(event.get("detail", {}).get("accepted", 0))
+            lines["rejected_lines"] += int(event.get("detail", {}).get("rejected", 0))
+        setup = self.s.p.store.get_agency(savings["agency"])
+        report = self._gsms_report(setup, savings, refs["kpis"],
+                                   {"batch_ref": refs["finance_batch_ref"], "verdict": result.status, **lines})
+        kpi_ref = self.s.p.strategy.publish_kpis(setup.strategy_agency, report)
+        return {"report_id": report_id, "verdict": result.status, "kpi_ref": kpi_ref, "gsms_report": report}
 
     def finance_result(self, report_id: str) -> BatchResult:
         _, _, refs = self.s.p.store.get_report(report_id)

@@ -130,6 +130,17 @@ class EligibilityOut(BaseModel):
     exception_id: str | None = None
 
 
+class EsarabanIn(BaseModel):
+    """An agency's own e-Saraban: its department on the e-CMS node and its book-number prefix."""
+
+    model_config = ConfigDict(extra="forbid")
+    department: str = Field(description="Its e-CMS department code, e.g. 0419.")
+    ministry: str = Field(description="Its ministry's e-CMS code, e.g. 2100.")
+    prefix: str = Field(description="Its book-number prefix, e.g. สธ 0419.")
+    ministry_name: str | None = Field(None, description="The ministry's name, when the node does not list it yet.")
+    node_url: str | None = Field(None, description="The e-CMS endpoint it posts to (default: this hub's).")
+
+
 class AgencyIn(BaseModel):
     """An agency's telework: its policy (th.telework.policy) and where its systems are on the hub."""
 
@@ -141,6 +152,9 @@ class AgencyIn(BaseModel):
     strategy_agency: str = Field(description="Who receives the KPI results ({strategy_agency}/gsms).")
     copy_to: list[str] = Field(default_factory=list)
     declared_holidays: list[IsoDate] = Field(default_factory=list, description="Days off besides public holidays.")
+    gfmis_code: str | None = Field(None, description="The agency's code in GFMIS (its savings batches carry it).")
+    gsms_code: str | None = Field(None, description="The agency's code in GSMS (its KPI reports carry it).")
+    esaraban: EsarabanIn | None = Field(None, description="Its own e-Saraban, enrolled on the hub's e-CMS node.")
 
 
 class AgencyOut(BaseModel):
@@ -152,6 +166,11 @@ class AgencyOut(BaseModel):
     strategy_agency: str
     copy_to: list[str]
     declared_holidays: list[str]
+    gfmis_code: str | None = None
+    gsms_code: str | None = None
+    esaraban: dict[str, str] | None = None
+    missing_routes: list[str] = Field(default_factory=list, description=(
+        "Routes its telework uses that the hub does not have yet; a step needing one is refused until it is added."))
 
 
 class AnnualEvaluationIn(BaseModel):

@@ -24,11 +24,20 @@ from hub.apps.telework.domain.model import (
     REVOKED, TIME, AgencySetup, Alert, Case, Evidence, Officer,
 )
 from hub.apps.telework.ports import (
-    AuditTrail, Correspondence, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy, TeleworkStore,
+    AuditTrail, Correspondence, Events, Finance, HrDirectory, HrRecords, Letter, Notifications, Strategy,
+    TeleworkStore,
 )
+from hub.errors import FieldError
 from hub.thai import thai_date
 
 SIGNATURES = ("signed_by_person_at", "signed_by_supervisor_at")
+# What seed 001 §9.1 says a policy sets "at least", besides patterns, work and time evidence.
+POLICY_CONTENTS = {
+    "selection": "แนวทางการคัดเลือกผู้ปฏิบัติราชการนอกสถานที่",
+    "monitoring": "แนวทางการกำกับและติดตามการปฏิบัติงาน",
+    "ending": "แนวทางการยุติการปฏิบัติราชการนอกสถานที่",
+    "ethics": "แนวทางจริยธรรมในการปฏิบัติราชการนอกสถานที่",
+}
 LEGAL_BASIS = "ระเบียบสำนักนายกรัฐมนตรีว่าด้วยการลาของข้าราชการ พ.ศ. 2555 ข้อ 11"
 
 
@@ -55,6 +64,30 @@ class Ports:
     notifications: Notifications
     audit: AuditTrail
     store: TeleworkStore
+    events: Events | None = None  # Tell Us Once: telework.order.issued/v1 to its subscribers
+
+
+def require_policy_contents(policy: dict[str, Any]) -> None:
+    """Refuse a policy lacking what seed 001 §9.1 says it sets at least (every gap named)."""
+    missing = [key for key in POLICY_CONTENTS if key not in policy]
+    if missing:
+        refused = TeleworkRefused(f"the policy lacks {', '.join(missing)}", field=f"/{missing[0]}",
+                                  rule="policy_contents", expected=POLICY_CONTENTS[missing[0]], seed="001 §9.1")
+        refused.errors += [FieldError(f"/{key}", "policy_contents", POLICY_CONTENTS[key]) for key in missing[1:]]
+        raise refused
+
+
+def policy_in_force(policy: dict[str, Any], day: str, field: str) -> None:
+    """Refuse a day outside the policy's effective dates (its ``effective_from`` .. ``effective_to``)."""
+    start, end = policy["effective_from"], policy.get("effective_to")
+    if day < start or (end and day > end):
+        window = f"{start}..{end}" if end else f"{start} or later"
+        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end) if end else None
+        raise TeleworkRefused(
+            f"{day} is outside the period {policy['policy_id']} is in force ({window})", field=field,
+            rule="policy_in_force", expected=f"a date in {window}",
+            reason_th=f"หลักเกณฑ์ {policy['policy_id']} มีผลใช้บังคับตั้งแต่วันที่ {thai_date(first)}"
+                      + (f" ถึงวันที่ {thai_date(last)}" if last else ""), seed="001 §9.1")
 
 
 class TeleworkService:
@@ -79,8 +112,13 @@ class TeleworkService:
                                expected=f"one of {list(allowed)}")
         return case
 
-    def _people(self, citizen_id: str) -> tuple[Officer, list]:
-        return self.p.hr.person(citizen_id), self.p.hr.org_chain(citizen_id)
+    def _hr(self, agency: str | None) -> HrDirectory:
+        """The HR directory keeping ``agency``'s staff (its HR agency's DPIS)."""
+        return self.p.hr.for_agency(agency) if agency else self.p.hr
+
+    def _people(self, agency: str, citizen_id: str) -> tuple[Officer, list]:
+        hr = self._hr(agency)
+        return hr.person(citizen_id), hr.org_chain(citizen_id)
 
     def _audit(self, kind: str, actor: str, target: str, document: dict[str, Any], **detail: Any) -> tuple[str, str]:
         digest = sha256(document)
@@ -89,8 +127,14 @@ class TeleworkService:
     # -- policy and eligibility (seed 001 §3, §9.1) ----------------------------------------
     def register_agency(self, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,
                         strategy_agency: str, copy_to: list[str] | None = None,
-                        declared_holidays: list[str] | None = None) -> AgencySetup:
+                        declared_holidays: list[str] | None = None, gfmis_code: str | None = None,
+                        gsms_code: str | None = None, esaraban: dict[str, str] | None = None) -> AgencySetup:
         self.documents.validate(D.POLICY, policy)
+        require_policy_contents(policy)
+        for key, value in (("gfmis_code", gfmis_code), ("gsms_code", gsms_code)):
+            if value is not None and not (value.isascii() and value.isdigit() and 2 <= len(value) <= 10):
+                raise TeleworkRefused(f"{key} {value!r} is not an agency code", field=f"/{key}", rule="pattern",
+                                      expected="2-10 digits, e.g. 21004 (the agency's code in that system)")
         for i, day in enumerate(declared_holidays or []):
             try:
                 dt.date.fromisoformat(day)
@@ -98,7 +142,15 @@ class TeleworkService:
                 raise TeleworkRefused(f"declared holiday {day!r} is not a date", field=f"/declared_holidays/{i}",
                                       rule="format:date", expected="YYYY-MM-DD") from None
         setup = AgencySetup(policy["agency"], name, policy, hr_agency, finance_agency, strategy_agency,
-                            list(copy_to or []), declared_holidays=sorted(set(declared_holidays or [])))
+                            list(copy_to or []), declared_holidays=sorted(set(declared_holidays or [])),
+                            gfmis_code=gfmis_code, gsms_code=gsms_code, esaraban=esaraban)
+        try:  # a re-registration keeps who signs and the exceptions granted under the agency's policy
+            known = self.p.store.get_agency(setup.agency)
+        except CaseNotFound:
+            known = None
+        if known is not None:
+            setup.signers, setup.exceptions = known.signers, known.exceptions
+            setup.esaraban = setup.esaraban or known.esaraban
         self.p.store.save_agency(setup)
         return setup
 
@@ -106,7 +158,7 @@ class TeleworkService:
         """Bind a hub user (a person's login) to the citizen ID HR knows them by, so what they
         sign in their session is signed as that person. An audited act of the hub's admin."""
         setup = self.p.store.get_agency(agency)
-        self.p.hr.person(citizen_id)  # HR must know them
+        self._hr(agency).person(citizen_id)  # HR must know them
         if not self.works_for(citizen_id, agency):
             raise TeleworkRefused(f"HR does not place {citizen_id} in {setup.name}", field="/citizen_id",
                                   rule="agency_staff", expected=f"an official of {setup.name}")
@@ -132,12 +184,12 @@ class TeleworkService:
         """Whether HR places the person in ``agency`` (its department or ministry in their org
         chain carries the name the agency registered with)."""
         setup = self.p.store.get_agency(agency)
-        return any(u.name == setup.name for u in self.p.hr.org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
+        return any(u.name == setup.name for u in self._hr(agency).org_chain(citizen_id) if u.level in (DEPARTMENT, MINISTRY))
 
     def eligibility(self, citizen_id: str, agency: str | None = None) -> tuple[Officer, Eligibility]:
         """Under ``agency``'s policy (its work list, its approved exceptions) when given;
         otherwise only the keyword suggestion."""
-        officer = self.p.hr.person(citizen_id)
+        officer = self._hr(agency).person(citizen_id)
         if agency is None:
             return officer, classify(officer)
         setup = self.p.store.get_agency(agency)
@@ -152,7 +204,7 @@ class TeleworkService:
         """A supervisor records, with reasons, that the person's work may go off-site although
         the keywords suggest otherwise; it counts once the head of agency approves it."""
         setup = self.p.store.get_agency(agency)
-        person, chain = self._people(citizen_id)
+        person, chain = self._people(agency, citizen_id)
         proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose an exception"))
         if work_category not in setup.policy["eligible_work"]:
             raise TeleworkRefused(f"work category {work_category!r} is not one the policy allows",
@@ -177,10 +229,10 @@ class TeleworkService:
         if item["status"] != "proposed":
             raise InvalidState(f"exception {exception_id} is {item['status']}", field="/status",
                                rule="workflow_step", expected="proposed")
-        _, chain = self._people(item["citizen_id"])
+        _, chain = self._people(agency, item["citizen_id"])
         _, head, role = authority.require_head_of_agency(chain, require_person(by, "approve an exception"),
                                                          "approve an eligibility exception",
-                                                         acting=self._acting(chain, self.now().date()))
+                                                         acting=self._acting(agency, chain, self.now().date()))
         item.update(status="approved", approved_by={"name": head.name, "position": head.position, "role": role},
                     approved_at=self._stamp())
         self.p.store.save_agency(setup)
@@ -196,7 +248,7 @@ class TeleworkService:
         it binds once the person and the first-line supervisor each sign it (``sign_agreement``)."""
         setup = self.p.store.get_agency(agency)
         policy = setup.policy
-        person, chain = self._people(person_id)
+        person, chain = self._people(agency, person_id)
         require_eligible(person, policy, work_category, pattern=pattern,
                          exception=self._exception_for(setup, person_id))
         supervisor = authority.require_first_line(person, chain, supervisor_id)
@@ -209,6 +261,14 @@ class TeleworkService:
             raise TeleworkRefused(f"{pattern['days_per_week']} days per week exceeds the policy's {limit}",
                                   field="/pattern/days_per_week", rule="policy_max_days_per_week",
                                   expected=f"at most {limit}")
+        policy_in_force(policy, period["start"], "/period/start")
+        policy_in_force(policy, period["end"], "/period/end")
+        longest = (policy.get("monitoring") or {}).get("report_every_days_max")
+        if longest and report_every_days > longest:
+            raise TeleworkRefused(f"progress every {report_every_days} days is less often than the policy's "
+                                  f"{longest}", field="/report_every_days", rule="policy_monitoring",
+                                  expected=f"at most {longest} days between progress reports",
+                                  reason_th=POLICY_CONTENTS["monitoring"], seed="001 §9.1, §9.2.4")
         for i, target in enumerate(targets):
             if not (period["start"] <= target.get("due", "") <= period["end"]):
                 raise TeleworkRefused(f"target {i} is due {target.get('due')}, outside the agreed period",
@@ -257,8 +317,13 @@ class TeleworkService:
     def propose(self, case_id: str, *, by: Actor, selection: str = "voluntary", reason: str | None = None) -> Case:
         """A supervisor (first-line or higher) proposes the person, signing in their session (§5)."""
         case = self._case(case_id, AGREED)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         proposer, level = authority.require_supervisor(person, chain, require_person(by, "sign a proposal"))
+        methods = (self.p.store.get_agency(case.agency).policy.get("selection") or {}).get("methods")
+        if methods and selection not in methods:
+            raise TeleworkRefused(f"selection {selection!r} is not a way the policy selects people",
+                                  field="/selection", rule="policy_selection", expected=f"one of {methods}",
+                                  reason_th=POLICY_CONTENTS["selection"], seed="001 §9.1, §9.2.1")
         a = case.agreement
         proposal = {
             "proposal_id": new_id("PR"), "agency": case.agency, "proposer": proposer.party(), "proposer_level": level,
@@ -282,8 +347,9 @@ class TeleworkService:
         used = [int(n.split("/")[0]) for n in taken if n.endswith(f"/{year}")]
         return f"{max(used, default=0) + 1}/{year}"
 
-    def _acting(self, chain: list, on: dt.date) -> dict[str, list[Officer]]:
-        return {u.org_id: self.p.hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
+    def _acting(self, agency: str, chain: list, on: dt.date) -> dict[str, list[Officer]]:
+        hr = self._hr(agency)
+        return {u.org_id: hr.acting_heads(u.org_id, on) for u in chain if u.level in (DEPARTMENT, MINISTRY)}
 
     def issue_order(self, case_id: str, *, by: Actor, time_evidence_method: str) -> Case:
         """The head of agency (or the acting head HR records for the day) orders, in their own
@@ -291,9 +357,11 @@ class TeleworkService:
         case = self._case(case_id, PROPOSED)
         signer_id = require_person(by, "order telework")
         setup = self.p.store.get_agency(case.agency)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         today = self.now().date()
-        unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(chain, today))
+        unit, head, role = authority.require_head_of_agency(chain, signer_id, acting=self._acting(case.agency, chain, today))
+        policy_in_force(setup.policy, today.isoformat(), "/order_date")
+        policy_in_force(setup.policy, case.agreement["period"]["end"], "/end_date")
         methods = setup.policy["time_evidence_methods"]
         if time_evidence_method not in methods:
             raise TeleworkRefused(f"time evidence method {time_evidence_method!r} is not in the policy",
@@ -331,6 +399,15 @@ class TeleworkService:
                     signed_at=self._stamp())
         case.status = ORDERED
         self.p.store.save_case(case)
+        if self.p.events is not None:
+            event = {"order_id": case.case_id, "order_no": number, "citizen_id": case.citizen_id,
+                     "agency": case.agency, "effective_from": order["start_date"], "effective_to": order["end_date"]}
+            if a["pattern"].get("days_per_week"):
+                event["days_per_week"] = a["pattern"]["days_per_week"]
+            ref = self.p.events.order_issued(case.agency, event)
+            if ref:
+                case.order_letter["event_ref"] = ref
+                self.p.store.save_case(case)
         return case
 
     # -- evidence (Leave Regulation cl. 11; seed 001 §7.4-7.5, §9.2) ------------------------
@@ -472,10 +549,17 @@ class TeleworkService:
             for day, message in sorted(notes.items()):
                 alert = Alert(new_id("AL"), case.case_id, case.supervisor_citizen_id, day, message)
                 if self.p.store.add_alert(alert):
-                    alert.delivery_ref = self.p.notifications.notify(
-                        case.agency, case.supervisor_citizen_id, "telework day without evidence or off its pattern",
-                        {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
-                         "message": alert.message})
+                    try:
+                        alert.delivery_ref = self.p.notifications.notify(
+                            case.agency, case.supervisor_citizen_id, "telework day without evidence or off its pattern",
+                            {"case_id": case.case_id, "work_date": alert.work_date, "order_ref": case.book_number,
+                             "message": alert.message})
+                    except Exception:
+                        # Not handed to the hub (e.g. no e-Office route yet): forget the alert so the
+                        # next run raises it again, rather than keeping one that was never sent.
+                        self.p.store.remove_alert(alert.alert_id)
+                        raise
+                    self.p.store.set_alert_delivery(alert.alert_id, alert.delivery_ref)
                     raised.append(alert)
             raised.extend(self._alert_overdue_progress(case, items, as_of))
         return raised
@@ -517,8 +601,13 @@ class TeleworkService:
     # -- revocation (seed 001 §9.2.6) -------------------------------------------------------
     def propose_revocation(self, case_id: str, *, by: Actor, reason_code: str, reason: str) -> Case:
         case = self._case(case_id, ORDERED)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         proposer, _ = authority.require_supervisor(person, chain, require_person(by, "propose a revocation"))
+        grounds = (self.p.store.get_agency(case.agency).policy.get("ending") or {}).get("grounds")
+        if grounds and reason_code not in grounds:
+            raise TeleworkRefused(f"{reason_code!r} is not a ground on which the policy ends telework",
+                                  field="/reason_code", rule="policy_ending", expected=f"one of {grounds}",
+                                  reason_th=POLICY_CONTENTS["ending"], seed="001 §9.1, §9.2.6")
         case.revocation_proposal = {"proposed_by": proposer.party(), "reason_code": reason_code, "reason": reason,
                                     "proposed_at": self._stamp()}
         self._audit("telework.revocation.proposed", by.subject, case.case_id, case.revocation_proposal,
@@ -531,9 +620,9 @@ class TeleworkService:
         case = self._case(case_id, REVOCATION_PROPOSED)
         head_id = require_person(by, "revoke a telework order")
         setup = self.p.store.get_agency(case.agency)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         unit, head, role = authority.require_head_of_agency(chain, head_id, "revoke a telework order",
-                                                            acting=self._acting(chain, self.now().date()))
+                                                            acting=self._acting(case.agency, chain, self.now().date()))
         effective = effective_date or (self.now().date() + dt.timedelta(days=1)).isoformat()
         prop = case.revocation_proposal
         doc = {"revocation_id": new_id("RV"), "order_ref": case.book_number, "person_citizen_id": case.citizen_id,
@@ -594,7 +683,7 @@ class TeleworkService:
     def evaluate(self, case_id: str, *, by: Actor, target_results: list[dict[str, Any]], overall: str,
                  recommendation: str) -> Case:
         case = self._case(case_id, REPORTED)
-        person, chain = self._people(case.citizen_id)
+        person, chain = self._people(case.agency, case.citizen_id)
         evaluator = authority.require_first_line(person, chain, require_person(by, "sign an evaluation"))
         indices = sorted(r.get("target_index") for r in target_results)
         if indices != list(range(len(case.agreement["targets"]))):

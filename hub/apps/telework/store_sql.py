@@ -5,7 +5,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.apps.telework.domain.errors import CaseNotFound
@@ -88,6 +88,10 @@ class SqlStore(TeleworkStore):
         except IntegrityError:  # the unique (case, day) constraint: this day was alerted already
             return False
         return True
+
+    def remove_alert(self, alert_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(telework_alerts).where(telework_alerts.c.alert_id == alert_id))
 
     def set_alert_delivery(self, alert_id: str, ref: str) -> None:
         with self.engine.begin() as conn:

@@ -43,7 +43,10 @@ class StoryClock:
 # The pilot's people who sign, each with their own hub login (an agency operator of CGD).
 LOGINS = {pilot.DIRECTOR_GENERAL.citizen_id: "dg.cgd", pilot.DIVISION_HEAD.citizen_id: "director.gfs.cgd",
           pilot.ANALYST.citizen_id: "somjai.cgd", pilot.DEVELOPER.citizen_id: "somchai.cgd",
-          pilot.AUDITOR.citizen_id: "sompong.cgd"}
+          pilot.AUDITOR.citizen_id: "sompong.cgd", pilot.PENSION_HEAD.citizen_id: "director.pen.cgd",
+          pilot.COUNTER.citizen_id: "somsri.cgd"}
+# Seed 003 New Normal pattern 1: on-site with staggered hours (a 07:00-15:00 shift).
+STAGGERED = {"kind": "new-normal", "mode": "staggered-hours", "start_time": "07:00", "end_time": "15:00"}
 
 
 def signers(hub, service) -> dict[str, tuple[str, str]]:  # noqa: ANN001
@@ -68,11 +71,13 @@ class StoryResult:
     app: TeleworkApp
     systems: PilotSystems
     cases: dict[str, str] = field(default_factory=dict)  # officer name -> case id
+    onsite: str | None = None  # the New Normal on-site case (seed 003 pattern 1)
     refusals: list[tuple[str, TeleworkRefused]] = field(default_factory=list)
     savings: dict[str, Any] = field(default_factory=dict)
     annual: dict[str, Any] = field(default_factory=dict)
     alerts: list[Any] = field(default_factory=list)
     batch: BatchResult | None = None  # the reference GFMIS's verdict on the savings batch
+    gsms: dict[str, Any] = field(default_factory=dict)  # the KPI report sent to GSMS with that verdict
     log: list[str] = field(default_factory=list)
 
 
@@ -106,7 +111,8 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
     s, out = app.service, StoryResult(app, systems)
     say = out.log.append
     s.register_agency(pilot.policy(), name=pilot.AGENCY_NAMES[pilot.CGD], hr_agency=pilot.MOF,
-                      finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
+                      finance_agency=pilot.MOF, strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC],
+                      gfmis_code=pilot.GFMIS_CODE, gsms_code=pilot.GSMS_CODE)
     say(f"policy {pilot.policy()['policy_id']} registered for {pilot.CGD}; HR at {pilot.MOF}, copies to {pilot.OPDC}")
     people = signers(hub, s)
     say(f"logins linked to people who sign: {', '.join(f'{u} = {n}' for u, n in people.values())}")
@@ -139,6 +145,21 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
         out.refusals.append((pilot.COUNTER.name, exc))
         say(f"REFUSED agreement for {pilot.COUNTER.name}: {exc.rule} — {exc.reason_th}")
 
+    # 1b. Seed 003 New Normal, on-site: the counter officer serves the public at the office, in a
+    # staggered 07:00-15:00 shift. On-site patterns are not judged by the off-site rules (§3.2).
+    onsite = s.record_agreement(pilot.CGD, person_id=pilot.COUNTER.citizen_id,
+                                supervisor_id=pilot.PENSION_HEAD.citizen_id, work_category="measurable-results",
+                                pattern=STAGGERED, period={"start": "2026-11-02", "end": "2026-11-06"},
+                                targets=pilot.targets("2026-11-02", "2026-11-06"), reporting_channels=["e-office"],
+                                by=drafting_app)
+    s.sign_agreement(onsite.case_id, by=by(pilot.COUNTER))
+    s.sign_agreement(onsite.case_id, by=by(pilot.PENSION_HEAD))
+    s.propose(onsite.case_id, by=by(pilot.PENSION_HEAD), selection="assigned",
+              reason="แบ่งช่วงเวลาการทำงาน ณ จุดบริการตามแนวทาง New Normal")
+    out.onsite = onsite.case_id
+    say(f"New Normal on-site agreement {onsite.case_id}: {pilot.COUNTER.name}, staggered hours "
+        f"{STAGGERED['start_time']}-{STAGGERED['end_time']} at the office (seed 003 pattern 1)")
+
     # 2. Proposals (§5) and orders; a division director may not sign the order.
     for case_id in out.cases.values():
         s.propose(case_id, by=by(pilot.DIVISION_HEAD), reason="โครงการนำร่องปีงบประมาณ 2570")
@@ -153,7 +174,19 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
             f"{', '.join(case.order_letter['deliveries'])} via e-CMS, signed by {case.order['signer']['name']} "
             "in their session")
 
+    shift = s.issue_order(onsite.case_id, by=by(pilot.DIRECTOR_GENERAL), time_evidence_method="check-in-app")
+    say(f"order {shift.book_number} (คำสั่ง ที่ {shift.order_letter['order_number']}) for {pilot.COUNTER.name}: "
+        "on-site, staggered hours")
+
     # 3. Evidence on telework days (Leave Regulation cl. 11).
+    for day, came, left in (("2026-11-02", "06:55", "15:05"), ("2026-11-03", "07:40", "15:10"),
+                            ("2026-11-04", "06:58", "15:02")):
+        clock.set(day, "15:30")
+        s.record_time(onsite.case_id, work_date=day, check_in=f"{day}T{came}:00+07:00",
+                      check_out=f"{day}T{left}:00+07:00", source_system=f"{pilot.CGD}/timeclock")
+    late = [d for d in s.evidence_status(onsite.case_id, dt.date(2026, 11, 4))["days"] if d["status"] == "flagged"]
+    say(f"on-site shift of {pilot.COUNTER.name}: {len(late)} day(s) flagged against the pattern "
+        f"({'; '.join(f['text_th'] for d in late for f in d['findings'])})")
     for name, case_id in out.cases.items():
         case = s.p.store.get_case(case_id)
         person = next(o for o, _, _ in pilot.PEOPLE if o.name == name)
@@ -219,6 +252,11 @@ def _cycle(hub, systems: PilotSystems, clock: StoryClock) -> StoryResult:  # noq
     out.batch = app.reports.finance_result(doc["report_id"])
     say(f"GFMIS: savings batch {out.batch.status} ({out.batch.detail.get('status')}); result files "
         f"applied {report.applied}, waiting {report.waiting}, failed {len(report.failed)}")
+    # 8. GSMS records the KPIs together with GFMIS's verdict on the same figures (seed 000).
+    if out.batch.status != "pending":
+        out.gsms = app.reports.report_finance_verdict(doc["report_id"])
+        wait_delivered(hub)
+        say(f"GSMS: KPI report {doc['report_id']} recorded with the GFMIS verdict {out.gsms['verdict']}")
     return out
 
 

@@ -15,8 +15,10 @@ landing places are the reference systems the pilot agencies run (``connect_pilot
   batch message's status;
 * evidence: the security layer's hash-chained, signed audit log.
 
-Notices to officials (``eoffice``) and KPI results (``gsms``) still end in in-process
-mailboxes: no reference e-Office or GSMS exists yet.
+* strategy: OPDC's reference GSMS (``hub.sim.gsms``) through the ``gsms`` adapter, keeping each
+  KPI report with the GFMIS verdict it relates to;
+* notices to officials: CGD's reference e-Office inbox (``hub.sim.eoffice``) through the
+  ``eoffice`` adapter. Both are databases of their own: what they received survives the hub.
 """
 from __future__ import annotations
 
@@ -28,25 +30,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.apps.telework import pilot
+from hub.apps.telework import documents as D, pilot
+from hub.apps.telework.agency_systems import (
+    AgencyCodes, AgencyHrDirectories, AgencyOffices, NodeDepartments, TeleworkNotConfigured, default_node_url,
+    enrol_esaraban,
+)
 from hub.apps.telework.documents import Documents
 from hub.apps.telework.hub_ports import (
-    HubClient, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory, party,
+    HubClient, HubEvents, HubFinance, HubHrRecords, HubNotifications, HubStrategy, SecurityAuditTrail, dpis_directory,
+    party,
 )
-from hub.apps.telework.ports import AuditTrail, Correspondence, Finance, HrDirectory
+from hub.apps.telework.ports import AuditTrail, Correspondence, HrDirectory
 from hub.apps.telework.reports import AgencyReports
 from hub.apps.telework.saraban import AgencyEsaraban, Department, EsarabanCorrespondence, RegistryClerks
 from hub.apps.telework.service import Ports, TeleworkService
+from hub.apps.telework.domain.model import AgencySetup
 from hub.apps.telework.store_sql import SqlStore
-from hub.errors import Conflict, HubError
+from hub.errors import Conflict
 from hub.schemas.routes import RouteIn
 
 log = logging.getLogger(__name__)
 
-GFMIS_CODES = {pilot.CGD: "03004"}  # CGD's agency code in GFMIS (ORG_CODE of กรมบัญชีกลาง)
 HR_ROUTE, FINANCE_ROUTE = party(pilot.MOF, "dpis"), party(pilot.MOF, "gfmis")
-# Receivers with no reference system yet: an in-process mailbox of the same name.
-MAILBOX_RECEIVERS = (party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice"))
+# OPDC's GSMS and CGD's e-Office: reference systems with their own databases in the data folder.
+GSMS_ROUTE, EOFFICE_ROUTE = party(pilot.OPDC, "gsms"), party(pilot.CGD, "eoffice")
 
 
 @dataclass
@@ -54,6 +61,11 @@ class TeleworkApp:
     service: TeleworkService
     reports: AgencyReports
     ports: Ports
+    closers: list[Callable[[], None]] = field(default_factory=list)  # connections to the agencies' systems
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
 
 
 def build_on_hub(hub, *, hr: HrDirectory, correspondence: Correspondence,  # noqa: ANN001
@@ -62,7 +74,8 @@ def build_on_hub(hub, *, hr: HrDirectory, correspondence: Correspondence,  # noq
     today = (lambda: clock().date()) if clock else dt.date.today
     ports = Ports(hr=hr, correspondence=correspondence, hr_records=HubHrRecords(client),
                   finance=HubFinance(client, gfmis_agency_codes, today), strategy=HubStrategy(client),
-                  notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine))
+                  notifications=HubNotifications(client), audit=audit, store=SqlStore(hub.engine),
+                  events=HubEvents(client, hub.router, hub.settings.events_party))
     service = TeleworkService(ports, Documents(hub.settings.standards_dir), clock=clock)
     return TeleworkApp(service, AgencyReports(service), ports)
 
@@ -98,6 +111,10 @@ class PilotSystems:
             self.clerks = RegistryClerks([self.office(a) for a in pilot.ECMS_DEPARTMENTS], interval=interval).start()
         return self.clerks
 
+    def reference_url(self, receiver: str, service: str) -> str:
+        """The database URL of the reference system (GSMS, e-Office) the receiver's route delivers to."""
+        return self.hub.router.find(receiver, service).settings["url"]
+
     def settle_finance(self) -> Any:
         """The ministry's GFMIS answers the batch files waiting in its drop folder, and the hub
         collects the result files onto the batches' message status: one poll of the finance
@@ -125,7 +142,7 @@ def add_route(hub, receiver: str, adapter: str, settings: dict[str, Any], servic
         return
 
 
-def enrol_esaraban(hub, agency: str) -> tuple[str, str]:  # noqa: ANN001
+def enrol_pilot_esaraban(hub, agency: str) -> tuple[str, str]:  # noqa: ANN001
     """Onboard the agency's e-Saraban as a subsystem of the hub (registered, approved, given
     client credentials) and bind it to its e-CMS department; returns (client id, secret).
 
@@ -156,76 +173,91 @@ def connect_pilot(hub, *, node_url: str, clock=None, data_dir: Path | None = Non
 
     ``node_url`` is the hub's e-CMS endpoint as the agencies' e-Saraban reach it
     (``http://host:port/ecms/service2``). Idempotent on the same data directory."""
+    from hub.sim import eoffice as eoffice_sim, gsms as gsms_sim
+
     data_dir = Path(data_dir or hub.settings.data_dir)
     dpis_url = f"sqlite:///{(data_dir / 'dpis-mof.sqlite3').resolve()}"
     pilot.seed_dpis(dpis_url)
     drop = (data_dir / "gfmis-mof").resolve()
     add_route(hub, HR_ROUTE, "dpis", {"url": dpis_url})
     add_route(hub, FINANCE_ROUTE, "gfmis", {"path": str(drop)})
-    for receiver in MAILBOX_RECEIVERS:
-        add_route(hub, receiver, "memory", {"mailbox": receiver})
-    credentials = {agency: enrol_esaraban(hub, agency) for agency in pilot.ECMS_DEPARTMENTS}
+    for receiver, adapter, sim in ((GSMS_ROUTE, "gsms", gsms_sim), (EOFFICE_ROUTE, "eoffice", eoffice_sim)):
+        owner = receiver.split("/")[2].lower()
+        url = f"sqlite:///{(data_dir / f'{adapter}-{owner}.sqlite3').resolve()}"
+        sim.create_schema(url)
+        add_route(hub, receiver, adapter, {"url": url})
+    credentials = {agency: enrol_pilot_esaraban(hub, agency) for agency in pilot.ECMS_DEPARTMENTS}
     systems = PilotSystems(hub, None, dpis_url, drop, node_url, _credentials=credentials)  # type: ignore[arg-type]
     departments = {agency: Department(ministry, code) for agency, (code, ministry, _, _) in pilot.ECMS_DEPARTMENTS.items()}
     correspondence = EsarabanCorrespondence(systems.office, departments)
     systems.app = build_on_hub(hub, hr=dpis_directory(hub, HR_ROUTE),
                                correspondence=correspondence, audit=SecurityAuditTrail(hub.engine, hub.security.audit),
-                               gfmis_agency_codes=GFMIS_CODES, clock=clock)
+                               gfmis_agency_codes=AgencyCodes(SqlStore(hub.engine)), clock=clock)
     return systems
-
-
-class TeleworkNotConfigured(HubError):
-    """This hub runs no telework application (nothing is set up implicitly: the pilot lives
-    only in ``hub demo``)."""
-
-    status_code = 503
-    code = "telework_not_configured"
-
-
-class NotConnected(HrDirectory, Correspondence, Finance):
-    """A system the stored configuration does not connect: any use says so, changing nothing."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def _refuse(self) -> TeleworkNotConfigured:
-        return TeleworkNotConfigured(
-            f"telework on this hub has no {self.what} connected: the stored cases can be read, but this step "
-            "needs the agency's systems (the pilot's are connected by `hub demo`)")
-
-    def person(self, citizen_id: str):  # noqa: ANN201
-        raise self._refuse()
-
-    def org_chain(self, citizen_id: str):  # noqa: ANN201
-        raise self._refuse()
-
-    def send_letter(self, letter):  # noqa: ANN001, ANN201
-        raise self._refuse()
-
-    def send_savings_batch(self, agency: str, savings: dict[str, Any]) -> str:
-        raise self._refuse()
-
-    def batch_result(self, batch_ref: str):  # noqa: ANN201
-        raise self._refuse()
 
 
 def stored_app(hub, *, require_agencies: bool = True) -> TeleworkApp:  # noqa: ANN001
     """The telework application over what this hub has stored, built without side effects:
-    no route, agency, credential, file or row is created. Its cases, evidence and reports
-    are read from the hub's database; steps that need an agency's HR, e-Saraban or finance
-    answer ``TeleworkNotConfigured``. A hub on which no agency registered telework has none."""
+    no route, agency, credential, file or row is created. Each registered agency's steps reach
+    its own systems as it registered them (``agency_systems``): the DPIS of its HR agency's
+    route, its own e-Saraban, its GFMIS code; a system not connected answers
+    ``TeleworkNotConfigured`` naming what is missing. A hub on which no agency registered
+    telework has none."""
     store = SqlStore(hub.engine)
     if require_agencies and not store.has_agencies():
         raise TeleworkNotConfigured(
             "no telework is configured on this hub: no agency has registered a telework policy "
-            "(`hub demo` runs the pilot's three agencies)")
+            "(`hub telework agencies add`; `hub demo` runs the pilot's three agencies)")
     client = HubClient(hub.messages)
-    ports = Ports(hr=NotConnected("HR directory (DPIS)"), correspondence=NotConnected("e-Saraban"),
-                  hr_records=HubHrRecords(client), finance=NotConnected("finance (GFMIS) route"),
+    documents = Documents(hub.settings.standards_dir)
+    hr = AgencyHrDirectories(hub, store)
+    offices = AgencyOffices(hub, store, documents)
+    ports = Ports(hr=hr, correspondence=EsarabanCorrespondence(offices, NodeDepartments(hub)),
+                  hr_records=HubHrRecords(client), finance=HubFinance(client, AgencyCodes(store)),
                   strategy=HubStrategy(client), notifications=HubNotifications(client),
-                  audit=SecurityAuditTrail(hub.engine, hub.security.audit), store=store)
-    service = TeleworkService(ports, Documents(hub.settings.standards_dir))
-    return TeleworkApp(service, AgencyReports(service), ports)
+                  audit=SecurityAuditTrail(hub.engine, hub.security.audit), store=store,
+                  events=HubEvents(client, hub.router, hub.settings.events_party))
+    service = TeleworkService(ports, documents)
+    return TeleworkApp(service, AgencyReports(service), ports, closers=[offices.close, hr.close])
+
+
+def missing_routes(hub, setup: AgencySetup) -> list[str]:  # noqa: ANN001
+    """The routes an agency's telework uses that this hub does not have yet (a step that needs one
+    is refused with ``no_route`` until it is added): HR, finance, strategy, notices."""
+    from hub.apps.telework.hub_ports import ATTENDANCE, BATCH, KPI, NOTICE
+
+    needed = [(party(setup.hr_agency, "dpis"), ATTENDANCE, "dpis"), (party(setup.finance_agency, "gfmis"), BATCH, "gfmis"),
+              (party(setup.strategy_agency, "gsms"), KPI, "gsms"), (party(setup.agency, "eoffice"), NOTICE, "eoffice")]
+    return [f"{receiver} {service} (adapter {adapter})" for receiver, service, adapter in needed
+            if hub.router.find(receiver, service) is None]
+
+
+def onboard_agency(hub, policy: dict[str, Any], *, name: str, hr_agency: str, finance_agency: str,  # noqa: ANN001
+                   strategy_agency: str, copy_to: list[str] | None = None, declared_holidays: list[str] | None = None,
+                   gfmis_code: str | None = None, gsms_code: str | None = None,
+                   esaraban: dict[str, str] | None = None) -> AgencySetup:
+    """Register an agency's telework (``hub telework agencies add``, ``POST /v1/telework/agencies``):
+    its policy and codes, and, with ``esaraban`` ({department, ministry, prefix[, ministry_name,
+    node_url]}), its own e-Saraban enrolled with its own credentials and the right to send
+    its orders to its HR agency and the agencies copied."""
+    app = app_for_setup(hub)
+    app.service.documents.validate(D.POLICY, policy)  # before anything is enrolled
+    binding = None
+    if esaraban is not None:
+        esaraban = dict(esaraban)
+        agency = policy["agency"]
+        recipients = {"/hr_agency": hr_agency, **{f"/copy_to/{i}": a for i, a in enumerate(copy_to or [])}}
+        enrol_esaraban(hub, agency, name=name, department=esaraban.get("department", ""),
+                       ministry=esaraban.get("ministry", ""), prefix=esaraban.get("prefix", ""),
+                       ministry_name=esaraban.get("ministry_name"),
+                       node_url=esaraban.get("node_url") or default_node_url(hub.settings),
+                       send_to={k: v for k, v in recipients.items() if v != agency})
+        binding = {"department": esaraban["department"], "ministry": esaraban["ministry"],
+                   "prefix": esaraban["prefix"]}
+    return app.service.register_agency(policy, name=name, hr_agency=hr_agency, finance_agency=finance_agency,
+                                       strategy_agency=strategy_agency, copy_to=copy_to,
+                                       declared_holidays=declared_holidays, gfmis_code=gfmis_code,
+                                       gsms_code=gsms_code, esaraban=binding)
 
 
 class TeleworkProvider:
@@ -253,6 +285,11 @@ class TeleworkProvider:
     def use(self, app: TeleworkApp) -> None:
         with self._lock:
             self._app = app
+
+    def close(self) -> None:
+        with self._lock:
+            if self._app is not None:
+                self._app.close()
 
 
 def app_for_setup(hub) -> TeleworkApp:  # noqa: ANN001

@@ -126,3 +126,8 @@ class AgencySetup:
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     # Days off the agency declares besides the public holidays (ISO dates), e.g. วันหยุดพิเศษ.
     declared_holidays: list[str] = field(default_factory=list)
+    # The agency's own codes in the finance and strategy systems (GFMIS ORG_CODE, GSMS code).
+    gfmis_code: str | None = None
+    gsms_code: str | None = None
+    # Its e-Saraban's department on the hub's e-CMS node: {"department", "ministry", "prefix"}.
+    esaraban: dict[str, str] | None = None
