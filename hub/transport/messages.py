@@ -270,6 +270,7 @@ class MessageService:
         correlation_id: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        user_id: str | None = None,
     ) -> tuple[list[StoredMessage], str | None]:
         if status is not None and status not in STATUSES:
             raise InputError(
@@ -278,7 +279,7 @@ class MessageService:
             )
         query = select(*meta_columns())
         for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status),
-                              ("correlation_id", correlation_id)):
+                              ("correlation_id", correlation_id), ("user_id", user_id)):
             if value is not None:
                 query = query.where(messages.c[column] == value)
         if since is not None:
