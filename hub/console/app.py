@@ -80,6 +80,13 @@ def when(value: Any, lang: str) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} (UTC+7)"
 
 
+def short_when(value: Any, lang: str) -> str:
+    """A chart's time mark: day, month and Bangkok time (29 พ.ย. 23:05 / 29 Nov 23:05)."""
+    local = value.astimezone(BANGKOK)
+    month = THAI_MONTHS[local.month - 1] if lang == "th" else f"{local:%b}"
+    return f"{local.day} {month} {local:%H:%M}"
+
+
 def _csrf(key: str, purpose: str = "console") -> str:
     return hmac.new(key.encode(), f"csrf:{purpose}".encode(), hashlib.sha256).hexdigest()
 
@@ -125,7 +132,8 @@ def create_console(get_hub: Callable[[], Any]) -> FastAPI:
         nav = [key for key, roles in NAV if principal is not None and principal.roles & set(roles)]
         html = env.get_template(template).render(
             lang=lang, t=lambda key, **v: translate(lang, key, **v), when=lambda v: when(v, lang),
-            user=principal, csrf=_csrf(token) if token else None, path=request.url.path,
+            short_when=lambda v: short_when(v, lang), user=principal, csrf=_csrf(token) if token else None,
+            path=request.url.path,
             query=str(request.url.query), prefix=PREFIX, nav=nav, **values)
         return HTMLResponse(html, status_code=status)
 

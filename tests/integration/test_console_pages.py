@@ -20,6 +20,7 @@ from hub.console.tasks import Tasks
 from hub.schemas.envelope import Envelope
 from hub.schemas.routes import RouteIn
 from hub.security.audit import verify_bundle
+from tests.integration.test_telework_reads import pilot_hub, settled, snapshot  # noqa: F401 - the pilot fixture
 from tests.support.auth import register_agency
 from tests.support.waiting import wait_for
 
@@ -268,3 +269,25 @@ def test_the_overview_charts_count_events_over_time(hub: Hub, client: TestClient
     assert sum(charts.over_time(hub.engine, receivers=["TH/GOV/9/none"], hours=1)[0].values) == 0
     svg = made["dead"].svg()
     assert len(svg["bars"]) == charts.BUCKETS and svg["top"] >= 1
+
+
+def test_the_telework_page_shows_each_agencys_figures_and_changes_nothing(pilot_hub) -> None:  # noqa: ANN001
+    from hub.api.app import create_app
+    from hub.apps.telework import pilot
+
+    hub, _, _ = pilot_hub
+    for name, roles in (("boss", ("admin",)), ("op-other", ("agency-operator",))):
+        hub.security.users.add(name, PASSWORD, roles=roles, actor="tests",
+                               member_id="TH/GOV/DOPA" if name == "op-other" else None)
+    with TestClient(create_app(hub, embedded_worker=False), follow_redirects=False) as client:
+        sign_in(client, "boss")
+        before = settled(hub)
+        page = client.get("/console/telework").text
+        assert snapshot(hub) == before  # computed for the page; nothing sent, nothing stored
+        row = re.search(r'<tr id="tw-1">(.*?)</tr>', page, re.S).group(1)
+        assert pilot.CGD in row
+        cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', row)
+        assert cells[:2] == ["1", "0"]  # one case, no order yet
+        assert 'id="telework-chart"' in page
+        sign_in(client, "op-other")  # another agency's operator sees none of it
+        assert pilot.CGD not in client.get("/console/telework").text
