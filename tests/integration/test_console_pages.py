@@ -291,3 +291,27 @@ def test_the_telework_page_shows_each_agencys_figures_and_changes_nothing(pilot_
         assert 'id="telework-chart"' in page
         sign_in(client, "op-other")  # another agency's operator sees none of it
         assert pilot.CGD not in client.get("/console/telework").text
+
+
+def test_a_stopped_task_replays_nothing_more_and_can_be_resumed(hub: Hub, client: TestClient) -> None:
+    from sqlalchemy import insert
+
+    from hub.clock import utcnow
+
+    ids = send(hub, 2)
+    wait_for(lambda: hub.messages.counts().get("dead", 0) == 2, timeout=30, what="2 dead letters")
+    with hub.engine.begin() as conn:  # a task just started, in this process, not yet at its first message
+        conn.execute(insert(console_tasks).values(id="t-stop", actor="user:boss", reason="r", ids=ids, done=0,
+                                                  replayed=0, failed={}, state="running", created_at=utcnow(),
+                                                  heartbeat_at=utcnow()))
+    tasks = Tasks(hub)
+    assert tasks.get("t-stop")["state"] == "running"  # its heartbeat is fresh: not interrupted
+    assert tasks.stop("t-stop", actor="user:boss")["state"] == "stopping"
+    tasks._run("t-stop")  # the task's thread reaches its next message and sees the stop
+    assert tasks.get("t-stop")["state"] == "stopped" and tasks.get("t-stop")["done"] == 0
+    assert hub.messages.counts().get("dead", 0) == 2
+    tasks.resume("t-stop", actor="user:boss")
+    wait_for(lambda: tasks.get("t-stop")["state"] == "finished", timeout=30, what="the resumed task")
+    assert tasks.get("t-stop")["replayed"] == 2
+    kinds = [e["kind"] for e in hub.security.audit.export(None)["entries"] if e.get("target") == "t-stop"]
+    assert kinds == ["console.bulk_replay_stopped", "console.bulk_replay_resumed"]
