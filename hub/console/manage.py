@@ -30,7 +30,8 @@ ROUTE_FIELDS = ("receiver", "service", "adapter", "max_attempts", "max_age_secon
 def _problem(exc: Exception) -> str:
     """A refusal as one line: the service's message, or each invalid field as a JSON Pointer."""
     if isinstance(exc, HubError):
-        return exc.message
+        fields = "; ".join(f"{e.field}: {e.message} ({e.rule})" for e in exc.errors)
+        return f"{exc.message}: {fields}" if fields else exc.message
     if isinstance(exc, ValidationError):
         return "; ".join(f"/{'/'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return str(exc)

@@ -190,6 +190,7 @@ def test_every_page_renders_in_both_languages_with_nothing_from_outside(embedded
                 response = page.goto(f"{console_url}/{path}")
                 assert response.status == 200, path
                 assert page.locator("html").get_attribute("lang") == lang
+                assert not re.search(r"\[[a-z_]+\]", page.inner_text("body")), path  # every word translated
                 if lang == "th" or path == "overview":
                     name = "console-" + re.sub(r"[^a-z0-9]+", "-", path.split("?")[0].replace(own[0], "id").lower()).strip("-")
                     screenshot(page, f"{name}-{lang}" if lang == "en" else name)

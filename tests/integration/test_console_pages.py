@@ -98,6 +98,7 @@ def test_each_role_opens_only_its_pages_and_its_menu_lists_only_those(client: Te
     for path, allowed in PAGES.items():
         answer = client.get(path)
         assert answer.status_code == (200 if username in allowed else 403), (username, path)
+        assert not re.search(r"\[[a-z_]+\]", answer.text), (path, re.findall(r"\[[a-z_]+\]", answer.text))
         assert (f'id="nav-{path.rsplit("/", 1)[1]}"' in overview) == (username in allowed), (username, path)
 
 
@@ -315,3 +316,41 @@ def test_a_stopped_task_replays_nothing_more_and_can_be_resumed(hub: Hub, client
     assert tasks.get("t-stop")["replayed"] == 2
     kinds = [e["kind"] for e in hub.security.audit.export(None)["entries"] if e.get("target") == "t-stop"]
     assert kinds == ["console.bulk_replay_stopped", "console.bulk_replay_resumed"]
+
+
+def test_an_admin_onboards_an_ecms_department_and_renews_its_secret(hub: Hub, client: TestClient) -> None:
+    sign_in(client, "boss")
+    token = csrf(client, "/console/departments")
+    client.post("/console/departments", data={"csrf": token, "code": "0400", "ministry_code": "0400",
+                                              "name_th": "กระทรวงทดสอบ"})
+    bad = client.post("/console/departments", data={"csrf": token, "code": "0", "ministry_code": "0400",
+                                                    "name_th": "กรมทดสอบ"})
+    assert "error=" in bad.headers["location"] and "%2Fcode" in bad.headers["location"]
+    client.post("/console/departments", data={"csrf": token, "code": "0401", "ministry_code": "0400",
+                                              "name_th": "กรมทดสอบ", "party": SENDER})
+    assert {d.code for d in hub.ecms.store.departments()} == {"0400", "0401"}
+    renewed = client.post("/console/departments/0401/secret", data={"csrf": token})
+    assert re.search(r'id="client-secret"><code>[^<]{20,}</code>', renewed.text)
+    assert hub.ecms.store.has_secret("0401")
+    assert 'id="dept-0401"' in client.get("/console/departments").text
+    kinds = [e["kind"] for e in hub.security.audit.export(None)["entries"] if e["actor"] == "user:boss"]
+    assert {"ecms.department_onboarded", "ecms.department_secret_renewed"} <= set(kinds)
+
+
+def test_an_admin_compares_and_deprecates_a_standard_version(hub: Hub, client: TestClient) -> None:
+    summary = hub.standards.summaries()[0]
+    standard_id, version = summary["id"], summary["versions"][0]["version"]
+    sign_in(client, "boss")
+    page = client.get(f"/console/standards/{standard_id}?from={version}&to={version}").text
+    assert 'id="diff-verdict"' in page or len(summary["versions"]) == 1
+    token = csrf(client, f"/console/standards/{standard_id}")
+    done = client.post(f"/console/standards/{standard_id}/deprecate",
+                       data={"csrf": token, "version": version, "sunset": "2099-01-01", "note": "ทดสอบ"})
+    assert "done=" in done.headers["location"]
+    assert hub.standards.version_status(hub.standards.get(standard_id, version))["status"] == "deprecated"
+    assert f'href="/console/standards/{standard_id}"' in client.get("/console/standards").text.split(
+        'id="deprecations"')[1]
+    sign_in(client, "audit1")
+    refused = client.post(f"/console/standards/{standard_id}/deprecate",
+                          data={"csrf": csrf(client, "/console/standards"), "version": version, "sunset": "2099-01-01"})
+    assert refused.status_code == 403
