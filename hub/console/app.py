@@ -37,6 +37,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.staticfiles import StaticFiles
 
+from prometheus_client import REGISTRY
+
 from hub.console import charts, manage, reference
 from hub.console.citizen import citizen_ids
 from hub.console.i18n import LANGUAGES, translate
@@ -60,7 +62,7 @@ RIGHT_PROVIDER_PATTERN = rf"\*|{PARTY_PATTERN[1:-1]}"
 READERS = (ADMIN, AUDITOR, OPERATOR)
 EVERYONE = (ADMIN, AUDITOR, OPERATOR, MONITOR)
 # The navigation per role; each route checks the same roles on the server.
-NAV = (("overview", EVERYONE), ("messages", READERS), ("deadletters", READERS), ("routes", (ADMIN,)),
+NAV = (("overview", EVERYONE), ("metrics", (ADMIN, AUDITOR, MONITOR)), ("messages", READERS), ("deadletters", READERS), ("routes", (ADMIN,)),
        ("agencies", READERS), ("departments", (ADMIN,)), ("standards", READERS), ("audit", (ADMIN, AUDITOR)),
        ("telework", READERS), ("access", (ADMIN, AUDITOR)))
 BANGKOK = timezone(timedelta(hours=7))
@@ -91,8 +93,9 @@ def _csrf(key: str, purpose: str = "console") -> str:
     return hmac.new(key.encode(), f"csrf:{purpose}".encode(), hashlib.sha256).hexdigest()
 
 
-def create_console(get_hub: Callable[[], Any]) -> FastAPI:
-    """``get_hub``: the hub the API serves (it may be built only in the API's lifespan)."""
+def create_console(get_hub: Callable[[], Any], get_gauges: Callable[[], Any] | None = None) -> FastAPI:
+    """``get_hub``: the hub the API serves (it may be built only in the API's lifespan);
+    ``get_gauges``: the registry of the hub's gauges that /metrics serves (the metrics page)."""
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     env = Environment(loader=PackageLoader("hub.console"), autoescape=select_autoescape(["html"]))
     state: dict[str, Tasks] = {}
@@ -252,6 +255,18 @@ def create_console(get_hub: Callable[[], Any]) -> FastAPI:
                     health=snapshot, health_routes=[r for r in (snapshot.routes if snapshot else [])
                                                     if everything or principal.acts_for(r.receiver)])
 
+    @console.get("/metrics")
+    async def metrics_page(request: Request) -> HTMLResponse:
+        """What /metrics gives a Prometheus scraper, as a table a person reads: this process's
+        counters and the hub's gauges read from the database now (the same roles as /metrics)."""
+        principal, token = signed_in(request, ADMIN, AUDITOR, MONITOR)
+        gauges = get_gauges() if get_gauges else None
+        families = [*REGISTRY.collect(), *(gauges.collect() if gauges is not None else [])]
+        rows = [(s.name, ", ".join(f"{k}={v}" for k, v in sorted(s.labels.items())), s.value)
+                for f in families if f.name.startswith("hub_") for s in f.samples
+                if not s.name.endswith(("_created", "_bucket"))]
+        return page(request, "metrics.html", principal=principal, token=token, rows=rows)
+
     # -- message log -----------------------------------------------------------------------
     def visible(principal: Principal, items: list[Any]) -> list[Any]:
         access = get_hub().security.access
@@ -273,11 +288,8 @@ def create_console(get_hub: Callable[[], Any]) -> FastAPI:
             # (/messages/citizen) and never appears in a URL, a log line or the audit trail.
             people = citizen_ids(hub, citizen) if citizen else [None]
             for user_id in people:
-                found, _ = hub.messages.list(**filters, since=start, user_id=user_id, limit=200)
+                found, _ = hub.messages.list(**filters, since=start, until=end, user_id=user_id, limit=200)
                 items.extend(found)
-            if end is not None:
-                end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
-                items = [m for m in items if m.received_at <= end]
         except (HubError, ValueError) as exc:
             error = exc.message if isinstance(exc, HubError) else str(exc)
         return page(request, "messages.html", principal=principal, token=token, items=visible(principal, items),

@@ -203,17 +203,17 @@ def register(console: FastAPI, kit: Kit) -> None:  # noqa: C901 - one function p
             if sub.status != APPROVED:
                 return kit.back(f"/agencies/{member_id}", error=f"{subsystem_id} is {sub.status}, not approved")
             client = security.credentials.for_subsystem(subsystem_id)
+            if client is None:
+                return kit.back(f"/agencies/{member_id}", error=f"{subsystem_id} has no client")
             issued = security.credentials.rotate(client.id, actor=principal.subject)  # audited there
-        except (HubError, AttributeError) as exc:
-            return kit.back(f"/agencies/{member_id}", error=_problem(exc) if isinstance(exc, HubError)
-                            else f"{subsystem_id} has no client")
+        except HubError as exc:
+            return kit.back(f"/agencies/{member_id}", error=_problem(exc))
         return _credentials_page(request, principal, token, member_id, subsystem_id, issued)
 
     def _credentials_page(request: Request, principal: Any, token: str, member_id: str, subsystem_id: str,
                           issued: Any) -> HTMLResponse:
-        response = kit.page(request, "credentials.html", principal=principal, token=token, member_id=member_id,
-                            subsystem_id=subsystem_id, issued=issued.as_dict() if issued else None)
-        return response
+        return kit.page(request, "credentials.html", principal=principal, token=token, member_id=member_id,
+                        subsystem_id=subsystem_id, issued=issued.as_dict() if issued else None)
 
     # -- e-CMS departments ---------------------------------------------------------------
     @console.get("/departments")

@@ -271,6 +271,7 @@ class MessageService:
         cursor: str | None = None,
         limit: int = 100,
         user_id: str | None = None,
+        until: datetime | None = None,
     ) -> tuple[list[StoredMessage], str | None]:
         if status is not None and status not in STATUSES:
             raise InputError(
@@ -285,6 +286,8 @@ class MessageService:
         if since is not None:
             since = as_utc(since)
             query = query.where(messages.c.received_at >= since)
+        if until is not None:
+            query = query.where(messages.c.received_at <= as_utc(until))
         if cursor:
             after_at, after_id = decode_cursor(cursor)
             query = query.where(

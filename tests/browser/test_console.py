@@ -161,7 +161,7 @@ def test_each_role_sees_and_does_only_what_it_may(embedded_hub: Hub, console_url
         sign_in(page, console_url, "watcher")
         assert "4" in page.inner_text("#banner")
         assert page.locator("#chart-dead rect").count() >= 1
-        assert page.locator("nav a").all_inner_texts() == ["ภาพรวม"]
+        assert page.locator("nav a").all_inner_texts() == ["ภาพรวม", "ตัวชี้วัด"]
         screenshot(page, "console-overview-monitor")
         for path in ("messages", "deadletters", f"messages/{own[0]}", "access", "routes", "audit"):
             assert page.goto(f"{console_url}/{path}").status == 403, path
@@ -177,7 +177,7 @@ def test_every_page_renders_in_both_languages_with_nothing_from_outside(embedded
     register_agency(embedded_hub, SENDER, rights=[(SERVICE, RECEIVER)])
     own = send(embedded_hub, 3)
     wait_for(lambda: embedded_hub.messages.counts().get("dead", 0) == 3, timeout=60, what="3 dead letters")
-    pages = ["overview", "messages", f"messages/{own[0]}", f"messages/{own[0]}/payload", "deadletters", "routes",
+    pages = ["overview", "metrics", "messages", f"messages/{own[0]}", f"messages/{own[0]}/payload", "deadletters", "routes",
              "agencies", "agencies/TH/GOV/0401", "departments", "standards", "audit?verify=1", "telework", "access"]
     with browser_page(console_url) as page:
         sign_in(page, console_url, "somchai")

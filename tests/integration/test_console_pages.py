@@ -79,6 +79,7 @@ def send(hub: Hub, n: int = 1, **fields: object) -> list[str]:
 # Pages and who may open them (200); everyone else gets the 403 page.
 PAGES = {
     "/console/overview": {"boss", "audit1", "op0401", "watcher"},
+    "/console/metrics": {"boss", "audit1", "watcher"},
     "/console/messages": {"boss", "audit1", "op0401"},
     "/console/deadletters": {"boss", "audit1", "op0401"},
     "/console/routes": {"boss"},
@@ -143,6 +144,9 @@ def test_a_monitor_sees_the_figures_and_charts_but_no_message(hub: Hub, client: 
     assert ids[0] not in overview
     assert client.get(f"/console/messages/{ids[0]}").status_code == 403
     assert client.get(f"/console/messages/{ids[0]}/payload").status_code == 403
+    metrics = client.get("/console/metrics").text
+    dead_row = re.search(r"hub_dead_letters</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>", metrics)
+    assert dead_row and f"receiver={RECEIVER}" in dead_row.group(1) and dead_row.group(2) == "3"
 
 
 def test_citizen_search_posts_the_id_and_shows_only_its_pseudonym(hub: Hub, client: TestClient) -> None:
@@ -217,6 +221,9 @@ def test_an_admin_registers_approves_suspends_and_grants(hub: Hub, client: TestC
                                                          "service": SERVICE, "provider": RECEIVER})
     assert "granted=" in granted.headers["location"]
     assert hub.security.access.holds_right("TH/GOV/7777/app", SERVICE, RECEIVER)
+    rotated = client.post("/console/subsystems/rotate", data={"csrf": token, "subsystem_id": "TH/GOV/7777/app"})
+    fresh = re.search(r'id="client-secret"><code>([^<]+)</code>', rotated.text).group(1)
+    assert fresh != secret and hub.security.credentials.verify("TH/GOV/7777/app", fresh)
     client.post("/console/subsystems/decide", data={"csrf": token, "subsystem_id": "TH/GOV/7777/app",
                                                     "decision": "suspend", "reason": "ทดสอบ"})
     assert hub.security.registry.subsystem("TH/GOV/7777/app").status == "disabled"
@@ -354,3 +361,15 @@ def test_an_admin_compares_and_deprecates_a_standard_version(hub: Hub, client: T
     refused = client.post(f"/console/standards/{standard_id}/deprecate",
                           data={"csrf": csrf(client, "/console/standards"), "version": version, "sunset": "2099-01-01"})
     assert refused.status_code == 403
+
+
+def test_a_messages_conversation_and_a_time_range_search(hub: Hub, client: TestClient) -> None:
+    letter, notice = send(hub, 2, correlation_id="conv-1")
+    [alone] = send(hub)
+    sign_in(client, "boss")
+    page = client.get(f"/console/messages/{letter}").text
+    conversation = page.split("</h2>")[-1]
+    assert notice in conversation and alone not in conversation
+    assert alone not in client.get("/console/messages?until=2000-01-01T00:00:00%2B00:00").text
+    listed = client.get("/console/messages?since=2000-01-01T00:00:00%2B00:00&until=2999-01-01T00:00:00").text
+    assert {letter, notice, alone} <= set(re.findall(r">([0-9a-f-]{36})</a>", listed))
