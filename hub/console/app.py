@@ -243,12 +243,9 @@ def create_console(get_hub: Callable[[], Any], get_gauges: Callable[[], Any] | N
         receiver = request.query_params.get("receiver") or None
         if receiver is not None and not everything and not principal.acts_for(receiver):
             raise Forbidden()
-        if receiver is None and not everything:  # an operator's charts: its own member's traffic only
-            shown = [r for r in receivers if principal.acts_for(r)]
-            over_time = charts.over_time(hub.engine, receivers=shown, hours=_hours(request))
-        else:
-            over_time = charts.over_time(hub.engine, receivers=[receiver] if receiver else None,
-                                         hours=_hours(request))
+        # An operator's charts: only what its member's subsystems sent or received.
+        over_time = charts.over_time(hub.engine, receivers=[receiver] if receiver else None,
+                                     member=None if everything else (principal.member or ""), hours=_hours(request))
         return page(request, "overview.html", principal=principal, token=token, counts=counts, bars=bars,
                     per_route=per_route, dead=dead, lag_events=lag_events, over_time=over_time,
                     receivers=receivers, receiver=receiver or "", hours=_hours(request),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from hub.clock import as_utc, utcnow
 from hub.transport.messages import UNFINISHED
@@ -48,10 +48,11 @@ class Chart:
                 "height": HEIGHT, "left": LEFT, "plot_h": plot_h, "marks": marks, "total": sum(self.values)}
 
 
-def over_time(engine: Engine, *, receivers: list[str] | None = None, hours: int = 24,
+def over_time(engine: Engine, *, receivers: list[str] | None = None, member: str | None = None, hours: int = 24,
               now: datetime | None = None) -> list[Chart]:
     """Throughput, backlog, retries and dead letters over the last ``hours`` (all receivers, or
-    only ``receivers``; an empty list means none)."""
+    only ``receivers``, an empty list meaning none; or only messages a ``member``'s subsystems
+    sent or received, what an agency operator may see)."""
     now = now or utcnow()
     start = now - timedelta(hours=hours)
     size = timedelta(hours=hours) / BUCKETS
@@ -67,6 +68,10 @@ def over_time(engine: Engine, *, receivers: list[str] | None = None, hours: int 
     if receivers is not None:
         query = query.where(messages.c.receiver.in_(receivers))
         waiting = waiting.where(messages.c.receiver.in_(receivers))
+    if member is not None:
+        own = or_(*(column.startswith(f"{member}/", autoescape=True) for column in (messages.c.sender,
+                                                                                   messages.c.receiver)))
+        query, waiting = query.where(own), waiting.where(own)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
         backlog_now = conn.execute(waiting).scalar_one()

@@ -275,6 +275,8 @@ def test_the_overview_charts_count_events_over_time(hub: Hub, client: TestClient
     assert sum(made["retries"].values) == 2  # one failed attempt each (max_attempts=1)
     assert made["backlog"].values[-1] == 0
     assert sum(charts.over_time(hub.engine, receivers=["TH/GOV/9/none"], hours=1)[0].values) == 0
+    assert sum(charts.over_time(hub.engine, member="TH/GOV/0401", hours=1)[0].values) == 2  # the sender's member
+    assert sum(charts.over_time(hub.engine, member="TH/GOV/04", hours=1)[0].values) == 0  # not a prefix match
     svg = made["dead"].svg()
     assert len(svg["bars"]) == charts.BUCKETS and svg["top"] >= 1
 
