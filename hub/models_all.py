@@ -7,3 +7,4 @@ from hub.adapters.ecms.node import tables as ecms_tables  # noqa: F401
 from hub.apps.telework import tables as telework_tables  # noqa: F401
 from hub.integration import tables as integration_tables  # noqa: F401
 from hub.adapters.ecms.node import paperless as ecms_paperless_tables  # noqa: F401
+from hub.console import tables as console_tables  # noqa: F401

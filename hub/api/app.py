@@ -80,7 +80,7 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     errors.install(app)
     docs.install(app)
     # The operators' web console (its own sessions, CSRF and CSP: hub/console/app.py).
-    app.mount("/console", create_console(lambda: app.state.hub), name="console")
+    app.mount("/console", create_console(lambda: app.state.hub, lambda: app.state.gauges), name="console")
     app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)

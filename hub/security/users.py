@@ -1,4 +1,4 @@
-"""People: hub admins, agency operators and auditors, with passwords (argon2) and expiring
+"""People: hub admins, agency operators, auditors and monitors, with passwords (argon2) and expiring
 sessions. A session token is a random bearer value shown once at login; the hub keeps only
 its SHA-256, so a copy of the database cannot be replayed as a login."""
 from __future__ import annotations
@@ -11,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
-from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, OPERATOR
+from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, MONITOR, OPERATOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
 from hub.security.secret_gate import SecretGate
 from hub.security.tables import sessions, users
 
-USER_ROLES = (ADMIN, OPERATOR, AUDITOR)
+# A monitor is a person who watches the hub (the console's overview, /metrics): reads figures only.
+USER_ROLES = (ADMIN, OPERATOR, AUDITOR, MONITOR)
 INVALID_LOGIN = "invalid username or password"
 MIN_PASSWORD = 12
 

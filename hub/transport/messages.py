@@ -270,6 +270,8 @@ class MessageService:
         correlation_id: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        user_id: str | None = None,
+        until: datetime | None = None,
     ) -> tuple[list[StoredMessage], str | None]:
         if status is not None and status not in STATUSES:
             raise InputError(
@@ -278,12 +280,14 @@ class MessageService:
             )
         query = select(*meta_columns())
         for column, value in (("sender", sender), ("receiver", receiver), ("service", service), ("status", status),
-                              ("correlation_id", correlation_id)):
+                              ("correlation_id", correlation_id), ("user_id", user_id)):
             if value is not None:
                 query = query.where(messages.c[column] == value)
         if since is not None:
             since = as_utc(since)
             query = query.where(messages.c.received_at >= since)
+        if until is not None:
+            query = query.where(messages.c.received_at <= as_utc(until))
         if cursor:
             after_at, after_id = decode_cursor(cursor)
             query = query.where(

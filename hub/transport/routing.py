@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.registry import AdapterRegistry
@@ -41,6 +41,23 @@ class Router:
             ) from exc
         self.invalidate()
         return Route(id=new_id, **values)
+
+    def update(self, route_id: int, route: RouteIn) -> Route:
+        """Change a route in place (its id stays, so messages already routed keep pointing at it);
+        the adapter's settings are validated as in ``add``."""
+        adapter_cls = self._adapters.get(route.adapter)
+        settings = self._adapters.validate_settings(adapter_cls, route.settings)
+        values = route.model_dump()
+        values["settings"] = settings.model_dump(mode="json")
+        try:
+            with self._engine.begin() as conn:
+                if conn.execute(update(routes).where(routes.c.id == route_id).values(**values)).rowcount == 0:
+                    raise NotFound(f"no route with id {route_id}")
+        except IntegrityError as exc:
+            raise Conflict(f"a route for receiver {route.receiver!r} and service {route.service!r} already exists") \
+                from exc
+        self.invalidate()
+        return Route(id=route_id, **values)
 
     def remove(self, route_id: int) -> None:
         with self._engine.begin() as conn:

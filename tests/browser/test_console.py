@@ -30,6 +30,7 @@ def console_url(embedded_hub: Hub) -> Iterator[str]:
     users.add("somchai", PASSWORD, roles=("admin",), actor="tests", clearance="004")
     users.add("auditor1", PASSWORD, roles=("auditor",), actor="tests", clearance="004")
     users.add("op0401", PASSWORD, roles=("agency-operator",), actor="tests", member_id="TH/GOV/0401")
+    users.add("watcher", PASSWORD, roles=("monitor",), actor="tests")
     from hub.schemas.routes import RouteIn
 
     hub.router.add(RouteIn(receiver=RECEIVER, service=SERVICE, adapter="memory", max_attempts=1,
@@ -150,6 +151,54 @@ def test_each_role_sees_and_does_only_what_it_may(embedded_hub: Hub, console_url
         assert set(listed) == set(own)  # an agency operator sees its own member's messages only
         page.goto(f"{console_url}/messages/{others[0]}")
         assert page.inner_text("#error") == "ไม่พบรายการ"
+        assert page.locator("#nav-routes").count() == 0 and page.locator("#nav-access").count() == 0
+        response = page.request.post(f"{console_url}/access/grant", form={"client": SENDER, "service": SERVICE})
+        assert response.status == 403
+        page.click("#signout")
+
+        # A monitor watches: the overview's figures and charts, nothing else; refused on the
+        # server too, not only missing from the menu.
+        sign_in(page, console_url, "watcher")
+        assert "4" in page.inner_text("#banner")
+        assert page.locator("#chart-dead rect").count() >= 1
+        assert page.locator("nav a").all_inner_texts() == ["ภาพรวม", "ตัวชี้วัด"]
+        screenshot(page, "console-overview-monitor")
+        for path in ("messages", "deadletters", f"messages/{own[0]}", "access", "routes", "audit"):
+            assert page.goto(f"{console_url}/{path}").status == 403, path
+        assert page.inner_text("#error") == "บทบาทของท่านไม่มีสิทธิ์ทำรายการนี้"
+        assert page.outside == []
+
+
+def test_every_page_renders_in_both_languages_with_nothing_from_outside(embedded_hub: Hub, console_url: str) -> None:
+    """Each console page an admin can reach, in Thai then English, with a screenshot of each;
+    no request leaves the hub."""
+    from tests.support.auth import register_agency
+
+    register_agency(embedded_hub, SENDER, rights=[(SERVICE, RECEIVER)])
+    own = send(embedded_hub, 3)
+    wait_for(lambda: embedded_hub.messages.counts().get("dead", 0) == 3, timeout=60, what="3 dead letters")
+    pages = ["overview", "metrics", "messages", f"messages/{own[0]}", f"messages/{own[0]}/payload", "deadletters", "routes",
+             "agencies", "agencies/TH/GOV/0401", "departments", "standards", "audit?verify=1", "telework", "access"]
+    with browser_page(console_url) as page:
+        sign_in(page, console_url, "somchai")
+        page.goto(f"{console_url}/routes")
+        page.click("#check-1")  # the route's adapter check, from its page
+        assert page.is_visible("#check-result")
+        for lang in ("th", "en"):
+            page.goto(f"{console_url}/lang/{lang}?next=/console/overview")
+            for path in pages:
+                response = page.goto(f"{console_url}/{path}")
+                assert response.status == 200, path
+                assert page.locator("html").get_attribute("lang") == lang
+                assert not re.search(r"\[[a-z_]+\]", page.inner_text("body")), path  # every word translated
+                if lang == "th" or path == "overview":
+                    name = "console-" + re.sub(r"[^a-z0-9]+", "-", path.split("?")[0].replace(own[0], "id").lower()).strip("-")
+                    screenshot(page, f"{name}-{lang}" if lang == "en" else name)
+        page.goto(f"{console_url}/standards")
+        first = page.locator("#standards a").first
+        if first.count():
+            first.click()
+            screenshot(page, "console-standard")
         assert page.outside == []
 
 

@@ -116,14 +116,14 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=r"^[A-Za-z0-9._@-]{1,100}$")
     password: str = Field(min_length=12, max_length=1024)
-    roles: list[Literal["admin", "agency-operator", "auditor"]] = Field(min_length=1)
+    roles: list[Literal["admin", "agency-operator", "auditor", "monitor"]] = Field(min_length=1)
     member_id: str | None = None
     clearance: Clearance = "001"
 
 
 @router.post("/v1/users", status_code=201, response_model=UserOut)
 async def add_user(body: UserIn, security: SecurityDep, admin: AdminDep) -> UserOut:
-    """Add a person (hub admin, agency operator or auditor)."""
+    """Add a person (hub admin, agency operator, auditor or monitor)."""
     user = await run_in_threadpool(lambda: security.users.add(
         body.username, body.password, roles=tuple(body.roles), actor=admin.subject, member_id=body.member_id,
         clearance=body.clearance))

@@ -13,7 +13,8 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   var task = document.getElementById("task");
   if (!task) return;
-  var words = { running: task.dataset.running, finished: task.dataset.finished, stopped: task.dataset.stopped };
+  var words = { running: task.dataset.running, finished: task.dataset.finished, stopped: task.dataset.stopped,
+                stopping: task.dataset.stopping, interrupted: task.dataset.interrupted };
   function poll() {
     fetch(task.dataset.progressUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.json(); })
@@ -23,7 +24,7 @@ document.addEventListener("DOMContentLoaded", function () {
         document.getElementById("task-replayed").textContent = p.replayed;
         document.getElementById("task-failed").textContent = p.failed;
         document.getElementById("task-state").textContent = words[p.state] || p.state;
-        if (p.state === "running") setTimeout(poll, 500);
+        if (p.state === "running" || p.state === "stopping") setTimeout(poll, 500);
       })
       .catch(function () { setTimeout(poll, 2000); });
   }
