@@ -6,3 +6,4 @@ from hub.standards import tables as standards_tables  # noqa: F401
 from hub.adapters.ecms.node import tables as ecms_tables  # noqa: F401
 from hub.apps.telework import tables as telework_tables  # noqa: F401
 from hub.integration import tables as integration_tables  # noqa: F401
+from hub.integration import consent_tables as citizen_consent_tables  # noqa: F401

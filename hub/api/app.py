@@ -27,8 +27,11 @@ from hub.api.routes import telework as telework_routes
 from hub.api.routes import applications as application_routes
 from hub.api.routes import events as event_routes
 from hub.api.routes import subscriptions as subscription_routes
+from hub.api.routes import citizens as citizen_routes
+from hub.api.routes import eservices as eservice_routes
 from hub.bootstrap import Hub, build_hub
 from hub.console.app import create_console
+from hub.console.citizen import create_citizen_pages
 from hub.config import Settings
 
 # Every API module with a ``router``; a subsystem adds its module here.
@@ -38,6 +41,7 @@ ROUTE_MODULES = [
     person_routes, juristic_routes, location_routes,  # layer 3: shared information
     telework_routes,  # layer 4: the telework central application
     event_routes, subscription_routes, application_routes,  # layer 5: Tell Us Once, one-stop applications
+    citizen_routes, eservice_routes,  # layer 5: citizens' consents to e-services, the data tracker (issue 15)
 ]
 
 
@@ -76,6 +80,8 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     docs.install(app)
     # The operators' web console (its own sessions, CSRF and CSP: hub/console/app.py).
     app.mount("/console", create_console(lambda: app.state.hub), name="console")
+    # The citizen's pages: sign-in, the OAuth consent page, my consents, who read my data (issue 15).
+    app.mount("/citizen", create_citizen_pages(lambda: app.state.hub), name="citizen")
     app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from hub.config import Settings
 from hub.errors import Conflict
 from hub.integration.applications import ApplicationService
 from hub.integration.catalogue import Catalogue
+from hub.integration.citizens import Citizens, build_citizens
 from hub.integration.fanout import EventHub
 from hub.integration.subscriptions import SubscriptionService
 from hub.schemas.routes import RouteIn
@@ -29,6 +30,7 @@ class Integration:
     subscriptions: SubscriptionService
     events: EventHub
     applications: ApplicationService
+    citizens: Citizens | None = None  # consent by the citizen, data tracker (issue 15)
 
 
 def build_integration(settings: Settings, engine: Engine, messages: MessageService, router: Router,
@@ -42,7 +44,9 @@ def build_integration(settings: Settings, engine: Engine, messages: MessageServi
     events = EventHub(messages, catalogue, subscriptions, security.access, standards,
                       events_party=settings.events_party, on_first_use=party.ensure)
     applications = ApplicationService(engine, messages, catalogue, standards, security.access, router)
-    return Integration(catalogue, subscriptions, events, applications)
+    integration = Integration(catalogue, subscriptions, events, applications)
+    integration.citizens = build_citizens(engine, security)
+    return integration
 
 
 class EventsParty:
