@@ -162,7 +162,7 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``
     # Layer 5: events are checked against their standard at the edge and fanned out by the
     # event-fanout adapter; webhook and AMQP subscriptions are routes of their own.
-    integration = build_integration(settings, engine, messages, router, standards, security)
+    integration = build_integration(settings, engine, messages, router, standards, security, adapters=adapters)
     messages.add_validator(integration.events.check_event)
     adapters.provide(EVENTS, integration.events)
     adapters.provide(SUBSCRIPTIONS, integration.subscriptions)

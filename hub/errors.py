@@ -14,16 +14,22 @@
     ├── NotFound (404)
     ├── Unauthorized (401)            no, expired or tampered credentials
     ├── Forbidden (403)               authenticated, but no right to this
-    │   └── NotAuthorised             hub.apps.telework.domain.errors: no authority for this step (also a TeleworkRefused)
+    │   ├── NotAuthorised             hub.apps.telework.domain.errors: no authority for this step (also a TeleworkRefused)
+    │   ├── QueryRefused              hub.integration.queries: no right, not acting for the client, or not cleared
+    │   └── RecordRefused             hub.integration.record_access: every refusal of a unified record read, one answer
     ├── TooManyRequests (429)         a limit on secret checks; ``retry_after`` seconds (the Retry-After header)
     ├── Unavailable (503)             the hub is saturated or its database is down; ``retry_after`` seconds
     ├── ConfigError                   the hub is mis-configured (refuses to start)
     ├── TeleworkNotConfigured (503)   hub.apps.telework.wiring: no telework application (or system) on this hub
+    ├── QuerySourceError (502)        hub.integration.queries: a query's provider failed, answered garbage or too much
+    ├── QueryTimeout (504)            hub.integration.queries: a query's provider did not answer within its timeout
     └── AdapterError
         ├── UnknownAdapter (422)      no adapter by that name ("did you mean ...")
         ├── AdapterContractError      a plug-in does not implement the contract
         ├── DeliveryError             one delivery attempt failed (transient or permanent)
-        └── PeerError                 hub.adapters.ecms.codec.codes: a remote e-CMS node refused or did not answer
+        ├── PeerError                 hub.adapters.ecms.codec.codes: a remote e-CMS node refused or did not answer
+        └── QueryAnswerError          hub.adapters.base: a system's answer to a query is an error, garbage or too large
+            └── QueryTimedOut         hub.adapters.base: a system did not answer a query in time
 
 A class without a status inherits its parent's; classes defined elsewhere name their module.
 ``tests/unit/test_error_tree.py`` fails when a ``HubError`` subclass is missing here.

@@ -10,6 +10,12 @@ implements one method per direction it supports:
   :class:`InboundSink`. The transport's one scheduler (``hub.transport.inbound``) calls it
   on the interval ``poll_interval()`` asks for, and ``hub adapters poll ROUTE`` calls it on
   demand. Adapters never import the transport: the sink is all they see of the hub.
+* ``query(request) -> QueryAnswer`` (hub asks the system, synchronously), for adapters with
+  the ``query`` capability: answer one :class:`QueryRequest` of a published query service
+  (``hub.integration.queries``) within ``request.timeout_seconds`` and in at most
+  ``request.max_answer_bytes``; raise :class:`QueryTimedOut` or :class:`QueryAnswerError`
+  (a refusal, garbage, a body too large), never return a partial answer. A query never
+  changes state at the source.
 
 Adapters are context managers; ``close`` releases connections.
 
@@ -37,6 +43,7 @@ from hub.schemas.envelope import Envelope, StoredMessage, outbound_document, out
 SEND = "send"
 RECEIVE = "receive"  # has an inbound side: implements ``poll``
 PUSH = "push"  # delivers without the receiver polling
+QUERY = "query"  # answers query services synchronously: implements ``query``
 
 # Hub services an adapter may declare in ``resources`` (handed in by the registry, which
 # ``hub.bootstrap`` fills): this hub's e-CMS node (``hub.adapters.ecms.node.service.EcmsService``)
@@ -191,6 +198,41 @@ class PollReport:
                 "waiting": len(self.waiting)}
 
 
+# ----------------------------------------------------------------------------- queries
+
+
+class QueryAnswerError(AdapterError):
+    """The system answered a query with an error, garbage, or more than the service's limit."""
+
+    code = "query_answer_error"
+
+
+class QueryTimedOut(QueryAnswerError):
+    """The system did not answer a query within the service's timeout."""
+
+    code = "query_timed_out"
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One call of a query service, as the adapter sees it."""
+
+    service: str  # the query service name, e.g. ``record.person/v1``
+    consumer: str  # the calling subsystem (or ``hub`` for the unified record's own calls)
+    body: dict[str, Any]
+    timeout_seconds: float
+    max_answer_bytes: int
+    clearance: str = "001"  # the caller's clearance: answer nothing classified above it
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """The system's answer; ``observed_at`` (ISO 8601) is when the source last knew it true."""
+
+    body: dict[str, Any]
+    observed_at: str | None = None
+
+
 # ----------------------------------------------------------------------------- the contract
 
 
@@ -229,6 +271,10 @@ class Adapter(ABC):
         report what the system itself refused in the ``PollReport``.
         """
         raise AdapterError(f"adapter {self.scheme!r} cannot receive; its capabilities are {sorted(self.capabilities)}")
+
+    def query(self, request: QueryRequest) -> QueryAnswer:
+        """Answer one query (adapters with the ``query`` capability); see the module docstring."""
+        raise AdapterError(f"adapter {self.scheme!r} answers no queries; its capabilities are {sorted(self.capabilities)}")
 
     def poll_interval(self) -> float | None:
         """Seconds between the scheduler's polls, or None: polled only on demand (``hub adapters poll``)."""

@@ -4,6 +4,11 @@ Features:
     - ``Idempotency-Key`` header carries the message id, so receivers apply each message once.
     - Keep-alive connections are reused (one client per delivery thread).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
+    - ``query``: POST the query's JSON body to the URL and take a 2xx JSON object back as the
+      answer (its ``observed_at`` member, when present, dates it). The answer is read as a
+      stream and cut off at the service's ``max_answer_bytes``; a non-2xx, a body that is not
+      a JSON object, or one too large is a ``QueryAnswerError``; no answer within the
+      service's timeout is ``QueryTimedOut``.
 
 Connection string (route settings):
     {"url": "https://agency.example/inbox", "timeout_seconds": 10, "headers": {"X-Api-Key": "..."}}
@@ -11,11 +16,16 @@ Connection string (route settings):
 from __future__ import annotations
 
 import socket
+import time
 
 import httpx
+import orjson
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from hub.adapters.base import PUSH, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import (
+    PUSH, QUERY, SEND, Adapter, Health, OutboundMessage, QueryAnswer, QueryAnswerError, QueryRequest, QueryTimedOut,
+    Receipt,
+)
 from hub.adapters.httpclients import ThreadClients
 from hub.errors import DeliveryError
 
@@ -36,9 +46,9 @@ class HttpSettings(BaseModel):
 
 class HttpAdapter(Adapter):
     scheme = "http"
-    capabilities = frozenset({SEND, PUSH})
+    capabilities = frozenset({SEND, PUSH, QUERY})
     Settings = HttpSettings
-    summary = "POST the envelope as JSON to a URL; 2xx is the receipt."
+    summary = "POST the envelope as JSON to a URL; 2xx is the receipt. Queries: POST the request, a JSON answer back."
 
     def __init__(self, settings: HttpSettings) -> None:
         super().__init__(settings)
@@ -75,6 +85,44 @@ class HttpAdapter(Adapter):
             permanent=permanent,
             status_code=response.status_code,
         )
+
+    def query(self, request: QueryRequest) -> QueryAnswer:
+        url = str(self.settings.url)
+        deadline = time.monotonic() + request.timeout_seconds
+        body = bytearray()
+        try:
+            with self._client.stream("POST", url, content=orjson.dumps(request.body), timeout=request.timeout_seconds,
+                                     headers={"Content-Type": "application/json", "X-Hub-Service": request.service,
+                                              "X-Hub-Consumer": request.consumer}) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > request.max_answer_bytes:
+                    raise QueryAnswerError(f"{url} announced an answer of {declared} bytes; the service allows at "
+                                           f"most {request.max_answer_bytes}")
+                # A slow drip of bytes resets httpx's read timeout on every chunk: the
+                # deadline bounds the whole answer.
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > request.max_answer_bytes:
+                        raise QueryAnswerError(f"{url} answered more than the service's limit of "
+                                               f"{request.max_answer_bytes} bytes; the answer was cut off")
+                    if time.monotonic() > deadline:
+                        raise QueryTimedOut(f"{url} did not finish its answer within {request.timeout_seconds} s")
+                status = response.status_code
+        except httpx.TimeoutException as exc:
+            raise QueryTimedOut(f"{url} did not answer within {request.timeout_seconds} s") from exc
+        except httpx.HTTPError as exc:
+            raise QueryAnswerError(f"query to {url} failed: {type(exc).__name__}: {exc}") from exc
+        if not 200 <= status < 300:
+            raise QueryAnswerError(f"{url} answered HTTP {status}: {bytes(body[:300]).decode('utf-8', 'replace')}",
+                                   status_code=status)
+        try:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise QueryAnswerError(f"{url} answered something that is not JSON: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise QueryAnswerError(f"{url} answered a JSON {type(answer).__name__}, not an object")
+        observed = answer.get("observed_at")
+        return QueryAnswer(answer, observed if isinstance(observed, str) else None)
 
     def check(self) -> Health:
         """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hub.adapters.base import KNOWN_RESOURCES, RECEIVE, Adapter
+from hub.adapters.base import KNOWN_RESOURCES, QUERY, RECEIVE, Adapter
 from hub.errors import AdapterContractError, FieldError, UnknownAdapter, ValidationFailed
 from hub.schemas.validation import field_errors
 
@@ -53,6 +53,8 @@ def check_contract(name: str, cls: Any) -> type[Adapter]:
         problems.append("capabilities must be a non-empty frozenset")
     elif RECEIVE in cls.capabilities and cls.poll is Adapter.poll:
         problems.append("declares the receive capability but does not implement poll(sink)")
+    elif QUERY in cls.capabilities and cls.query is Adapter.query:
+        problems.append("declares the query capability but does not implement query(request)")
     if not isinstance(cls.resources, frozenset) or not cls.resources <= KNOWN_RESOURCES:
         problems.append(f"resources must be a frozenset of {sorted(KNOWN_RESOURCES)}, got {cls.resources!r}")
     if problems:

@@ -27,6 +27,8 @@ from hub.api.routes import telework as telework_routes
 from hub.api.routes import applications as application_routes
 from hub.api.routes import events as event_routes
 from hub.api.routes import subscriptions as subscription_routes
+from hub.api.routes import queries as query_routes
+from hub.api.routes import record as record_routes
 from hub.api.routes import citizens as citizen_routes
 from hub.api.routes import eservices as eservice_routes
 from hub.bootstrap import Hub, build_hub
@@ -41,6 +43,7 @@ ROUTE_MODULES = [
     person_routes, juristic_routes, location_routes,  # layer 3: shared information
     telework_routes,  # layer 4: the telework central application
     event_routes, subscription_routes, application_routes,  # layer 5: Tell Us Once, one-stop applications
+    query_routes, record_routes,  # layer 5: query services across agencies, the unified citizen record
     citizen_routes, eservice_routes,  # layer 5: citizens' consents to e-services, the data tracker (issue 15)
 ]
 

@@ -79,10 +79,14 @@ class RecordAccessChain:
         raise RecordRefused(f"no record access rule knows principals of method {principal.method or '(none)'}")
 
 
+class Classifications(Protocol):
+    def get(self, group: str, default: str) -> str: ...
+
+
 class AgencyConsentAccess:
     """Admins, and agencies with an agency-recorded consent (``hub.registry.consents``)."""
 
-    def __init__(self, consents: Consents, classification: Mapping[str, str]) -> None:
+    def __init__(self, consents: Consents, classification: Classifications | Mapping[str, str]) -> None:
         self._consents = consents
         self._classification = classification  # field group -> its classification
 

@@ -52,3 +52,28 @@ application_parts = Table(
     UniqueConstraint("application_id", "part", name="uq_application_parts_application_part"),
 )
 Index("ix_application_parts_agency", application_parts.c.agency)
+
+# Query services (issue 15): what a provider subsystem answers synchronously, and with what.
+# ``adapter`` names an adapter with the ``query`` capability (``http``, ``dpis``) built from
+# ``settings``, or one of the hub's own answerers (``telework-cases``, ``ecms-letters``,
+# ``person-registry``); ``system`` labels the source for the unified record's owner rule.
+query_services = Table(
+    "query_services",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider", String(200), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("adapter", String(64), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("request_standard", String(200), nullable=True),
+    Column("answer_standard", String(200), nullable=True),
+    Column("classification", String(3), nullable=False),
+    Column("timeout_ms", Integer, nullable=False),
+    Column("cache_seconds", Integer, nullable=False),
+    Column("max_answer_bytes", Integer, nullable=False),
+    Column("published_by", String(200), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("provider", "name", name="uq_query_services_provider_name"),
+)
+Index("ix_query_services_name", query_services.c.name)

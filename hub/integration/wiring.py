@@ -7,12 +7,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from hub.adapters.registry import AdapterRegistry
 from hub.config import Settings
 from hub.errors import Conflict
 from hub.integration.applications import ApplicationService
 from hub.integration.catalogue import Catalogue
+from hub.integration.answerers import EcmsLettersAnswerer, PersonRegistryAnswerer, TeleworkAnswerer
 from hub.integration.citizens import Citizens, build_citizens
 from hub.integration.fanout import EventHub
+from hub.integration.queries import QueryServices
+from hub.integration.record import RECORD_STANDARD, UnifiedRecord, field_groups
+from hub.integration.record_access import AgencyConsentAccess, RecordAccessChain
 from hub.integration.subscriptions import SubscriptionService
 from hub.schemas.routes import RouteIn
 from hub.security.onboarding import onboard
@@ -30,11 +35,17 @@ class Integration:
     subscriptions: SubscriptionService
     events: EventHub
     applications: ApplicationService
+    # Issue 15: query services across agencies, the unified record and who may read it
+    # (``record_access.add(...)`` puts another kind of reader, e.g. citizen consent, first).
+    queries: QueryServices | None = None
+    records: UnifiedRecord | None = None
+    record_access: RecordAccessChain | None = None
     citizens: Citizens | None = None  # consent by the citizen, data tracker (issue 15)
 
 
 def build_integration(settings: Settings, engine: Engine, messages: MessageService, router: Router,
-                      standards: StandardsRegistry, security: Security) -> Integration:
+                      standards: StandardsRegistry, security: Security, *,
+                      adapters: AdapterRegistry | None = None) -> Integration:
     catalogue = Catalogue(standards)
     party = EventsParty(settings, router, security)
     subscriptions = SubscriptionService(
@@ -44,9 +55,30 @@ def build_integration(settings: Settings, engine: Engine, messages: MessageServi
     events = EventHub(messages, catalogue, subscriptions, security.access, standards,
                       events_party=settings.events_party, on_first_use=party.ensure)
     applications = ApplicationService(engine, messages, catalogue, standards, security.access, router)
-    integration = Integration(catalogue, subscriptions, events, applications)
-    integration.citizens = build_citizens(engine, security)
-    return integration
+    queries = QueryServices(engine, adapters or AdapterRegistry(), security.access, security.registry, security.audit,
+                            standards)
+    persons = PersonRegistryAnswerer(engine)
+    queries.add_local("person-registry", persons)
+    queries.add_local("telework-cases", TeleworkAnswerer(engine))
+    queries.add_local("ecms-letters", EcmsLettersAnswerer(engine, persons))
+    access = RecordAccessChain(AgencyConsentAccess(security.consents, GroupClassification(standards)))
+    records = UnifiedRecord(queries, access, security.audit, security.pseudonym, standards,
+                            stale_after=security.persons.stale_after)
+    citizens = build_citizens(engine, security)
+    access.add(citizens.access)  # an e-service's token is read against the citizen's consent first
+    return Integration(catalogue, subscriptions, events, applications, queries, records, access, citizens)
+
+
+class GroupClassification:
+    """Field group -> classification, read from the published ``th.integration.record`` when asked."""
+
+    def __init__(self, standards: StandardsRegistry) -> None:
+        self._standards = standards
+
+    def get(self, group: str, default: str) -> str:
+        schema = self._standards.get(RECORD_STANDARD).schema or {}
+        found = field_groups(schema).get(group)
+        return found.classification if found is not None else default
 
 
 class EventsParty:

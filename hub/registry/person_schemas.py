@@ -3,9 +3,9 @@ the HR fields agencies' HR systems report)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from hub.registry.ids import CitizenIdField, DistrictCodeField, ProvinceCodeField, SubdistrictCodeField
 from hub.schemas.common import IsoTimestamp
@@ -81,11 +81,17 @@ class PersonUpdate(BaseModel):
         return self
 
 
+# A field group of the unified record (``hub.integration.record``), as a consent names it.
+RecordGroup = Annotated[str, StringConstraints(pattern=r"^record:[a-z][a-z_]{0,39}$")]
+
+
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     consumer: PartyId = Field(description="Subsystem or member allowed to read.")
     purpose: str = Field(min_length=3, max_length=500)
-    fields: list[Literal[FIELD_NAMES]] | Literal["*"] = Field("*", description="Fields it may read, or *.")  # type: ignore[valid-type]
+    fields: list[Literal[FIELD_NAMES] | RecordGroup] | Literal["*"] = Field(  # type: ignore[valid-type]
+        "*", description="Fields it may read, or *; ``record:GROUP`` covers a field group of the unified record "
+                         "(th.integration.record).")
     expires_at: AwareDatetime
 
 

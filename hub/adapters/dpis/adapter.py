@@ -13,6 +13,10 @@ Features:
       ``PER_PERSONAL`` rows into ``hr.person.changed`` messages, durably with a watermark in
       the sink's state (the hub's database); ``hub adapters poll ROUTE`` polls on demand, the
       hub's workers every ``capture.poll_interval_seconds`` when it is set;
+    - ``query`` (the ``query`` capability, for query services and the unified record): answers
+      ``{"query": "person" | "position" | "org_unit", "citizen_id": ...}`` live from the legacy
+      tables as ``{"fields": {...}, "observed_at": now}``; a citizen DPIS does not hold is
+      ``{"fields": {}}``, an unreadable row a ``QueryAnswerError`` naming the column;
     - text stored as TIS-620 / windows-874 bytes, CE dates with BE years mixed in, and Thai
       digits are read correctly; a bad value is reported for its row only.
 
@@ -35,7 +39,8 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from hub.adapters.base import (
-    RECEIVE, SEND, Adapter, Health, InboundSink, InboundState, OutboundMessage, PollReport, Receipt,
+    QUERY, RECEIVE, SEND, Adapter, Health, InboundSink, InboundState, OutboundMessage, PollReport, QueryAnswer,
+    QueryAnswerError, QueryRequest, Receipt,
 )
 from hub.adapters.dpis.capture import PERSON_CHANGED_SERVICE, CaptureTarget, ChangeCapture, Publish
 from hub.adapters.dpis.legacy import Decoder, LegacyRowError
@@ -43,6 +48,7 @@ from hub.adapters.dpis.models import OrgNode, Person, Position, Supervisor, Tele
 from hub.adapters.dpis.reader import DpisReader
 from hub.adapters.dpis.schema import hub_message_log, per_personal
 from hub.adapters.dpis.writer import TeleworkWriter, WriteCodes, WriteResult
+from hub.clock import utcnow
 from hub.errors import ConfigError, DeliveryError, NotFound
 from hub.schemas.envelope import PARTY_PATTERN, SERVICE_PATTERN
 
@@ -103,7 +109,7 @@ class DpisSettings(BaseModel):
 
 class DpisAdapter(Adapter):
     scheme = "dpis"
-    capabilities = frozenset({SEND, RECEIVE})
+    capabilities = frozenset({SEND, RECEIVE, QUERY})
     Settings = DpisSettings
     summary = "DPIS-style HR database: read people and org tree, write telework days, capture person changes."
 
@@ -175,6 +181,26 @@ class DpisAdapter(Adapter):
     def positions(self, org_id: int | None = None) -> list[Position]:
         with self.engine.connect() as conn:
             return self.reader.positions(conn, org_id)
+
+    # -- queries (query services, the unified record) --------------------------------------
+
+    QUERIES = ("person", "position", "org_unit")
+
+    def query(self, request: QueryRequest) -> QueryAnswer:
+        kind, citizen_id = request.body.get("query"), request.body.get("citizen_id")
+        if kind not in self.QUERIES or not isinstance(citizen_id, str):
+            raise QueryAnswerError(f"DPIS answers {{'query': one of {list(self.QUERIES)}, 'citizen_id': ...}}; "
+                                   f"got query={kind!r}")
+        observed = utcnow().isoformat()
+        try:
+            person = self.person(citizen_id)
+        except NotFound:
+            return QueryAnswer({"fields": {}, "observed_at": observed}, observed)
+        except LegacyRowError as exc:
+            raise QueryAnswerError(f"DPIS holds an unreadable value: {exc}") from exc
+        except SQLAlchemyError as exc:
+            raise QueryAnswerError(f"DPIS database error: {_first_error(exc)}") from exc
+        return QueryAnswer({"fields": query_fields(kind, person), "observed_at": observed}, observed)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -299,6 +325,26 @@ class DpisAdapter(Adapter):
             engine, self._engine = self._engine, None
         if engine is not None:
             engine.dispose()
+
+
+def query_fields(kind: str, person: Person) -> dict[str, Any]:
+    """The fields of one DPIS query, in the unified record's names (``th.integration.record``)."""
+    if kind == "person":
+        found = {"first_name_th": person.per_name, "last_name_th": person.per_surname,
+                 "email": person.per_email, "start_date": person.per_startdate.isoformat() if person.per_startdate else None,
+                 "level": person.level_no,
+                 "employment_status": "active" if person.per_status == 1 else "inactive"}
+    elif kind == "position":
+        pos = person.position
+        found = {"position_no": pos.pos_no if pos else None, "position_code": pos.pl_code if pos else None,
+                 "position_name": pos.pl_name if pos else None,
+                 "management_position": pos.pm_name if pos else None, "level": person.level_no}
+    else:
+        chain = person.organization
+        found = {"org_unit_id": chain[0].org_id if chain else person.org_id,
+                 "org_unit_name": chain[0].org_name if chain else None,
+                 "org_chain": [o.org_name for o in chain] or None}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _safe_url(url: str) -> str:
