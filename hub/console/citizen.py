@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import FastAPI, Request
@@ -45,6 +45,7 @@ from hub.schemas.principal import CITIZEN, Principal
 
 PREFIX = "/citizen"
 SESSION_COOKIE, PRE_COOKIE, LANG_COOKIE = "hub_citizen", "hub_citizen_pre", "hub_citizen_lang"
+PAGE_CSP = CSP.replace("script-src 'self'", "script-src 'none'")
 OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
                 "code_challenge_method")
 
@@ -57,6 +58,13 @@ def _local(path: str) -> str:
     """Only a path inside these pages may be a redirect target (no open redirect)."""
     return path if path.startswith(f"{PREFIX}/") and not path.startswith("//") and "\\" not in path \
         else f"{PREFIX}/consents"
+
+
+def consent_csp(redirect_uri: str) -> str:
+    """The consent form's answer redirects to the e-service, and browsers hold a form's
+    redirects to ``form-action`` too: that one validated origin is added, nothing else."""
+    parts = urlsplit(redirect_uri)
+    return PAGE_CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
 
 
 def _values(items: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -90,8 +98,9 @@ def create_citizen_pages(get_hub: Callable[[], Any]) -> FastAPI:
     @pages.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
-        # No script on these pages at all; the console's CSP already forbids inline script.
-        response.headers["Content-Security-Policy"] = CSP.replace("script-src 'self'", "script-src 'none'")
+        # No script on these pages at all; the console's CSP already forbids inline script. The
+        # consent page sets its own (its form may redirect to the e-service: ``consent_csp``).
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"  # the code in a redirect leaks nowhere
         response.headers["X-Frame-Options"] = "DENY"
@@ -223,8 +232,10 @@ def create_citizen_pages(get_hub: Callable[[], Any]) -> FastAPI:
         principal, token, _ = signed_in(request)
         until = utcnow() + timedelta(days=found.service.consent_days)
         params = {k: request.query_params.get(k) for k in OAUTH_PARAMS if request.query_params.get(k) is not None}
-        return page(request, "authorize.html", found=(principal, token), service=found.service,
-                    asked=found.groups, until=until, params=params)
+        response = page(request, "authorize.html", found=(principal, token), service=found.service,
+                        asked=found.groups, until=until, params=params)
+        response.headers["Content-Security-Policy"] = consent_csp(found.grant.redirect_uri)
+        return response
 
     @pages.post("/authorize")
     async def authorize(request: Request) -> Response:
