@@ -156,3 +156,98 @@ def applications(
         console.print(table)
 
     _run(data_dir, act)
+
+
+# -- issue 15: query services and the unified record -------------------------------------
+
+
+@integration_app.command("services")
+def services(
+    name: Annotated[Optional[str], typer.Option(help="Only services of this name, e.g. record.person/v1")] = None,
+    provider: Annotated[Optional[str], typer.Option(help="Only this provider subsystem.")] = None,
+    publish: Annotated[Optional[str], typer.Option(
+        help='Publish (or replace) a query service first, JSON: {"provider", "name", "system", "adapter", '
+             '"settings", "timeout_seconds", ...}')] = None,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Query services (request/response across agencies): who answers what, with which limits."""
+    from hub.integration.queries import QueryServiceIn
+
+    def act(hub: Any) -> None:
+        queries = hub.integration.queries
+        if publish:
+            queries.publish(OPERATOR, QueryServiceIn.model_validate_json(publish))
+        found = [s.as_dict() for s in queries.list(name=name, provider=provider)]
+        if as_json:
+            print_json(found)
+            return
+        table = Table("provider", "service", "system", "answered by", "timeout", "cache", "max bytes", "class")
+        for s in found:
+            table.add_row(s["provider"], s["name"], s["system"], s["adapter"], f"{s['timeout_seconds']:g} s",
+                          f"{s['cache_seconds']} s", str(s["max_answer_bytes"]), s["classification"])
+        console.print(table)
+
+    _run(data_dir, act)
+
+
+@integration_app.command("query")
+def query(
+    provider: Annotated[str, typer.Argument(help="The provider subsystem, e.g. TH/GOV/OCSC/dpis")],
+    service: Annotated[str, typer.Argument(help="The query service, e.g. record.person/v1")],
+    body: Annotated[str, typer.Option(help="The request, JSON.")] = "{}",
+    client: Annotated[Optional[str], typer.Option(help="Call as this consumer subsystem (audited).")] = None,
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Ask a query service and print its answer (as the hub operator; audited like any call)."""
+    try:
+        request = json.loads(body)
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]error:[/red] --body is not valid JSON: {exc}")
+        raise typer.Exit(2) from exc
+
+    def act(hub: Any) -> None:
+        answer = hub.integration.queries.call(OPERATOR, provider, service, request, client=client)
+        if as_json:
+            print_json(answer)
+            return
+        console.print(f"{provider} {service}: answered in {answer['duration_ms']} ms"
+                      + (" (cached)" if answer["cached"] else ""))
+        console.print_json(json.dumps(answer["answer"], ensure_ascii=False))
+
+    _run(data_dir, act)
+
+
+@integration_app.command("record")
+def record(
+    citizen_id: Annotated[str, typer.Argument(help="The citizen ID (13 digits).")],
+    fields: Annotated[str, typer.Option(help="Comma-separated field groups of th.integration.record.")] = (
+        "person,position,org_unit,telework,letters"),
+    purpose: Annotated[str, typer.Option(help="Why you read (recorded in the audit trail).")] = "operator check",
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+) -> None:
+    """A citizen's unified record, live from its sources, every field with its provenance (as the
+    hub operator: an admin read, audited as one)."""
+    from hub.registry import ids
+
+    def act(hub: Any) -> None:
+        records = hub.integration.records
+        found = records.read(OPERATOR, ids.citizen_id(citizen_id, "/citizen_id"), records.parse_groups(fields),
+                             purpose)
+        if as_json:
+            print_json(found)
+            return
+        table = Table("field", "value", "source", "observed at", "stale", "class", "conflict rule")
+        for name, f in found["fields"].items():
+            value = f["value"] if isinstance(f["value"], str) else json.dumps(f["value"], ensure_ascii=False)
+            table.add_row(name, value[:80], f"{f['source']['subsystem']} ({f['source']['system']})", f["observed_at"],
+                          "yes" if f["stale"] else "no", f["classification"], (f.get("conflict") or {}).get("rule", ""))
+        console.print(table)
+        for s in found["sources"]:
+            if s["outcome"] != "ok":
+                console.print(f"[yellow]partial:[/yellow] {s['provider'] or '-'} {s['service']}: {s['outcome']} "
+                              f"({s['reason']})")
+
+    _run(data_dir, act)
