@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from hub.api.deps import IntegrationDep, PrincipalDep, SecurityDep
 from hub.errors import ConfigError, Forbidden
@@ -15,6 +16,28 @@ from hub.integration.tracker import DataTracker
 from hub.schemas.principal import CITIZEN
 
 router = APIRouter(tags=["citizens"])
+
+
+class ReadLine(BaseModel):
+    at: str = Field(description="When the read happened (UTC, ISO 8601)")
+    channel: str = Field(description="record (the unified record) or person_registry")
+    reader: str = Field(description="The e-service's client id, the agency subsystem, or the admin's subject")
+    reader_kind: str = Field(description="eservice | agency | admin")
+    reader_name_th: str
+    reader_name_en: str
+    fields: list[str] = Field(description="The fields returned")
+    groups: list[str] = Field(description="The field groups asked for")
+    purpose: str | None
+    basis: str | None = Field(description="citizen_consent | agency_consent | owner | admin")
+    basis_id: str | None = Field(description="The consent's id, when the basis is a consent")
+    sources: dict[str, str]
+    seq: int = Field(description="The audit entry's sequence number")
+    entry_hash: str = Field(description="The audit entry's hash in the signed chain")
+
+
+class Reads(BaseModel):
+    citizen_id: str
+    reads: list[ReadLine]
 
 
 def _citizen(request: Request, principal: PrincipalDep, security: SecurityDep) -> str:
@@ -51,7 +74,8 @@ async def revoke_my_consent(consent_id: str, citizen_id: CitizenId, citizens: Ci
     return consent.as_dict()
 
 
-@router.get("/v1/citizens/me/reads", response_model=None)
+@router.get("/v1/citizens/me/reads", response_model=None, responses={200: {
+    "model": Reads, "content": {"text/csv": {"schema": {"type": "string", "description": "format=csv"}}}}})
 async def my_reads(citizen_id: CitizenId, citizens: CitizensDep,
                    format: Annotated[Literal["json", "csv"], Query()] = "json") -> Any:  # noqa: A002
     """Every read of your data, from the signed audit trail: who (agency or e-service), which fields,

@@ -56,7 +56,15 @@ async def list_eservices(citizens: CitizensDep, principal: AuditorDep) -> list[d
     return [s.as_dict() for s in await run_in_threadpool(citizens.eservices.list)]
 
 
-@router.post("/v1/oauth/token")
+class CitizenToken(BaseModel):
+    access_token: str
+    token_type: str = Field(description="Bearer")
+    expires_in: int = Field(description="Seconds; never beyond the consent's expiry")
+    scope: str = Field(description="The consented field groups, space-separated")
+    purpose: str = Field(description="The consented purpose: every record read states it")
+
+
+@router.post("/v1/oauth/token", response_class=JSONResponse, responses={200: {"model": CitizenToken}})
 @public("OAuth2 token endpoint of citizens' consents: the e-service authenticates with its id and secret here")
 async def oauth_token(request: Request, citizens: CitizensDep) -> JSONResponse:
     """Exchange an authorization code (with its PKCE verifier) for a token scoped to one citizen,
