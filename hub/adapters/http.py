@@ -16,6 +16,7 @@ Connection string (route settings):
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import httpx
@@ -55,6 +56,8 @@ class HttpAdapter(Adapter):
         self._clients = ThreadClients(lambda: httpx.Client(
             timeout=self.settings.timeout_seconds, headers=self.settings.headers,
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4)))
+        self._query_client: httpx.Client | None = None
+        self._query_lock = threading.Lock()
 
     @property
     def _client(self) -> httpx.Client:
@@ -86,12 +89,22 @@ class HttpAdapter(Adapter):
             status_code=response.status_code,
         )
 
+    def _queries(self) -> httpx.Client:
+        # One pooled client for every thread that asks: queries come from the hub's fan-out
+        # pool, and a client (and its connection) per pool thread would make each new thread's
+        # first query pay for a client and a handshake.
+        with self._query_lock:
+            if self._query_client is None:
+                self._query_client = httpx.Client(headers=self.settings.headers, limits=httpx.Limits(
+                    max_connections=32, max_keepalive_connections=32))
+            return self._query_client
+
     def query(self, request: QueryRequest) -> QueryAnswer:
         url = str(self.settings.url)
         deadline = time.monotonic() + request.timeout_seconds
         body = bytearray()
         try:
-            with self._client.stream("POST", url, content=orjson.dumps(request.body), timeout=request.timeout_seconds,
+            with self._queries().stream("POST", url, content=orjson.dumps(request.body), timeout=request.timeout_seconds,
                                      headers={"Content-Type": "application/json", "X-Hub-Service": request.service,
                                               "X-Hub-Consumer": request.consumer}) as response:
                 declared = response.headers.get("content-length", "")
@@ -146,3 +159,7 @@ class HttpAdapter(Adapter):
 
     def close(self) -> None:
         self._clients.close()
+        with self._query_lock:
+            if self._query_client is not None:
+                self._query_client.close()
+                self._query_client = None

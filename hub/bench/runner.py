@@ -92,6 +92,7 @@ class Runner:
             self._large(backend)
             self._ecms(backend)
             self._idle(backend)
+            self._record(backend)
         return self.results
 
     def _hub(self, env: BackendEnv, *, worker: bool, **extra: str) -> Proc:
@@ -248,6 +249,24 @@ class Runner:
         self.results.add(scenario="idle hub serve", backend=backend.name, per_second=None,
                          idle_seconds=round(quiet, 1), **meter.as_dict(), baseline=None, baseline_per_second=None,
                          ratio=None, target="CPU < 1% of a core")
+
+    def _record(self, backend: Any) -> None:
+        """A unified record from four live sources on loopback, next to the four source calls made directly."""
+        from hub.bench.record import measure, provision_record
+
+        self._progress(f"{backend.name}: unified record from 4 sources")
+        with backend.fresh(self.root) as env, Proc("hub.bench.record", [], env.environ(), self.root / "sources.log",
+                                                     "/healthz") as sources:
+            token = provision_record(env, sources.url)
+            with self._hub(env, worker=False) as hub, Meter(hub.pid) as meter:
+                # A latency target: a few readers at once, the same for the direct calls.
+                found = measure(hub.url, sources.url, token, duration=self.o.duration, concurrency=2)
+        run, slowest = found["record"], found["slowest"]
+        p95, base = run["latency"]["p95"], slowest["latency"]["p95"]
+        self.results.add(scenario="unified record, 4 sources", backend=backend.name, **_figures(run), **meter.as_dict(),
+                         baseline="slowest source called directly", baseline_per_second=slowest["per_second"],
+                         ratio=(p95 / base) if p95 and base else None, target="p95 ≤ 1.5× the slowest source (ratio of p95)",
+                         direct={g: d["latency"] for g, d in found["direct"].items()})
 
 
 def _large_body(size: int):  # noqa: ANN202

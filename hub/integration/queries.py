@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 LocalAnswerer = Callable[[QueryRequest], QueryAnswer]
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
+CATALOGUE_SECONDS = 2.0
 
 
 class QueryRefused(Forbidden):
@@ -156,6 +157,10 @@ class QueryServices:
         self._local: dict[str, LocalAnswerer] = {}
         self._built: dict[tuple[str, str], tuple[datetime, Adapter]] = {}
         self._caches: dict[tuple[str, str], TTLCache[str, QueryAnswer]] = {}
+        # The catalogue is read on every call and every record read; another process's
+        # publish is seen within CATALOGUE_SECONDS (as routes are), this process's at once.
+        self._catalogue: TTLCache[tuple[str | None, str | None], list[QueryService]] = TTLCache(
+            maxsize=1024, ttl=CATALOGUE_SECONDS)
         self._lock = threading.Lock()
         # Answers are awaited with a timeout; a provider that never answers keeps its thread
         # until its own (adapter) timeout, so the pool is larger than the expected fan-out.
@@ -224,6 +229,15 @@ class QueryServices:
         self._audit.record("query.unpublished", actor=principal.subject, target=provider, service=name)
 
     def list(self, *, name: str | None = None, provider: str | None = None) -> list[QueryService]:
+        with self._lock:
+            found = self._catalogue.get((name, provider))
+        if found is None:
+            found = self._list_uncached(name, provider)
+            with self._lock:
+                self._catalogue[(name, provider)] = found
+        return list(found)
+
+    def _list_uncached(self, name: str | None, provider: str | None) -> list[QueryService]:
         query = select(query_services).order_by(query_services.c.provider, query_services.c.name)
         if name is not None:
             query = query.where(query_services.c.name == name)
@@ -240,6 +254,7 @@ class QueryServices:
 
     def _forget(self, provider: str, name: str) -> None:
         with self._lock:
+            self._catalogue.clear()
             built = self._built.pop((provider, name), None)
             self._caches.pop((provider, name), None)
         if built is not None:

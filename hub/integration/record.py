@@ -52,6 +52,7 @@ from hub.standards.registry import StandardsRegistry
 RECORD_STANDARD = "th.integration.record"
 READ_KIND = "citizen.record.read"
 DESIGNATED_OWNER, FRESHEST = "designated_owner", "freshest"
+GROUPS_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,16 +92,20 @@ class UnifiedRecord:
         self._pseudonym = pseudonym
         self._standards = standards
         self.stale_after = stale_after
-        self._groups: tuple[str, dict[str, FieldGroup]] | None = None
+        self._groups: tuple[float, dict[str, FieldGroup]] | None = None
         self._lock = threading.Lock()
 
     def groups(self) -> dict[str, FieldGroup]:
-        """The field groups of the newest usable ``th.integration.record`` (cached per version)."""
-        standard = self._standards.get(RECORD_STANDARD)
+        """The field groups of the newest usable ``th.integration.record``; a new version is
+        seen within GROUPS_SECONDS."""
         with self._lock:
-            if self._groups is None or self._groups[0] != standard.ref:
-                self._groups = (standard.ref, field_groups(standard.schema or {}))
-            return self._groups[1]
+            if self._groups is not None and time.monotonic() - self._groups[0] < GROUPS_SECONDS:
+                return self._groups[1]
+        standard = self._standards.get(RECORD_STANDARD)
+        found = field_groups(standard.schema or {})
+        with self._lock:
+            self._groups = (time.monotonic(), found)
+        return found
 
     def parse_groups(self, fields: str) -> list[str]:
         known = self.groups()

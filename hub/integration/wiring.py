@@ -16,7 +16,7 @@ from hub.integration.answerers import EcmsLettersAnswerer, PersonRegistryAnswere
 from hub.integration.citizens import Citizens, build_citizens
 from hub.integration.fanout import EventHub
 from hub.integration.queries import QueryServices
-from hub.integration.record import RECORD_STANDARD, UnifiedRecord, field_groups
+from hub.integration.record import UnifiedRecord
 from hub.integration.record_access import AgencyConsentAccess, RecordAccessChain
 from hub.integration.subscriptions import SubscriptionService
 from hub.schemas.routes import RouteIn
@@ -61,23 +61,23 @@ def build_integration(settings: Settings, engine: Engine, messages: MessageServi
     queries.add_local("person-registry", persons)
     queries.add_local("telework-cases", TeleworkAnswerer(engine))
     queries.add_local("ecms-letters", EcmsLettersAnswerer(engine, persons))
-    access = RecordAccessChain(AgencyConsentAccess(security.consents, GroupClassification(standards)))
+    access = RecordAccessChain()
     records = UnifiedRecord(queries, access, security.audit, security.pseudonym, standards,
                             stale_after=security.persons.stale_after)
+    access.add(AgencyConsentAccess(security.consents, GroupClassification(records)))
     citizens = build_citizens(engine, security)
     access.add(citizens.access)  # an e-service's token is read against the citizen's consent first
     return Integration(catalogue, subscriptions, events, applications, queries, records, access, citizens)
 
 
 class GroupClassification:
-    """Field group -> classification, read from the published ``th.integration.record`` when asked."""
+    """Field group -> classification, as the published ``th.integration.record`` declares it."""
 
-    def __init__(self, standards: StandardsRegistry) -> None:
-        self._standards = standards
+    def __init__(self, records: UnifiedRecord) -> None:
+        self._records = records
 
     def get(self, group: str, default: str) -> str:
-        schema = self._standards.get(RECORD_STANDARD).schema or {}
-        found = field_groups(schema).get(group)
+        found = self._records.groups().get(group)
         return found.classification if found is not None else default
 
 

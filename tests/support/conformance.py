@@ -54,13 +54,15 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
-from hub.adapters.base import RECEIVE, SEND, Adapter, Health, OutboundMessage, PollReport, Receipt
+from hub.adapters.base import (
+    QUERY, RECEIVE, SEND, Adapter, Health, OutboundMessage, PollReport, QueryAnswer, QueryRequest, Receipt,
+)
 from hub.adapters.registry import BUILTIN_ADAPTERS, AdapterRegistry, check_contract
 from hub.errors import AdapterError, ValidationFailed
 from hub.schemas.envelope import StoredMessage, sha256_hex
 from tests.support.inbound import RecordingSink, SinkFailure
 
-KNOWN_CAPABILITIES = {"send", "receive", "push"}
+KNOWN_CAPABILITIES = {"send", "receive", "push", "query"}
 
 
 def outbound(sender: str, service: str, payload: Any, *, receiver: str = "TH/GOV/TEST/system",
@@ -204,6 +206,23 @@ class AdapterConformance:
         kept = list(sink.items)
         again = adapter.poll(sink)
         assert not again.accepted and sink.items == kept, "a second poll takes in nothing new"
+
+    def query_request(self, adapter: Adapter, tmp_path: Path) -> QueryRequest | None:
+        """A query the system can answer (adapters with the ``query`` capability); None skips the test."""
+        return None
+
+    def test_query_matches_capabilities(self, adapter: Adapter, tmp_path: Path) -> None:
+        if QUERY not in adapter.capabilities:
+            with pytest.raises(AdapterError):
+                adapter.query(QueryRequest("conformance.query/v1", "TH/GOV/T/c", {}, 1.0, 1024))
+            return
+        request = self.query_request(adapter, tmp_path)
+        if request is None:
+            pytest.skip(f"{self.adapter_name}'s suite gives no query to ask")
+        answer = adapter.query(request)
+        assert isinstance(answer, QueryAnswer) and isinstance(answer.body, dict)
+        assert answer.body.get("fields"), "the system answered what it holds"
+        assert adapter.query(request).body.get("fields") == answer.body["fields"], "a query changes nothing"
 
     def test_poll_loses_nothing_when_the_sink_fails(self, adapter: Adapter, tmp_path: Path) -> None:
         if RECEIVE not in adapter.capabilities:

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS, Adapter, OutboundMessage
+from hub.adapters.base import (
+    BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS, Adapter, OutboundMessage, QueryRequest,
+)
 from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import SERVICE as ECMS_SERVICE
 from hub.adapters.ecms.node.tables import ecms_queue
@@ -105,6 +107,12 @@ class TestDpisConformance(AdapterConformance):
         citizen_id = normalize_digits(cardno.decode("cp874")).replace("-", "")
         return outbound("TH/GOV/OCSC/telework", "hr.attendance/v1",
                         {"citizen_id": citizen_id, "days": [{"date": "2025-01-07", "check_in": "08:30"}]})
+
+    def query_request(self, adapter: Adapter, tmp_path: Path) -> QueryRequest:
+        citizen_id = self.message(tmp_path).document()  # the same seeded person the write goes to
+        return QueryRequest("record.position/v1", "TH/GOV/DGA/portal",
+                            {"query": "position", "citizen_id": json.loads(citizen_id)["payload"]["citizen_id"]},
+                            5.0, 65536)
 
     def applied(self, adapter: Adapter, message: OutboundMessage) -> int:
         from hub.adapters.dpis.schema import hub_message_log, per_time_attendance
