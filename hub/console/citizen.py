@@ -201,7 +201,8 @@ def create_citizen_pages(get_hub: Callable[[], Any]) -> FastAPI:
     async def switch_language(lang: str, next: str = f"{PREFIX}/consents") -> RedirectResponse:  # noqa: A002
         response = RedirectResponse(_local(next), status_code=303)
         if lang in LANGUAGES:
-            response.set_cookie(LANG_COOKIE, lang, samesite="lax", path=PREFIX, max_age=365 * 86400)
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="lax", path=PREFIX,
+                                max_age=365 * 86400)
         return response
 
     # -- the OAuth authorization endpoint: the consent page ----------------------------------
