@@ -28,6 +28,7 @@ from typing import Any
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request, grants
+from authlib.oauth2.rfc6749.authenticate_client import ClientAuthentication
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import Engine, insert, select, update
@@ -62,8 +63,9 @@ class HubOAuth2Request(OAuth2Request):
     (``values``), the form's alone (``form``: the token endpoint reads only the body)."""
 
     def __init__(self, method: str, uri: str, headers: Mapping[str, str], *, query: Mapping[str, list[str]],
-                 form: Mapping[str, list[str]] | None = None) -> None:
+                 form: Mapping[str, list[str]] | None = None, source: str | None = None) -> None:
         super().__init__(method, uri, headers=headers)  # case-insensitive as the server gave them
+        self.source = source  # the caller's address, for the limits on secret checks (SecretGate)
         merged: dict[str, list[str]] = defaultdict(list)
         for source in (query, form or {}):
             for key, vals in source.items():
@@ -84,9 +86,10 @@ class HubOAuth2Request(OAuth2Request):
 class EServiceClient(ClientMixin):
     """An e-service as Authlib's client model."""
 
-    def __init__(self, service: EService, credentials: Credentials) -> None:
+    def __init__(self, service: EService, credentials: Credentials, source: str | None = None) -> None:
         self.service = service
         self._credentials = credentials
+        self._source = source
 
     def get_client_id(self) -> str:
         return self.service.client_id
@@ -109,7 +112,7 @@ class EServiceClient(ClientMixin):
 
     def check_client_secret(self, client_secret: str) -> bool:
         try:
-            self._credentials.verify(self.service.client_id, client_secret)
+            self._credentials.verify(self.service.client_id, client_secret, source=self._source)
         except HubError:  # wrong secret (audited by Credentials); a limit hit counts as a failure too
             return False
         return True
@@ -192,11 +195,17 @@ class CitizenConsentServer(AuthorizationServer):
         self.register_token_generator("default", self._token)
 
     # -- Authlib's hooks -------------------------------------------------------------------
-    def query_client(self, client_id: str) -> EServiceClient | None:
+    def query_client(self, client_id: str, source: str | None = None) -> EServiceClient | None:
         service = self.eservices.get(client_id, missing_ok=True) if client_id else None
         if service is None or service.disabled:
             return None
-        return EServiceClient(service, self.credentials)
+        return EServiceClient(service, self.credentials, source)
+
+    def authenticate_client(self, request: HubOAuth2Request, methods: Any, endpoint: str = "token") -> Any:
+        """Authlib's client authentication, with the caller's address for the secret gate's
+        per-address limit (as ``/v1/auth/token`` has)."""
+        source = getattr(request, "source", None)
+        return ClientAuthentication(lambda client_id: self.query_client(client_id, source))(request, methods, endpoint)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Nothing to store: the token is a signed JWT checked against its consent on each read."""

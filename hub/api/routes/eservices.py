@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from hub.api.deps import IntegrationDep
+from hub.api.deps import IntegrationDep, SecurityDep
 from hub.api.public import public
 from hub.api.roles import AdminDep, AuditorDep
 from hub.errors import ConfigError
@@ -66,13 +66,14 @@ class CitizenToken(BaseModel):
 
 @router.post("/v1/oauth/token", response_class=JSONResponse, responses={200: {"model": CitizenToken}})
 @public("OAuth2 token endpoint of citizens' consents: the e-service authenticates with its id and secret here")
-async def oauth_token(request: Request, citizens: CitizensDep) -> JSONResponse:
+async def oauth_token(request: Request, citizens: CitizensDep, security: SecurityDep) -> JSONResponse:
     """Exchange an authorization code (with its PKCE verifier) for a token scoped to one citizen,
     the consented field groups and the purpose. Errors carry RFC 6749 ``error`` as well."""
     form: dict[str, list[str]] = defaultdict(list)
     for key, value in (await request.form()).multi_items():
         form[key].append(str(value))
-    oauth_request = HubOAuth2Request("POST", str(request.url), request.headers, query={}, form=form)
+    source = security.authenticator.source(request.headers, request.client.host if request.client else None)
+    oauth_request = HubOAuth2Request("POST", str(request.url), request.headers, query={}, form=form, source=source)
     status, body, headers = await run_in_threadpool(citizens.oauth.create_token_response, oauth_request)
     if status >= 400:
         body = {"code": body.get("error", "invalid_request"),
