@@ -121,6 +121,8 @@ class Hub:
         self.messages.close()
         self.publisher.close()
         self.adapter_pool.close()
+        if self.integration is not None and self.integration.queries is not None:
+            self.integration.queries.close()  # the query adapters' connections and the fan-out pool
         self.engine.dispose()
 
 

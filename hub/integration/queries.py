@@ -16,7 +16,8 @@ the outcome. The distinct answers:
 * ``403 query_refused``       no right, not acting for the consumer, or not cleared;
 * ``404 not_found``           no such query service;
 * ``422 validation_failed``   the request does not meet the service's request standard;
-* ``502 query_source_error``  the provider answered an error, garbage, a body larger than the
+* ``502 query_source_error``  the provider refused (its 401/403; audited ``provider_refused``),
+                              answered an error, garbage, a body larger than the
                               service's ``max_answer_bytes`` (cut off there), or an answer
                               that does not meet the answer standard;
 * ``504 query_timeout``       no answer within the service's timeout.
@@ -135,10 +136,10 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one call of a service gave: an answer, or why not (``timeout``, ``error``)."""
+    """What one call of a service gave: an answer, or why not (``timeout``, ``refused``, ``error``)."""
 
     service: QueryService
-    outcome: str  # ok | timeout | error
+    outcome: str  # ok | timeout | refused (the provider said 401/403) | error
     answer: QueryAnswer | None
     duration_ms: int
     reason: str | None = None
@@ -246,6 +247,16 @@ class QueryServices:
         with self._engine.connect() as conn:
             return [_service(r) for r in conn.execute(query).all()]
 
+    def visible(self, principal: Principal, *, name: str | None = None,
+                provider: str | None = None) -> list[QueryService]:
+        """The services ``principal`` provides or may call (admins: all); settings never leave here."""
+        found = self.list(name=name, provider=provider)
+        if principal.is_admin:
+            return found
+        clients = sorted(principal.subsystems)
+        return [s for s in found if principal.acts_for(s.provider)
+                or any(self._access.holds_right(c, s.name, s.provider) for c in clients)]
+
     def get(self, provider: str, name: str) -> QueryService:
         found = self.list(name=name, provider=provider)
         if not found:
@@ -277,7 +288,13 @@ class QueryServices:
 
     def start(self, service: QueryService, request: QueryRequest) -> Future[QueryAnswer]:
         """Ask ``service`` in the background (for a fan-out); ``finish`` waits for it."""
-        return self._pool.submit(self._answerer(service), request)
+        try:
+            answerer = self._answerer(service)
+        except HubError as exc:  # e.g. its adapter's plug-in is gone: a source error, not a failed read
+            failed: Future[QueryAnswer] = Future()
+            failed.set_exception(QueryAnswerError(f"cannot ask {service.provider} {service.name}: {exc}"))
+            return failed
+        return self._pool.submit(answerer, request)
 
     def finish(self, service: QueryService, future: Future[QueryAnswer], started: float) -> Outcome:
         """Wait for ``future`` until ``started`` + the service's timeout; never raises."""
@@ -290,7 +307,9 @@ class QueryServices:
                 f"no answer within the service's timeout of {service.timeout_seconds} s"
             return Outcome(service, "timeout", None, _ms(started), reason)
         except (QueryAnswerError, HubError) as exc:
-            return Outcome(service, "error", None, _ms(started), str(exc))
+            # A provider that says no (401/403) refused: the caller hears so, not "it broke".
+            refused = exc.extra.get("status_code") in (401, 403)
+            return Outcome(service, "refused" if refused else "error", None, _ms(started), str(exc))
         except Exception as exc:  # noqa: BLE001 - a provider's failure is reported, never raised through
             log.warning("query %s at %s failed", service.name, service.provider, exc_info=True)
             return Outcome(service, "error", None, _ms(started), f"{type(exc).__name__}: {exc}")
@@ -346,7 +365,7 @@ class QueryServices:
             outcome = self.ask(svc, QueryRequest(name, client, body, svc.timeout_seconds, svc.max_answer_bytes,
                                                  clearance))
             if outcome.answer is None:
-                kind = "timeout" if outcome.outcome == "timeout" else "provider_error"
+                kind = {"timeout": "timeout", "refused": "provider_refused"}.get(outcome.outcome, "provider_error")
                 self._audit.record("query.call", actor=principal.subject, decision="granted", target=provider,
                                    outcome=kind, reason=outcome.reason, duration_ms=outcome.duration_ms, **detail)
                 error = QueryTimeout if kind == "timeout" else QuerySourceError

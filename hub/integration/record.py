@@ -27,7 +27,8 @@ the citizen's data tracker reads::
               "basis": {"kind": "agency_consent" | "citizen_consent" | "admin", "id": str | null}
                        (null when refused),
               "fields": [sorted field names returned] ([] when refused),
-              "sources": {"<provider> <service>": "ok" | "timeout" | "error" | "no_source"} ({} when refused),
+              "sources": {"<provider> <service>": "ok" | "timeout" | "refused" | "error" | "no_source"}
+                       ({} when refused),
               "reason": null | the private refusal reason}
 """
 from __future__ import annotations

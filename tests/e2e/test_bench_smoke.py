@@ -13,9 +13,9 @@ from tests.support import services
 
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
              "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)", "idle hub serve",
-             "fan-out 1 event → 10 webhooks"}
+             "fan-out 1 event → 10 webhooks", "unified record, 4 sources"}
 BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw kombu publish+consume",
-             "raw lxml parse + validate", "plain end-to-end"}
+             "raw lxml parse + validate", "plain end-to-end", "slowest source called directly"}
 
 
 @pytest.mark.slow

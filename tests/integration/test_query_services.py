@@ -3,6 +3,7 @@ synchronously, with deny-by-default rights, clearances and audit; timeouts, prov
 and refusals each answer their own error."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,13 @@ def test_a_query_across_agencies_with_the_right_and_refusal_without(hub, client,
         assert "settings" not in listed[0]  # an adapter's settings may hold credentials
 
         consumer = as_agency(CONSUMER)
+        assert consumer.get("/v1/query-services").json() == []  # only what it provides or may call
         refused = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN})
         assert refused.status_code == 403 and refused.json()["code"] == "query_refused"
         assert server.requests == []  # a refused call never reaches the provider
 
         granted = as_agency(CONSUMER, rights=[(SERVICE, PROVIDER)])
+        assert [s["name"] for s in granted.get("/v1/query-services").json()] == [SERVICE]
         answer = granted.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN})
         assert answer.status_code == 200, answer.text
         body = answer.json()
@@ -57,7 +60,7 @@ def test_a_query_across_agencies_with_the_right_and_refusal_without(hub, client,
     entries = calls(hub)
     assert [(e["decision"], e["target"]) for e in entries] == [
         ("refused", PROVIDER), ("granted", PROVIDER), ("refused", PROVIDER)]
-    import json
+
     ok = json.loads(entries[1]["detail"])
     assert ok["outcome"] == "ok" and ok["answer_sha256"] == body["answer_sha256"]
     assert ok["request_sha256"] == body["request_sha256"] and ok["duration_ms"] >= 0 and ok["client"] == CONSUMER
@@ -81,6 +84,7 @@ def test_a_classified_service_needs_a_cleared_consumer(hub, client, as_agency):
     ("huge", 502, "query_source_error", "at most 1024"),
     ("huge-unannounced", 502, "query_source_error", "cut off"),
     ("error", 502, "query_source_error", "HTTP 500"),
+    ("forbidden", 502, "query_source_error", "HTTP 403"),
 ])
 def test_timeouts_provider_errors_and_huge_answers_each_answer_their_own_error(
         embedded_hub, embedded_client, embedded_as_agency, answer, status, code, words):
@@ -94,9 +98,9 @@ def test_timeouts_provider_errors_and_huge_answers_each_answer_their_own_error(
         assert response.json()["code"] == code and words in response.json()["message"]
         assert response.json()["provider"] == PROVIDER and response.json()["service"] == SERVICE
         server.release.set()
-    import json
+
     outcome = json.loads(calls(embedded_hub)[-1]["detail"])["outcome"]
-    assert outcome == ("timeout" if status == 504 else "provider_error")
+    assert outcome == {"hold": "timeout", "forbidden": "provider_refused"}.get(answer, "provider_error")
 
 
 def test_unknown_service_bad_adapter_and_publishing_for_others(embedded_client, embedded_as_agency):
@@ -139,3 +143,48 @@ def test_the_dpis_adapter_answers_person_position_and_unit_live_from_cp874_table
     assert unknown.status_code == 200 and unknown.json()["answer"]["fields"] == {}
     bad = consumer.post(f"/v1/query/{dpis}/hr.lookup/v1", json={"query": "salary", "citizen_id": CITIZEN})
     assert bad.status_code == 502 and bad.json()["code"] == "query_source_error"
+
+
+def test_requests_and_answers_are_checked_against_the_services_standards(embedded_client, embedded_as_agency):
+    with ProviderServer({"per_id": "not a number"}) as server:
+        embedded_as_agency(PROVIDER)
+        publish(embedded_client, PROVIDER, SERVICE, "http", {"url": server.url},
+                request_standard="th.hr.person@1.0.0", answer_standard="th.hr.person")
+        consumer = embedded_as_agency(CONSUMER, rights=[(SERVICE, PROVIDER)])
+        bad_request = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"per_id": 0})
+        assert bad_request.status_code == 422 and server.requests == []
+        assert {e["field"] for e in bad_request.json()["errors"]} >= {"/per_id"}
+        person = json.loads((Path(__file__).parents[2] / "standards/th.hr.person/1.0.0/examples/valid/"
+                             "civil-servant.json").read_text(encoding="utf-8"))
+        bad_answer = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json=person)
+        assert bad_answer.status_code == 502 and bad_answer.json()["code"] == "query_source_error"
+        assert "/answer/per_id" in {e["field"] for e in bad_answer.json()["errors"]}
+        server.answer = person
+        assert consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json=person).status_code == 200
+    unknown = embedded_client.post("/v1/query-services", json={
+        "provider": PROVIDER, "name": SERVICE, "system": "x", "adapter": "person-registry",
+        "answer_standard": "th.no.such"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "/answer_standard"
+
+
+def test_an_answer_is_cached_only_when_the_service_allows(embedded_hub, embedded_client, embedded_as_agency):
+    with ProviderServer({"fields": {"level": "K2"}}) as server:
+        embedded_as_agency(PROVIDER)
+        publish(embedded_client, PROVIDER, SERVICE, "http", {"url": server.url}, cache_seconds=60)
+        publish(embedded_client, PROVIDER, "hr.live/v1", "http", {"url": server.url})
+        consumer = embedded_as_agency(CONSUMER, rights=[(SERVICE, PROVIDER), ("hr.live/v1", PROVIDER)])
+        first, second = (consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN})
+                         for _ in range(2))
+        assert (first.json()["cached"], second.json()["cached"]) == (False, True)
+        assert first.json()["answer_sha256"] == second.json()["answer_sha256"] and len(server.requests) == 1
+        other = consumer.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": "3100600123450"})
+        assert other.json()["cached"] is False and len(server.requests) == 2  # cached per request
+        for _ in range(2):
+            assert consumer.post(f"/v1/query/{PROVIDER}/hr.live/v1", json={}).json()["cached"] is False
+        assert len(server.requests) == 4
+        stranger = embedded_as_agency(OTHER)
+        assert stranger.post(f"/v1/query/{PROVIDER}/{SERVICE}", json={"citizen_id": CITIZEN}).status_code == 403
+    # a cached answer is still a call: audited, and refused without the right (above)
+    details = [json.loads(e["detail"]) for e in calls(embedded_hub)]
+    assert [d["cached"] for d in details if d["service"] == SERVICE and d["outcome"] == "ok"] == [False, True, False]
+    assert details[-1]["outcome"] == "refused"

@@ -119,7 +119,9 @@ def test_every_protected_route_refuses_a_client_without_the_right(embedded_hub, 
                     ("GET", "/v1/agencies/{member_id:path}/subsystems/{code}"),
                     ("GET", "/v1/standards"), ("GET", "/v1/standards/{name}"), ("GET", "/v1/locations/provinces"),
                     # Layer 5 listings show only the caller's own events, subscriptions, applications.
-                    ("GET", "/v1/events"), ("GET", "/v1/subscriptions"), ("GET", "/v1/applications")}
+                    ("GET", "/v1/events"), ("GET", "/v1/subscriptions"), ("GET", "/v1/applications"),
+                    # Query services: only those the caller provides or holds a right to call.
+                    ("GET", "/v1/query-services")}
     for method, path in protected_routes(nobody.app):
         if (method, path) in own_business or path.startswith("/v1/standards") or path.startswith("/v1/locations"):
             continue

@@ -173,9 +173,12 @@ def test_the_record_from_four_sources_with_per_field_provenance(world: World):
 def test_one_source_down_gives_a_partial_record_naming_it_within_its_timeout(embedded_world: World):
     world = embedded_world
     world.consent(["record:person", "record:telework"])
-    with ProviderServer("hold") as hanging:
-        # a second telework source that never answers, and a third whose host refuses connections
+    with ProviderServer("hold") as hanging, ProviderServer("forbidden") as refusing:
+        # telework sources that never answer, whose host refuses connections, that say no
         register_agency(world.hub, "TH/GOV/MOI/telework")
+        register_agency(world.hub, "TH/GOV/MOE/telework")
+        publish(world.admin, "TH/GOV/MOE/telework", "record.telework/v1", "http", "telework",
+                {"url": refusing.url}, timeout_seconds=2)
         register_agency(world.hub, "TH/GOV/MOF/telework")
         publish(world.admin, "TH/GOV/MOI/telework", "record.telework/v1", "http", "telework",
                 {"url": hanging.url}, timeout_seconds=0.5)
@@ -194,6 +197,8 @@ def test_one_source_down_gives_a_partial_record_naming_it_within_its_timeout(emb
     assert "0.5" in by_provider["TH/GOV/MOI/telework"]["reason"]
     assert by_provider["TH/GOV/MOF/telework"]["outcome"] == "error"
     assert "ConnectError" in by_provider["TH/GOV/MOF/telework"]["reason"]
+    assert by_provider["TH/GOV/MOE/telework"]["outcome"] == "refused"
+    assert "HTTP 403" in by_provider["TH/GOV/MOE/telework"]["reason"]
     # what the live sources said is all there
     assert record["fields"]["telework_cases"]["source"]["subsystem"] == TELEWORK
     assert record["fields"]["first_name_th"]["value"] == "สมชาย"
@@ -246,3 +251,18 @@ def test_bad_groups_and_purpose_are_422(embedded_world: World):
     # an admin reads on the admin basis, audited as such
     record = world.read(client=world.admin, fields="position")
     assert record.status_code == 200 and record.json()["basis"] == {"kind": "admin", "id": None}
+
+
+def test_a_source_whose_adapter_cannot_be_built_is_a_source_error(embedded_world: World):
+    from hub.integration.tables import query_services
+
+    world = embedded_world
+    with world.hub.engine.begin() as conn:  # its plug-in was uninstalled after it was published
+        conn.execute(update(query_services).where(query_services.c.provider == TELEWORK)
+                     .values(adapter="uninstalled-plugin"))
+    world.hub.integration.queries._forget(TELEWORK, "record.telework/v1")  # noqa: SLF001 - another process did it
+    world.consent(["record:telework"])
+    record = world.read(fields="telework")
+    assert record.status_code == 200
+    [source] = record.json()["sources"]
+    assert source["outcome"] == "error" and "uninstalled-plugin" in source["reason"]

@@ -2,7 +2,7 @@
 
 ``ProviderServer().answer`` is what it answers next: a JSON document, ``"garbage"``,
 ``"huge"`` (more than any test service's limit; ``"huge-unannounced"`` without a
-Content-Length), ``"error"`` (HTTP 500) or ``"hold"``
+Content-Length), ``"error"`` (HTTP 500), ``"forbidden"`` (HTTP 403) or ``"hold"``
 (nothing until ``release`` is set: a provider that hangs, without a timed test).
 """
 from __future__ import annotations
@@ -38,6 +38,8 @@ class ProviderServer:
                     body = b'{"fields": {"x": "' + b"a" * 200_000 + b'"}}'
                 elif answer == "error":
                     status, body = 500, b'{"message": "database down"}'
+                elif answer == "forbidden":
+                    status, body = 403, b'{"message": "the hub may not ask us this"}'
                 else:
                     body = json.dumps(answer, ensure_ascii=False).encode()
                 try:

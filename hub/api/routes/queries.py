@@ -37,10 +37,10 @@ def split_target(target: str) -> tuple[str, str]:
 
 
 @router.get("/v1/query-services")
-async def list_query_services(integration: IntegrationDep, _: PrincipalDep, name: str | None = None,
+async def list_query_services(integration: IntegrationDep, principal: PrincipalDep, name: str | None = None,
                               provider: str | None = None) -> list[dict[str, Any]]:
-    """The published query services (never their adapters' settings)."""
-    services = await run_in_threadpool(_queries(integration).list, name=name, provider=provider)
+    """The query services you provide or hold a right to call (never their adapters' settings)."""
+    services = await run_in_threadpool(_queries(integration).visible, principal, name=name, provider=provider)
     return [s.as_dict() for s in services]
 
 
