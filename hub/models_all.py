@@ -8,3 +8,4 @@ from hub.apps.telework import tables as telework_tables  # noqa: F401
 from hub.integration import tables as integration_tables  # noqa: F401
 from hub.adapters.ecms.node import paperless as ecms_paperless_tables  # noqa: F401
 from hub.console import tables as console_tables  # noqa: F401
+from hub.integration import consent_tables as citizen_consent_tables  # noqa: F401

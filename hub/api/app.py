@@ -30,8 +30,11 @@ from hub.api.routes import events as event_routes
 from hub.api.routes import subscriptions as subscription_routes
 from hub.api.routes import queries as query_routes
 from hub.api.routes import record as record_routes
+from hub.api.routes import citizens as citizen_routes
+from hub.api.routes import eservices as eservice_routes
 from hub.bootstrap import Hub, build_hub
 from hub.console.app import create_console
+from hub.console.citizen import create_citizen_pages
 from hub.config import Settings
 
 # Every API module with a ``router``; a subsystem adds its module here.
@@ -43,6 +46,7 @@ ROUTE_MODULES = [
     event_routes, subscription_routes, application_routes,  # layer 5: Tell Us Once, one-stop applications
     query_routes, record_routes,  # layer 5: query services across agencies, the unified citizen record
     ecms_paperless,  # seed 002: letters sent electronically only, the paper avoided
+    citizen_routes, eservice_routes,  # layer 5: citizens' consents to e-services, the data tracker (issue 15)
 ]
 
 
@@ -81,6 +85,8 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     docs.install(app)
     # The operators' web console (its own sessions, CSRF and CSP: hub/console/app.py).
     app.mount("/console", create_console(lambda: app.state.hub, lambda: app.state.gauges), name="console")
+    # The citizen's pages: sign-in, the OAuth consent page, my consents, who read my data (issue 15).
+    app.mount("/citizen", create_citizen_pages(lambda: app.state.hub), name="citizen")
     app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)

@@ -8,6 +8,7 @@ import typer
 
 from hub.cli import adapters, bench, db, ecms, messages, routes, security, server, sim, standards, telework
 from hub.cli import integration
+from hub.cli import citizen_consents  # noqa: F401 - registers hub integration eservices|consents|reads (issue 15)
 
 app = typer.Typer(help="Back Office interoperability hub for Thai government agencies.", no_args_is_help=True)
 app.command("bench")(bench.bench)

@@ -302,7 +302,7 @@ def audit_export(
 # -- users and clients ------------------------------------------------------------------
 @users_app.command("add")
 def users_add(username: Annotated[str, typer.Argument()],
-              role: Annotated[list[str], typer.Option(help="admin, agency-operator, auditor or monitor (repeatable).")],
+              role: Annotated[list[str], typer.Option(help="admin, agency-operator, auditor, monitor (repeatable), or citizen (alone; the username is the citizen ID).")],
               member: Annotated[Optional[str], typer.Option(help="The member an operator acts for.")] = None,
               clearance: Annotated[str, typer.Option(help="Clearance 001-004.")] = "001",
               data_dir: DataDir = None) -> None:

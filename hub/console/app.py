@@ -40,7 +40,7 @@ from starlette.staticfiles import StaticFiles
 from prometheus_client import REGISTRY
 
 from hub.console import charts, manage, reference
-from hub.console.citizen import citizen_ids
+from hub.console.citizen_search import citizen_ids
 from hub.console.i18n import LANGUAGES, translate
 from hub.console.health import HealthChecks
 from hub.console.kit import Forbidden, Kit

@@ -21,6 +21,7 @@ from rich.table import Table
 from hub.apps.telework.story import StoryResult, run_story, wait_delivered, wait_letters_accepted
 from hub.bootstrap import build_hub
 from hub.config import Settings
+from hub.demo.portal import run_portal_scene
 from hub.demo.run import prepare_data_dir
 from hub.demo.server import BackgroundServer, serve_until_interrupted
 
@@ -107,12 +108,13 @@ def run_telework_demo(*, data_dir: Path, port: int, once: bool, console: Console
         for who, exc in story.refusals:
             err = exc.errors[0]
             console.print(f"[yellow]refused[/yellow] {who}: {err.field} / {err.rule}: expected {err.message}")
+        portal = run_portal_scene(hub, server.url, story, console)  # issue 15: consent, record, data tracker
         hub.security.audit.seal()  # sign the evidence entries now rather than at the next batch of entries
         audit = hub.security.audit.verify()  # what `hub audit verify` checks
         console.print(f"audit log: {audit.entries} entries, {audit.seals} seal(s), "
                       f"{'verifies' if audit.ok else 'BROKEN at ' + str(audit.first_bad_seq) + ': ' + str(audit.problem)}")
         finance_ok = story.batch is not None and story.batch.status == "accepted"
-        ok = counts.get("dead", 0) == 0 and audit.ok and finance_ok
+        ok = counts.get("dead", 0) == 0 and audit.ok and finance_ok and portal.ok
         console.print("[green]every message delivered; GFMIS accepted the batch[/green]" if ok
                       else f"[red]not all landed: {counts}; GFMIS {story.batch}[/red]")
         if not once:

@@ -13,6 +13,7 @@ from hub.errors import Conflict
 from hub.integration.applications import ApplicationService
 from hub.integration.catalogue import Catalogue
 from hub.integration.answerers import EcmsLettersAnswerer, PersonRegistryAnswerer, TeleworkAnswerer
+from hub.integration.citizens import Citizens, build_citizens
 from hub.integration.fanout import EventHub
 from hub.integration.queries import QueryServices
 from hub.integration.record import UnifiedRecord
@@ -39,6 +40,7 @@ class Integration:
     queries: QueryServices | None = None
     records: UnifiedRecord | None = None
     record_access: RecordAccessChain | None = None
+    citizens: Citizens | None = None  # consent by the citizen, data tracker (issue 15)
 
 
 def build_integration(settings: Settings, engine: Engine, messages: MessageService, router: Router,
@@ -63,7 +65,9 @@ def build_integration(settings: Settings, engine: Engine, messages: MessageServi
     records = UnifiedRecord(queries, access, security.audit, security.pseudonym, standards,
                             stale_after=security.persons.stale_after)
     access.add(AgencyConsentAccess(security.consents, GroupClassification(records)))
-    return Integration(catalogue, subscriptions, events, applications, queries, records, access)
+    citizens = build_citizens(engine, security)
+    access.add(citizens.access)  # an e-service's token is read against the citizen's consent first
+    return Integration(catalogue, subscriptions, events, applications, queries, records, access, citizens)
 
 
 class GroupClassification:

@@ -13,6 +13,7 @@ from hub.schemas.envelope import party_member
 
 ADMIN, OPERATOR, AUDITOR, CLIENT = "admin", "agency-operator", "auditor", "client"
 MONITOR = "monitor"  # may read /metrics only (a Prometheus scraper)
+CITIZEN = "citizen"  # a person signed in as themself (username = 13-digit citizen ID); reads only their own consents and reads
 CLEARANCE_LEVELS = ("001", "002", "003", "004")
 
 
@@ -28,6 +29,9 @@ class Principal:
     method: str = ""
     client_id: str | None = None
     agent_id: str | None = None
+    # An e-service acting under a citizen's consent (method "citizen_oauth"): the consent its
+    # token was issued under, checked again on every read (hub.integration.citizen_access).
+    consent_id: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -21,7 +21,7 @@ import base64
 import binascii
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.errors import Unauthorized
@@ -56,6 +56,14 @@ class Authenticator:
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
         self._anonymous = RefusalSampler(settings.audit_anonymous_interval_seconds)
+        # Access tokens of other kinds, issued by a higher layer (a citizen's consent to an
+        # e-service: hub.integration.citizen_access), turned into principals by that layer.
+        self._token_kinds: dict[str, Callable[[dict[str, Any]], Principal]] = {}
+
+    def register_token_kind(self, kind: str, resolve: Callable[[dict[str, Any]], Principal]) -> None:
+        """Accept verified access tokens whose ``kind`` claim is ``kind``; ``resolve`` maps their
+        claims to a principal or raises ``Unauthorized``."""
+        self._token_kinds[kind] = resolve
 
     # -- principals ------------------------------------------------------------------
     def principal_for_client(self, record: ClientRecord, method: str, agent_id: str | None = None) -> Principal:
@@ -105,6 +113,8 @@ class Authenticator:
     # -- credentials -----------------------------------------------------------------
     def from_token(self, token: str) -> Principal:
         claims = self._tokens.verify(token)
+        if (resolve := self._token_kinds.get(claims.get("kind", ""))) is not None:
+            return resolve(claims)
         if claims.get("kind") != "client":
             raise Unauthorized("this token is not an OAuth2 access token (a GDX token needs its Consumer-Key)")
         return self._client_principal(claims["sub"], "jwt")

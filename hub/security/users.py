@@ -11,14 +11,16 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
-from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, MONITOR, OPERATOR
+from hub.schemas.principal import ADMIN, AUDITOR, CITIZEN, CLEARANCE_LEVELS, MONITOR, OPERATOR
 from hub.security import hashing
 from hub.security.audit import AuditLog
 from hub.security.secret_gate import SecretGate
 from hub.security.tables import sessions, users
+from hub.thai import ThaiValueError, validate_citizen_id
 
 # A monitor is a person who watches the hub (the console's overview, /metrics): reads figures only.
-USER_ROLES = (ADMIN, OPERATOR, AUDITOR, MONITOR)
+# A citizen signs in to the citizen pages only (consents, who read my data); the username is the citizen ID.
+USER_ROLES = (ADMIN, OPERATOR, AUDITOR, MONITOR, CITIZEN)
 INVALID_LOGIN = "invalid username or password"
 MIN_PASSWORD = 12
 
@@ -55,6 +57,15 @@ class Users:
             errors.append(FieldError("/roles", "enum", f"one or more of {', '.join(USER_ROLES)}"))
         if OPERATOR in roles and not member_id:
             errors.append(FieldError("/member_id", "required", "an agency operator acts for one member"))
+        if CITIZEN in roles:
+            # A citizen is a person signing in as themself: the account name is their citizen ID
+            # (the data tracker and consents are found by it) and it carries no hub role.
+            if set(roles) != {CITIZEN}:
+                errors.append(FieldError("/roles", "exclusive", "a citizen account has the role citizen only"))
+            try:
+                validate_citizen_id(username)
+            except ThaiValueError as exc:
+                errors.append(FieldError("/username", exc.rule, f"a valid 13-digit citizen ID ({exc})"))
         if clearance not in CLEARANCE_LEVELS:
             errors.append(FieldError("/clearance", "enum", "one of 001, 002, 003, 004"))
         if len(password) < MIN_PASSWORD:

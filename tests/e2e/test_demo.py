@@ -19,7 +19,9 @@ def test_telework_story_runs_and_exits_zero(tmp_path):
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     out = done.stdout
     for expected in ("REFUSED agreement", "ineligible_work", "revocation กค 0401/", "GFMIS: savings batch accepted",
-                     "where the artefacts landed", "verifies", "every message delivered"):
+                     "where the artefacts landed", "verifies", "every message delivered",
+                     # issue 15: the e-Citizen portal scene (hub/demo/portal.py)
+                     "e-Citizen portal", "DPIS change capture:", "the officer grants it", "data tracker of"):
         assert expected in out, f"{expected!r} missing from the demo's output"
 
 
