@@ -74,6 +74,36 @@ INLINE_PAYLOAD_BYTES = 256 * 1024
 OUTCOME_COLUMNS = ("status", "receipt", "next_action_at", "last_error")
 
 
+def _claim_statement() -> Any:
+    """Built once: a statement with an expanding ``IN`` list compiles once per list length and
+    is cached, where ``in_(list)`` clones a bind parameter per id on every call (a third of a
+    worker's CPU in a profile)."""
+    earlier = messages.alias("earlier")
+    waits_for_earlier = exists().where(
+        earlier.c.receiver == messages.c.receiver,
+        earlier.c.correlation_id == messages.c.correlation_id,
+        earlier.c.received_at < messages.c.received_at,
+        earlier.c.status.in_(UNFINISHED),
+    )
+    return (
+        update(messages)
+        .where(messages.c.id.in_(bindparam("ids", expanding=True)), messages.c.status == QUEUED,
+               ~waits_for_earlier)
+        .values(status=bindparam("c_status"), attempts=messages.c.attempts + 1,
+                next_action_at=bindparam("c_next"), updated_at=bindparam("c_now"))
+        .returning(*meta_columns(), messages.c.cycle_started_at)
+    )
+
+
+_CLAIM = _claim_statement()
+_SMALL_BODIES = select(message_payloads.c.message_id, message_payloads.c.body).where(
+    message_payloads.c.message_id.in_(bindparam("ids", expanding=True)))
+_HELD = select(messages.c.id, messages.c.status, messages.c.attempts, messages.c.receiver,
+               messages.c.correlation_id, messages.c.received_at).where(
+    messages.c.id.in_(bindparam("ids", expanding=True)))
+_HELD_FOR_UPDATE = _HELD.with_for_update()
+
+
 @dataclass(frozen=True)
 class Claim:
     """A message this worker holds the lease on, for attempt number ``attempt``."""
@@ -122,26 +152,11 @@ class Deliverer:
         handed out again when that predecessor finishes (``_release_successors``).
         """
         now = utcnow()
-        earlier = messages.alias("earlier")
-        waits_for_earlier = exists().where(
-            earlier.c.receiver == messages.c.receiver,
-            earlier.c.correlation_id == messages.c.correlation_id,
-            earlier.c.received_at < messages.c.received_at,
-            earlier.c.status.in_(UNFINISHED),
-        )
         with self._engine.begin() as conn:
-            rows = conn.execute(
-                update(messages)
-                .where(messages.c.id.in_(message_ids), messages.c.status == QUEUED, ~waits_for_earlier)
-                .values(status=DELIVERING, attempts=messages.c.attempts + 1,
-                        next_action_at=now + self._lease, updated_at=now)
-                .returning(*meta_columns(), messages.c.cycle_started_at)
-            ).mappings().all()
+            rows = conn.execute(_CLAIM, {"ids": message_ids, "c_status": DELIVERING,
+                                         "c_next": now + self._lease, "c_now": now}).mappings().all()
             small = [r["id"] for r in rows if r["payload_size"] <= INLINE_PAYLOAD_BYTES]
-            bodies = dict(conn.execute(
-                select(message_payloads.c.message_id, message_payloads.c.body)
-                .where(message_payloads.c.message_id.in_(small))
-            ).all()) if small else {}
+            bodies = dict(conn.execute(_SMALL_BODIES, {"ids": small}).all()) if small else {}
         claims = []
         for row in rows:
             meta = row_to_meta({k: v for k, v in row.items() if k != "cycle_started_at"})
@@ -215,12 +230,8 @@ class Deliverer:
     def _record_batch(self, outcomes: list[Outcome]) -> list[str]:
         now = utcnow()
         with self._engine.begin() as conn:
-            current = select(messages.c.id, messages.c.status, messages.c.attempts, messages.c.receiver,
-                             messages.c.correlation_id, messages.c.received_at).where(
-                messages.c.id.in_([o.message_id for o in outcomes]))
-            if conn.dialect.name == "postgresql":
-                current = current.with_for_update()
-            held = {row.id: row for row in conn.execute(current)}
+            current = _HELD_FOR_UPDATE if conn.dialect.name == "postgresql" else _HELD
+            held = {row.id: row for row in conn.execute(current, {"ids": [o.message_id for o in outcomes]})}
             # Recorded only if the lease is still ours: same attempt, still delivering.
             won = [o for o in outcomes
                    if (row := held.get(o.message_id)) and row.status == DELIVERING and row.attempts == o.attempt]
