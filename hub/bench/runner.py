@@ -45,7 +45,7 @@ class Options:
     steady_seconds: float = 0.0
 
 
-SCENARIOS = ("ingest", "end-to-end", "fan-out", "large", "e-cms", "idle", "scale-out")
+SCENARIOS = ("ingest", "end-to-end", "drain", "fan-out", "large", "e-cms", "idle", "scale-out")
 
 
 @dataclass
@@ -104,6 +104,8 @@ class Runner:
                 self._ingest(backend, bare_run)
             if "end-to-end" in chosen:
                 self._end_to_end(backend)
+            if "drain" in chosen:
+                self._drain(backend)
             if "fan-out" in chosen:
                 self._fanout(backend)
             if "large" in chosen:
@@ -183,6 +185,30 @@ class Runner:
                          baseline_per_second=raw["per_second"],
                          ratio=delivered_per_second / raw["per_second"] if raw["per_second"] else None,
                          target="≥ 1000 delivered/s (postgres+rabbitmq)")
+
+    def _drain(self, backend: Any) -> None:
+        """Delivery alone: a backlog accepted first (no worker running), then ``workers`` worker
+        processes deliver it while nothing else runs; their CPU per message is the delivery
+        path's own cost, apart from the accept path's."""
+        self._progress(f"{backend.name}: drain a backlog")
+        duration = max(self.o.duration, self.o.steady_seconds)
+        with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
+                                                     "/stats") as sink:
+            token = provision(env, sink.url + "/inbox").token
+            extra = {"HUB_WORKER_CONCURRENCY": "32"}
+            with self._hub(env, worker=False) as hub:
+                run = loadgen(hub.url, concurrency=self.o.concurrency, duration=duration,
+                              payload_bytes=self.o.payload_bytes, token=token)
+                with self._workers(env, extra, max(1, self.o.workers)) as pids, Meter(*pids) as meter:
+                    # The workers began during their start-up second: count from here.
+                    started, before = time.time(), httpx.get(f"{sink.url}/stats", timeout=10).json()["delivered"]
+                    stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, duration * 10))
+                    meter.messages = stats["delivered"] - before
+        per_second = meter.messages / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
+        self.results.add(scenario=f"drain a backlog ({max(1, self.o.workers)} workers)", backend=backend.name,
+                         per_second=per_second, ok=stats["delivered"], errors=run["errors"], latency=None,
+                         duplicates=stats["duplicates"], **meter.as_dict(), baseline=None, baseline_per_second=None,
+                         ratio=None, target="delivery's own CPU ms/msg")
 
     def _fanout(self, backend: Any) -> None:
         """One event to 10 webhook subscribers, as deliveries per second next to plain end-to-end."""
