@@ -166,3 +166,18 @@ def test_serve_with_two_workers_runs_two_api_processes_that_accept(tmp_path):
 def api_processes(pid: int) -> list[psutil.Process]:
     """uvicorn's worker processes (spawned; its resource tracker is not one)."""
     return [p for p in psutil.Process(pid).children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+
+
+def test_serve_with_several_workers_refuses_the_address_listener(tmp_path, monkeypatch):
+    """The e-CMS allow-list listener lives in one process; several API processes cannot share it."""
+    from typer.testing import CliRunner
+
+    from hub.cli.main import app
+    from tests.support.hubproc import free_port
+
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_ECMS_ALLOWLIST_PORT", str(free_port()))
+    monkeypatch.setenv("HUB_ECMS_ALLOWLIST", '{"127.0.0.1/32": "0401"}')
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port()), "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    assert "--workers 1" in result.output
