@@ -5,7 +5,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+
+# Any fixed number: the advisory lock that serialises concurrent upgrades on PostgreSQL.
+MIGRATION_LOCK = 0x6875625F6D6967  # "hub_mig"
 
 
 def alembic_config() -> Config:
@@ -18,6 +21,11 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Each subsystem keeps its tables on its own Alembic branch off ``0001``; ``heads`` applies all."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes starting at once (``hub serve --workers N``, worker replicas)
+            # would each create the same tables; the lock makes the later ones wait and then
+            # find the schema current. DDL is transactional there, so the lock holds to commit.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

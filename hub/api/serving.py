@@ -63,6 +63,12 @@ def protocol(header_timeout: float) -> type[HeaderDeadlineH11]:
     return type("HubH11Protocol", (HeaderDeadlineH11,), {"header_timeout": header_timeout})
 
 
+class SettingsHeaderDeadlineH11(HeaderDeadlineH11):
+    """The same protocol under a module-level name, for ``hub serve --workers N``: uvicorn
+    pickles its configuration into each worker process, and a class made by ``protocol`` does
+    not pickle. Each worker sets the deadline from its own settings (``hub.cli.server``)."""
+
+
 def uvicorn_options(settings: Any) -> dict[str, Any]:  # noqa: ANN401  (hub.config.Settings)
     return {"http": protocol(settings.header_timeout_seconds),
             "timeout_keep_alive": settings.keep_alive_timeout_seconds,

@@ -68,18 +68,22 @@ class Proc:
 
 
 class Meter:
-    """CPU seconds and peak RSS of a process tree while a block runs."""
+    """CPU seconds and peak RSS of process trees (the hub and its worker processes) while a
+    block runs. CPU seconds per message, unlike throughput, hardly depends on what else the
+    machine is doing, so it shows progress on a shared machine."""
 
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
-        self._proc = psutil.Process(pid)
+    def __init__(self, *pids: int, interval: float = 0.02) -> None:
+        self._procs = [psutil.Process(pid) for pid in pids]
         self._interval = interval
         self._stop = threading.Event()
         self.rss_start = self._rss()
         self.rss_peak = self.rss_start
         self.cpu_percent = 0.0
+        self.cpu_seconds = 0.0
+        self.messages: int | None = None  # set by the scenario: what the CPU seconds were spent on
 
     def _tree(self) -> list[psutil.Process]:
-        return [self._proc, *self._proc.children(recursive=True)]
+        return [q for p in self._procs for q in (p, *p.children(recursive=True))]
 
     def _rss(self) -> int:
         return sum(p.memory_info().rss for p in self._tree())
@@ -102,11 +106,14 @@ class Meter:
         self._thread.join()
         self.rss_peak = max(self.rss_peak, self._rss())
         wall = time.perf_counter() - self._t0
-        self.cpu_percent = 100.0 * (self._cpu() - self._cpu0) / wall if wall else 0.0
+        self.cpu_seconds = self._cpu() - self._cpu0
+        self.cpu_percent = 100.0 * self.cpu_seconds / wall if wall else 0.0
 
     def as_dict(self) -> dict:
-        return {"cpu_percent": round(self.cpu_percent, 1), "rss_start_mib": round(self.rss_start / 2**20, 1),
-                "rss_peak_mib": round(self.rss_peak / 2**20, 1)}
+        per_message = self.cpu_seconds / self.messages if self.messages else None
+        return {"cpu_percent": round(self.cpu_percent, 1), "cpu_seconds": round(self.cpu_seconds, 3),
+                "cpu_ms_per_message": None if per_message is None else round(per_message * 1000, 3),
+                "rss_start_mib": round(self.rss_start / 2**20, 1), "rss_peak_mib": round(self.rss_peak / 2**20, 1)}
 
 
 def loadgen(url: str, *, concurrency: int, duration: float, payload_bytes: int = 2048, rate: float | None = None,

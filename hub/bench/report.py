@@ -15,7 +15,8 @@ def _num(value: Any, digits: int = 0) -> str:
 def table(results: Results) -> Table:
     t = Table(title="hub bench (every figure next to a baseline measured in the same run)")
     for name, justify in (("scenario", "left"), ("backend", "left"), ("msg/s", "right"), ("p50 ms", "right"),
-                          ("p95 ms", "right"), ("p99 ms", "right"), ("CPU %", "right"), ("peak RSS MiB", "right"),
+                          ("p95 ms", "right"), ("p99 ms", "right"), ("CPU %", "right"),
+                          ("CPU ms/msg", "right"), ("peak RSS MiB", "right"),
                           ("baseline", "left"), ("baseline msg/s", "right"), ("ratio", "right"),
                           ("target", "left")):
         t.add_column(name, justify=justify)
@@ -28,6 +29,7 @@ def table(results: Results) -> Table:
         t.add_row(
             row["scenario"], row["backend"], _num(row.get("per_second")), _num(latency.get("p50"), 1),
             _num(latency.get("p95"), 1), _num(latency.get("p99"), 1), _num(row.get("cpu_percent")),
+            _num(row.get("cpu_ms_per_message"), 2),
             _num(row.get("rss_peak_mib")), row.get("baseline") or extra, _num(row.get("baseline_per_second")),
             _num(row.get("ratio"), 2), row.get("target") or "",
         )

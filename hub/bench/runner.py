@@ -5,6 +5,8 @@ import platform
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -35,6 +37,15 @@ class Options:
     pg_admin_dsn: str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     backends: tuple[str, ...] = ("embedded", "postgres+rabbitmq")
+    # Which scenarios to run (SCENARIOS); empty: all but scale-out, which runs when api_processes > 1.
+    scenarios: tuple[str, ...] = ()
+    api_processes: int = 1
+    # The end-to-end loads run at least this long, so delivery reaches its steady state
+    # (backlog, batches, connection reuse) rather than measuring the start-up.
+    steady_seconds: float = 0.0
+
+
+SCENARIOS = ("ingest", "end-to-end", "drain", "fan-out", "large", "e-cms", "idle", "record", "scale-out")
 
 
 @dataclass
@@ -74,11 +85,14 @@ class Runner:
 
         self.standards_dir = Settings().standards_dir  # HUB_STANDARDS_DIR reaches the hubs it starts too
         self.document = self.standards_dir / INGEST_DOCUMENT
-        self._progress("baseline: bare FastAPI")
-        with Proc("hub.bench.bare", [], BackendEnv(self.root, "", "", "").environ(), self.root / "bare.log",
-                  "/healthz") as bare:
-            bare_run = loadgen(bare.url, concurrency=self.o.concurrency, duration=self.o.duration,
-                               payload_file=self.document)
+        chosen = set(self.o.scenarios) or set(SCENARIOS) - ({"scale-out"} if self.o.api_processes <= 1 else set())
+        bare_run = None
+        if "ingest" in chosen:
+            self._progress("baseline: bare FastAPI")
+            with Proc("hub.bench.bare", [], BackendEnv(self.root, "", "", "").environ(), self.root / "bare.log",
+                      "/healthz") as bare:
+                bare_run = loadgen(bare.url, concurrency=self.o.concurrency, duration=self.o.duration,
+                                   payload_file=self.document)
         backends = {"embedded": Embedded(), "postgres+rabbitmq": Services(self.o.pg_admin_dsn, self.o.amqp_url)}
         for name in self.o.backends:
             backend = backends[name]
@@ -86,17 +100,31 @@ class Runner:
             if reason:
                 self.results.skipped[name] = reason
                 continue
-            self._ingest(backend, bare_run)
-            self._end_to_end(backend)
-            self._fanout(backend)
-            self._large(backend)
-            self._ecms(backend)
-            self._idle(backend)
-            self._record(backend)
+            if "ingest" in chosen:
+                self._ingest(backend, bare_run)
+            if "end-to-end" in chosen:
+                self._end_to_end(backend)
+            if "drain" in chosen:
+                self._drain(backend)
+            if "fan-out" in chosen:
+                self._fanout(backend)
+            if "large" in chosen:
+                self._large(backend)
+            if "e-cms" in chosen:
+                self._ecms(backend)
+            if "idle" in chosen:
+                self._idle(backend)
+            if "record" in chosen:
+                self._record(backend)
+            if "scale-out" in chosen:
+                for api in range(1, max(1, self.o.api_processes) + 1):
+                    self._end_to_end(backend, api_processes=api)
         return self.results
 
-    def _hub(self, env: BackendEnv, *, worker: bool, **extra: str) -> Proc:
+    def _hub(self, env: BackendEnv, *, worker: bool, api_processes: int = 1, **extra: str) -> Proc:
         args = ["serve"] + ([] if worker else ["--no-embedded-worker"])
+        if api_processes > 1:
+            args += ["--workers", str(api_processes)]
         return Proc("hub", args, env.environ(**extra), self.root / "hub.log", "/healthz")
 
     def _ingest(self, backend: Any, bare_run: dict) -> None:
@@ -108,6 +136,7 @@ class Runner:
                         "payload_file": self.document}
                 with Meter(hub.pid) as meter:
                     run = loadgen(hub.url, **load)
+                meter.messages = run["ok"]
                 half = loadgen(hub.url, rate=max(1.0, run["per_second"] / 2), **load)
                 self._progress(f"{backend.name}: ingest with validation")
                 validated = loadgen(hub.url, standard=INGEST_STANDARD, **load)
@@ -127,28 +156,61 @@ class Runner:
                          baseline="raw inserts", baseline_per_second=raw["per_second"], ratio=_ratio(run, raw),
                          target=None)
 
-    def _end_to_end(self, backend: Any) -> None:
-        self._progress(f"{backend.name}: end-to-end")
+    def _end_to_end(self, backend: Any, *, api_processes: int | None = None) -> None:
+        """Accept at full speed, deliver to an HTTP receiver. ``api_processes`` set: the
+        scale-out form, ``hub serve --workers N --no-embedded-worker`` plus ``workers`` worker
+        processes; otherwise one ``hub serve`` with its embedded worker plus ``workers - 1``."""
+        scale_out = api_processes is not None
+        label = f"{api_processes} API + {self.o.workers} worker processes" if scale_out else "end-to-end"
+        self._progress(f"{backend.name}: {label}")
+        duration = max(self.o.duration, self.o.steady_seconds)
         with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
                                                      "/stats") as sink:
             token = provision(env, sink.url + "/inbox").token
             extra = {"HUB_WORKER_CONCURRENCY": "32"}
-            with self._hub(env, worker=True, **extra) as hub, self._workers(env, extra):
+            hub_proc = self._hub(env, worker=not scale_out, api_processes=api_processes or 1, **extra)
+            with hub_proc as hub, self._workers(env, extra, self.o.workers if scale_out else self.o.workers - 1) as pids:
                 started = time.time()
-                with Meter(hub.pid) as meter:
-                    run = loadgen(hub.url, concurrency=self.o.concurrency, duration=self.o.duration,
+                with Meter(hub.pid, *pids) as meter:
+                    run = loadgen(hub.url, concurrency=self.o.concurrency, duration=duration,
                                   payload_bytes=self.o.payload_bytes, token=token)
-                    stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, self.o.duration * 10))
+                    stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, duration * 10))
+                meter.messages = stats["delivered"]
             delivered_per_second = stats["delivered"] / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
             queue = f"{env.queue_name}.baseline"
             raw = raw_broker(env.broker_url, queue, count=max(200, min(20000, run["ok"])))
-        self._plain_e2e = {**getattr(self, "_plain_e2e", {}), backend.name: delivered_per_second}
-        self.results.add(scenario="end-to-end", backend=backend.name, per_second=delivered_per_second,
+        if not scale_out:
+            self._plain_e2e = {**getattr(self, "_plain_e2e", {}), backend.name: delivered_per_second}
+        self.results.add(scenario=f"end-to-end, {label}" if scale_out else "end-to-end", backend=backend.name, per_second=delivered_per_second,
                          ok=stats["delivered"], errors=run["errors"], latency=stats["latency"],
                          duplicates=stats["duplicates"], **meter.as_dict(), baseline="raw kombu publish+consume",
                          baseline_per_second=raw["per_second"],
                          ratio=delivered_per_second / raw["per_second"] if raw["per_second"] else None,
                          target="≥ 1000 delivered/s (postgres+rabbitmq)")
+
+    def _drain(self, backend: Any) -> None:
+        """Delivery alone: a backlog accepted first (no worker running), then ``workers`` worker
+        processes deliver it while nothing else runs; their CPU per message is the delivery
+        path's own cost, apart from the accept path's."""
+        self._progress(f"{backend.name}: drain a backlog")
+        duration = max(self.o.duration, self.o.steady_seconds)
+        with backend.fresh(self.root) as env, Proc("hub.bench.sink", [], env.environ(), self.root / "sink.log",
+                                                     "/stats") as sink:
+            token = provision(env, sink.url + "/inbox").token
+            extra = {"HUB_WORKER_CONCURRENCY": "32"}
+            with self._hub(env, worker=False) as hub:
+                run = loadgen(hub.url, concurrency=self.o.concurrency, duration=duration,
+                              payload_bytes=self.o.payload_bytes, token=token)
+                with self._workers(env, extra, max(1, self.o.workers)) as pids, Meter(*pids) as meter:
+                    # The workers began during their start-up second: count from here.
+                    started, before = time.time(), httpx.get(f"{sink.url}/stats", timeout=10).json()["delivered"]
+                    stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, duration * 10))
+                    meter.messages = stats["delivered"] - before
+        per_second = meter.messages / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
+        self.results.add(scenario=f"drain a backlog ({max(1, self.o.workers)} workers)", backend=backend.name,
+                         per_second=per_second, ok=stats["delivered"], errors=run["errors"], latency=None,
+                         duplicates=stats["duplicates"], **meter.as_dict(), baseline=None, baseline_per_second=None,
+                         ratio=None, target="delivery's own CPU ms/msg")
 
     def _fanout(self, backend: Any) -> None:
         """One event to 10 webhook subscribers, as deliveries per second next to plain end-to-end."""
@@ -159,27 +221,28 @@ class Runner:
                                                      "/stats") as sink:
             token = provision_fanout(env, sink.url)
             extra = {"HUB_WORKER_CONCURRENCY": "32", "HUB_WEBHOOK_ALLOW_LOOPBACK": "true"}
-            with self._hub(env, worker=True, **extra) as hub, self._workers(env, extra):
+            with self._hub(env, worker=True, **extra) as hub, self._workers(env, extra, self.o.workers - 1) as pids:
                 started = time.time()
-                with Meter(hub.pid) as meter:
+                with Meter(hub.pid, *pids) as meter:
                     events = publish_events(hub.url, token, self.standards_dir, duration=self.o.duration,
                                             concurrency=min(8, self.o.concurrency))
                     stats = _wait_delivered(sink.url, events * SUBSCRIBERS, timeout=max(60.0, self.o.duration * 20))
+                meter.messages = stats["delivered"]
         per_second = stats["delivered"] / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
-        plain = self._plain_e2e.get(backend.name)
+        plain = getattr(self, "_plain_e2e", {}).get(backend.name)
         self.results.add(scenario=f"fan-out 1 event → {SUBSCRIBERS} webhooks", backend=backend.name,
                          per_second=per_second, ok=stats["delivered"], errors={}, latency=stats["latency"],
                          duplicates=stats["duplicates"], events=events, **meter.as_dict(),
                          baseline="plain end-to-end", baseline_per_second=plain,
                          ratio=per_second / plain if plain else None, target="deliveries/s")
 
-    def _workers(self, env: BackendEnv, extra: dict[str, str]) -> Any:
-        from contextlib import ExitStack
-
-        stack = ExitStack()
-        for _ in range(max(0, self.o.workers - 1)):
-            stack.enter_context(Proc("hub", ["worker"], env.environ(**extra), self.root / "worker.log", None))
-        return stack
+    @contextmanager
+    def _workers(self, env: BackendEnv, extra: dict[str, str], count: int) -> Iterator[list[int]]:
+        """``count`` ``hub worker`` processes; yields their process ids (for the CPU meter)."""
+        with ExitStack() as stack:
+            procs = [stack.enter_context(Proc("hub", ["worker"], env.environ(**extra), self.root / "worker.log", None))
+                     for _ in range(max(0, count))]
+            yield [p.pid for p in procs]
 
     def _large(self, backend: Any) -> None:
         size = self.o.large_mib * 2**20
@@ -197,6 +260,7 @@ class Runner:
                     response.raise_for_status()
                     stats = _wait_delivered(sink.url, 1, timeout=300)
                     delivered = time.perf_counter() - started
+                meter.messages = 1
         growth = (meter.rss_peak - meter.rss_start) / size
         self.results.add(scenario=f"large payload {self.o.large_mib} MiB", backend=backend.name,
                          per_second=None, ok=stats["delivered"], accept_seconds=round(accepted, 3),
@@ -224,6 +288,7 @@ class Runner:
                     deadline = time.perf_counter() + self.o.duration
                     while time.perf_counter() < deadline or not totals:
                         totals.append(letter_roundtrip(sender, receiver, pdf.data)["total_seconds"])
+                meter.messages = len(totals)
                 wire = sender.wire_document(f"ทส {ECMS_DEPARTMENTS[0][0]}/1", pdf)
                 for agency in agencies:
                     agency.close()

@@ -21,6 +21,12 @@ def bench(
     large_mib: Annotated[int, typer.Option(help="Size of the large-payload scenario.")] = 50,
     workers: Annotated[int, typer.Option(help="Delivery processes for end-to-end (serve + N-1 workers).")] = 2,
     backend: Annotated[Optional[list[str]], typer.Option(help=f"Backends to run: {', '.join(BACKENDS)}.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option(
+        help="Scenarios to run (repeatable): ingest, end-to-end, drain, fan-out, large, e-cms, idle, record, scale-out; "
+             "default all (scale-out only with --api-processes above 1).")] = None,
+    api_processes: Annotated[int, typer.Option(
+        min=1, help="Scale-out: end-to-end with 1..N `hub serve --workers k` API processes and --workers "
+                    "worker processes each.")] = 1,
 ) -> None:
     """Throughput and latency of the hub, each next to its own stack's baseline."""
     try:
@@ -28,14 +34,20 @@ def bench(
     except ImportError as exc:
         raise typer.BadParameter("hub bench needs its extra: pip install 'backoffice-hub[bench]'") from exc
     from hub.bench.report import as_json, table
-    from hub.bench.runner import Options, Runner
+    from hub.bench.runner import SCENARIOS, Options, Runner
 
     chosen = tuple(backend or BACKENDS)
     unknown = [b for b in chosen if b not in BACKENDS]
     if unknown:
         raise typer.BadParameter(f"unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    wrong = [s for s in scenario or () if s not in SCENARIOS]
+    if wrong:
+        raise typer.BadParameter(f"unknown scenario(s) {wrong}; choose from {list(SCENARIOS)}")
+    # A quick run keeps end-to-end loads long enough (8 s) for delivery to reach its steady state.
     options = Options(duration=duration or (2.0 if quick else 10.0), concurrency=concurrency,
-                      payload_bytes=payload_bytes, large_mib=large_mib, workers=workers, backends=chosen)
+                      payload_bytes=payload_bytes, large_mib=large_mib, workers=workers, backends=chosen,
+                      scenarios=tuple(scenario or ()), api_processes=api_processes,
+                      steady_seconds=0.0 if duration else 8.0)
     console = wide_console(200)  # the results table has many columns
     with console.status("benchmarking") as status:
         results = Runner(options, progress=lambda text: status.update(f"benchmarking: {text}")).run()

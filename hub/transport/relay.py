@@ -12,7 +12,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 
 from hub.clock import as_utc, utcnow
 from hub.transport.broker import Publisher
@@ -21,6 +21,12 @@ from hub.transport.messages import ACCEPTED, QUEUED, RETRYING
 from hub.transport.tables import message_events, messages
 
 log = logging.getLogger(__name__)
+
+
+# Built once with an expanding IN list: compiled once per batch length and cached, instead of a
+# bind parameter cloned per id on every round.
+_MARK_QUEUED = (update(messages).where(messages.c.id.in_(bindparam("ids", expanding=True)))
+                .values(status=bindparam("r_status"), next_action_at=bindparam("r_next"), updated_at=bindparam("r_now")))
 
 
 class Relay:
@@ -51,11 +57,7 @@ class Relay:
             if not due:
                 return 0
             ids = [row.id for row in due]
-            conn.execute(
-                update(messages)
-                .where(messages.c.id.in_(ids))
-                .values(status=QUEUED, next_action_at=now + self._lease, updated_at=now)
-            )
+            conn.execute(_MARK_QUEUED, {"ids": ids, "r_status": QUEUED, "r_next": now + self._lease, "r_now": now})
             conn.execute(
                 insert(message_events),
                 [

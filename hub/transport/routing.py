@@ -81,11 +81,21 @@ class Router:
             self._cache = None
 
     def _table(self) -> dict[tuple[str, str], Route]:
-        with self._lock:
+        cache = self._cache
+        if cache is not None and time.monotonic() - self._loaded_at <= CACHE_SECONDS:
+            return cache
+        # Stale: one thread reloads; the others go on with the view it replaces (at most moments
+        # older) instead of queueing behind the lock for the query (every delivery thread did, in
+        # a profile). With no view at all (start, or a change made here), everyone waits for it.
+        if not self._lock.acquire(blocking=cache is None):
+            return cache  # type: ignore[return-value]  (not None: a blocking acquire never fails)
+        try:
             if self._cache is None or time.monotonic() - self._loaded_at > CACHE_SECONDS:
                 self._cache = {(r.receiver, r.service): r for r in self.list()}
                 self._loaded_at = time.monotonic()
             return self._cache
+        finally:
+            self._lock.release()
 
     def find(self, receiver: str, service: str) -> Route | None:
         table = self._table()

@@ -1,9 +1,12 @@
 """The delivery worker: consumes message ids from the broker and delivers them in a thread pool.
 
-The consumer thread collects what the broker has ready, claims those messages in one
-transaction, and hands each claim to a delivery thread. A broker message is acknowledged
-only after its outcome is committed to the database (or, for a message that was not ours
-to claim, at once).
+The consumer thread collects what the broker has ready and hands the batch to a claim
+thread, which claims those messages in one transaction and gives each claim to a delivery
+thread; meanwhile the consumer goes on gathering and acknowledging (a profile showed it
+waiting on the claim's round trip with the delivery threads idle). A broker message is
+acknowledged, always by the consumer thread (a channel is not shared between threads), only
+after its outcome is committed to the database (or, for a message that was not ours to
+claim, once the claim has shown that).
 """
 from __future__ import annotations
 
@@ -14,16 +17,44 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from hub.transport.broker import connect, delivery_queue, is_polled
+from hub.transport.broker import IDS_PER_BROKER_MESSAGE, connect, delivery_queue, is_polled
 from hub.transport.delivery import Deliverer
 from hub.transport.idle import Doorbell, IdleBackoff
 
 log = logging.getLogger(__name__)
 
-# How many ready broker messages the consumer gathers before claiming them together.
+
+class _BrokerMessage:
+    """A broker message carrying several ids: acknowledged once every one of them is done.
+    Touched only by the consumer thread (which alone may use the channel)."""
+
+    __slots__ = ("_message", "_left")
+
+    def __init__(self, message: Any, ids: int) -> None:
+        self._message = message
+        self._left = ids
+
+    def one_done(self) -> None:
+        self._left -= 1
+        if self._left == 0:
+            self._message.ack()
+
+
+def _ids_of(body: Any) -> list[str] | None:
+    if isinstance(body, dict):
+        if isinstance(body.get("ids"), list) and body["ids"] and all(isinstance(i, str) for i in body["ids"]):
+            return body["ids"]
+        if isinstance(body.get("id"), str):  # one id per message: what relays before batching sent
+            return [body["id"]]
+    return None
+
+
+# How many ready message ids the consumer gathers before claiming them together.
 CLAIM_BATCH = 128
 # While deliveries are in flight the consumer looks this often, to acknowledge them promptly.
 BUSY_WAIT_SECONDS = 0.05
+# Claim transactions in flight at once per worker process.
+CLAIMERS = 2
 
 
 class DeliveryWorker:
@@ -41,38 +72,46 @@ class DeliveryWorker:
         self._in_flight_lock = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
-        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="deliver") as pool:
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="deliver") as pool, \
+                ThreadPoolExecutor(CLAIMERS, thread_name_prefix="claim") as claimer:
             while not stop.is_set():
                 try:
-                    self._consume(pool, stop)
+                    self._consume(pool, claimer, stop)
                 except Exception:
                     log.exception("broker connection lost; reconnecting in 1 s")
                     stop.wait(1.0)
         self._deliverer.close()
 
-    def _consume(self, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
+    def _consume(self, pool: ThreadPoolExecutor, claimer: ThreadPoolExecutor, stop: threading.Event) -> None:
         finished: queue.SimpleQueue[tuple[Any, Future[str]]] = queue.SimpleQueue()
+        failed_claims: queue.SimpleQueue[BaseException] = queue.SimpleQueue()
         ready: list[tuple[str, Any]] = []
 
         def on_message(body: Any, message: Any) -> None:
-            message_id = body.get("id") if isinstance(body, dict) else None
-            if not isinstance(message_id, str):
-                log.error("dropping malformed broker message %r (no message id)", body)
+            ids = _ids_of(body)
+            if ids is None:
+                log.error("dropping malformed broker message %r (no message ids)", body)
                 message.ack()
                 return
-            ready.append((message_id, message))
+            whole = _BrokerMessage(message, len(ids))
+            ready.extend((message_id, whole) for message_id in ids)
 
+        # About four ids per delivery thread held from the broker, as before ids were batched.
+        prefetch = max(2, self._concurrency * 4 // IDS_PER_BROKER_MESSAGE)
         with connect(self._url) as conn:
             conn.ensure_connection(max_retries=3)
-            with conn.Consumer(self._queue, callbacks=[on_message], accept=["json"],
-                               prefetch_count=self._concurrency * 4):
+            with conn.Consumer(self._queue, callbacks=[on_message], accept=["json"], prefetch_count=prefetch):
                 polled = is_polled(conn)
                 while not stop.is_set():
-                    self._gather(conn, self._next_wait(bool(ready)), polled)
+                    self._gather(conn, self._next_wait(bool(ready)), polled, ready)
                     if ready:
-                        self._dispatch(ready, pool, finished)
+                        with self._in_flight_lock:
+                            self._in_flight += 1  # the claim itself, until its deliveries are started
+                        claimer.submit(self._dispatch, list(ready), pool, finished, failed_claims)
                         ready.clear()
                     self._ack_finished(finished)
+                    self._raise_failed_claim(failed_claims)
+                claimer.shutdown(wait=True)
                 pool.shutdown(wait=True)  # let deliveries in flight finish and be acknowledged
                 self._ack_finished(finished)
 
@@ -81,7 +120,7 @@ class DeliveryWorker:
             busy = found_work or self._in_flight > 0
         return self._idle.next_wait(busy)
 
-    def _gather(self, conn: Any, wait: float, polled: bool) -> None:
+    def _gather(self, conn: Any, wait: float, polled: bool, ready: list[tuple[str, Any]]) -> None:
         """Collect what the broker has ready, waiting up to ``wait`` for the first message. A
         socket broker is waited on (the server wakes us); a polled one is looked at once, and
         the wait is spent on the doorbell instead of on repeated polls."""
@@ -94,14 +133,35 @@ class DeliveryWorker:
             if polled and self._doorbell.wait(wait):
                 self._idle.reset()
             return
-        for _ in range(CLAIM_BATCH):
+        while len(ready) < CLAIM_BATCH:
             try:
                 conn.drain_events(timeout=0)
             except socket.timeout:
                 return
 
+    @staticmethod
+    def _raise_failed_claim(failed_claims: queue.SimpleQueue) -> None:
+        """A claim that failed (database unreachable) leaves its broker messages unacknowledged;
+        reconnecting hands them out again."""
+        try:
+            error = failed_claims.get_nowait()
+        except queue.Empty:
+            return
+        raise RuntimeError("claiming a batch failed") from error
+
     def _dispatch(self, ready: list[tuple[str, Any]], pool: ThreadPoolExecutor,
-                  finished: queue.SimpleQueue) -> None:
+                  finished: queue.SimpleQueue, failed_claims: queue.SimpleQueue) -> None:
+        """On a claim thread: claim the batch, start a delivery per claim."""
+        try:
+            self._claim_and_start(ready, pool, finished)
+        except Exception as exc:
+            log.error("claiming %d messages failed: %s", len(ready), exc)
+            failed_claims.put(exc)
+        finally:
+            self._finished_one()
+
+    def _claim_and_start(self, ready: list[tuple[str, Any]], pool: ThreadPoolExecutor,
+                         finished: queue.SimpleQueue) -> None:
         by_id: dict[str, list[Any]] = {}
         for message_id, message in ready:
             by_id.setdefault(message_id, []).append(message)
@@ -115,9 +175,11 @@ class DeliveryWorker:
             attempted = pool.submit(self._deliverer.attempt, claim)
             attempted.add_done_callback(
                 lambda f, ms=broker_messages: self._when_recorded(f, ms, finished))
+        not_ours: Future[str] = Future()
+        not_ours.set_result("skipped")
         for broker_messages in by_id.values():  # delivered already, or another worker holds it
             for message in broker_messages:
-                message.ack()
+                finished.put((message, not_ours))  # counted (and acknowledged) by the consumer thread
 
     def _when_recorded(self, attempted: Future, broker_messages: list[Any], finished: queue.SimpleQueue) -> None:
         if attempted.exception() is not None:
@@ -142,4 +204,4 @@ class DeliveryWorker:
             if error is not None:
                 # The database failed while recording; the lease will hand the id out again.
                 log.error("delivery bookkeeping failed: %s", error, exc_info=error)
-            message.ack()
+            message.one_done()

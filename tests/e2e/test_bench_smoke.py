@@ -13,7 +13,8 @@ from tests.support import services
 
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
              "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)", "idle hub serve",
-             "fan-out 1 event → 10 webhooks", "unified record, 4 sources"}
+             "fan-out 1 event → 10 webhooks", "drain a backlog (1 workers)",
+             "unified record, 4 sources"}
 BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw kombu publish+consume",
              "raw lxml parse + validate", "plain end-to-end", "slowest source called directly"}
 
@@ -41,6 +42,11 @@ def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path):
         assert {r["scenario"] for r in rows} == SCENARIOS
         assert {r["baseline"] for r in rows if r["baseline"]} == BASELINES
         idle = next(r for r in rows if r["scenario"] == "idle hub serve")
+        for row in rows:  # CPU seconds per message of the hub (and worker) processes, where messages were sent
+            if row.get("cpu_ms_per_message") is not None:
+                assert row["cpu_ms_per_message"] > 0 and row["cpu_seconds"] > 0, row
+        assert {r["scenario"] for r in rows if r.get("cpu_ms_per_message")} >= {"ingest", "end-to-end",
+                                                                               "drain a backlog (1 workers)"}
         assert idle["idle_seconds"] >= 5 and idle["cpu_percent"] >= 0, idle
         for row in rows:
             if row is idle:
