@@ -14,8 +14,9 @@ implements one method per direction it supports:
 Adapters are context managers; ``close`` releases connections.
 
 Idempotency: ``send`` may be called more than once for the same message (at-least-once
-delivery). Every adapter passes ``message.id`` to its system as the idempotency key, so a
-receiver applies a message once.
+delivery). Every adapter passes the message's identity to its system so a receiver applies
+a message once: ``message.key`` where the system takes an opaque idempotency key (ids are
+unique per sender only, so two senders' messages may share ``message.id``).
 
 Losslessness of ``poll``: an item is acknowledged at the source (deleted, moved, or its
 version remembered) only after the sink has committed it; when the sink raises, the item
@@ -76,7 +77,13 @@ class OutboundMessage:
 
     @property
     def id(self) -> str:
+        """The sender's message id (unique per sender only)."""
         return str(self.meta.id)
+
+    @property
+    def key(self) -> str:
+        """The hub's key of the message: unique across senders, the same on every retry."""
+        return self.meta.key or str(self.meta.id)
 
     def document(self) -> bytes:
         """The envelope as JSON, as a receiver of the plain JSON protocol expects it."""

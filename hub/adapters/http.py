@@ -1,7 +1,8 @@
 """Plain HTTP delivery: POST the envelope as JSON to a URL; any 2xx is the receipt.
 
 Features:
-    - ``Idempotency-Key`` header carries the message id, so receivers apply each message once.
+    - ``Idempotency-Key`` header carries the hub's message key (unique across senders, unlike
+      the sender's id in ``X-Hub-Message-Id``), so receivers apply each message once.
     - Keep-alive connections are reused (one client per delivery thread).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
 
@@ -59,7 +60,7 @@ class HttpAdapter(Adapter):
                 headers={
                     "Content-Length": str(sum(len(p) for p in parts)),
                     "Content-Type": "application/json",
-                    "Idempotency-Key": message.id,
+                    "Idempotency-Key": message.key,
                     "X-Hub-Message-Id": message.id,
                     "X-Hub-Sender": message.meta.sender,
                     "X-Hub-Service": message.meta.service,

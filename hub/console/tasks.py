@@ -72,8 +72,8 @@ class Tasks:
                     task.failed[message_id] = f"status is {meta.status}, not dead"
                 else:
                     messages.replay(message_id, reason=task.reason)
-                    audit.record("message.replayed", actor=task.actor, target=message_id, reason=task.reason,
-                                 task=task.id)
+                    audit.record("message.replayed", actor=task.actor, target=str(meta.id), reason=task.reason,
+                                 task=task.id, sender=meta.sender)
                     task.replayed += 1
             except HubError as exc:
                 task.failed[message_id] = exc.message

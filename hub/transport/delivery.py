@@ -176,7 +176,7 @@ class Deliverer:
 
     def _attempt(self, claim: Claim, route: Route | None) -> Outcome:
         meta, attempt = claim.meta, claim.attempt
-        message_id = str(meta.id)
+        message_id = meta.key or str(meta.id)  # the hub key: payloads and outcomes are kept under it
         policy: DeliveryPolicy = route or DeliveryPolicy()
         if attempt > policy.max_attempts:
             # The previous attempt's worker vanished and used up the last try.

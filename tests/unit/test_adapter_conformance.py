@@ -341,4 +341,4 @@ class TestEventFanoutConformance(AdapterConformance):
 
         with self.hub.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(messages).where(
-                messages.c.id == child_id(message.id, self.subscription.id))).scalar_one()
+                messages.c.message_id == child_id(message.id, self.subscription.id))).scalar_one()
