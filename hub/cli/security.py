@@ -93,10 +93,17 @@ def agencies_register(
 @agencies_app.command("approve")
 def agencies_approve(subsystem_id: Annotated[str, typer.Argument(help="MEMBER/SUBSYSTEM")],
                      clearance: Annotated[Optional[str], typer.Option(help="Clearance 001-004 to grant.")] = None,
+                     rotate: Annotated[bool, typer.Option(
+                         "--rotate", help="Already approved: issue a new secret (the old one works during the "
+                                          "overlap). Without it, approving again is refused.")] = False,
+                     overlap_seconds: Annotated[Optional[int], typer.Option(
+                         help="With --rotate: how long the old secret keeps working (default: the configured "
+                              "client-secret overlap).")] = None,
                      data_dir: DataDir = None) -> None:
     """Approve a subsystem and print its client credentials (shown once)."""
     def approve(security) -> None:  # noqa: ANN001
-        issued = security.approve_subsystem(subsystem_id, actor=ACTOR, clearance=clearance)
+        issued = security.approve_subsystem(subsystem_id, actor=ACTOR, clearance=clearance, rotate=rotate,
+                                            overlap_seconds=overlap_seconds)
         console.print(f"{subsystem_id} approved")
         if issued:
             console.print("client credentials (shown once, store them now):")

@@ -33,6 +33,7 @@ from hub.errors import DeliveryError, FieldError, Forbidden, IdempotencyConflict
 from hub.integration.catalogue import Catalogue, EventType
 from hub.integration.filters import matches, project, subject_of
 from hub.integration.subscriptions import Subscription, SubscriptionService
+from hub.schemas.endpoints import hide_endpoints
 from hub.schemas.envelope import PARTY_PATTERN, Envelope, StoredMessage
 from hub.schemas.principal import Principal
 from hub.schemas.validation import validation_failed
@@ -177,7 +178,8 @@ class EventHub:
         for d in (fanned[-1].get("deliveries", []) if fanned else []):
             child = self._messages.get_meta(d["message_id"], sender=meta.sender, missing_ok=True)
             deliveries.append({**d, "status": child.status if child else "unknown",
-                               "last_error": child.last_error if child else None})
+                               "last_error": (child.last_error if principal.is_admin else
+                                              hide_endpoints(child.last_error)) if child else None})
         return {"event": meta.model_dump(mode="json"), "deliveries": deliveries,
                 "skipped": fanned[-1].get("skipped", []) if fanned else []}
 

@@ -86,7 +86,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Outcome:
-    message_id: str
+    message_id: str  # the hub key
     attempt: int
     status: str
     values: dict[str, Any]
@@ -95,6 +95,7 @@ class Outcome:
     route_id: int | None = None
     adapter: str | None = None
     seconds: float | None = None
+    sender_message_id: str | None = None  # the id its sender knows, for the story lines
 
 
 class Deliverer:
@@ -172,7 +173,7 @@ class Deliverer:
             if event["kind"] in ("attempt_failed", DELIVERED) and isinstance(event.get("detail"), dict):
                 event["detail"]["duration_ms"] = round(seconds * 1000, 1)
         return replace(outcome, route_id=route.id if route else None, adapter=route.adapter if route else None,
-                       seconds=seconds)
+                       seconds=seconds, sender_message_id=str(claim.meta.id))
 
     def _attempt(self, claim: Claim, route: Route | None) -> Outcome:
         meta, attempt = claim.meta, claim.attempt
@@ -253,7 +254,7 @@ class Deliverer:
         metrics.ATTEMPTS.labels(adapter, o.status).inc()
         if o.seconds is not None:
             metrics.ATTEMPT_SECONDS.labels(adapter).observe(o.seconds)
-        where = {"message_id": o.message_id, "route_id": o.route_id, "adapter": o.adapter, "attempt": o.attempt,
+        where = {"message_id": o.sender_message_id or o.message_id, "key": o.message_id, "route_id": o.route_id, "adapter": o.adapter, "attempt": o.attempt,
                  "duration_ms": None if o.seconds is None else round(o.seconds * 1000, 1)}
         failed = next((e["detail"] for e in o.events if e["kind"] == "attempt_failed"), None)
         if failed is not None:

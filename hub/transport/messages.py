@@ -363,7 +363,8 @@ class MessageService:
         with self._engine.begin() as conn:
             message_id = self._key(conn, message_id)
             row = conn.execute(
-                select(messages.c.status, messages.c.attempts, messages.c.route_id).where(messages.c.id == message_id)
+                select(messages.c.status, messages.c.attempts, messages.c.route_id, messages.c.message_id)
+                .where(messages.c.id == message_id)
             ).first()
             if row is None:
                 raise NotFound(f"no message with id {message_id}")
@@ -381,7 +382,7 @@ class MessageService:
                     detail={"previous_status": row.status, "previous_attempts": row.attempts, "reason": reason},
                 )
             )
-        log.info("message.replayed", message_id=message_id, route_id=row.route_id, previous_status=row.status,
+        log.info("message.replayed", message_id=row.message_id or message_id, key=message_id, route_id=row.route_id, previous_status=row.status,
                  previous_attempts=row.attempts, reason=reason)
         if self._on_accepted:
             self._on_accepted()

@@ -15,6 +15,7 @@ from hub import metrics
 from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
 from hub.api.responses import FastJSONResponse
 from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from hub.schemas.endpoints import hide_endpoints, hide_in_detail
 from hub.schemas.envelope import Envelope, StoredMessage
 from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
 from hub.schemas.principal import Principal
@@ -167,6 +168,11 @@ def visible(messages: MessageService, security: Security, principal: Principal, 
     return mine[0] if mine else (found[0] if found else None)
 
 
+def as_party_sees(meta: StoredMessage) -> StoredMessage:
+    """The message as a sender or receiver sees it: delivery errors without endpoints."""
+    return meta.model_copy(update={"last_error": hide_endpoints(meta.last_error)}) if meta.last_error else meta
+
+
 async def readable(messages: MessageService, security: Security, principal: Principal, message_id: uuid.UUID,
                    action: str = "read", sender: str | None = None) -> StoredMessage:
     """The message's metadata if ``principal`` may read it; the same 404 as a missing one otherwise."""
@@ -198,6 +204,7 @@ async def list_messages(
         items, next_cursor = await run_in_threadpool(
             lambda: list_visible(messages, scope, sender=sender, receiver=receiver, service=service,
                                  status=status, since=since, cursor=cursor, limit=limit))
+        items = [as_party_sees(m) for m in items]
     return MessagePage(items=items, next_cursor=next_cursor)
 
 
@@ -207,6 +214,9 @@ async def get_message(message_id: uuid.UUID, messages: MessagesDep, security: Se
     """A message's metadata and its full status history."""
     meta = await readable(messages, security, principal, message_id, sender=sender)
     history = await run_in_threadpool(messages.history, meta.key or str(message_id))
+    if not principal.is_admin:  # the receiver's internal addresses are for the hub's operators
+        meta = as_party_sees(meta)
+        history = [{**h, "detail": hide_in_detail(h["detail"])} for h in history]
     return MessageDetail(**dict(meta), history=history, links=links(str(message_id), principal))
 
 

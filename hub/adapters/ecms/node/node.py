@@ -44,6 +44,7 @@ from hub.adapters.ecms.codec.rawdoc import cut_document
 from hub.adapters.ecms.codec.soapstream import Limits, parse_stream
 from hub.adapters.ecms.node.store import Department, EcmsStore, conversation_id
 from hub.errors import Forbidden, IdempotencyConflict, NoRoute, PayloadTooLarge
+from hub.schemas.endpoints import hide_endpoints
 from hub.schemas.envelope import Envelope, StoredMessage
 from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 
@@ -521,7 +522,7 @@ class EcmsNode:
             letter_id = queued.letter_id if isinstance(queued, Notifier) else ""
         return soap.element("Outbound", ProcessID=process_id, LetterID=letter_id, ProcessStatus=status,
                             StatusTime=local_time(at) if at else None,
-                            AcceptID=letter.accept_id if letter is not None else None, Detail=meta.last_error)
+                            AcceptID=letter.accept_id if letter is not None else None, Detail=hide_endpoints(meta.last_error))
 
     def outbound_status(self, principal: Principal, root: etree._Element) -> etree._Element:
         """``Outbound`` rows: the one asked for, or (no ProcessID, as deployed clients ask) every

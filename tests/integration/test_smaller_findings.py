@@ -1,0 +1,90 @@
+"""Issue 12, finding 9 (the rest): each smaller probe that got through is refused now."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.support.waiting import wait_for
+
+SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
+
+
+@pytest.fixture
+def sender(embedded_client, embedded_as_agency):
+    def route(**settings):
+        body = {"receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "small"},
+                "max_attempts": 1, **settings}
+        assert embedded_client.post("/v1/routes", json=body).status_code == 201
+    sender = embedded_as_agency(SENDER, rights=[(SERVICE, RECEIVER)])
+    sender.route = route
+    return sender
+
+
+def xml(payload: str) -> dict:
+    return {"id": str(uuid.uuid4()), "sender": SENDER, "receiver": RECEIVER, "service": SERVICE,
+            "content_type": "application/xml", "payload": payload}
+
+
+@pytest.mark.parametrize(("payload", "rule"), [
+    ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>', "xml_doctype"),
+    ('<!DOCTYPE r SYSTEM "file:///etc/passwd"><r/>', "xml_doctype"),
+    ("<r><unclosed></r>", "xml_well_formed"),
+    ("not xml at all", "xml_well_formed"),
+])
+def test_undeclared_xml_with_a_doctype_or_malformed_is_refused(sender, payload, rule):
+    sender.route()
+    refused = sender.post("/v1/messages", json=xml(payload))
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["field"] == "/payload" and error["rule"] == rule, error
+    assert sender.get("/v1/messages").json()["items"] == []
+
+
+def test_undeclared_plain_xml_is_still_accepted(sender):
+    sender.route()
+    accepted = sender.post("/v1/messages", json=xml('<?xml version="1.0"?><r a="1">ข้อความ</r>'))
+    assert accepted.status_code == 202, accepted.text
+
+
+def test_a_sender_never_sees_the_receivers_internal_url(embedded_client, sender):
+    internal = "http://127.0.0.1:9/internal/inbox"
+    sender.route(adapter="http", settings={"url": internal, "timeout_seconds": 1})
+    env = xml("<r/>")
+    assert sender.post("/v1/messages", json=env).status_code == 202
+    wait_for(lambda: embedded_client.get(f"/v1/messages/{env['id']}").json()["status"] == "dead",
+             what="the dead letter")
+    as_admin = embedded_client.get(f"/v1/messages/{env['id']}").json()
+    assert internal in as_admin["last_error"]  # operators keep it
+    seen = sender.get(f"/v1/messages/{env['id']}")
+    assert seen.status_code == 200
+    text = seen.text
+    assert "127.0.0.1" not in text and "/internal/inbox" not in text, text
+    assert "<receiver endpoint>" in seen.json()["last_error"]
+    listed = sender.get("/v1/messages").text
+    assert "127.0.0.1" not in listed and "/internal/inbox" not in listed
+
+
+def test_approving_an_approved_subsystem_again_does_not_rotate_its_secret(embedded_hub, embedded_client,
+                                                                           anonymous_client):
+    from tests.integration.test_operations_cli import hub_cli
+
+    embedded_client.post("/v1/agencies/TH/GOV/DOPA/subsystems", json={"code": "ecitizen"}).raise_for_status()
+    first = embedded_client.post("/v1/agencies/TH/GOV/DOPA/subsystems/ecitizen/approve").json()["credentials"]
+
+    def token(creds: dict) -> int:
+        return anonymous_client.post("/v1/auth/token", data={
+            "grant_type": "client_credentials", "client_id": first["client_id"],
+            "client_secret": creds["client_secret"]}).status_code
+
+    again = embedded_client.post("/v1/agencies/TH/GOV/DOPA/subsystems/ecitizen/approve")
+    assert again.status_code == 409 and "already approved" in again.json()["message"], again.text
+    output = hub_cli(embedded_hub, "agencies", "approve", "TH/GOV/DOPA/ecitizen", code=2)
+    assert "already approved" in output and "--rotate" in output
+    assert token(first) == 200  # unchanged
+    # rotating is explicit, and the old secret keeps working during the overlap
+    rotated = embedded_client.post("/v1/agencies/TH/GOV/DOPA/subsystems/ecitizen/approve", json={"rotate": True})
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()["credentials"]
+    assert second["client_secret"] != first["client_secret"]
+    assert token(second) == 200 and token(first) == 200
