@@ -74,6 +74,8 @@ class OutboundMessage:
 
     meta: StoredMessage
     payload: bytes
+    # This delivery cycle's id (``hub.schemas.envelope.delivery_id``): new for a replay.
+    delivery_id: str | None = None
 
     @property
     def id(self) -> str:
@@ -84,6 +86,11 @@ class OutboundMessage:
     def key(self) -> str:
         """The hub's key of the message: unique across senders, the same on every retry."""
         return self.meta.key or str(self.meta.id)
+
+    @property
+    def delivery(self) -> str:
+        """The id of this delivery: the same on every retry, new when the message is replayed."""
+        return self.delivery_id or self.key
 
     def document(self) -> bytes:
         """The envelope as JSON, as a receiver of the plain JSON protocol expects it."""

@@ -1,8 +1,12 @@
 """Plain HTTP delivery: POST the envelope as JSON to a URL; any 2xx is the receipt.
 
 Features:
-    - ``Idempotency-Key`` header carries the hub's message key (unique across senders, unlike
-      the sender's id in ``X-Hub-Message-Id``), so receivers apply each message once.
+    - Headers a receiver sees: ``Idempotency-Key`` and ``Hub-Delivery-Id`` (the delivery's id:
+      the same on every retry, so a receiver applies a delivery once; new when a hub admin
+      replays the message, so a deliberate replay is not dropped as a duplicate);
+      ``Hub-Message-Key`` (the hub's key of the message, the same across replays and unique
+      across senders); ``X-Hub-Message-Id`` and ``X-Hub-Sender`` (the sender's own id, unique
+      per sender only, and the sender); ``X-Hub-Service``.
     - Keep-alive connections are reused (one client per delivery thread).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
 
@@ -60,7 +64,10 @@ class HttpAdapter(Adapter):
                 headers={
                     "Content-Length": str(sum(len(p) for p in parts)),
                     "Content-Type": "application/json",
-                    "Idempotency-Key": message.key,
+                    # A retry repeats the delivery id; a deliberate replay gets a new one.
+                    "Idempotency-Key": message.delivery,
+                    "Hub-Delivery-Id": message.delivery,
+                    "Hub-Message-Key": message.key,
                     "X-Hub-Message-Id": message.id,
                     "X-Hub-Sender": message.meta.sender,
                     "X-Hub-Service": message.meta.service,

@@ -103,6 +103,15 @@ def message_key(sender: str, message_id: str) -> str:
     return str(uuid.uuid5(MESSAGE_KEY_NAMESPACE, f"{sender}\n{message_id}"))
 
 
+def delivery_id(key: str, received_at: datetime, cycle_started_at: datetime) -> str:
+    """The id of one delivery cycle of a message: the same on every retry of it, new for each
+    replay (a replay starts a new cycle). The first cycle's is the message key itself, so a
+    receiver that keys on it sees a deliberate replay as new, and a retry as a duplicate."""
+    if cycle_started_at <= received_at:
+        return key
+    return str(uuid.uuid5(MESSAGE_KEY_NAMESPACE, f"{key}\ncycle\n{cycle_started_at.isoformat()}"))
+
+
 class StoredMessage(BaseModel):
     """The envelope metadata as the hub keeps it (the payload travels separately)."""
 

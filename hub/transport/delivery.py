@@ -23,7 +23,7 @@ from hub.adapters.base import Adapter, OutboundMessage, Receipt
 from hub.adapters.registry import AdapterRegistry
 from hub.clock import as_utc, utcnow
 from hub.errors import DeliveryError
-from hub.schemas.envelope import StoredMessage
+from hub.schemas.envelope import StoredMessage, delivery_id
 from hub.schemas.routes import DeliveryPolicy, Route
 from hub.transport.backoff import retry_delay
 from hub.group_commit import GroupCommitter
@@ -189,7 +189,8 @@ class Deliverer:
         try:
             for guard in self._guards:
                 guard(meta)
-            receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload))
+            delivery = delivery_id(message_id, meta.received_at, claim.cycle_started_at)
+            receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload, delivery))
         except DeliveryError as exc:
             return self._failed(message_id, claim, policy, exc)
         except Exception as exc:  # an adapter bug must not kill the worker; the attempt fails

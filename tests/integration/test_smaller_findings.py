@@ -88,3 +88,64 @@ def test_approving_an_approved_subsystem_again_does_not_rotate_its_secret(embedd
     second = rotated.json()["credentials"]
     assert second["client_secret"] != first["client_secret"]
     assert token(second) == 200 and token(first) == 200
+
+
+class Recorder:
+    """An HTTP receiver that answers 503 ``fail_first`` times, then 200, and keeps every request's headers."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        recorder = self
+        self.requests: list[dict[str, str]] = []
+        self.fail_left = fail_first
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                recorder.requests.append({k.lower(): v for k, v in self.headers.items()})
+                status = 503 if recorder.fail_left > 0 else 200
+                recorder.fail_left -= 1
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/inbox"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_replay_is_a_new_delivery_and_a_retry_is_not(embedded_client, sender):
+    from hub.schemas.envelope import message_key
+
+    receiver = Recorder(fail_first=1)
+    try:
+        sender.route(adapter="http", settings={"url": receiver.url, "timeout_seconds": 5}, max_attempts=3,
+                     backoff_base_seconds=0.05, backoff_max_seconds=0.1)
+        env = xml("<r/>")
+        assert sender.post("/v1/messages", json=env).status_code == 202
+        status = lambda: embedded_client.get(f"/v1/messages/{env['id']}").json()["status"]  # noqa: E731
+        wait_for(lambda: status() == "delivered", what="delivery after one retry")
+        failed, first = receiver.requests
+        key = message_key(SENDER, env["id"])
+        # a retry repeats the delivery id: the receiver applies it once
+        assert failed["idempotency-key"] == first["idempotency-key"] == first["hub-delivery-id"] == key
+        assert first["hub-message-key"] == key and first["x-hub-message-id"] == env["id"]
+        assert first["x-hub-sender"] == SENDER
+        # a deliberate replay is a new delivery of the same message
+        assert embedded_client.post(f"/v1/messages/{env['id']}/replay").status_code == 202
+        wait_for(lambda: len(receiver.requests) == 3 and status() == "delivered", what="the replay")
+        replayed = receiver.requests[-1]
+        assert replayed["hub-delivery-id"] == replayed["idempotency-key"] != key
+        assert replayed["hub-message-key"] == key and replayed["x-hub-message-id"] == env["id"]
+    finally:
+        receiver.close()
