@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
-from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS
+from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SIGNER, SUBSCRIPTIONS
 from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkProvider, stored_app
 from hub.config import Settings
 from hub.db import make_engine
 from hub.integration.wiring import Integration, build_integration
+from hub.security.delivery_signing import DeliverySigner
 from hub.security.sampling import SampledRefusals
 from hub.security.wiring import Security, build_security
 from hub.standards.artefacts import LoadReport
@@ -166,6 +167,7 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # The hub services adapters declare in ``resources``.
     adapters.provide(PERSON_REGISTRY, security.persons)  # the in-process ``person-registry`` adapter
     adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``
+    adapters.provide(SIGNER, DeliverySigner(security.key))  # ``http`` signs what it delivers (issue 12)
     # Layer 5: events are checked against their standard at the edge and fanned out by the
     # event-fanout adapter; webhook and AMQP subscriptions are routes of their own.
     integration = build_integration(settings, engine, messages, router, standards, security)

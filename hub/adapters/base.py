@@ -49,7 +49,10 @@ PERSON_REGISTRY = "persons"
 EVENTS = "events"
 SUBSCRIPTIONS = "subscriptions"
 BROKER = "broker"
-KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY, EVENTS, SUBSCRIPTIONS, BROKER})
+# The hub's delivery signer (``hub.security.delivery_signing.DeliverySigner``): signs what an
+# adapter sends so a receiver can verify it came from the hub.
+SIGNER = "signer"
+KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY, EVENTS, SUBSCRIPTIONS, BROKER, SIGNER})
 
 # What a receiver decided about an earlier outbound message (``InboundSink.record_outcome``);
 # they are also the message's final status (``hub.transport.messages``).

@@ -6,7 +6,8 @@ Features:
       replays the message, so a deliberate replay is not dropped as a duplicate);
       ``Hub-Message-Key`` (the hub's key of the message, the same across replays and unique
       across senders); ``X-Hub-Message-Id`` and ``X-Hub-Sender`` (the sender's own id, unique
-      per sender only, and the sender); ``X-Hub-Service``.
+      per sender only, and the sender); ``X-Hub-Service``; ``Hub-Signature``, the hub's detached
+      JWS over the body (``hub.security.delivery_signing``; keys at ``/.well-known/jwks.json``).
     - Keep-alive connections are reused (one client per delivery thread).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
 
@@ -20,7 +21,7 @@ import socket
 import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from hub.adapters.base import PUSH, SEND, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import PUSH, SEND, SIGNER, Adapter, Health, OutboundMessage, Receipt
 from hub.adapters.httpclients import ThreadClients
 from hub.errors import DeliveryError
 
@@ -42,6 +43,7 @@ class HttpSettings(BaseModel):
 class HttpAdapter(Adapter):
     scheme = "http"
     capabilities = frozenset({SEND, PUSH})
+    resources = frozenset({SIGNER})
     Settings = HttpSettings
     summary = "POST the envelope as JSON to a URL; 2xx is the receipt."
 
@@ -57,11 +59,13 @@ class HttpAdapter(Adapter):
 
     def send(self, message: OutboundMessage) -> Receipt:
         parts = message.document_parts()
+        headers = self._signed(message, parts)
         try:
             response = self._client.post(
                 str(self.settings.url),
                 content=iter(parts),
                 headers={
+                    **headers,
                     "Content-Length": str(sum(len(p) for p in parts)),
                     "Content-Type": "application/json",
                     # A retry repeats the delivery id; a deliberate replay gets a new one.
@@ -83,6 +87,16 @@ class HttpAdapter(Adapter):
             permanent=permanent,
             status_code=response.status_code,
         )
+
+    def _signed(self, message: OutboundMessage, parts: tuple[bytes, ...]) -> dict[str, str]:
+        """``Hub-Signature`` over the body, when this process has the hub's signer."""
+        signer = self.resource(SIGNER)
+        if signer is None:
+            return {}
+        meta = message.meta
+        return {"Hub-Signature": signer.sign(b"".join(parts), delivery_id=message.delivery, message_key=message.key,
+                                             message_id=message.id, sender=meta.sender, receiver=meta.receiver,
+                                             service=meta.service)}
 
     def check(self) -> Health:
         """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may

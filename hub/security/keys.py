@@ -70,6 +70,10 @@ class SigningKey:
         return verify_signature(self.public, signature_b64, data)
 
     @property
+    def retired_dir(self) -> Path:
+        return self.path.with_name(self.path.name.removesuffix(".pem") + ".retired")
+
+    @property
     def public_path(self) -> Path:
         return self.path.with_name(self.path.name.removesuffix(".pem") + ".pub.pem")
 
@@ -104,3 +108,17 @@ def load_or_create(path: Path) -> SigningKey:
     if not key.public_path.exists():
         key.public_path.write_bytes(public_pem(key.public))
     return key
+
+
+def retired_keys(current: SigningKey) -> list[tuple[str, Ed25519PublicKey]]:
+    """Public keys the hub signed with before ``current`` (``hub keys rotate``), newest first:
+    kept next to the key as ``<key>.retired/<key id>.pub.pem`` so what they signed (seals,
+    bundles, deliveries) still verifies."""
+    folder = current.retired_dir
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.pub.pem"), key=lambda p: p.stat().st_mtime, reverse=True):
+        public = load_public_key(path)
+        found.append((key_id(public), public))
+    return found

@@ -6,6 +6,7 @@ share one wiring); the API authenticates each request through ``hub.api.authenti
 from __future__ import annotations
 
 import logging
+from typing import Any
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,6 +80,11 @@ class Security:
         if self.credentials.get(subsystem_id) is None:
             return self.credentials.create(subsystem_id, subsystem_id=subsystem_id, actor=actor)
         return self.credentials.rotate(subsystem_id, actor=actor, overlap_seconds=0)
+
+    def public_keys(self) -> list[tuple[str, Any]]:
+        """``(key id, Ed25519 public key)`` of the current signing key, then of retired ones kept
+        for verifying what they signed (``keys.retired_keys``)."""
+        return [(self.key.key_id, self.key.public), *keys.retired_keys(self.key)]
 
     def client_token(self, client_id: str) -> str:
         """An access token for a registered client without its secret: for tests, the demo and CLIs

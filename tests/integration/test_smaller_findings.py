@@ -99,11 +99,12 @@ class Recorder:
 
         recorder = self
         self.requests: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
         self.fail_left = fail_first
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                recorder.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
                 recorder.requests.append({k.lower(): v for k, v in self.headers.items()})
                 status = 503 if recorder.fail_left > 0 else 200
                 recorder.fail_left -= 1

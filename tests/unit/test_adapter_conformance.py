@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS, Adapter, OutboundMessage
+from hub.adapters.base import (
+    BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SIGNER, SUBSCRIPTIONS, Adapter, OutboundMessage,
+)
 from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import SERVICE as ECMS_SERVICE
 from hub.adapters.ecms.node.tables import ecms_queue
@@ -58,6 +60,13 @@ class TestHttpConformance(AdapterConformance):
     def setup_system(self, tmp_path: Path) -> None:
         self.inbox = AgencyInbox("conformance").start()
         self.cleanup(self.inbox.stop)
+
+    def resources(self) -> dict[str, Any]:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from hub.security.delivery_signing import DeliverySigner
+        from hub.security.keys import SigningKey
+        return {SIGNER: DeliverySigner(SigningKey(Ed25519PrivateKey.generate(), Path("conformance.pem")))}
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return {"url": self.inbox.url, "timeout_seconds": 5}
