@@ -16,7 +16,9 @@ from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from hub import migrate
+from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import ID_NAMESPACE
+from hub.adapters.ecms.node.tables import ecms_queue
 from hub.adapters.memory import mailbox
 from hub.bootstrap import build_hub
 from hub.config import SecuritySettings
@@ -112,10 +114,15 @@ def test_an_agency_cannot_claim_the_id_of_a_future_ecms_letter(ecms_node):
     attacker = "TH/GOV/0499/probe"
     token = agency_token(hub, attacker, rights=[("ecms.letter/v1", "TH/GOV/0402/saraban")])
     api = url.removesuffix("/ecms/service2")
+    # a well-formed letter, so it is delivered into 0402's poll queue too
+    ref = hub.ecms.blobs.put(b"%PDF-1.4 fake")
+    fake = Letter("กค 0499/1", date, "ปลอม", "001", "001", Party("0400", "0401"), Party("0400", "0402"),
+                  Binary("MainLetterBinaryObject", "application/pdf", ref.sha256, ref.size))
     claim = httpx.post(f"{api}/v1/messages", headers=bearer(token), timeout=30, json={
         "id": derived, "sender": attacker, "receiver": "TH/GOV/0402/saraban", "service": "ecms.letter/v1",
-        "content_type": "application/xml", "payload": "<x>not a letter</x>"})
+        "content_type": "application/xml", "payload": to_payload(fake).decode()})
     assert claim.status_code == 202, claim.text
+    wait_for(lambda: hub.messages.get_meta(derived, sender=attacker).status == "delivered", what="the claim")
     real = post_soap(url, outbound(raw_letter(id=letter_id, date=date)), **basic("0401"))
     assert real.status_code == 200 and "<ErrorCode>" not in real.text, real.text
     assert f"<ProcessID>{derived}</ProcessID>" in real.text
@@ -123,6 +130,12 @@ def test_an_agency_cannot_claim_the_id_of_a_future_ecms_letter(ecms_node):
     assert letter.sender == "TH/GOV/0401/saraban" and letter.content_type == "application/xml"
     claimed = hub.messages.get_meta(derived, sender=attacker)
     assert claimed.key != letter.key
+    # in 0402's poll queue the derived id holds the real letter; the claim sits under its hub key
+    wait_for(lambda: hub.messages.get_meta(derived, sender="TH/GOV/0401/saraban").status == "delivered",
+             what="the letter in 0402's queue")
+    with hub.engine.connect() as conn:
+        queued = dict(conn.execute(select(ecms_queue.c.message_id, ecms_queue.c.payload)).all())
+    assert letter_id.encode() in queued[derived] and b"0499/1" in queued[claimed.key]
     # and OutboundStatus of the letter shows the letter, not the claimed message
     status = post_soap(url, (f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
                              f"<OutboundStatusRequest><ProcessID>{derived}</ProcessID></OutboundStatusRequest>"
