@@ -150,3 +150,14 @@ def test_a_replay_is_a_new_delivery_and_a_retry_is_not(embedded_client, sender):
         assert replayed["hub-message-key"] == key and replayed["x-hub-message-id"] == env["id"]
     finally:
         receiver.close()
+
+
+def test_an_agency_is_not_given_a_replay_link_it_may_not_use(embedded_as_agency):
+    from tests.integration.test_events_subscriptions import EVENTS, HR_CHANGED, SOURCE, person
+
+    source = embedded_as_agency(SOURCE, clearance="002", rights=[(HR_CHANGED, EVENTS)])
+    published = source.post("/v1/events", json={"source": SOURCE, "event_type": HR_CHANGED,
+                                                 "data": person("1101700203450")})
+    assert published.status_code == 202, published.text
+    assert published.json()["links"].get("replay") is None
+    assert source.post(f"/v1/messages/{published.json()['id']}/replay").status_code in (403, 404)
