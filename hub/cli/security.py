@@ -128,6 +128,7 @@ def agencies_grant(client: Annotated[str, typer.Argument(help="Subsystem id or g
                    as_json: Json = False, actor: Actor = ACTOR, data_dir: DataDir = None) -> None:
     """Grant an access right (deny by default: nothing is allowed until granted)."""
     def grant(security) -> None:  # noqa: ANN001
+        security.access.check_provider(provider)
         right = security.access.grant(client, service, provider, actor=actor)
         if as_json:
             print_json(right)

@@ -161,3 +161,20 @@ def test_an_agency_is_not_given_a_replay_link_it_may_not_use(embedded_as_agency)
     assert published.status_code == 202, published.text
     assert published.json()["links"].get("replay") is None
     assert source.post(f"/v1/messages/{published.json()['id']}/replay").status_code in (403, 404)
+
+
+def test_a_grant_toward_a_provider_never_registered_is_refused(embedded_hub, embedded_client, embedded_as_agency):
+    from tests.integration.test_operations_cli import hub_cli
+
+    embedded_as_agency(SENDER)
+    refused = embedded_client.post("/v1/access-rights", json={"client": SENDER, "service": SERVICE,
+                                                              "provider": "TH/GOV/9999/typo"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "/provider"
+    assert "TH/GOV/9999/typo" in hub_cli(embedded_hub, "access", "grant", SENDER, SERVICE, "TH/GOV/9999/typo", code=2)
+    # a registered subsystem, a registered member and * are fine
+    embedded_as_agency(RECEIVER)
+    for provider in (RECEIVER, "TH/GOV/1501", "*"):
+        granted = embedded_client.post("/v1/access-rights", json={"client": SENDER, "service": f"s{len(provider)}.x/v1",
+                                                                  "provider": provider})
+        assert granted.status_code == 201, granted.text
