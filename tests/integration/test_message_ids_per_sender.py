@@ -41,15 +41,15 @@ def envelope(sender: str, message_id: str, **payload: object) -> dict:
 
 
 @pytest.fixture
-def parties(embedded_hub, embedded_client, embedded_as_agency):
-    added = embedded_client.post("/v1/routes", json={"receiver": RECEIVER, "service": SERVICE, "adapter": "memory",
+def parties(client, as_agency):
+    """On both backends (SQLite, and PostgreSQL + RabbitMQ)."""
+    added = client.post("/v1/routes", json={"receiver": RECEIVER, "service": SERVICE, "adapter": "memory",
                                                      "settings": {"mailbox": "ids"}})
     assert added.status_code == 201, added.text
-    return {p: embedded_as_agency(p, rights=[(SERVICE, RECEIVER)]) for p in (A, B, THIRD)} | {
-        RECEIVER: embedded_as_agency(RECEIVER)}
+    return {p: as_agency(p, rights=[(SERVICE, RECEIVER)]) for p in (A, B, THIRD)} | {RECEIVER: as_agency(RECEIVER)}
 
 
-def test_the_same_id_from_two_senders_is_two_messages(embedded_client, parties):
+def test_the_same_id_from_two_senders_is_two_messages(parties):
     message_id = str(uuid.uuid4())
     first = parties[A].post("/v1/messages", json=envelope(A, message_id, days=1))
     assert first.status_code == 202 and first.json()["id"] == message_id, first.text
