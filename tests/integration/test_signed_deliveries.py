@@ -54,3 +54,32 @@ def test_a_receiver_verifies_a_real_delivery_with_only_the_published_keys(embedd
         verify(headers, body, jwks, "TH/GOV/9999/other")
     with pytest.raises(ValueError, match="no hub key"):
         verify(headers, body, {"keys": [{**jwks["keys"][0], "kid": "someone-else"}]}, RECEIVER)
+
+
+def test_a_webhook_delivery_carries_the_hubs_signature_too(embedded_hub, anonymous_client):
+    from hub.adapters.base import SIGNER, SUBSCRIPTIONS
+    from hub.adapters.registry import AdapterRegistry
+    from hub.security.delivery_signing import DeliverySigner
+    from hub.security.wiring import security_of
+    from tests.support.conformance import outbound
+    from tests.support.webhooks import WebhookSubscriber
+    from tests.unit.test_adapter_conformance import _Secrets
+
+    secrets = _Secrets()
+    registry = AdapterRegistry()
+    registry.provide(SUBSCRIPTIONS, secrets)
+    registry.provide(SIGNER, DeliverySigner(security_of(embedded_hub).key))
+    hook = WebhookSubscriber("signed").start()
+    try:
+        hook.secrets = [secrets.secret]
+        adapter = registry.build("webhook", {"url": hook.url, "subscription_id": "s", "allow_loopback": True})
+        message = outbound("TH/GOV/OCSC/dpis", "hr.person.changed/v1", {"citizen_id": "1101700203450"},
+                           receiver="TH/GOV/FANOUT/hr")
+        adapter.send(message)
+        adapter.close()
+        [request] = hook.requests
+    finally:
+        hook.stop()
+    context = example().verify_delivery(request["headers"], request["body"],
+                                        anonymous_client.get("/.well-known/jwks.json").json(), "TH/GOV/FANOUT/hr")
+    assert context["message_id"] == message.id and context["service"] == "hr.person.changed/v1"

@@ -62,11 +62,7 @@ class TestHttpConformance(AdapterConformance):
         self.cleanup(self.inbox.stop)
 
     def resources(self) -> dict[str, Any]:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from hub.security.delivery_signing import DeliverySigner
-        from hub.security.keys import SigningKey
-        return {SIGNER: DeliverySigner(SigningKey(Ed25519PrivateKey.generate(), Path("conformance.pem")))}
+        return {SIGNER: delivery_signer()}
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return {"url": self.inbox.url, "timeout_seconds": 5}
@@ -145,6 +141,15 @@ class TestGfmisConformance(GfmisDropFolderCases):
 
     def drop_root(self, adapter: Adapter) -> Path:
         return Path(adapter.settings.path)
+
+
+def delivery_signer() -> Any:
+    """The hub's delivery signer with a key of its own (the adapters that sign declare it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hub.security.delivery_signing import DeliverySigner
+    from hub.security.keys import SigningKey
+    return DeliverySigner(SigningKey(Ed25519PrivateKey.generate(), Path("conformance.pem")))
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +257,7 @@ class TestWebhookConformance(AdapterConformance):
         self.cleanup(self.hook.stop)
 
     def resources(self) -> dict[str, Any]:
-        return {SUBSCRIPTIONS: self.store}
+        return {SUBSCRIPTIONS: self.store, SIGNER: delivery_signer()}
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return {"url": self.hook.url, "subscription_id": "conformance", "allow_loopback": True}
