@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
-from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS
+from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SIGNER, SUBSCRIPTIONS
 from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkProvider, stored_app
 from hub.config import Settings
 from hub.db import make_engine
 from hub.integration.wiring import Integration, build_integration
+from hub.security.delivery_signing import DeliverySigner
+from hub.security.sampling import SampledRefusals
 from hub.security.wiring import Security, build_security
 from hub.standards.artefacts import LoadReport
 from hub.standards.registry import StandardsRegistry
@@ -159,11 +161,17 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     messages.add_validator(security.access.check_receiver_clearance)
     messages.set_audit_writer(security.audit.append_in)
     ecms = build_ecms(settings, engine, accept=messages.accept,
-                      lookup=lambda message_id: messages.get_meta(message_id, missing_ok=True), routes=router,
-                      note=messages.note, holds_right=security.access.holds_right)
+                      lookup=lambda message_id, sender: messages.get_meta(message_id, sender=sender, missing_ok=True),
+                      routes=router,
+                      note=lambda message_id, kind, detail, sender: messages.note(message_id, kind, detail,
+                                                                                  sender=sender),
+                      holds_right=security.access.holds_right,
+                      record_refusal=SampledRefusals(security.audit.record, "ecms.refused",
+                                                     settings.security.audit_anonymous_interval_seconds))
     # The hub services adapters declare in ``resources``.
     adapters.provide(PERSON_REGISTRY, security.persons)  # the in-process ``person-registry`` adapter
     adapters.provide(ECMS_NODE, ecms)  # ``ecms-queue`` and ``ecms``
+    adapters.provide(SIGNER, DeliverySigner(security.key))  # ``http`` signs what it delivers (issue 12)
     # Layer 5: events are checked against their standard at the edge and fanned out by the
     # event-fanout adapter; webhook and AMQP subscriptions are routes of their own.
     integration = build_integration(settings, engine, messages, router, standards, security, adapters=adapters)

@@ -20,8 +20,9 @@ implements one method per direction it supports:
 Adapters are context managers; ``close`` releases connections.
 
 Idempotency: ``send`` may be called more than once for the same message (at-least-once
-delivery). Every adapter passes ``message.id`` to its system as the idempotency key, so a
-receiver applies a message once.
+delivery). Every adapter passes the message's identity to its system so a receiver applies
+a message once: ``message.key`` where the system takes an opaque idempotency key (ids are
+unique per sender only, so two senders' messages may share ``message.id``).
 
 Losslessness of ``poll``: an item is acknowledged at the source (deleted, moved, or its
 version remembered) only after the sink has committed it; when the sink raises, the item
@@ -55,7 +56,10 @@ PERSON_REGISTRY = "persons"
 EVENTS = "events"
 SUBSCRIPTIONS = "subscriptions"
 BROKER = "broker"
-KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY, EVENTS, SUBSCRIPTIONS, BROKER})
+# The hub's delivery signer (``hub.security.delivery_signing.DeliverySigner``): signs what an
+# adapter sends so a receiver can verify it came from the hub.
+SIGNER = "signer"
+KNOWN_RESOURCES = frozenset({ECMS_NODE, PERSON_REGISTRY, EVENTS, SUBSCRIPTIONS, BROKER, SIGNER})
 
 # What a receiver decided about an earlier outbound message (``InboundSink.record_outcome``);
 # they are also the message's final status (``hub.transport.messages``).
@@ -80,10 +84,23 @@ class OutboundMessage:
 
     meta: StoredMessage
     payload: bytes
+    # This delivery cycle's id (``hub.schemas.envelope.delivery_id``): new for a replay.
+    delivery_id: str | None = None
 
     @property
     def id(self) -> str:
+        """The sender's message id (unique per sender only)."""
         return str(self.meta.id)
+
+    @property
+    def key(self) -> str:
+        """The hub's key of the message: unique across senders, the same on every retry."""
+        return self.meta.key or str(self.meta.id)
+
+    @property
+    def delivery(self) -> str:
+        """The id of this delivery: the same on every retry, new when the message is replayed."""
+        return self.delivery_id or self.key
 
     def document(self) -> bytes:
         """The envelope as JSON, as a receiver of the plain JSON protocol expects it."""

@@ -1,7 +1,13 @@
 """Plain HTTP delivery: POST the envelope as JSON to a URL; any 2xx is the receipt.
 
 Features:
-    - ``Idempotency-Key`` header carries the message id, so receivers apply each message once.
+    - Headers a receiver sees: ``Idempotency-Key`` and ``Hub-Delivery-Id`` (the delivery's id:
+      the same on every retry, so a receiver applies a delivery once; new when a hub admin
+      replays the message, so a deliberate replay is not dropped as a duplicate);
+      ``Hub-Message-Key`` (the hub's key of the message, the same across replays and unique
+      across senders); ``X-Hub-Message-Id`` and ``X-Hub-Sender`` (the sender's own id, unique
+      per sender only, and the sender); ``X-Hub-Service``; ``Hub-Signature``, the hub's detached
+      JWS over the body (``hub.security.delivery_signing``; keys at ``/.well-known/jwks.json``).
     - Keep-alive connections are reused (one client per delivery thread).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
     - ``query``: POST the query's JSON body to the URL and take a 2xx JSON object back as the
@@ -24,8 +30,8 @@ import orjson
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from hub.adapters.base import (
-    PUSH, QUERY, SEND, Adapter, Health, OutboundMessage, QueryAnswer, QueryAnswerError, QueryRequest, QueryTimedOut,
-    Receipt,
+    PUSH, QUERY, SEND, SIGNER, Adapter, Health, OutboundMessage, QueryAnswer, QueryAnswerError, QueryRequest,
+    QueryTimedOut, Receipt,
 )
 from hub.adapters.httpclients import ThreadClients
 from hub.errors import DeliveryError
@@ -48,6 +54,7 @@ class HttpSettings(BaseModel):
 class HttpAdapter(Adapter):
     scheme = "http"
     capabilities = frozenset({SEND, PUSH, QUERY})
+    resources = frozenset({SIGNER})
     Settings = HttpSettings
     summary = "POST the envelope as JSON to a URL; 2xx is the receipt. Queries: POST the request, a JSON answer back."
 
@@ -65,14 +72,19 @@ class HttpAdapter(Adapter):
 
     def send(self, message: OutboundMessage) -> Receipt:
         parts = message.document_parts()
+        headers = self._signed(message, parts)
         try:
             response = self._client.post(
                 str(self.settings.url),
                 content=iter(parts),
                 headers={
+                    **headers,
                     "Content-Length": str(sum(len(p) for p in parts)),
                     "Content-Type": "application/json",
-                    "Idempotency-Key": message.id,
+                    # A retry repeats the delivery id; a deliberate replay gets a new one.
+                    "Idempotency-Key": message.delivery,
+                    "Hub-Delivery-Id": message.delivery,
+                    "Hub-Message-Key": message.key,
                     "X-Hub-Message-Id": message.id,
                     "X-Hub-Sender": message.meta.sender,
                     "X-Hub-Service": message.meta.service,
@@ -136,6 +148,16 @@ class HttpAdapter(Adapter):
             raise QueryAnswerError(f"{url} answered a JSON {type(answer).__name__}, not an object")
         observed = answer.get("observed_at")
         return QueryAnswer(answer, observed if isinstance(observed, str) else None)
+
+    def _signed(self, message: OutboundMessage, parts: tuple[bytes, ...]) -> dict[str, str]:
+        """``Hub-Signature`` over the body, when this process has the hub's signer."""
+        signer = self.resource(SIGNER)
+        if signer is None:
+            return {}
+        meta = message.meta
+        return {"Hub-Signature": signer.sign(b"".join(parts), delivery_id=message.delivery, message_key=message.key,
+                                             message_id=message.id, sender=meta.sender, receiver=meta.receiver,
+                                             service=meta.service)}
 
     def check(self) -> Health:
         """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may

@@ -1,7 +1,7 @@
 """In-process delivery into named mailboxes, for tests and single-process demos.
 
 Features:
-    - applies each message id once (a duplicate delivery is counted, not applied again);
+    - applies each message once (by its hub key) (a duplicate delivery is counted, not applied again);
     - ``fail_times`` makes the first N deliveries into the mailbox fail, to exercise retries.
 
 Connection string (route settings): {"mailbox": "hr-inbox", "fail_times": 0}
@@ -26,7 +26,9 @@ class MemorySettings(BaseModel):
 
 @dataclass
 class Mailbox:
+    # By message id; a second sender's message with an id already here is kept under its hub key.
     applied: dict[str, bytes] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # hub key -> where in ``applied``
     deliveries: int = 0
     duplicates: int = 0
     failures_left: int = 0
@@ -66,10 +68,12 @@ class MemoryAdapter(Adapter):
             if box.failures_left > 0:
                 box.failures_left -= 1
                 raise DeliveryError(f"mailbox {self.settings.mailbox!r} is failing on purpose")
-            if message.id in box.applied:
+            if message.key in box.keys:  # the hub key: ids are unique per sender only
                 box.duplicates += 1
                 return Receipt(f"duplicate of {message.id}; applied once")
-            box.applied[message.id] = message.document()
+            slot = message.key if message.id in box.applied else message.id
+            box.keys[message.key] = slot
+            box.applied[slot] = message.document()
         return Receipt(f"applied {message.id}")
 
     def check(self) -> Health:

@@ -7,7 +7,9 @@ Features:
       applies each event once), ``webhook-timestamp`` (this attempt, Unix seconds) and
       ``webhook-signature`` (``v1,<base64 HMAC-SHA256>`` with each live secret of the
       subscription, space-separated, so a rotated secret keeps verifying during its overlap).
-      Signing is done by the ``standardwebhooks`` library itself.
+      Signing is done by the ``standardwebhooks`` library itself. ``Hub-Signature`` (with
+      ``Hub-Delivery-Id``) is the hub's own signature, verifiable with its published keys
+      (``hub.security.delivery_signing``), as on HTTP deliveries.
     - The destination is checked again before every attempt (DNS may have changed since the
       subscription was made): https only, and no private, link-local, multicast, reserved or
       unspecified address; loopback over http only where the hub allows it (tests, demo).
@@ -30,7 +32,7 @@ import orjson
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from standardwebhooks import Webhook
 
-from hub.adapters.base import PUSH, SEND, SUBSCRIPTIONS, Adapter, Health, OutboundMessage, Receipt
+from hub.adapters.base import PUSH, SEND, SIGNER, SUBSCRIPTIONS, Adapter, Health, OutboundMessage, Receipt
 from hub.adapters.httpclients import ThreadClients
 from hub.errors import DeliveryError
 
@@ -118,7 +120,7 @@ class WebhookAdapter(Adapter):
     scheme = "webhook"
     capabilities = frozenset({SEND, PUSH})
     Settings = WebhookSettings
-    resources = frozenset({SUBSCRIPTIONS})
+    resources = frozenset({SUBSCRIPTIONS, SIGNER})
     summary = "POST an event to a subscriber's URL, signed per Standard Webhooks; 410 suspends the subscription."
 
     def __init__(self, settings: WebhookSettings) -> None:
@@ -155,6 +157,12 @@ class WebhookAdapter(Adapter):
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": sign(secrets, message.id, now, body),
         }
+        if (signer := self.resource(SIGNER)) is not None:  # the hub's own signature too (issue 12)
+            meta = message.meta
+            headers["Hub-Delivery-Id"] = message.delivery
+            headers["Hub-Signature"] = signer.sign(body, delivery_id=message.delivery, message_key=message.key,
+                                                   message_id=message.id, sender=meta.sender,
+                                                   receiver=meta.receiver, service=meta.service)
         try:
             response = self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -33,7 +33,7 @@ def raw_inserts(database_url: str, *, concurrency: int, duration: float, payload
             message_id, now = str(uuid.uuid4()), utcnow()
             with engine.begin() as conn:
                 conn.execute(insert(messages).values(
-                    id=message_id, sender="TH/GOV/BENCH/load", receiver="TH/GOV/BENCH/sink",
+                    id=message_id, message_id=message_id, sender="TH/GOV/BENCH/load", receiver="TH/GOV/BENCH/sink",
                     service="bench.ingest/v1", classification="001", speed="001", content_type="application/json",
                     received_at=now, cycle_started_at=now, payload_sha256=digest, payload_size=len(body),
                     route_id=1, status="accepted", attempts=0, next_action_at=now, updated_at=now))

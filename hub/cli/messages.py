@@ -128,7 +128,9 @@ def messages_payload(message_id: Annotated[str, typer.Argument(help="The message
 def replay_one(hub: Hub, message_id: str, *, reason: str, actor: str) -> StoredMessage:
     """Replay with the reason in the history and the person in the audit trail."""
     meta = hub.messages.replay(message_id, reason=reason)
-    hub.security.audit.record("message.replayed", actor=actor, target=message_id, reason=reason)
+    # The trail names the message by the id its sender knows, plus the sender (ids are per sender).
+    hub.security.audit.record("message.replayed", actor=actor, target=str(meta.id), reason=reason,
+                              sender=meta.sender)
     return meta
 
 
@@ -186,7 +188,7 @@ def deadletters_replay(
         if ids:
             targets = list(ids)
         else:
-            targets = [str(m.id) for m in search(hub, limit=limit, sender=sender, receiver=receiver,
+            targets = [m.key or str(m.id) for m in search(hub, limit=limit, sender=sender, receiver=receiver,
                                                  service=service, status="dead", since=since)]
         replayed: list[str] = []
         failed: dict[str, str] = {}

@@ -93,10 +93,17 @@ def agencies_register(
 @agencies_app.command("approve")
 def agencies_approve(subsystem_id: Annotated[str, typer.Argument(help="MEMBER/SUBSYSTEM")],
                      clearance: Annotated[Optional[str], typer.Option(help="Clearance 001-004 to grant.")] = None,
+                     rotate: Annotated[bool, typer.Option(
+                         "--rotate", help="Already approved: issue a new secret (the old one works during the "
+                                          "overlap). Without it, approving again is refused.")] = False,
+                     overlap_seconds: Annotated[Optional[int], typer.Option(
+                         help="With --rotate: how long the old secret keeps working (default: the configured "
+                              "client-secret overlap).")] = None,
                      data_dir: DataDir = None) -> None:
     """Approve a subsystem and print its client credentials (shown once)."""
     def approve(security) -> None:  # noqa: ANN001
-        issued = security.approve_subsystem(subsystem_id, actor=ACTOR, clearance=clearance)
+        issued = security.approve_subsystem(subsystem_id, actor=ACTOR, clearance=clearance, rotate=rotate,
+                                            overlap_seconds=overlap_seconds)
         console.print(f"{subsystem_id} approved")
         if issued:
             console.print("client credentials (shown once, store them now):")
@@ -121,6 +128,7 @@ def agencies_grant(client: Annotated[str, typer.Argument(help="Subsystem id or g
                    as_json: Json = False, actor: Actor = ACTOR, data_dir: DataDir = None) -> None:
     """Grant an access right (deny by default: nothing is allowed until granted)."""
     def grant(security) -> None:  # noqa: ANN001
+        security.access.check_provider(provider)
         right = security.access.grant(client, service, provider, actor=actor)
         if as_json:
             print_json(right)
@@ -252,6 +260,8 @@ def ca_trust(name: Annotated[str, typer.Argument(help="A name for the agency CA.
 def audit_verify(
     bundle: Annotated[Optional[Path], typer.Option(help="Verify an exported bundle offline instead.")] = None,
     public_key: Annotated[Optional[Path], typer.Option(help="The hub's public key (PEM) for --bundle.")] = None,
+    anchor: Annotated[Optional[Path], typer.Option(
+        help="Also check the trail still holds every seal head anchored in this file (hub audit anchor).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Check the hash chain and signatures; name the first entry changed, removed or reordered.
@@ -269,7 +279,59 @@ def audit_verify(
         _report(report)
         return
     with open_hub(data_dir) as hub:
-        _report(hub.security.audit.verify(remember=True))
+        report = hub.security.audit.verify(remember=True)
+        if report.ok and anchor is not None:
+            from hub.security import audit_anchor
+
+            bad = audit_anchor.check(hub.security.audit, audit_anchor.read_anchors(anchor),
+                                     hub.security.audit.keyring())
+            if bad is not None:
+                report.ok, (report.first_bad_seq, report.problem) = False, bad
+            else:
+                report.notes.append(f"every seal head anchored in {anchor} is still in the trail")
+        _report(report)
+
+
+@audit_app.command("anchor")
+def audit_anchor_cmd(
+    to: Annotated[list[str], typer.Option(help="Where to publish the signed seal head: a file (one JSON line "
+                                               "appended; put it off this host) or an http(s):// URL (POST). "
+                                               "Repeatable.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Publish the signed seal head outside the hub; `hub audit verify --anchor FILE` checks it later."""
+    from hub.security import audit_anchor
+
+    def anchor(security) -> None:  # noqa: ANN001
+        try:
+            statement = audit_anchor.head_statement(security.audit, security.key)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+        for target in to:
+            console.print(audit_anchor.publish(statement, target))
+        security.audit.record("audit.anchored", actor=ACTOR, targets=list(to), seals=statement["seals"],
+                              last_seq=statement["last_seq"])
+    _run(data_dir, anchor)
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key(data_dir: DataDir = None) -> None:
+    """Replace the hub's signing key (seals, bundles, tokens, deliveries); the old public key is
+    kept, vouched for by both keys, so everything it signed still verifies. Restart every hub
+    process afterwards (access tokens signed with the old key are no longer accepted)."""
+    from hub.cli.common import cli_settings
+    from hub.security import keys
+    from hub.security.audit import timestamp
+
+    settings = cli_settings(data_dir)
+    old = keys.load_or_create(settings.security.key_file(settings.data_dir))
+    new = keys.rotate(old, timestamp())
+    with open_hub(data_dir, settings=settings) as hub:
+        hub.security.audit.record("security.key_rotated", actor=ACTOR, retired_key_id=old.key_id,
+                                  key_id=new.key_id)
+    console.print(f"signing key {old.key_id} retired (kept in {old.retired_dir}); {new.key_id} is current. "
+                  "Restart every hub process.")
 
 
 def _report(report) -> None:  # noqa: ANN001

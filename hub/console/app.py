@@ -318,7 +318,7 @@ def create_console(get_hub: Callable[[], Any], get_gauges: Callable[[], Any] | N
             conversation, _ = hub.messages.list(correlation_id=meta.correlation_id, limit=100)
             conversation = visible(principal, conversation)
         return page(request, "message.html", principal=principal, token=token, m=meta,
-                    history=hub.messages.history(message_id), conversation=conversation,
+                    history=hub.messages.history(meta.key or message_id), conversation=conversation,
                     cleared=principal.cleared_for(meta.classification),
                     replayed=request.query_params.get("replayed") == "1")
 
@@ -352,9 +352,9 @@ def create_console(get_hub: Callable[[], Any], get_gauges: Callable[[], Any] | N
         if not reason:
             return RedirectResponse(f"{PREFIX}/messages/{quote(message_id)}", status_code=303)
         hub = get_hub()
-        hub.messages.replay(message_id, reason=reason)
-        hub.security.audit.record("message.replayed", actor=principal.subject, target=message_id, reason=reason,
-                                  channel="console")
+        meta = hub.messages.replay(message_id, reason=reason)
+        hub.security.audit.record("message.replayed", actor=principal.subject, target=str(meta.id), reason=reason,
+                                  channel="console", sender=meta.sender)
         return RedirectResponse(f"{PREFIX}/messages/{quote(message_id)}?replayed=1", status_code=303)
 
     # -- dead letters and bulk replay ------------------------------------------------------

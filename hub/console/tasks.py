@@ -116,7 +116,8 @@ class Tasks:
                     failed[message_id] = f"status is {meta.status}, not dead"
                 else:
                     messages.replay(message_id, reason=reason)
-                    audit.record("message.replayed", actor=actor, target=message_id, reason=reason, task=task_id)
+                    audit.record("message.replayed", actor=actor, target=str(meta.id), reason=reason, task=task_id,
+                                 sender=meta.sender)
                     replayed += 1
             except HubError as exc:
                 failed[message_id] = exc.message

@@ -33,6 +33,7 @@ from hub.errors import DeliveryError, FieldError, Forbidden, IdempotencyConflict
 from hub.integration.catalogue import Catalogue, EventType
 from hub.integration.filters import matches, project, subject_of
 from hub.integration.subscriptions import Subscription, SubscriptionService
+from hub.schemas.endpoints import hide_endpoints
 from hub.schemas.envelope import PARTY_PATTERN, Envelope, StoredMessage
 from hub.schemas.principal import Principal
 from hub.schemas.validation import validation_failed
@@ -162,15 +163,23 @@ class EventHub:
         return found[:limit]
 
     def event(self, principal: Principal, event_id: str) -> dict[str, Any]:
-        meta = self._messages.get_meta(event_id, missing_ok=True)
-        if meta is None or meta.receiver != self.events_party or not self._access.may_read(principal, meta):
+        # Event ids are the publisher's, unique per publisher: only those this principal may see count.
+        seen = [m for m in self._messages.find(event_id)
+                if m.receiver == self.events_party and self._access.may_read(principal, m)]
+        if not seen:
             raise NotFound(f"no event {event_id}")
-        fanned = [h["detail"] for h in self._messages.history(event_id) if h["kind"] == "delivered"]
+        if len(seen) > 1:
+            raise InputError(f"event id {event_id} was used by {len(seen)} publishers you may see",
+                             errors=[FieldError("/path/event_id", "unique_per_sender",
+                                                "one of the events of " + ", ".join(m.sender for m in seen))])
+        meta = seen[0]
+        fanned = [h["detail"] for h in self._messages.history(meta.key or event_id) if h["kind"] == "delivered"]
         deliveries = []
         for d in (fanned[-1].get("deliveries", []) if fanned else []):
-            child = self._messages.get_meta(d["message_id"], missing_ok=True)
+            child = self._messages.get_meta(d["message_id"], sender=meta.sender, missing_ok=True)
             deliveries.append({**d, "status": child.status if child else "unknown",
-                               "last_error": child.last_error if child else None})
+                               "last_error": (child.last_error if principal.is_admin else
+                                              hide_endpoints(child.last_error)) if child else None})
         return {"event": meta.model_dump(mode="json"), "deliveries": deliveries,
                 "skipped": fanned[-1].get("skipped", []) if fanned else []}
 
@@ -190,7 +199,7 @@ class EventHub:
         replayed = []
         for meta in self.deliveries(sub, since=since, limit=100_000):
             if meta.status in FINISHED:
-                self._messages.replay(str(meta.id), reason=f"subscription {sub.id} replay from {since.isoformat()} "
+                self._messages.replay(meta.key or str(meta.id), reason=f"subscription {sub.id} replay from {since.isoformat()} "
                                                            f"by {actor}")
                 replayed.append(str(meta.id))
         return replayed

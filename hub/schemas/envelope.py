@@ -89,10 +89,35 @@ class Envelope(BaseModel):
         return orjson.dumps(self.payload, option=orjson.OPT_SORT_KEYS)
 
 
+# The namespace of the hub's own message keys (``message_key``).
+MESSAGE_KEY_NAMESPACE = uuid.UUID("3d0f6b8e-2c54-5a7e-9b1f-7a4c2e9d1b60")
+
+
+def message_key(sender: str, message_id: str) -> str:
+    """The hub's key for the message ``sender`` sent with ``message_id``.
+
+    A message id is the sender's own (idempotency) key, unique only among that sender's
+    messages: two senders may use the same id for two messages. The hub keeps each under a
+    key derived from both, so one sender can neither collide with nor claim another's id.
+    """
+    return str(uuid.uuid5(MESSAGE_KEY_NAMESPACE, f"{sender}\n{message_id}"))
+
+
+def delivery_id(key: str, received_at: datetime, cycle_started_at: datetime) -> str:
+    """The id of one delivery cycle of a message: the same on every retry of it, new for each
+    replay (a replay starts a new cycle). The first cycle's is the message key itself, so a
+    receiver that keys on it sees a deliberate replay as new, and a retry as a duplicate."""
+    if cycle_started_at <= received_at:
+        return key
+    return str(uuid.uuid5(MESSAGE_KEY_NAMESPACE, f"{key}\ncycle\n{cycle_started_at.isoformat()}"))
+
+
 class StoredMessage(BaseModel):
     """The envelope metadata as the hub keeps it (the payload travels separately)."""
 
-    id: uuid.UUID
+    id: uuid.UUID = Field(description="The sender's message id (unique per sender).")
+    key: str | None = Field(None, description="The hub's key for this message, unique across senders; "
+                                               "receivers get it as Idempotency-Key.")
     sender: str
     receiver: str
     service: str
@@ -112,7 +137,7 @@ class StoredMessage(BaseModel):
 
     def list_position(self) -> tuple[datetime, str]:
         """Where the message sits in listings (``received_at``, then id): what a cursor points after."""
-        return self.received_at, str(self.id)
+        return self.received_at, self.key or str(self.id)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -40,7 +40,9 @@ from sqlalchemy import Engine, insert, select, update
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict
 from hub.group_commit import GroupCommitter
-from hub.security.keys import SigningKey, key_id, public_pem, verify_signature
+from hub.security.keys import (
+    SigningKey, key_id, public_pem, retired_keys, successions, trusted_keys, verify_signature,
+)
 from hub.security.tables import audit_head, audit_log, audit_seals
 
 GENESIS = "0" * 64
@@ -108,10 +110,14 @@ def check_chain(rows: list[Mapping[str, Any]], *, anchor_seq: int = 0, anchor_ha
 
 
 def check_seals(rows: list[Mapping[str, Any]], seals: Iterable[Mapping[str, Any]],
-                public: Ed25519PublicKey, *, from_seq: int = 1) -> tuple[int, str] | None:
+                public: Ed25519PublicKey | Mapping[str, Ed25519PublicKey], *, from_seq: int = 1
+                ) -> tuple[int, str] | None:
     """The first seal that is forged, does not match its entries, or leaves a gap; None when all hold.
 
-    Seals must cover the entries contiguously from ``from_seq`` (1 for a whole database)."""
+    Seals must cover the entries contiguously from ``from_seq`` (1 for a whole database).
+    ``public``: the key, or the keys by id (the current one and those retired by rotation): each
+    seal is checked with the key it names."""
+    keyring = public if isinstance(public, Mapping) else {key_id(public): public}
     hashes = {r["seq"]: r["entry_hash"] for r in rows}
     expected_first = None if from_seq is None else from_seq
     for seal in seals:
@@ -120,7 +126,11 @@ def check_seals(rows: list[Mapping[str, Any]], seals: Iterable[Mapping[str, Any]
                                     "a seal was removed")
         expected_first = max(expected_first or 0, seal["last_seq"] + 1)
         body = seal_body(seal["first_seq"], seal["last_seq"], seal["last_hash"], seal["signed_at"], seal["key_id"])
-        if not verify_signature(public, seal["signature"], body):
+        signer = keyring.get(seal["key_id"])
+        if signer is None:
+            return seal["first_seq"], (f"the seal over entries {seal['first_seq']}-{seal['last_seq']} names key "
+                                       f"{seal['key_id']}, which is neither this hub's key nor one it retired")
+        if not verify_signature(signer, seal["signature"], body):
             return seal["first_seq"], (f"the seal over entries {seal['first_seq']}-{seal['last_seq']} has an "
                                        "invalid signature (not made with this public key, or altered)")
         if seal["last_seq"] in hashes and hashes[seal["last_seq"]] != seal["last_hash"]:
@@ -146,12 +156,17 @@ class Witness:
         self.path = path
         self._key = key
 
+    def _signed_by_us(self, signature: str, body: bytes) -> bool:
+        # Written by the current key, or by one retired since (the witness outlives a rotation).
+        return any(verify_signature(public, signature, body)
+                   for public in (self._key.public, *(p for _, p in retired_keys(self._key))))
+
     def read(self) -> dict[str, Any] | None:
         if self.path is None or not self.path.exists():
             return None
         data = json.loads(self.path.read_text(encoding="utf-8"))
         body = {k: data[k] for k in ("seals", "last_seq", "last_hash", "signature_of_last_seal")}
-        if not verify_signature(self._key.public, data.get("signature", ""), canonical(body)):
+        if not self._signed_by_us(data.get("signature", ""), canonical(body)):
             raise Conflict(f"the audit witness {self.path} is not signed by this hub's key: it was altered")
         return body
 
@@ -275,7 +290,7 @@ class AuditLog:
         if bad is None and not rows and head["last_seq"]:
             bad = (1, f"the log is empty but the hub wrote {head['last_seq']} entries")
         if bad is None:
-            bad = check_seals(rows, seals, public or self._key.public)
+            bad = check_seals(rows, seals, self.keyring() if public is None else public)
         covered = max((s["last_seq"] for s in seals), default=0)
         if bad is None:
             bad = unsealed_problem(rows, covered, self._grace, now or utcnow())
@@ -290,6 +305,18 @@ class AuditLog:
         if report.ok and remember:
             self._witness.remember(seals)
         return report
+
+    def seals(self) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            return self._seals(conn)
+
+    def entry_hashes(self) -> dict[int, str]:
+        with self._engine.connect() as conn:
+            return dict(conn.execute(select(audit_log.c.seq, audit_log.c.entry_hash)).all())
+
+    def keyring(self) -> dict[str, Ed25519PublicKey]:
+        """The keys seals may name: the current one and those retired by ``hub audit rotate-key``."""
+        return {self._key.key_id: self._key.public, **dict(retired_keys(self._key))}
 
     def export(self, since: datetime | None = None) -> dict[str, Any]:
         """A bundle of the entries since ``since`` with their seals, signed as a whole.
@@ -314,6 +341,9 @@ class AuditLog:
             "entries": [{k: r[k] for k in (*ENTRY_FIELDS, "prev_hash", "entry_hash")} for r in rows],
             "seals": [{k: s[k] for k in ("first_seq", "last_seq", "last_hash", "signed_at", "key_id", "signature")}
                       for s in seals],
+            # How the current key vouches for the keys it replaced (both signed each record), so
+            # seals made before a rotation verify offline with only the current public key.
+            "key_succession": successions(self._key),
         }
         bundle["signature"] = self._key.sign(canonical(bundle))
         return bundle
@@ -333,7 +363,8 @@ def verify_bundle(bundle: Mapping[str, Any], public: Ed25519PublicKey) -> Verify
     bad = check_chain(entries, anchor_seq=bundle["anchor"]["seq"], anchor_hash=bundle["anchor"]["hash"])
     first = entries[0]["seq"] if entries else 0
     if bad is None:
-        bad = check_seals(entries, [s for s in seals if s["last_seq"] >= first], public, from_seq=None)
+        keyring = trusted_keys(public, list(bundle.get("key_succession", [])))
+        bad = check_seals(entries, [s for s in seals if s["last_seq"] >= first], keyring, from_seq=None)
     covered_to = max((s["last_seq"] for s in seals), default=0)
     if bad is None and entries and entries[-1]["seq"] > covered_to:
         # export verifies and seals first, so every entry of a bundle is under a seal

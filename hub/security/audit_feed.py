@@ -65,7 +65,11 @@ def entry_for(row: Any) -> Entry:
     body.update({f"{k}_sha256": sha256_text(detail[k]) for k in _HASHED if detail.get(k) is not None})
     if row.detail is not None:
         body["detail_sha256"] = sha256_text(row.detail)
-    return (f"transport.{row.kind}"[:40], ACTOR, None, row.message_id, canonical(body).decode())
+    # The target is the id the sender knows; ids are unique per sender, so the hub key too.
+    target = getattr(row, "sender_message_id", None) or row.message_id
+    if target != row.message_id:
+        body["key"] = row.message_id
+    return (f"transport.{row.kind}"[:40], ACTOR, None, target, canonical(body).decode())
 
 
 class AuditFeed:
@@ -107,7 +111,8 @@ class AuditFeed:
                                     .where(audit_feed_position.c.name == FEED).with_for_update()).scalar_one()
             rows = conn.execute(
                 select(message_events, messages.c.sender, messages.c.receiver, messages.c.service,
-                       messages.c.classification, messages.c.payload_sha256)
+                       messages.c.classification, messages.c.payload_sha256,
+                       messages.c.message_id.label("sender_message_id"))
                 .select_from(message_events.outerjoin(messages, messages.c.id == message_events.c.message_id))
                 .where(message_events.c.id > position).order_by(message_events.c.id).limit(self._batch_size)
             ).all()

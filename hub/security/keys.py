@@ -70,6 +70,10 @@ class SigningKey:
         return verify_signature(self.public, signature_b64, data)
 
     @property
+    def retired_dir(self) -> Path:
+        return self.path.with_name(self.path.name.removesuffix(".pem") + ".retired")
+
+    @property
     def public_path(self) -> Path:
         return self.path.with_name(self.path.name.removesuffix(".pem") + ".pub.pem")
 
@@ -104,3 +108,95 @@ def load_or_create(path: Path) -> SigningKey:
     if not key.public_path.exists():
         key.public_path.write_bytes(public_pem(key.public))
     return key
+
+
+def retired_keys(current: SigningKey) -> list[tuple[str, Ed25519PublicKey]]:
+    """Public keys the hub signed with before ``current`` (``hub keys rotate``), newest first:
+    kept next to the key as ``<key>.retired/<key id>.pub.pem`` so what they signed (seals,
+    bundles, deliveries) still verifies."""
+    folder = current.retired_dir
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.pub.pem"), key=lambda p: p.stat().st_mtime, reverse=True):
+        public = load_public_key(path)
+        found.append((key_id(public), public))
+    return found
+
+
+SUCCESSION_FORMAT = "hub-key-succession/1"
+
+
+def succession_body(record: dict) -> bytes:
+    """What both keys sign when one succeeds the other (canonical JSON, without the signatures)."""
+    import json
+
+    body = {k: record[k] for k in ("format", "old_key_id", "old_public_key_pem", "new_key_id", "new_public_key_pem",
+                                    "rotated_at")}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def successions(current: SigningKey) -> list[dict]:
+    """The succession records of the keys retired before ``current``, newest first."""
+    import json
+
+    folder = current.retired_dir
+    if not folder.is_dir():
+        return []
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.succession.json")]
+    return sorted(records, key=lambda r: r["rotated_at"], reverse=True)
+
+
+def trusted_keys(public: Ed25519PublicKey, records: list[dict]) -> dict[str, Ed25519PublicKey]:
+    """``public`` and every older key a chain of succession records vouches for: a record counts
+    when the key it names as successor is trusted already and both keys signed it. Needs
+    nothing but the current public key, so an offline check walks back through rotations."""
+    trusted = {key_id(public): public}
+    changed = True
+    while changed:
+        changed = False
+        for record in records:
+            old_id, new_id = record.get("old_key_id"), record.get("new_key_id")
+            if old_id in trusted or new_id not in trusted or record.get("format") != SUCCESSION_FORMAT:
+                continue
+            try:
+                old = serialization.load_pem_public_key(record["old_public_key_pem"].encode())
+                body = succession_body(record)
+            except (KeyError, ValueError):
+                continue
+            if (isinstance(old, Ed25519PublicKey) and key_id(old) == old_id
+                    and verify_signature(trusted[new_id], record.get("signature_by_new", ""), body)
+                    and verify_signature(old, record.get("signature_by_old", ""), body)):
+                trusted[old_id] = old
+                changed = True
+    return trusted
+
+
+def rotate(current: SigningKey, rotated_at: str) -> SigningKey:
+    """Replace the hub's signing key with a new one; the old public key is kept (``retired_keys``)
+    with a succession record both keys sign, so what the old key signed still verifies — in the
+    hub, and offline with only the new public key. Processes holding the old key must restart."""
+    import json
+
+    new_private = Ed25519PrivateKey.generate()
+    new = SigningKey(new_private, current.path)
+    record = {"format": SUCCESSION_FORMAT, "old_key_id": current.key_id,
+              "old_public_key_pem": public_pem(current.public).decode(), "new_key_id": new.key_id,
+              "new_public_key_pem": public_pem(new.public).decode(), "rotated_at": rotated_at}
+    body = succession_body(record)
+    record["signature_by_old"] = current.sign(body)
+    record["signature_by_new"] = new.sign(body)
+    folder = current.retired_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{current.key_id}.pub.pem").write_bytes(public_pem(current.public))
+    (folder / f"{current.key_id}.succession.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    pem = new_private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    tmp = current.path.with_name(f".{current.path.name}.{os.getpid()}.rotating")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    os.replace(tmp, current.path)
+    current.public_path.write_bytes(public_pem(new.public))
+    log.warning("hub signing key rotated: %s retired, %s current", current.key_id, new.key_id)
+    return new

@@ -30,7 +30,7 @@ def list_visible(store: Any, scope: Scope, *, sender: str | None, receiver: str 
         items, next_cursor = store.list(sender=s, receiver=r, limit=limit, **filters)
         more = more or next_cursor is not None
         for item in items:
-            merged[str(item.id)] = item
+            merged[item.key or str(item.id)] = item  # ids are per sender; the key is not
     ordered = sorted(merged.values(), key=StoredMessage.list_position)
     ordered, next_cursor = page(ordered, limit, StoredMessage.list_position, more=more)
     visible = [m for m in ordered if not higher(m.classification, scope.max_classification)]

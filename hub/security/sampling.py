@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 MAX_SOURCES = 50_000
 
@@ -34,3 +35,28 @@ class RefusalSampler:
                 self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.interval}
             self._seen[key] = [now, 0]
             return int(seen[1]) if seen is not None else 0
+
+
+class SampledRefusals:
+    """Refusals recorded in the audit trail one per (actor, reason key) per interval, with a count.
+
+    For refusals that a caller can repeat as fast as it likes after authenticating (the e-CMS
+    node's E008/E010/E017: a department asking for items that are not its own): each is a fact
+    the trail must hold, but not once per request. ``audit`` is ``AuditLog.record``.
+    """
+
+    def __init__(self, record: Callable[..., object], kind: str, interval_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._record = record
+        self._kind = kind
+        self._sampler = RefusalSampler(interval_seconds)
+        self._clock = clock
+
+    def __call__(self, actor: str, target: str | None, key: str, **detail: object) -> bool:
+        """Record this refusal unless one like it (same actor and key) was recorded this interval."""
+        suppressed = self._sampler.admit(f"{actor}\n{key}", self._clock())
+        if suppressed is None:
+            return False
+        self._record(self._kind, actor=actor, decision="refused", target=target, suppressed=suppressed,
+                     interval_seconds=self._sampler.interval, **detail)
+        return True

@@ -6,13 +6,14 @@ share one wiring); the API authenticates each request through ``hub.api.authenti
 from __future__ import annotations
 
 import logging
+from typing import Any
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
 from hub.config import SecuritySettings, Settings
-from hub.errors import NotFound
+from hub.errors import Conflict, FieldError, NotFound
 from hub.registry.agencies import APPROVED, CATALOGUE, AgencyRegistry
 from hub.registry.consents import Consents
 from hub.registry.juristic import JuristicRegistry
@@ -52,17 +53,38 @@ class Security:
     juristic: JuristicRegistry
     audit_feed: AuditFeed  # copies transport events into the chain; run by Hub.start_workers
 
-    def approve_subsystem(self, subsystem_id: str, *, actor: str, clearance: str | None = None) -> IssuedSecret | None:
+    def approve_subsystem(self, subsystem_id: str, *, actor: str, clearance: str | None = None,
+                          rotate: bool = False, overlap_seconds: int | None = None) -> IssuedSecret | None:
         """Approve a subsystem and issue its client credentials (shown once).
 
         A subsystem approved before (then disabled) keeps its client; its secret is rotated
         without overlap, because the old one belonged to a subsystem that was switched off.
+        Approving an approved subsystem again is refused: it used to rotate the secret silently,
+        cutting off the agency at once. With ``rotate`` it issues a new secret, and the old one
+        keeps working for ``overlap_seconds`` (default: the configured client-secret overlap).
         """
+        current = self.registry.subsystem(subsystem_id)
+        if current.status == APPROVED and self.credentials.get(subsystem_id) is not None:
+            if not rotate:
+                raise Conflict(
+                    f"{subsystem_id} is already approved; its secret is unchanged. To issue a new one, rotate it "
+                    f"(hub agencies approve {subsystem_id} --rotate; the old secret works during the overlap)",
+                    errors=[FieldError("/status", "not_yet_approved",
+                                       "a pending or disabled subsystem, or rotate=true for a new secret")])
+            if clearance is not None and clearance != current.clearance:
+                self.registry.set_clearance(subsystem_id, clearance, actor=actor)
+            self.authenticator.forget()
+            return self.credentials.rotate(subsystem_id, actor=actor, overlap_seconds=overlap_seconds)
         self.registry.decide(subsystem_id, APPROVED, actor=actor, clearance=clearance)
         self.authenticator.forget()
         if self.credentials.get(subsystem_id) is None:
             return self.credentials.create(subsystem_id, subsystem_id=subsystem_id, actor=actor)
         return self.credentials.rotate(subsystem_id, actor=actor, overlap_seconds=0)
+
+    def public_keys(self) -> list[tuple[str, Any]]:
+        """``(key id, Ed25519 public key)`` of the current signing key, then of retired ones kept
+        for verifying what they signed (``keys.retired_keys``)."""
+        return [(self.key.key_id, self.key.public), *keys.retired_keys(self.key)]
 
     def client_token(self, client_id: str) -> str:
         """An access token for a registered client without its secret: for tests, the demo and CLIs

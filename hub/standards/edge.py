@@ -21,10 +21,30 @@ from hub.errors import FieldError, NotFound, ValidationFailed
 from hub.schemas.envelope import XML_TYPES, Envelope
 from hub.standards.lifecycle import past_sunset
 from hub.standards.model import StandardVersion, split_ref
+from hub.standards.safexml import XmlError, UnsafeXmlError, XmlSyntaxError, parse_xml
 from hub.standards.store import StandardsStore
 from hub.standards.validation import Issue, JsonDocumentValidator, XmlDocumentValidator, compile_validator, field_errors
 
 STATUS_TTL_SECONDS = 2.0
+
+
+def check_undeclared_xml(env: Envelope) -> None:
+    """XML that declares no standard is still parsed with the hub's safe parser before it is
+    stored: a DOCTYPE, an entity declaration or malformed XML would otherwise be kept and
+    forwarded to the receiver as it came (issue 12, finding 9)."""
+    payload = env.payload if isinstance(env.payload, str) else ""
+    try:
+        parse_xml(payload, max_bytes=max(len(payload) * 4, 1), max_depth=200, max_attributes=1024)
+    except XmlSyntaxError as exc:
+        where = f" (line {exc.line}, column {exc.column})" if exc.line else ""
+        raise ValidationFailed(f"the XML payload is not well-formed{where}: {exc}",
+                               errors=[FieldError("/payload", "xml_well_formed", f"well-formed XML; {exc}")]) from exc
+    except UnsafeXmlError as exc:
+        raise ValidationFailed(f"the XML payload is refused: {exc}",
+                               errors=[FieldError("/payload", f"xml_{exc.reason}", str(exc))]) from exc
+    except XmlError as exc:
+        raise ValidationFailed(f"the XML payload is refused: {exc}",
+                               errors=[FieldError("/payload", "xml", str(exc))]) from exc
 
 
 @dataclass
@@ -81,6 +101,8 @@ class EdgeValidator:
         most every STATUS_TTL_SECONDS per standard, then the validation itself.
         """
         if env.standard is None:
+            if env.content_type in XML_TYPES:
+                check_undeclared_xml(env)
             return
         standard_id, version = split_ref(env.standard)
         if version is None:  # the envelope's pattern requires id@X.Y.Z; kept for direct callers

@@ -24,7 +24,7 @@ from hub.adapters.base import Adapter, OutboundMessage, Receipt
 from hub.adapters.registry import AdapterRegistry
 from hub.clock import as_utc, utcnow
 from hub.errors import DeliveryError
-from hub.schemas.envelope import StoredMessage
+from hub.schemas.envelope import StoredMessage, delivery_id
 from hub.schemas.routes import DeliveryPolicy, Route
 from hub.transport.backoff import retry_delay
 from hub.group_commit import GroupCommitter
@@ -118,7 +118,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Outcome:
-    message_id: str
+    message_id: str  # the hub key
     attempt: int
     status: str
     values: dict[str, Any]
@@ -127,6 +127,7 @@ class Outcome:
     route_id: int | None = None
     adapter: str | None = None
     seconds: float | None = None
+    sender_message_id: str | None = None  # the id its sender knows, for the story lines
 
 
 class Deliverer:
@@ -198,11 +199,11 @@ class Deliverer:
             if event["kind"] in ("attempt_failed", DELIVERED) and isinstance(event.get("detail"), dict):
                 event["detail"]["duration_ms"] = round(seconds * 1000, 1)
         return replace(outcome, route_id=route.id if route else None, adapter=route.adapter if route else None,
-                       seconds=seconds)
+                       seconds=seconds, sender_message_id=str(claim.meta.id))
 
     def _attempt(self, claim: Claim, route: Route | None) -> Outcome:
         meta, attempt = claim.meta, claim.attempt
-        message_id = str(meta.id)
+        message_id = meta.key or str(meta.id)  # the hub key: payloads and outcomes are kept under it
         policy: DeliveryPolicy = route or DeliveryPolicy()
         if attempt > policy.max_attempts:
             # The previous attempt's worker vanished and used up the last try.
@@ -214,7 +215,8 @@ class Deliverer:
         try:
             for guard in self._guards:
                 guard(meta)
-            receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload))
+            delivery = delivery_id(message_id, meta.received_at, claim.cycle_started_at)
+            receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload, delivery))
         except DeliveryError as exc:
             return self._failed(message_id, claim, policy, exc)
         except Exception as exc:  # an adapter bug must not kill the worker; the attempt fails
@@ -275,7 +277,7 @@ class Deliverer:
         metrics.ATTEMPTS.labels(adapter, o.status).inc()
         if o.seconds is not None:
             metrics.ATTEMPT_SECONDS.labels(adapter).observe(o.seconds)
-        where = {"message_id": o.message_id, "route_id": o.route_id, "adapter": o.adapter, "attempt": o.attempt,
+        where = {"message_id": o.sender_message_id or o.message_id, "key": o.message_id, "route_id": o.route_id, "adapter": o.adapter, "attempt": o.attempt,
                  "duration_ms": None if o.seconds is None else round(o.seconds * 1000, 1)}
         failed = next((e["detail"] for e in o.events if e["kind"] == "attempt_failed"), None)
         if failed is not None:

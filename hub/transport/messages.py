@@ -3,6 +3,11 @@
 A message is accepted only once its row, payload and ``accepted`` event are committed; the
 relay then hands it to the broker. Re-posting the same id from the same sender with the
 same content returns the first result and creates nothing.
+
+Message ids are the sender's: unique per sender only (``message_id``). The row's own key
+(``messages.id``, ``StoredMessage.key``) is derived from sender and id (``message_key``); the
+transport's internals (delivery, outcomes, payloads, events) work with that key, and a
+``ref`` given to the lookups here may be either (see ``resolve_key``).
 """
 from __future__ import annotations
 
@@ -15,14 +20,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.base import OUTCOME_STATUSES
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.paging import decode_cursor, page
-from hub.schemas.envelope import Envelope, StoredMessage, sha256_hex
+from hub.schemas.envelope import Envelope, StoredMessage, message_key, sha256_hex
 from hub.group_commit import GroupCommitter
 from hub.logging_setup import story
 from hub.transport.routing import Router
@@ -42,9 +47,10 @@ log = story(__name__)
 
 @dataclass(frozen=True)
 class AcceptResult:
-    id: str
+    id: str  # the sender's message id
     status: str
     created: bool
+    key: str = ""  # the hub's key (``StoredMessage.key``)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,15 @@ class _Prepared:
 
     @property
     def id(self) -> str:
+        return self.row["message_id"]
+
+    @property
+    def key(self) -> str:
         return self.row["id"]
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.row["sender"], self.row["message_id"]
 
 
 def meta_columns() -> list[Any]:
@@ -73,7 +87,27 @@ def meta_columns() -> list[Any]:
 def row_to_meta(row: Any) -> StoredMessage:
     data = dict(row)
     data["received_at"] = as_utc(data["received_at"])
+    data["key"] = data["id"]
+    data["id"] = data.pop("message_id") or data["key"]
     return StoredMessage.model_validate(data)
+
+
+def resolve_key(conn: Connection, ref: str, sender: str | None = None) -> str | None:
+    """The hub key of the message ``ref`` names, or None.
+
+    With ``sender``: ``ref`` is that sender's message id. Without: ``ref`` is a hub key, or a
+    message id that names exactly one message (an id two senders used names neither: the
+    caller must say whose). Callers acting for a party (the API) never come here without the
+    sender: they choose among ``MessageService.find``'s messages those they may see.
+    """
+    if sender is not None:
+        return conn.execute(select(messages.c.id).where(
+            messages.c.sender == sender, messages.c.message_id == ref)).scalar_one_or_none()
+    key = conn.execute(select(messages.c.id).where(messages.c.id == ref)).scalar_one_or_none()
+    if key is not None:
+        return key
+    keys = conn.execute(select(messages.c.id).where(messages.c.message_id == ref).limit(2)).scalars().all()
+    return keys[0] if len(keys) == 1 else None
 
 
 class MessageService:
@@ -144,10 +178,12 @@ class MessageService:
         for validate in self._validators:
             validate(env)
         message_id = str(env.id or uuid.uuid4())
+        key = message_key(env.sender, message_id)
         digest = sha256_hex(body)
         now = utcnow()
         row = {
-            "id": message_id,
+            "id": key,
+            "message_id": message_id,
             **env.model_dump(
                 mode="json",
                 include={"sender", "receiver", "service", "standard", "correlation_id", "classification",
@@ -163,24 +199,26 @@ class MessageService:
             "next_action_at": now,
             "updated_at": now,
         }
-        event = {"message_id": message_id, "at": now, "kind": ACCEPTED, "attempt": None,
+        event = {"message_id": key, "at": now, "kind": ACCEPTED, "attempt": None,
                  "detail": {"payload_sha256": digest, "payload_size": len(body), "route_id": route.id}}
         return _Prepared(row, body, event, audit)
 
     def _commit_batch(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
         try:
             with self._engine.begin() as conn:
-                existing = set(conn.execute(
-                    select(messages.c.id).where(messages.c.id.in_([p.id for p in batch]))
-                ).scalars())
+                # By (sender, id): a message stored before migration s3a_0001 has its id as key.
+                existing = {tuple(r) for r in conn.execute(
+                    select(messages.c.sender, messages.c.message_id)
+                    .where(tuple_(messages.c.sender, messages.c.message_id).in_([p.pair for p in batch]))
+                )}
                 fresh, seen = [], set()
                 for p in batch:
-                    if p.id not in existing and p.id not in seen:
-                        seen.add(p.id)
+                    if p.pair not in existing and p.pair not in seen:
+                        seen.add(p.pair)
                         fresh.append(p)
                 if fresh:
                     conn.execute(insert(messages), [p.row for p in fresh])
-                    conn.execute(insert(message_payloads), [{"message_id": p.id, "body": p.body} for p in fresh])
+                    conn.execute(insert(message_payloads), [{"message_id": p.key, "body": p.body} for p in fresh])
                     conn.execute(insert(message_events), [p.event for p in fresh])
                 audited = [p for p in batch if p.audit is not None]
                 if audited:
@@ -196,17 +234,17 @@ class MessageService:
         if fresh and log.isEnabledFor(logging.INFO):
             for p in fresh:
                 row = p.row
-                log.info("message.accepted", message_id=p.id, route_id=row["route_id"], sender=row["sender"],
+                log.info("message.accepted", message_id=p.id, key=p.key, route_id=row["route_id"], sender=row["sender"],
                          receiver=row["receiver"], service=row["service"], size=row["payload_size"])
-        return [AcceptResult(p.id, ACCEPTED, True) if id(p) in created else self._repost_result(p) for p in batch]
+        return [AcceptResult(p.id, ACCEPTED, True, p.key) if id(p) in created else self._repost_result(p)
+                for p in batch]
 
     def _repost_result(self, p: _Prepared) -> AcceptResult | BaseException:
-        existing = self.get_meta(p.id, missing_ok=True)
+        existing = self.get_meta(p.id, sender=p.row["sender"], missing_ok=True)
         if existing is None:
             return RuntimeError(f"message {p.id} could not be stored and is not in the store")
         same = (
-            existing.sender == p.row["sender"]
-            and existing.receiver == p.row["receiver"]
+            existing.receiver == p.row["receiver"]
             and existing.service == p.row["service"]
             and existing.payload_sha256 == p.row["payload_sha256"]
         )
@@ -214,28 +252,51 @@ class MessageService:
             return IdempotencyConflict(
                 f"message {p.id} was already accepted with different content; "
                 "use a new id for a new message",
-                errors=[FieldError("/id", "idempotency", "the same id must carry the same sender, "
-                                   "receiver, service and payload")],
+                errors=[FieldError("/id", "idempotency", "the same id from the same sender must carry the "
+                                   "same receiver, service and payload")],
             )
-        return AcceptResult(p.id, existing.status, False)
+        return AcceptResult(p.id, existing.status, False, existing.key or p.key)
 
     def close(self) -> None:
         self._committer.close()
 
-    def get_meta(self, message_id: str, *, missing_ok: bool = False) -> StoredMessage | None:
+    def _key(self, conn: Connection, ref: str, sender: str | None = None) -> str:
+        key = resolve_key(conn, ref, sender)
+        if key is None:
+            if sender is None and len(conn.execute(select(messages.c.id).where(messages.c.message_id == ref)
+                                                   .limit(2)).all()) > 1:
+                raise InputError(f"message id {ref} was used by more than one sender; name the message by its "
+                                 "hub key (the `key` of each, e.g. in `hub messages list --json`)",
+                                 errors=[FieldError("/message_id", "unique_per_sender", "a hub key")])
+            raise NotFound(f"no message with id {ref}")
+        return key
+
+    def get_meta(self, message_id: str, *, sender: str | None = None,
+                 missing_ok: bool = False) -> StoredMessage | None:
+        """The message ``message_id`` names (a hub key, or the id ``sender`` gave it; see ``resolve_key``)."""
         with self._engine.connect() as conn:
-            row = conn.execute(select(*meta_columns()).where(messages.c.id == message_id)).mappings().first()
+            key = resolve_key(conn, message_id, sender) if missing_ok else self._key(conn, message_id, sender)
+            row = None if key is None else conn.execute(
+                select(*meta_columns()).where(messages.c.id == key)).mappings().first()
         if row is None:
             if missing_ok:
                 return None
             raise NotFound(f"no message with id {message_id}")
         return row_to_meta(row)
 
+    def find(self, message_id: str) -> list[StoredMessage]:
+        """Every message any sender sent with this id (the caller picks those it may see)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(*meta_columns()).where(messages.c.message_id == message_id)
+                                .order_by(messages.c.sender)).mappings().all()
+        return [row_to_meta(r) for r in rows]
+
     def history(self, message_id: str) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
+            key = self._key(conn, message_id)
             rows = conn.execute(
                 select(message_events)
-                .where(message_events.c.message_id == message_id)
+                .where(message_events.c.message_id == key)
                 .order_by(message_events.c.id)
             ).mappings().all()
         return [
@@ -243,17 +304,18 @@ class MessageService:
             for r in rows
         ]
 
-    def note(self, message_id: str, kind: str, detail: dict[str, Any]) -> None:
+    def note(self, message_id: str, kind: str, detail: dict[str, Any], *, sender: str | None = None) -> None:
         """Add an event to a message's history (an adapter's observation, e.g. the e-CMS
         node's tolerated deviations); the message's status is unchanged."""
         with self._engine.begin() as conn:
-            conn.execute(insert(message_events).values(message_id=message_id, at=utcnow(), kind=kind,
-                                                       attempt=None, detail=detail))
+            conn.execute(insert(message_events).values(message_id=self._key(conn, message_id, sender), at=utcnow(),
+                                                       kind=kind, attempt=None, detail=detail))
 
     def payload(self, message_id: str) -> bytes:
         with self._engine.connect() as conn:
-            body = conn.execute(
-                select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
+            key = resolve_key(conn, message_id)
+            body = None if key is None else conn.execute(
+                select(message_payloads.c.body).where(message_payloads.c.message_id == key)
             ).scalar_one_or_none()
         if body is None:
             raise NotFound(f"no message with id {message_id}")
@@ -303,8 +365,10 @@ class MessageService:
         """Deliver a message again; the original and its history are kept."""
         now = utcnow()
         with self._engine.begin() as conn:
+            message_id = self._key(conn, message_id)
             row = conn.execute(
-                select(messages.c.status, messages.c.attempts, messages.c.route_id).where(messages.c.id == message_id)
+                select(messages.c.status, messages.c.attempts, messages.c.route_id, messages.c.message_id)
+                .where(messages.c.id == message_id)
             ).first()
             if row is None:
                 raise NotFound(f"no message with id {message_id}")
@@ -322,7 +386,7 @@ class MessageService:
                     detail={"previous_status": row.status, "previous_attempts": row.attempts, "reason": reason},
                 )
             )
-        log.info("message.replayed", message_id=message_id, route_id=row.route_id, previous_status=row.status,
+        log.info("message.replayed", message_id=row.message_id or message_id, key=message_id, route_id=row.route_id, previous_status=row.status,
                  previous_attempts=row.attempts, reason=reason)
         if self._on_accepted:
             self._on_accepted()

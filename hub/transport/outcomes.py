@@ -26,7 +26,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from hub.clock import utcnow
 from hub.errors import NotFound, NotYetDelivered
-from hub.transport.messages import DELIVERED, OUTCOME_STATUSES
+from hub.transport.messages import DELIVERED, OUTCOME_STATUSES, resolve_key
 from hub.transport.tables import message_events, messages
 
 OUTCOME_EVENT = "receiver_outcome"
@@ -49,11 +49,13 @@ def record_receiver_outcome(
     with engine.begin() as conn:
         # FOR UPDATE (ignored by SQLite, whose BEGIN IMMEDIATE already serialises writers) keeps
         # two processes reading the same result file from both recording it.
-        row = conn.execute(
+        # A receiver names the message by the hub key or by an id that only one sender used.
+        ref, message_id = message_id, resolve_key(conn, message_id)
+        row = None if message_id is None else conn.execute(
             select(messages.c.status).where(messages.c.id == message_id).with_for_update()
         ).first()
         if row is None:
-            raise NotFound(f"no message with id {message_id}")
+            raise NotFound(f"no message with id {ref}")
         earlier = conn.execute(
             select(message_events.c.detail).where(
                 message_events.c.message_id == message_id, message_events.c.kind == OUTCOME_EVENT)
@@ -62,7 +64,7 @@ def record_receiver_outcome(
             return False
         if row.status != DELIVERED and row.status not in OUTCOME_STATUSES:
             raise NotYetDelivered(
-                f"message {message_id} is {row.status!r}; a receiver outcome is recorded once it is delivered")
+                f"message {ref} is {row.status!r}; a receiver outcome is recorded once it is delivered")
         conn.execute(
             update(messages).where(messages.c.id == message_id)
             .values(status=status, last_error=(error or None) and error[:_LAST_ERROR_LIMIT], updated_at=now)

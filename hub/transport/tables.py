@@ -24,10 +24,14 @@ from sqlalchemy import (
 
 from hub.db import metadata
 
+# ``id`` is the hub's key of a message (``hub.schemas.envelope.message_key``: derived from the
+# sender and its message id; rows stored before migration s3a_0001 keep their message id as key).
+# ``message_id`` is the sender's own id, unique per sender only (issue 12, finding 7).
 messages = Table(
     "messages",
     metadata,
     Column("id", String(36), primary_key=True),
+    Column("message_id", String(36), nullable=False),
     Column("sender", String(200), nullable=False),
     Column("receiver", String(200), nullable=False),
     Column("service", String(100), nullable=False),
@@ -57,6 +61,9 @@ messages = Table(
     Index("ix_messages_conversation", "receiver", "correlation_id", "received_at"),
     # The backlog and dead-letter gauges (/metrics) count by these (migration i17_0001).
     Index("ix_messages_status_route", "status", "route_id", "receiver"),
+    # A conflict is only with the sender's own id (migration s3a_0001).
+    Index("uq_messages_sender_message_id", "sender", "message_id", unique=True),
+    Index("ix_messages_message_id", "message_id"),
 )
 
 message_payloads = Table(

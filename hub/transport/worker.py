@@ -167,7 +167,7 @@ class DeliveryWorker:
             by_id.setdefault(message_id, []).append(message)
         claims = self._deliverer.claim(list(by_id))
         for claim in claims:
-            broker_messages = by_id.pop(str(claim.meta.id))
+            broker_messages = by_id.pop(claim.meta.key or str(claim.meta.id))
             # The delivery thread hands its outcome to the group commit and moves on; the
             # broker message is acknowledged when that commit is done.
             with self._in_flight_lock:

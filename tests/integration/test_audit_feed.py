@@ -66,9 +66,10 @@ def test_accepted_and_delivered_events_are_copied_with_hashes_only(embedded_hub,
 def test_concurrent_feeds_copy_each_event_exactly_once(embedded_hub, embedded_client, embedded_as_agency):
     env = delivered_message(embedded_hub, embedded_client, embedded_as_agency)
     security = security_of(embedded_hub)
-    at = embedded_hub.messages.get_meta(env["id"]).received_at
-    with embedded_hub.engine.begin() as conn:  # plenty of events to race over
-        conn.execute(insert(message_events), [{"message_id": env["id"], "at": at, "kind": "receiver_outcome", "attempt": None, "detail": {"status": "completed"}}
+    meta = embedded_hub.messages.get_meta(env["id"])
+    at = meta.received_at
+    with embedded_hub.engine.begin() as conn:  # plenty of events to race over (kept under the hub key)
+        conn.execute(insert(message_events), [{"message_id": meta.key, "at": at, "kind": "receiver_outcome", "attempt": None, "detail": {"status": "completed"}}
             for _ in range(300)])
     feeds = [AuditFeed(embedded_hub.engine, security.audit, batch_size=7) for _ in range(4)]
     threads = [threading.Thread(target=f.catch_up) for f in feeds]
@@ -91,7 +92,7 @@ def test_a_hole_waits_then_is_recorded_as_a_gap(embedded_hub, embedded_client, e
     last = feed.position()
     meta = embedded_hub.messages.get_meta(env["id"])
     with embedded_hub.engine.begin() as conn:  # event last+1 is "still committing": only last+2 exists
-        conn.execute(insert(message_events).values(id=last + 2, message_id=env["id"], at=meta.received_at,
+        conn.execute(insert(message_events).values(id=last + 2, message_id=meta.key, at=meta.received_at,
                                                    kind="replayed", attempt=None, detail={"reason": "x"}))
     assert feed.copy_batch() == 0 and feed.position() == last
     now[0] = 31.0

@@ -5,6 +5,7 @@ import pytest
 
 from hub.adapters.memory import mailbox
 from hub.demo.receiver import AgencyInbox
+from hub.schemas.envelope import message_key
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
@@ -111,7 +112,8 @@ def test_http_adapter_sends_idempotency_key_and_permanent_errors_dead_letter(cli
         env = envelope()
         client.post("/v1/messages", json=env)
         wait_for(lambda: status_of(client, env["id"]) == "delivered", what="http delivery")
-        assert inbox.applied[env["id"]]["document"]["payload"] == env["payload"]
+        # Idempotency-Key is the hub key: ids are unique per sender only (issue 12, finding 7)
+        assert inbox.applied[message_key(SENDER, env["id"])]["document"]["payload"] == env["payload"]
         assert client.get(f"/v1/messages/{env['id']}").json()["receipt"] == '{"receipt": "hr-000001"}'
 
     with AgencyInbox("strict") as strict:
@@ -159,7 +161,7 @@ def test_delivery_guard_dead_letters_when_receiver_clearance_was_lowered(hub):
     assert hub.relay.run_once() == 1
     deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5,
                           guards=[security.access.delivery_guard])
-    assert deliverer.deliver(accepted.id) == "dead"
+    assert deliverer.deliver(accepted.key) == "dead"
     meta = hub.messages.get_meta(accepted.id)
     assert meta.status == "dead" and "cleared up to 001" in meta.last_error
     assert accepted.id not in mailbox("cleared").applied

@@ -120,6 +120,7 @@ def test_access_rights_listed_and_revoked_then_submit_refused(embedded_hub: Hub,
     body = {"id": str(uuid.uuid4()), "sender": SENDER, "receiver": RECEIVER, "service": SERVICE, "payload": {}}
     assert agency.post("/v1/messages", json=body).status_code == 403
 
+    embedded_as_agency(RECEIVER)  # a grant names a registered provider (issue 12)
     granted = as_json(embedded_hub, "agencies", "grant", SENDER, SERVICE, RECEIVER)
     assert granted["client"] == SENDER and isinstance(granted["id"], int)
     plain = hub_cli(embedded_hub, "access", "grant", SENDER, "other.service/v1")

@@ -192,7 +192,8 @@ def test_secrets_never_appear_in_logs_errors_or_later_responses(embedded_hub, em
         embedded_client.get(f"/v1/agencies/TH/GOV/NESDC"),
         embedded_client.get("/v1/audit/entries"),
         embedded_client.get("/v1/audit/export"),
-        embedded_client.post("/v1/agencies/TH/GOV/NESDC/subsystems/plan/approve"),  # re-approval rotates, new secret
+        # an explicit rotation (issue 12: re-approval alone no longer rotates), new secret
+        embedded_client.post("/v1/agencies/TH/GOV/NESDC/subsystems/plan/approve", json={"rotate": True}),
     ]
     texts = [r.text for r in later[:-1]]
     audit_text = json.dumps(security_of(embedded_hub).audit.entries(), ensure_ascii=False)

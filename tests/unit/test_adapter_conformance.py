@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from hub.adapters.base import (
-    BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SUBSCRIPTIONS, Adapter, OutboundMessage, QueryRequest,
+    BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SIGNER, SUBSCRIPTIONS, Adapter, OutboundMessage, QueryRequest,
 )
 from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import SERVICE as ECMS_SERVICE
@@ -60,6 +60,9 @@ class TestHttpConformance(AdapterConformance):
     def setup_system(self, tmp_path: Path) -> None:
         self.inbox = AgencyInbox("conformance").start()
         self.cleanup(self.inbox.stop)
+
+    def resources(self) -> dict[str, Any]:
+        return {SIGNER: delivery_signer()}
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return {"url": self.inbox.url, "timeout_seconds": 5}
@@ -144,6 +147,15 @@ class TestGfmisConformance(GfmisDropFolderCases):
 
     def drop_root(self, adapter: Adapter) -> Path:
         return Path(adapter.settings.path)
+
+
+def delivery_signer() -> Any:
+    """The hub's delivery signer with a key of its own (the adapters that sign declare it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from hub.security.delivery_signing import DeliverySigner
+    from hub.security.keys import SigningKey
+    return DeliverySigner(SigningKey(Ed25519PrivateKey.generate(), Path("conformance.pem")))
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +263,7 @@ class TestWebhookConformance(AdapterConformance):
         self.cleanup(self.hook.stop)
 
     def resources(self) -> dict[str, Any]:
-        return {SUBSCRIPTIONS: self.store}
+        return {SUBSCRIPTIONS: self.store, SIGNER: delivery_signer()}
 
     def settings(self, tmp_path: Path) -> dict[str, Any]:
         return {"url": self.hook.url, "subscription_id": "conformance", "allow_loopback": True}
@@ -349,7 +361,7 @@ class TestEventFanoutConformance(AdapterConformance):
 
         with self.hub.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(messages).where(
-                messages.c.id == child_id(message.id, self.subscription.id))).scalar_one()
+                messages.c.message_id == child_id(message.id, self.subscription.id))).scalar_one()
 
 
 # ----------------------------------------------------------------------------- GSMS and e-Office (issue 14)

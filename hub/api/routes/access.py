@@ -29,6 +29,7 @@ class RightIn(BaseModel):
 @router.post("/v1/access-rights", status_code=201, response_model=AccessRight)
 async def grant_right(body: RightIn, security: SecurityDep, admin: AdminDep) -> dict:
     """Grant a subsystem (or group) the right to call a service at a provider."""
+    await run_in_threadpool(security.access.check_provider, body.provider)
     return await run_in_threadpool(security.access.grant, body.client, body.service, body.provider,
                                    actor=admin.subject)
 

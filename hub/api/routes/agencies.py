@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.deps import PrincipalDep, RegistryDep, SecurityDep
 from hub.api.roles import AdminDep
@@ -50,6 +50,9 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     clearance: Clearance | None = None
     reason: str | None = None
+    rotate: bool = Field(False, description="Approve only: the subsystem is approved already; issue a new "
+                                            "secret (the old one works during the overlap). Without it, "
+                                            "approving again is 409.")
 
 
 # The credentials' answer names the old secret's expiry only after a rotation.
@@ -60,7 +63,7 @@ async def approve_subsystem(member_id: str, code: str, registry: RegistryDep, se
     """Approve a subsystem; its client credentials are in this response and never shown again."""
     body = body or Decision()
     issued = await run_in_threadpool(security.approve_subsystem, f"{member_id}/{code}", actor=admin.subject,
-                                     clearance=body.clearance)
+                                     clearance=body.clearance, rotate=body.rotate)
     sub = await run_in_threadpool(registry.subsystem, f"{member_id}/{code}")
     return {"subsystem": sub.model_dump(mode="json"), "credentials": issued.as_dict() if issued else None,
             "token_url": "/v1/auth/token"}

@@ -14,6 +14,7 @@ from hub.api.deps import PrincipalDep, SecurityDep
 from hub.api.public import public
 from hub.errors import FieldError, InputError, Unauthorized
 from hub.schemas.security import AccessToken, GdxToken, SessionOut, WhoAmI
+from hub.security import delivery_signing
 from hub.security.hashing import SESSION_PREFIX
 from hub.thai import ThaiValueError, validate_citizen_id
 
@@ -115,3 +116,11 @@ async def whoami(principal: PrincipalDep) -> dict[str, Any]:
     return {"subject": principal.subject, "roles": sorted(principal.roles), "member": principal.member,
             "subsystems": sorted(principal.subsystems), "clearance": principal.clearance,
             "method": principal.method, "agent_id": principal.agent_id}
+
+
+@router.get("/.well-known/jwks.json", response_model=dict[str, Any])
+@public("the hub's public keys: receivers verify signed deliveries and tokens with them")
+async def jwks(security: SecurityDep) -> dict[str, Any]:
+    """The hub's Ed25519 public keys (JWK Set): ``Hub-Signature`` on deliveries, access tokens and
+    audit seals are verified with the key its ``kid`` names."""
+    return delivery_signing.jwks(security.public_keys())

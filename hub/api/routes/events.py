@@ -35,8 +35,10 @@ async def publish_event(body: EventIn, response: Response, integration: Integrat
     response.headers["Location"] = f"/v1/events/{result.id}"
     if not result.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return {"id": result.id, "status": result.status,
-            "links": {"self": f"/v1/events/{result.id}", "replay": f"/v1/messages/{result.id}/replay"}}
+    links = {"self": f"/v1/events/{result.id}"}
+    if principal.is_admin:  # only hub admins may replay (issue 12: no link one may not use)
+        links["replay"] = f"/v1/messages/{result.id}/replay"
+    return {"id": result.id, "status": result.status, "links": links}
 
 
 @router.get("", response_model=list[StoredMessage])

@@ -15,6 +15,7 @@ from hub import metrics
 from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
 from hub.api.responses import FastJSONResponse
 from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from hub.schemas.endpoints import hide_endpoints, hide_in_detail
 from hub.schemas.envelope import Envelope, StoredMessage
 from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
 from hub.schemas.principal import Principal
@@ -147,10 +148,35 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
                             status_code=202, headers=headers)
 
 
+SenderQuery = Annotated[str | None, Query(
+    max_length=200, description="The sender whose message id this is: ids are unique per sender, so "
+                                "needed only when two senders' messages with this id are visible to you.")]
+
+
+def visible(messages: MessageService, security: Security, principal: Principal, message_id: str,
+            sender: str | None) -> StoredMessage | None:
+    """The one message with this id ``principal`` may see, else None (or the first it may not,
+    so the trail says why it was refused). Another sender's message with the same id is not
+    revealed: the caller gets the same 404 as for an id no one used."""
+    found = [m for m in messages.find(message_id) if sender is None or m.sender == sender]
+    mine = [m for m in found if security.access.may_read(principal, m)]
+    if len(mine) > 1:
+        raise ValidationFailed(
+            f"{len(mine)} messages you may read have the id {message_id} (ids are unique per sender); "
+            "say whose with ?sender=",
+            errors=[FieldError("/query/sender", "required", "one of " + ", ".join(m.sender for m in mine))])
+    return mine[0] if mine else (found[0] if found else None)
+
+
+def as_party_sees(meta: StoredMessage) -> StoredMessage:
+    """The message as a sender or receiver sees it: delivery errors without endpoints."""
+    return meta.model_copy(update={"last_error": hide_endpoints(meta.last_error)}) if meta.last_error else meta
+
+
 async def readable(messages: MessageService, security: Security, principal: Principal, message_id: uuid.UUID,
-                   action: str = "read") -> StoredMessage:
+                   action: str = "read", sender: str | None = None) -> StoredMessage:
     """The message's metadata if ``principal`` may read it; the same 404 as a missing one otherwise."""
-    meta = await run_in_threadpool(messages.get_meta, str(message_id), missing_ok=True)
+    meta = await run_in_threadpool(visible, messages, security, principal, str(message_id), sender)
     return await run_in_threadpool(security.access.authorize_read, principal, str(message_id), meta, action)
 
 
@@ -178,15 +204,19 @@ async def list_messages(
         items, next_cursor = await run_in_threadpool(
             lambda: list_visible(messages, scope, sender=sender, receiver=receiver, service=service,
                                  status=status, since=since, cursor=cursor, limit=limit))
+        items = [as_party_sees(m) for m in items]
     return MessagePage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{message_id}", response_model=MessageDetail)
 async def get_message(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
-                      principal: PrincipalDep) -> MessageDetail:
+                      principal: PrincipalDep, sender: SenderQuery = None) -> MessageDetail:
     """A message's metadata and its full status history."""
-    meta = await readable(messages, security, principal, message_id)
-    history = await run_in_threadpool(messages.history, str(message_id))
+    meta = await readable(messages, security, principal, message_id, sender=sender)
+    history = await run_in_threadpool(messages.history, meta.key or str(message_id))
+    if not principal.is_admin:  # the receiver's internal addresses are for the hub's operators
+        meta = as_party_sees(meta)
+        history = [{**h, "detail": hide_in_detail(h["detail"])} for h in history]
     return MessageDetail(**dict(meta), history=history, links=links(str(message_id), principal))
 
 
@@ -195,18 +225,18 @@ async def get_message(message_id: uuid.UUID, messages: MessagesDep, security: Se
     "content": {"application/json": {"schema": {"type": ["object", "array"]}},
                 "application/xml": {"schema": {"type": "string"}}}}})
 async def get_payload(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
-                      principal: PrincipalDep) -> Response:
+                      principal: PrincipalDep, sender: SenderQuery = None) -> Response:
     """The stored payload, byte for byte."""
-    meta = await readable(messages, security, principal, message_id, "read_payload")
-    body = await run_in_threadpool(messages.payload, str(message_id))
+    meta = await readable(messages, security, principal, message_id, "read_payload", sender=sender)
+    body = await run_in_threadpool(messages.payload, meta.key or str(message_id))
     return Response(body, media_type=meta.content_type)
 
 
 @router.post("/{message_id}/replay", status_code=202, response_model=MessageAccepted)
 async def replay_message(message_id: uuid.UUID, messages: MessagesDep, security: SecurityDep,
-                         principal: PrincipalDep) -> MessageAccepted:
+                         principal: PrincipalDep, sender: SenderQuery = None) -> MessageAccepted:
     """Deliver a message again (hub admins); recorded in its history, the original kept."""
-    meta = await run_in_threadpool(messages.get_meta, str(message_id), missing_ok=True)
-    await run_in_threadpool(security.access.authorize_replay, principal, str(message_id), meta)
-    meta = await run_in_threadpool(messages.replay, str(message_id))
+    meta = await run_in_threadpool(visible, messages, security, principal, str(message_id), sender)
+    meta = await run_in_threadpool(security.access.authorize_replay, principal, str(message_id), meta)
+    meta = await run_in_threadpool(messages.replay, meta.key or str(message_id))
     return MessageAccepted(id=str(meta.id), status=meta.status, links=links(str(meta.id), principal))

@@ -146,7 +146,8 @@ def enrol_pilot_esaraban(hub, agency: str) -> tuple[str, str]:  # noqa: ANN001
     """Onboard the agency's e-Saraban as a subsystem of the hub (registered, approved, given
     client credentials) and bind it to its e-CMS department; returns (client id, secret).
 
-    Rerunning rotates the secret (the old one is not kept anywhere to be shown again)."""
+    Rerunning rotates the secret (the old one is not kept anywhere to be shown again; it keeps
+    working for the configured client-secret overlap)."""
     from hub.registry.schemas import MemberIn, SubsystemIn
 
     security = hub.security
@@ -155,7 +156,7 @@ def enrol_pilot_esaraban(hub, agency: str) -> tuple[str, str]:  # noqa: ANN001
         if not any(m.id == agency for m in security.registry.list_members()):
             security.registry.add_member(MemberIn(id=agency, name_th=pilot.AGENCY_NAMES[agency]), actor="telework")
         security.registry.request_subsystem(agency, SubsystemIn(code="saraban"), actor="telework")
-    issued = security.approve_subsystem(subsystem, actor="telework")
+    issued = security.approve_subsystem(subsystem, actor="telework", rotate=True)
     code, ministry, ministry_name, name = pilot.ECMS_DEPARTMENTS[agency]
     hub.ecms.register_department(ministry, ministry, ministry_name)
     hub.ecms.register_department(code, ministry, name, party=subsystem)

@@ -4,7 +4,11 @@ Features:
     - the receiver's e-Saraban polls (``CorrespondenceLetterInboundRequest``) and deletes the
       item by ``ProcessID``; this adapter's receipt *is* that ProcessID;
     - a redelivery of the same message id returns the same ProcessID (applied once);
-    - a letter withdrawn before delivery is not queued (receipt says so).
+    - a letter withdrawn before delivery is not queued (receipt says so);
+    - an item the node accepted is queued under the id the node derived (its withdrawals,
+      notifiers and ``OutboundStatus`` find it by that id); any other message under its hub
+      key, so another sender's message can never take a node-derived id in a queue
+      (issue 12, finding 7: message ids are unique per sender only).
 
 Connection string (route settings): {} — the department is the one bound to the route's
 receiver subsystem (``hub ecms departments add ... --party``). Routes are created by the
@@ -12,9 +16,11 @@ node when a department is registered.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from hub.adapters.base import ECMS_NODE, SEND, Adapter, Health, OutboundMessage, Receipt
 from hub.adapters.ecms.codec.codes import EcmsFault
-from hub.adapters.ecms.codec.letter import Letter, parse_payload
+from hub.adapters.ecms.codec.letter import Letter, Notifier, parse_payload
 from hub.errors import DeliveryError
 from hub.standards.safexml import XmlError
 
@@ -37,9 +43,10 @@ class EcmsQueueAdapter(Adapter):
             item = parse_payload(message.payload)
         except (EcmsFault, XmlError) as exc:
             raise DeliveryError(f"payload is not an e-CMS letter or notifier: {exc}", permanent=True) from exc
+        queue_id = message.id if node_accepted(store, message, item) else message.key
         process_id, queued = store.enqueue(
-            owner_code=department.code, message_id=message.id, kind=item.kind,
-            letter_message_id=message.id if isinstance(item, Letter) else item.letter_message_id,
+            owner_code=department.code, message_id=queue_id, kind=item.kind,
+            letter_message_id=queue_id if isinstance(item, Letter) else item.letter_message_id,
             secret_code=message.meta.classification, payload=message.payload,
         )
         if not queued:
@@ -50,3 +57,16 @@ class EcmsQueueAdapter(Adapter):
         if self.resource(ECMS_NODE) is None:
             return Health(False, "no e-CMS node bound in this process")
         return Health(True, "e-CMS node queue store available")
+
+
+def node_accepted(store: Any, message: OutboundMessage, item: Letter | Notifier) -> bool:
+    """Whether the node accepted this item: a letter it recorded under this id from this sender,
+    or a notifier about such a letter from one of its two departments."""
+    if message.key == message.id:  # stored before ids were per sender: one id, one message
+        return True
+    letter = store.letter(message.id if isinstance(item, Letter) else item.letter_message_id or "")
+    if letter is None:
+        return False
+    codes = (letter.sender_code,) if isinstance(item, Letter) else (letter.sender_code, letter.receiver_code)
+    parties = {d.party for code in codes if (d := store.department(code)) is not None}
+    return message.meta.sender in parties

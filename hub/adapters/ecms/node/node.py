@@ -44,6 +44,7 @@ from hub.adapters.ecms.codec.rawdoc import cut_document
 from hub.adapters.ecms.codec.soapstream import Limits, parse_stream
 from hub.adapters.ecms.node.store import Department, EcmsStore, conversation_id
 from hub.errors import Forbidden, IdempotencyConflict, NoRoute, PayloadTooLarge
+from hub.schemas.endpoints import hide_endpoints
 from hub.schemas.envelope import Envelope, StoredMessage
 from hub.schemas.principal import CLEARANCE_LEVELS, Principal
 
@@ -59,10 +60,20 @@ ITEM_NAMES = {"governmentdocument", "correspondenceletter", *(k.lower() for k in
 # Store one envelope durably and return once it is committed (``MessageService.accept``, or
 # an adapter's inbound sink for items polled from another node); raises the hub's refusals.
 Accept = Callable[[Envelope], Any]
-# The stored message with this id, or None (``MessageService.get_meta(id, missing_ok=True)``).
-Lookup = Callable[[str], StoredMessage | None]
-# Add an event to a message's history (``MessageService.note(id, kind, detail)``).
-Note = Callable[[str, str, dict], None]
+# The stored message this sender party sent with this id, or None
+# (``MessageService.get_meta(id, sender=party, missing_ok=True)``). Message ids are unique per
+# sender only: another agency may have used the id the node derives for a letter, and that
+# message must neither be taken for the letter nor keep the letter out.
+Lookup = Callable[[str, str], StoredMessage | None]
+# Record a refusal in the hub's audit trail, bounded: ``(actor, target, key, **detail)``
+# (``hub.security.sampling.SampledRefusals``; one entry per actor and key per interval).
+RecordRefusal = Callable[..., Any]
+# The faults that refuse an authenticated caller something it may not do or see: each goes
+# to the audit trail, not only to a log (issue 12, finding 6).
+AUDITED_FAULTS = frozenset({"E008", "E010", "E017"})
+# Add an event to the history of the message this sender party sent with this id
+# (``MessageService.note(id, kind, detail, sender=party)``).
+Note = Callable[[str, str, dict, str], None]
 PUBLIC_PATH = "/ecms-ws01/service2"  # the path deployed clients post to (DGA's node)
 
 
@@ -107,8 +118,10 @@ class EcmsNode:
     def __init__(self, store: EcmsStore, blobs: BlobStore, accept: Accept, lookup: Lookup, *,
                  standards_dir: Path, limits: Limits | None = None, note: Note | None = None,
                  public_url: str | None = None, signer: Any = None,
-                 holds_right: Callable[[str, str, str], bool] | None = None) -> None:
+                 holds_right: Callable[[str, str, str], bool] | None = None,
+                 record_refusal: RecordRefusal | None = None) -> None:
         self.store = store
+        self._record_refusal = record_refusal
         self.blobs = blobs
         self._accept_envelope = accept
         self._lookup = lookup
@@ -140,7 +153,7 @@ class EcmsNode:
 
     def handle(self, source: IO[bytes], authenticate: Callable[[soap.SoapRequest], Principal], *,
                base_url: str | None = None, content_type: str | None = None) -> SoapAnswer:
-        relates_to = operation_name = None
+        relates_to = operation_name = principal = None
         call = Call(source=source, base_url=base_url, content_type=content_type)
         self._call.current = call
         # Attachments are staged until the caller is authenticated: a refused request leaves
@@ -160,6 +173,9 @@ class EcmsNode:
             response = operation(principal, request.body_root)
             return SoapAnswer(200, soap.stream_envelope(soap.envelope(response, relates_to), self.blobs))
         except EcmsFault as fault:
+            if principal is not None and fault.code in AUDITED_FAULTS and self._record_refusal is not None:
+                self._record_refusal(principal.subject, operation_name, fault.code, code=fault.code,
+                                     reason=fault.description, channel="ecms")
             if fault.code in soap.NOT_SOAP:
                 return SoapAnswer(500, iter([soap.fault_envelope(fault, relates_to)]))
             # Deployed clients read a refusal only from an HTTP 200 answer.
@@ -171,9 +187,9 @@ class EcmsNode:
     def _current(self) -> Call:
         return getattr(self._call, "current", None) or Call()
 
-    def _record(self, message_id: str, deviations: list[str]) -> None:
+    def _record(self, message_id: str, sender: str, deviations: list[str]) -> None:
         if deviations and self._note is not None:
-            self._note(message_id, "ecms.tolerated", {"deviations": deviations, **self._current().dialect()})
+            self._note(message_id, "ecms.tolerated", {"deviations": deviations, **self._current().dialect()}, sender)
 
     # -------------------------------------------------------------- helpers
 
@@ -305,7 +321,7 @@ class EcmsNode:
             "letter_id": letter.id, "correspondence_date": letter.correspondence_date, "subject": letter.subject,
             "secret_code": letter.secret_code, "generation": generation, "conversation": conversation,
         }):
-            self._record(message_id, deviations)
+            self._record(message_id, sender.party, deviations)
         return soap.element("CorrespondenceLetterOutboundResponse", ProcessID=message_id, processID=message_id,
                             ProcessTime=local_time(), LetterID=letter.id, Status="accepted")
 
@@ -333,7 +349,7 @@ class EcmsNode:
         identity = to_payload(notifier)
         message_id = str(uuid.uuid5(ID_NAMESPACE, "|".join(
             (notifier.kind, letter.message_id, hashlib.sha256(identity).hexdigest()))))
-        existing = self._lookup(message_id)
+        existing = self._lookup(message_id, source.party)
         if existing is not None:  # a resend: answer as the first time, queue nothing new
             stored = self._stored_notifier(message_id)
             notifier.accept_date = (stored.accept_date if stored is not None else None) or local_time()
@@ -348,7 +364,7 @@ class EcmsNode:
                 correlation_id=letter.conversation, classification=letter.secret_code,
                 content_type="application/xml", payload=to_payload(notifier).decode("utf-8"),
             ), accept)
-            self._record(message_id, deviations)
+            self._record(message_id, source.party, deviations)
         if notifier.kind == "AcceptLetterNotifier":
             self.store.set_accept_id(letter.message_id, notifier.accept_id or "")
         return soap.element("CorrespondenceLetterOutboundResponse", item_element(notifier),
@@ -427,14 +443,14 @@ class EcmsNode:
         latest = self.store.latest_letter(sender.code, receiver.code, letter_id, date)
         if latest is None or latest.withdrawn_at is not None:
             raise EcmsFault("E011", f"no letter {letter_id!r} of {date} from {sender.code} to {receiver.code} in transit")
-        meta = self._lookup(latest.message_id)
+        meta = self._lookup(latest.message_id, sender.party)
         delivered_elsewhere = meta is not None and meta.status == "delivered" and (
             self.store.queue_item_for(latest.message_id) is None)
         refused = self.store.refused(latest.message_id)
         self.store.withdraw(latest.message_id, delivered_elsewhere=delivered_elsewhere, refused=refused)
         if self._note is not None:
             self._note(latest.message_id, "ecms.withdrawn", {
-                "by": sender.code, "after": "a Reject or Invalid notifier" if refused else "unread"})
+                "by": sender.code, "after": "a Reject or Invalid notifier" if refused else "unread"}, sender.party)
         return soap.element("CorrespondenceDeleteGovernmentDocumentResponse", ProcessID=latest.message_id,
                             LetterID=letter_id, ProcessTime=local_time(), CorrespondenceDate=date,
                             Result="withdrawn")
@@ -506,7 +522,7 @@ class EcmsNode:
             letter_id = queued.letter_id if isinstance(queued, Notifier) else ""
         return soap.element("Outbound", ProcessID=process_id, LetterID=letter_id, ProcessStatus=status,
                             StatusTime=local_time(at) if at else None,
-                            AcceptID=letter.accept_id if letter is not None else None, Detail=meta.last_error)
+                            AcceptID=letter.accept_id if letter is not None else None, Detail=hide_endpoints(meta.last_error))
 
     def outbound_status(self, principal: Principal, root: etree._Element) -> etree._Element:
         """``Outbound`` rows: the one asked for, or (no ProcessID, as deployed clients ask) every
@@ -514,12 +530,14 @@ class EcmsNode:
         if text(root, "ProcessID") is None:
             rows = []
             for letter in self.store.outbound_letters(self._codes(principal)):
-                meta = self._lookup(letter.message_id)
+                department = self.store.department(letter.sender_code)
+                meta = self._lookup(letter.message_id, department.party) if department and department.party else None
                 if meta is not None:
                     rows.append(self._status_row(letter.message_id, meta))
             return soap.element("OutboundStatusResponse", *rows)
         process_id = self._process_id(root)
-        meta = self._lookup(process_id)
+        parties = {d.party for d in self.store.departments_of(principal) if d.party}
+        meta = next((m for p in sorted(parties) if (m := self._lookup(process_id, p)) is not None), None)
         if meta is None or not principal.acts_for(meta.sender):
             raise EcmsFault("E010", f"no outbound item {process_id!r} sent by the caller")
         return soap.element("OutboundStatusResponse", self._status_row(process_id, meta))
