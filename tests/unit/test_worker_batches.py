@@ -30,7 +30,7 @@ class FakeDeliverer:
                 self._fail -= 1
                 raise ConnectionError("database unreachable")
             self.claimed_batches.append(list(ids))
-        return [Claim(SimpleNamespace(id=i), 1, None) for i in ids if i not in self._not_ours]
+        return [Claim(SimpleNamespace(id=i, key=i), 1, None) for i in ids if i not in self._not_ours]
 
     def attempt(self, claim: Claim) -> Outcome:
         with self._lock:
