@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from hub.demo.receiver import AgencyInbox
+from hub.schemas.envelope import message_key
 from hub.transport.tables import message_events
 from tests.conftest import backend_settings
 from tests.e2e.test_crash_recovery import admin_headers, post_until_accepted
@@ -96,7 +97,8 @@ def test_two_api_and_two_worker_processes_lose_nothing_apply_once_keep_order(tmp
                             "service": "hr.attendance/v1", "correlation_id": conversation,
                             "payload": {"conversation": conversation, "seq": seq},
                         })
-                        sent[conversation].append(message_id)
+                        # The receiver and the message events know the hub's key (ids are the sender's own).
+                        sent[conversation].append(message_key("TH/GOV/0401/saraban", message_id))
                         with lock:
                             accepted += 1
 
@@ -159,7 +161,8 @@ def test_serve_with_two_workers_runs_two_api_processes_that_accept(tmp_path):
                 "id": message_id, "sender": "TH/GOV/0401/saraban", "receiver": RECEIVER,
                 "service": "hr.attendance/v1", "payload": {"n": 1}})
             assert response.status_code == 202, response.text
-        wait_for(lambda: set(inbox.applied) == set(ids), timeout=60, what="all delivered")
+        keys = {message_key("TH/GOV/0401/saraban", message_id) for message_id in ids}
+        wait_for(lambda: set(inbox.applied) == keys, timeout=60, what="all delivered")
         assert len(api_processes(hub.proc.pid)) == 2
 
 

@@ -56,7 +56,7 @@ def test_excess_accepts_are_refused_with_503_and_retry_after(embedded_hub, embed
 def test_a_database_that_does_not_answer_is_a_503_with_retry_after(embedded_hub, embedded_client, monkeypatch):
     def down(*_, **__):  # noqa: ANN002, ANN003, ANN202
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
-    monkeypatch.setattr(embedded_hub.messages, "get_meta", down)
+    monkeypatch.setattr(embedded_hub.messages, "find", down)  # the first read of GET /v1/messages/{id}
     answer = embedded_client.get(f"/v1/messages/{uuid.uuid4()}")
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert answer.json()["code"] == "unavailable"
