@@ -92,6 +92,7 @@ class Runner:
             self._large(backend)
             self._ecms(backend)
             self._idle(backend)
+            self._auth_flood(backend)
         return self.results
 
     def _hub(self, env: BackendEnv, *, worker: bool, **extra: str) -> Proc:
@@ -108,6 +109,8 @@ class Runner:
                 with Meter(hub.pid) as meter:
                     run = loadgen(hub.url, **load)
                 half = loadgen(hub.url, rate=max(1.0, run["per_second"] / 2), **load)
+                self._progress(f"{backend.name}: ingest at twice the sustainable rate")
+                double = loadgen(hub.url, rate=2 * max(1.0, run["per_second"]), open_loop=True, **load)
                 self._progress(f"{backend.name}: ingest with validation")
                 validated = loadgen(hub.url, standard=INGEST_STANDARD, **load)
         self.results.add(scenario="ingest", backend=backend.name, **_figures(run), **meter.as_dict(),
@@ -115,6 +118,10 @@ class Runner:
                          ratio=_ratio(run, bare_run), target="≥ 0.50 of bare FastAPI")
         self.results.add(scenario="ingest at half rate", backend=backend.name, **_figures(half),
                          baseline=None, baseline_per_second=None, ratio=None, target="p99 ≤ 20 ms")
+        self.results.add(scenario="ingest at 2× the sustainable rate (open loop)", backend=backend.name,
+                         **_figures(double), sent=double["sent"], refused=double["refused_with_retry_after"],
+                         refused_latency=double["refused_latency"], baseline=None, baseline_per_second=None,
+                         ratio=None, target="excess refused 503 + Retry-After; p99 accept bounded")
         self.results.add(scenario="validated ingest", backend=backend.name, **_figures(validated),
                          baseline="ingest without validation", baseline_per_second=run["per_second"],
                          ratio=_ratio(validated, run), target="≥ 0.70 of ingest")
@@ -248,6 +255,22 @@ class Runner:
         self.results.add(scenario="idle hub serve", backend=backend.name, per_second=None,
                          idle_seconds=round(quiet, 1), **meter.as_dict(), baseline=None, baseline_per_second=None,
                          ratio=None, target="CPU < 1% of a core")
+
+    def _auth_flood(self, backend: Any) -> None:
+        """Legitimate token requests alone, then under 40 parallel wrong-secret callers (issue 12)."""
+        from hub.bench.authflood import FLOODERS, legitimate_latency, provision_client
+
+        self._progress(f"{backend.name}: token requests under a wrong-secret flood")
+        with backend.fresh(self.root) as env:
+            client = provision_client(env)
+            with self._hub(env, worker=False, HUB_TRUSTED_PROXIES='["127.0.0.1"]') as hub, Meter(hub.pid) as meter:
+                alone, flooded = legitimate_latency(hub.url, client, duration=self.o.duration)
+        self.results.add(scenario="token requests alone", backend=backend.name, **_figures(alone),
+                         baseline=None, baseline_per_second=None, ratio=None, target=None)
+        self.results.add(scenario=f"token requests, {FLOODERS} wrong-secret callers", backend=backend.name,
+                         **_figures(flooded), flood_answers=flooded["flood_answers"], **meter.as_dict(),
+                         baseline="token requests alone", baseline_per_second=alone["per_second"],
+                         ratio=_ratio(flooded, alone), target="every call answered; RSS < 400 MiB")
 
 
 def _large_body(size: int):  # noqa: ANN202
