@@ -1,10 +1,12 @@
 """schemathesis over every operation of the hub's OpenAPI: no request, however odd, gets a 5xx.
 
 The hub is served on a real port by uvicorn (so an unhandled exception shows as the answer a
-client would get), with the telework pilot's systems connected. Each operation is called twice over: with a hub admin's token, so the
-generated input reaches the routes behind authentication, and with no credentials at all, so the
-authentication layer itself is fuzzed. Bounded by ``HUB_FUZZ_EXAMPLES`` examples per operation
-(default 6: about a minute on two cores); raise it locally to search harder.
+client would get), with the telework pilot's systems connected. Each operation is called three
+times over: with a hub admin's token, so the generated input reaches the routes behind
+authentication; as an ordinary agency, for the access checks' paths; and with no credentials
+at all, so the authentication layer itself is fuzzed. Positive and negative cases, bounded by
+``HUB_FUZZ_EXAMPLES`` examples per operation (default 6: about 30 s on two cores); raise it
+locally to search harder.
 
 A 503 with ``Retry-After`` is back-pressure the hub chose (admission control), not a server error.
 """
@@ -23,19 +25,20 @@ from schemathesis import GenerationMode  # noqa: E402
 from hub.adapters.memory import reset_mailboxes  # noqa: E402
 from hub.bootstrap import build_hub  # noqa: E402
 from tests.conftest import fast_settings  # noqa: E402
-from tests.support.auth import admin_token, bearer  # noqa: E402
+from tests.support.auth import admin_token, agency_token, bearer  # noqa: E402
 from tests.support.ecms import serving  # noqa: E402
 
 EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "6"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck))
+AGENCY = "TH/GOV/0401/saraban"  # an ordinary agency subsystem: the access checks' paths, not an admin's
 SOAP_CLIENT_FAULT = b"<faultcode>soap:Client</faultcode>"
 
 
 class LiveHub:
-    def __init__(self, url: str, admin: dict[str, str], log: str) -> None:
-        self.url, self.admin, self.log = url, admin, log
+    def __init__(self, url: str, admin: dict[str, str], agency: dict[str, str], log: str) -> None:
+        self.url, self.admin, self.agency, self.log = url, admin, agency, log
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,8 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
                 pilot.policy(), name="กรมบัญชีกลาง", hr_agency=pilot.MOF, finance_agency=pilot.MOF,
                 strategy_agency=pilot.OPDC, copy_to=[pilot.OPDC])
             try:
-                yield LiveHub(node_url.removesuffix("/ecms/service2"), bearer(admin_token(hub)),
+                agency = bearer(agency_token(hub, AGENCY, clearance="002", rights=[("hr.leave/v1", "TH/GOV/OCSC/hr")]))
+                yield LiveHub(node_url.removesuffix("/ecms/service2"), bearer(admin_token(hub)), agency,
                               "the test's captured log (uvicorn runs in this process)")
             finally:
                 systems.close()
@@ -99,6 +103,11 @@ def server_errors(operations: list, live_hub: LiveHub, headers: dict[str, str]) 
 
 def test_no_operation_answers_a_server_error_to_an_admin(operations, live_hub: LiveHub) -> None:  # noqa: ANN001
     errors = server_errors(operations, live_hub, live_hub.admin)
+    assert not errors, "\n".join(errors) + f"\nserver log: {live_hub.log}"
+
+
+def test_no_operation_answers_a_server_error_to_an_agency(operations, live_hub: LiveHub) -> None:  # noqa: ANN001
+    errors = server_errors(operations, live_hub, live_hub.agency)
     assert not errors, "\n".join(errors) + f"\nserver log: {live_hub.log}"
 
 
