@@ -80,6 +80,7 @@ class Senders:
         self.ids = [str(uuid.uuid4()) for _ in range(count)]
         self.accepted: set[str] = set()
         self.retries = 0
+        self.refusals: Counter[str] = Counter()  # non-202 answers: "503", "503 without Retry-After", "ConnectError"...
         self._url_of = url_of
         self._headers = headers
         self._lock = threading.Lock()
@@ -97,7 +98,7 @@ class Senders:
                     try:
                         response = client.post(f"{self._url_of()}/v1/messages", json=envelope, timeout=15)
                     except httpx.HTTPError:
-                        response = None
+                        response = None  # the hub was killed: counted as "no answer", posted again
                     if response is not None and response.status_code == 202:
                         break
                     if response is not None and response.status_code < 500:
@@ -105,6 +106,7 @@ class Senders:
                         return
                     with self._lock:
                         self.retries += 1
+                        self.refusals[_refusal(response)] += 1
                     if time.monotonic() > deadline:
                         self.failure = f"{message_id} not accepted within 300 s"
                         return
@@ -127,6 +129,14 @@ class Senders:
             thread.join(timeout=timeout)
         assert self.failure is None, self.failure
         assert len(self.accepted) == len(self.ids), f"only {len(self.accepted)} of {len(self.ids)} accepted"
+
+
+def _refusal(response: httpx.Response | None) -> str:
+    if response is None:
+        return "no answer"
+    if response.status_code == 503 and not response.headers.get("Retry-After"):
+        return "503 without Retry-After"
+    return str(response.status_code)
 
 
 def assert_exactly_once(inbox: RecordingInbox, accepted: set[str], timeout: float = 180) -> None:
