@@ -8,6 +8,7 @@ but never applied) and 0 applied twice, on both backends where the failure appli
 | SIGKILL of workers (twice)     | yes      | yes               |
 | receiver down for a while      | yes      | yes               |
 | RabbitMQ stop_app / start_app  | —        | yes (broker_restart)   |
+| PostgreSQL connections dropped | —        | yes               |
 | PostgreSQL restart             | —        | yes (postgres_restart) |
 
 The restarts of shared servers run only where HUB_TEST_SERVICES=required and always leave
@@ -66,7 +67,7 @@ def test_sigkill_of_hub_serve(backend, tmp_path, stack):
         world.hub.kill()
         world.hub.start()
     senders.join()
-    d.assert_exactly_once(world.inbox, senders.accepted)
+    d.assert_exactly_once(world.inbox, senders.accepted, refusals=senders.refusals)
 
 
 @pytest.mark.slow
@@ -83,7 +84,7 @@ def test_sigkill_of_workers(backend, tmp_path, stack):
         workers[n].kill()
         workers.append(d.WorkerProcess(world.settings, tmp_path / f"worker{n + 2}.log").start())
     senders.join()
-    d.assert_exactly_once(world.inbox, senders.accepted)
+    d.assert_exactly_once(world.inbox, senders.accepted, refusals=senders.refusals)
 
 
 @pytest.mark.slow
@@ -97,7 +98,7 @@ def test_receiver_down_for_a_while(backend, tmp_path, stack):
     time.sleep(3.0)  # down a while: retries back off
     world.inbox.down = False
     senders.join()
-    d.assert_exactly_once(world.inbox, senders.accepted)
+    d.assert_exactly_once(world.inbox, senders.accepted, refusals=senders.refusals)
     assert world.inbox.refused_while_down >= 10
 
 
@@ -116,8 +117,23 @@ def test_rabbitmq_stop_and_start(backend, tmp_path, stack):
         d.run(d.RABBITMQ_START)
         wait_for(d.rabbitmq_answers, timeout=120, interval=0.5, what="RabbitMQ back after start_app")
     senders.join()
-    d.assert_exactly_once(world.inbox, senders.accepted, timeout=240)
+    d.assert_exactly_once(world.inbox, senders.accepted, timeout=240, refusals=senders.refusals)
     assert not senders.refusals, f"accepts need no broker (the outbox is in the database): {senders.refusals}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", SERVICES_ONLY)
+def test_postgresql_connections_dropped(backend, tmp_path, stack):
+    """Every connection to the hub's database terminated three times mid-burst (what a restart
+    does to the hub, on this test's own database only, so it runs beside other tests)."""
+    world = World(stack, backend, tmp_path)
+    senders = world.senders()
+    for threshold in (COUNT // 4, COUNT // 2, 3 * COUNT // 4):
+        senders.wait_accepted(threshold)
+        assert d.drop_connections(world.settings.effective_database_url) > 0
+    senders.join()
+    d.assert_exactly_once(world.inbox, senders.accepted, refusals=senders.refusals)
+    assert set(senders.refusals) <= {"503"}, senders.refusals
 
 
 @pytest.mark.slow
@@ -133,6 +149,6 @@ def test_postgresql_restart(backend, tmp_path, stack):
     finally:
         wait_for(d.postgres_answers, timeout=120, interval=0.5, what="PostgreSQL back after its restart")
     senders.join()
-    d.assert_exactly_once(world.inbox, senders.accepted, timeout=240)
+    d.assert_exactly_once(world.inbox, senders.accepted, timeout=240, refusals=senders.refusals)
     # While the database was away, clients were told to come back (503 + Retry-After), not a bare 5xx.
     assert set(senders.refusals) <= {"503"}, senders.refusals

@@ -139,7 +139,8 @@ def _refusal(response: httpx.Response | None) -> str:
     return str(response.status_code)
 
 
-def assert_exactly_once(inbox: RecordingInbox, accepted: set[str], timeout: float = 180) -> None:
+def assert_exactly_once(inbox: RecordingInbox, accepted: set[str], timeout: float = 180,
+                        refusals: Counter[str] | None = None) -> None:
     """Wait until every accepted message was applied, then: 0 lost, 0 applied twice."""
     try:
         wait_for(lambda: not inbox.outcome(accepted)[0], timeout=timeout, interval=0.2,
@@ -149,6 +150,7 @@ def assert_exactly_once(inbox: RecordingInbox, accepted: set[str], timeout: floa
         print(f"accepted {len(accepted)}, applied {len(inbox.applications)}, lost {len(lost)}, "
               f"applied twice {len(twice)}, received {sum(inbox.received.values())}, "
               f"refused while down {inbox.refused_while_down}")
+        print(f"senders were refused: {dict(refusals or {})}")
     time.sleep(1.0)  # a redelivery in flight would show up as a second application now
     lost, twice = inbox.outcome(accepted)
     assert not lost and not twice, f"lost {len(lost)}, applied twice {len(twice)}: {sorted(twice.items())[:5]}"
@@ -217,6 +219,19 @@ def postgres_answers() -> bool:
         return True
     except psycopg.Error:
         return False
+
+
+def drop_connections(database_url: str) -> int:
+    """Terminate every server connection to this test's own database (what a PostgreSQL restart
+    does to the hub, without touching anyone else's); how many were dropped."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[-1]
+    with psycopg.connect(f"host={services.PG_HOST} port={services.PG_PORT} user=postgres dbname=postgres",
+                         autocommit=True) as conn:
+        rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchall()
+    return len(rows)
 
 
 def rabbitmq_answers() -> bool:
