@@ -118,13 +118,13 @@ class Meter:
 
 def loadgen(url: str, *, concurrency: int, duration: float, payload_bytes: int = 2048, rate: float | None = None,
             standard: str | None = None, token: str | None = None, receiver: str = "TH/GOV/BENCH/sink",
-            payload_file: Path | None = None) -> dict:
+            payload_file: Path | None = None, open_loop: bool = False) -> dict:
     """Run the load generator as its own process and return its JSON report."""
     cmd = [sys.executable, "-m", "hub.bench.loadgen", "--url", url + "/v1/messages",
            "--concurrency", str(concurrency), "--duration", str(duration), "--payload-bytes", str(payload_bytes),
            "--receiver", receiver]
     if rate:
-        cmd += ["--rate", str(rate)]
+        cmd += ["--rate", str(rate)] + (["--open-loop"] if open_loop else [])
     if standard:
         cmd += ["--standard", standard]
     if payload_file:

@@ -26,6 +26,9 @@ def table(results: Results) -> Table:
         if "rss_growth_x_payload" in row:
             extra = f"accept {row['accept_seconds']} s, delivered {row['delivered_seconds']} s, " \
                     f"RSS +{row['rss_growth_x_payload']}× payload"
+        if "refused" in row:
+            extra = f"sent {row['sent']:,}, refused 503+Retry-After {row['refused']:,} " \
+                    f"(p99 {_num(row['refused_latency'].get('p99'), 1)} ms)"
         t.add_row(
             row["scenario"], row["backend"], _num(row.get("per_second")), _num(latency.get("p50"), 1),
             _num(latency.get("p95"), 1), _num(latency.get("p99"), 1), _num(row.get("cpu_percent")),

@@ -45,7 +45,7 @@ class Options:
     steady_seconds: float = 0.0
 
 
-SCENARIOS = ("ingest", "end-to-end", "drain", "fan-out", "large", "e-cms", "idle", "record", "scale-out")
+SCENARIOS = ("ingest", "end-to-end", "drain", "fan-out", "large", "e-cms", "idle", "record", "auth-flood", "scale-out")
 
 
 @dataclass
@@ -116,6 +116,8 @@ class Runner:
                 self._idle(backend)
             if "record" in chosen:
                 self._record(backend)
+            if "auth-flood" in chosen:
+                self._auth_flood(backend)
             if "scale-out" in chosen:
                 for api in range(1, max(1, self.o.api_processes) + 1):
                     self._end_to_end(backend, api_processes=api)
@@ -138,6 +140,8 @@ class Runner:
                     run = loadgen(hub.url, **load)
                 meter.messages = run["ok"]
                 half = loadgen(hub.url, rate=max(1.0, run["per_second"] / 2), **load)
+                self._progress(f"{backend.name}: ingest at twice the sustainable rate")
+                double = loadgen(hub.url, rate=2 * max(1.0, run["per_second"]), open_loop=True, **load)
                 self._progress(f"{backend.name}: ingest with validation")
                 validated = loadgen(hub.url, standard=INGEST_STANDARD, **load)
         self.results.add(scenario="ingest", backend=backend.name, **_figures(run), **meter.as_dict(),
@@ -145,6 +149,10 @@ class Runner:
                          ratio=_ratio(run, bare_run), target="≥ 0.50 of bare FastAPI")
         self.results.add(scenario="ingest at half rate", backend=backend.name, **_figures(half),
                          baseline=None, baseline_per_second=None, ratio=None, target="p99 ≤ 20 ms")
+        self.results.add(scenario="ingest at 2× the sustainable rate (open loop)", backend=backend.name,
+                         **_figures(double), sent=double["sent"], refused=double["refused_with_retry_after"],
+                         refused_latency=double["refused_latency"], baseline=None, baseline_per_second=None,
+                         ratio=None, target="excess refused 503 + Retry-After; p99 accept bounded")
         self.results.add(scenario="validated ingest", backend=backend.name, **_figures(validated),
                          baseline="ingest without validation", baseline_per_second=run["per_second"],
                          ratio=_ratio(validated, run), target="≥ 0.70 of ingest")
@@ -332,6 +340,22 @@ class Runner:
                          baseline="slowest source called directly", baseline_per_second=slowest["per_second"],
                          ratio=(p95 / base) if p95 and base else None, target="p95 ≤ 1.5× the slowest source (ratio of p95)",
                          direct={g: d["latency"] for g, d in found["direct"].items()})
+
+    def _auth_flood(self, backend: Any) -> None:
+        """Legitimate token requests alone, then under 40 parallel wrong-secret callers (issue 12)."""
+        from hub.bench.authflood import FLOODERS, legitimate_latency, provision_client
+
+        self._progress(f"{backend.name}: token requests under a wrong-secret flood")
+        with backend.fresh(self.root) as env:
+            client = provision_client(env)
+            with self._hub(env, worker=False, HUB_TRUSTED_PROXIES='["127.0.0.1"]') as hub, Meter(hub.pid) as meter:
+                alone, flooded = legitimate_latency(hub.url, client, duration=self.o.duration)
+        self.results.add(scenario="token requests alone", backend=backend.name, **_figures(alone),
+                         baseline=None, baseline_per_second=None, ratio=None, target=None)
+        self.results.add(scenario=f"token requests, {FLOODERS} wrong-secret callers", backend=backend.name,
+                         **_figures(flooded), flood_answers=flooded["flood_answers"], **meter.as_dict(),
+                         baseline="token requests alone", baseline_per_second=alone["per_second"],
+                         ratio=_ratio(flooded, alone), target="every call answered; RSS < 400 MiB")
 
 
 def _large_body(size: int):  # noqa: ANN202

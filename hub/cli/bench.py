@@ -22,7 +22,7 @@ def bench(
     workers: Annotated[int, typer.Option(help="Delivery processes for end-to-end (serve + N-1 workers).")] = 2,
     backend: Annotated[Optional[list[str]], typer.Option(help=f"Backends to run: {', '.join(BACKENDS)}.")] = None,
     scenario: Annotated[Optional[list[str]], typer.Option(
-        help="Scenarios to run (repeatable): ingest, end-to-end, drain, fan-out, large, e-cms, idle, record, scale-out; "
+        help="Scenarios to run (repeatable): ingest, end-to-end, drain, fan-out, large, e-cms, idle, record, auth-flood, scale-out; "
              "default all (scale-out only with --api-processes above 1).")] = None,
     api_processes: Annotated[int, typer.Option(
         min=1, help="Scale-out: end-to-end with 1..N `hub serve --workers k` API processes and --workers "

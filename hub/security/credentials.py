@@ -134,6 +134,7 @@ class Credentials:
                                target=client_id[:200] or None, method="client_secret",
                                reason="disabled" if row is not None and row.disabled else "bad credentials")
             raise Unauthorized(INVALID_CLIENT, error="invalid_client")
+        self._gate.succeeded(client_id, source)
         if hashing.needs_rehash(matched.secret_hash):
             with self._engine.begin() as conn:
                 conn.execute(update(client_secrets).where(client_secrets.c.id == matched.id)

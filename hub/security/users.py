@@ -109,6 +109,7 @@ class Users:
             self._audit.record("auth.failed", actor=username[:200] or "(empty)", decision="refused",
                                target=username[:200] or None, method="password")
             raise Unauthorized(INVALID_LOGIN)
+        self._gate.succeeded(f"user:{username}", source)
         if hashing.needs_rehash(row.password_hash):
             with self._engine.begin() as conn:
                 conn.execute(update(users).where(users.c.username == username)

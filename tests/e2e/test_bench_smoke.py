@@ -14,9 +14,11 @@ from tests.support import services
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
              "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)", "idle hub serve",
              "fan-out 1 event → 10 webhooks", "drain a backlog (1 workers)",
-             "unified record, 4 sources"}
+             "unified record, 4 sources", "ingest at 2× the sustainable rate (open loop)",
+             "token requests alone", "token requests, 40 wrong-secret callers"}
 BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw kombu publish+consume",
-             "raw lxml parse + validate", "plain end-to-end", "slowest source called directly"}
+             "raw lxml parse + validate", "plain end-to-end", "slowest source called directly",
+             "token requests alone"}
 
 
 @pytest.mark.slow
@@ -55,5 +57,9 @@ def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path):
             if row["baseline"]:
                 assert row["baseline_per_second"] > 0 and row["ratio"] > 0, row
         large = next(r for r in rows if r["scenario"].startswith("large payload"))
+        double = next(r for r in rows if r["scenario"].startswith("ingest at 2×"))
+        assert double["sent"] >= double["ok"] and double["refused"] >= 0, double
+        flooded = next(r for r in rows if r["scenario"].startswith("token requests, "))
+        assert flooded["errors"] == {} and flooded["flood_answers"], flooded
         assert large["rss_growth_x_payload"] >= 0 and large["delivered_seconds"] >= large["accept_seconds"]
     assert "ratio" in done.stdout

@@ -215,3 +215,24 @@ def test_a_letter_flows_only_with_the_access_right(node):
     onboard(security_of(hub), "TH/GOV/0403/saraban", actor="test", rights=[("ecms.letter/v1", "TH/GOV/0402/saraban")])
     accepted = post_soap(url, outbound(item), **basic("0403"))
     assert accepted.status_code == 200 and b"<ProcessID>" in accepted.content, accepted.text
+
+
+def test_a_client_cannot_name_a_stored_document_to_relay(node):
+    """``hubblob:raw`` is the node's own note of the sender's stored document bytes; a client
+    that writes it on a bare CorrespondenceLetter must not get another document relayed under
+    its letter (found by the e-CMS codec's property tests, issue 12)."""
+    url, hub = node
+    victim = hub.ecms.blobs.put(b'<rsm:GovernmentDocument xmlns:rsm="x">another agency\'s letter</rsm:GovernmentDocument>')
+    ref = hub.ecms.blobs.put(b"%PDF-1.4 raw-claim")
+    document = inline_base64(Letter("กค 0401/raw-claim", "2024-10-01", "ทดสอบ", "001", "001", Party("0400", "0401"),
+                                    Party("1000", "1012"), Binary("MainLetterBinaryObject", "application/pdf",
+                                                                  ref.sha256, ref.size)), hub.ecms.blobs)
+    bare = document[0]  # the CorrespondenceLetter, without its GovernmentDocument
+    bare.set("{urn:th:hub:ecms:blob:1}raw", victim.sha256)
+    # 1012's queue is its own: the other tests leave letters in 0402's.
+    a, b = EcmsSoapClient(url, "0401", "secret-0401"), EcmsSoapClient(url, "1012", "secret-1012")
+    a.send(bare)
+    item = wait_for(b.poll, timeout=20, what="letter in B's queue")
+    assert b"another agency" not in etree.tostring(item.element)
+    assert item.element.find(f".//{{{RAM}}}ID").text == "กค 0401/raw-claim"
+    b.delete(item.process_id)

@@ -264,9 +264,10 @@ class EcmsNode:
             source = self._current().source
             document = content[0] if localname(content[0].tag).lower() == "governmentdocument" else None
             ref = cut_document(source, document, self.blobs) if source is not None and document is not None else None
-            if ref is not None:
-                item.raw = ref.sha256
-            else:
+            # hubblob:raw is the node's own note of the bytes it cut; one a client wrote would
+            # relay any stored document whose hash it names.
+            item.raw = ref.sha256 if ref is not None else None
+            if ref is None:
                 item.deviations.append("the document could not be cut from the request; relayed in canonical form")
             return self._send_letter(principal, item, self._accept_envelope)
         return self._send_notifier(principal, item, self._accept_envelope)
