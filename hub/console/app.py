@@ -43,9 +43,9 @@ from hub.console import charts, manage, reference
 from hub.console.citizen_search import citizen_ids
 from hub.console.i18n import LANGUAGES, translate
 from hub.console.health import HealthChecks
-from hub.console.kit import Forbidden, Kit
+from hub.console.kit import Forbidden, Kit, language, session
 from hub.console.tasks import Tasks
-from hub.errors import HubError, Unauthorized
+from hub.errors import HubError
 from hub.thai import ThaiValueError, validate_citizen_id
 from hub.schemas.envelope import PARTY_PATTERN, SERVICE_PATTERN
 from hub.schemas.principal import ADMIN, AUDITOR, MONITOR, OPERATOR, Principal
@@ -117,17 +117,10 @@ def create_console(get_hub: Callable[[], Any], get_gauges: Callable[[], Any] | N
         return response
 
     def lang_of(request: Request) -> str:
-        lang = request.cookies.get(LANG_COOKIE, "th")
-        return lang if lang in LANGUAGES else "th"
+        return language(request, LANG_COOKIE)
 
     def who(request: Request) -> tuple[Principal, str] | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        try:
-            return get_hub().security.authenticator.from_session(token), token
-        except Unauthorized:
-            return None
+        return session(request, SESSION_COOKIE, get_hub())
 
     def page(request: Request, template: str, *, principal: Principal | None = None, token: str | None = None,
              status: int = 200, **values: Any) -> HTMLResponse:

@@ -38,6 +38,7 @@ from hub.clock import utcnow
 from hub.console.app import CSP, when
 from hub.console.citizen_i18n import translate
 from hub.console.i18n import LANGUAGES
+from hub.console.kit import language, session
 from hub.errors import HubError, NotFound, Unauthorized
 from hub.integration.eservices import FIELD_GROUPS
 from hub.integration.oauth import AuthorizeError, ConsentAsk, HubOAuth2Request, ask, decide
@@ -108,17 +109,10 @@ def create_citizen_pages(get_hub: Callable[[], Any]) -> FastAPI:
         return response
 
     def lang_of(request: Request) -> str:
-        lang = request.cookies.get(LANG_COOKIE, "th")
-        return lang if lang in LANGUAGES else "th"
+        return language(request, LANG_COOKIE)
 
     def who(request: Request) -> tuple[Principal, str] | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
-            return None
-        try:
-            return get_hub().security.authenticator.from_session(token), token
-        except Unauthorized:
-            return None
+        return session(request, SESSION_COOKIE, get_hub())
 
     def page(request: Request, template: str, *, found: tuple[Principal, str] | None = None, status: int = 200,
              **values: Any) -> HTMLResponse:

@@ -7,7 +7,28 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+
+from hub.console.i18n import LANGUAGES
+from hub.errors import Unauthorized
+
+
+def language(request: Request, cookie: str) -> str:
+    """The language the person chose (a cookie per set of pages); Thai first."""
+    lang = request.cookies.get(cookie, "th")
+    return lang if lang in LANGUAGES else "th"
+
+
+def session(request: Request, cookie: str, hub: Any) -> tuple[Any, str] | None:
+    """(principal, token) of the person's session cookie, or None when absent or no longer valid."""
+    token = request.cookies.get(cookie)
+    if not token:
+        return None
+    try:
+        return hub.security.authenticator.from_session(token), token
+    except Unauthorized:
+        return None
 
 
 class Forbidden(Exception):  # noqa: N818 - answered as the console's 403 page

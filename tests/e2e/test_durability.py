@@ -29,6 +29,7 @@ import pytest
 from tests.conftest import BACKENDS, backend_settings
 from tests.e2e.test_crash_recovery import admin_headers
 from tests.support import durability as d
+from tests.support.hubproc import WorkerProcess
 from tests.support.hubproc import HubProcess
 from tests.support.waiting import wait_for
 
@@ -76,13 +77,13 @@ def test_sigkill_of_workers(backend, tmp_path, stack):
     """Deliveries run in two ``hub worker`` processes only; each is SIGKILLed while deliveries
     are in flight (the receiver is slow) and replaced: leases expire, the messages go again."""
     world = World(stack, backend, tmp_path, serve_args=("--no-embedded-worker",), inbox_delay=0.02)
-    workers = [d.WorkerProcess(world.settings, tmp_path / f"worker{n}.log").start() for n in range(2)]
+    workers = [WorkerProcess(world.settings, tmp_path / f"worker{n}.log").start() for n in range(2)]
     stack.callback(lambda: [w.stop() for w in workers])
     senders = world.senders()
     for n, threshold in enumerate((COUNT // 4, COUNT // 2)):
         wait_for(lambda t=threshold: len(world.inbox.applications) >= t, timeout=120, what=f"{threshold} applied")
         workers[n].kill()
-        workers.append(d.WorkerProcess(world.settings, tmp_path / f"worker{n + 2}.log").start())
+        workers.append(WorkerProcess(world.settings, tmp_path / f"worker{n + 2}.log").start())
     senders.join()
     d.assert_exactly_once(world.inbox, senders.accepted, refusals=senders.refusals)
 

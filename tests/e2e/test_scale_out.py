@@ -5,9 +5,6 @@ worker process is SIGKILLed mid-burst and started again. Every message is applie
 hub records exactly one delivery of each, and within a conversation (receiver +
 correlation id) the receiver applies them in the order they were accepted.
 """
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -24,39 +21,13 @@ from hub.schemas.envelope import message_key
 from hub.transport.tables import message_events
 from tests.conftest import backend_settings
 from tests.e2e.test_crash_recovery import admin_headers, post_until_accepted
-from tests.support.hubproc import HubProcess, settings_env
+from tests.support.hubproc import HubProcess, WorkerProcess, settings_env
 from tests.support.waiting import wait_for
 
 CONVERSATIONS = 12
 PER_CONVERSATION = 25
 SENDERS = 4
 RECEIVER = "TH/GOV/1501/hr"
-
-
-class WorkerProcess:
-    def __init__(self, env: dict[str, str], log_path) -> None:  # noqa: ANN001
-        self._env = env
-        self._log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "WorkerProcess":
-        log = open(self._log_path, "ab")  # noqa: SIM115  (closed with the process)
-        self.proc = subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=self._env, stdout=log,
-                                     stderr=subprocess.STDOUT)
-        return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.mark.slow
@@ -71,7 +42,7 @@ def test_two_api_and_two_worker_processes_lose_nothing_apply_once_keep_order(tmp
         for api in apis:
             stack.callback(api.stop)
         env = {**settings_env(settings), "HUB_WORKER_CONCURRENCY": "8"}
-        workers = [WorkerProcess(env, tmp_path / f"worker{i}.log").start() for i in (1, 2)]
+        workers = [WorkerProcess(None, tmp_path / f"worker{i}.log", env).start() for i in (1, 2)]
         for worker in workers:
             stack.callback(worker.stop)
         httpx.post(f"{apis[0].url}/v1/routes", headers=headers, json={

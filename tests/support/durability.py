@@ -12,24 +12,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from hub.config import Settings
 from hub.demo.receiver import AgencyInbox
 from tests.support import services
-from tests.support.hubproc import settings_env
 from tests.support.waiting import wait_for
 
 RECEIVER = "TH/GOV/1501/hr"
@@ -156,36 +151,6 @@ def assert_exactly_once(inbox: RecordingInbox, accepted: set[str], timeout: floa
     assert not lost and not twice, f"lost {len(lost)}, applied twice {len(twice)}: {sorted(twice.items())[:5]}"
     assert set(inbox.applications) == accepted, "the receiver applied messages nobody sent"
 
-
-class WorkerProcess:
-    """``python -m hub worker``: relay and deliveries in a process of its own, to SIGKILL."""
-
-    def __init__(self, settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> None:
-        self._env = {**settings_env(settings), **(env or {})}
-        self._log_path = log_path
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> WorkerProcess:
-        log = open(self._log_path, "ab")  # noqa: SIM115  (closed with the process)
-        self.proc = subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=self._env, stdout=log,
-                                     stderr=subprocess.STDOUT)
-        time.sleep(0.5)
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"worker exited with {self.proc.returncode}; see {self._log_path}")
-        return self
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 # ------------------------------------------------------------------ shared services

@@ -35,7 +35,26 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-class HubProcess:
+class _Process:
+    """A hub process the tests start, SIGKILL and stop."""
+
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class HubProcess(_Process):
     """``python -m <module> serve`` in a subprocess; ``module`` is ``hub`` unless a test runs the
     hub behind a fault-injecting entry module (e.g. ``tests.support.federation``)."""
 
@@ -66,15 +85,20 @@ class HubProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"hub did not become healthy; see {self._log_path}")
 
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
 
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+class WorkerProcess(_Process):
+    """``python -m hub worker``: relay and deliveries in a process of its own, to SIGKILL."""
+
+    def __init__(self, settings: Settings | None, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self._env = {**(settings_env(settings) if settings is not None else {}), **(env or {})}
+        self._log_path = log_path
+        self.proc = None
+
+    def start(self) -> WorkerProcess:
+        log = open(self._log_path, "ab")  # noqa: SIM115  (closed with the process)
+        self.proc = subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=self._env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        time.sleep(0.5)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {self.proc.returncode}; see {self._log_path}")
+        return self
