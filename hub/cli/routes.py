@@ -29,6 +29,7 @@ def routes_add(
 
     from hub.schemas.validation import validation_failed
     from hub.schemas.routes import RouteIn
+    from hub.security.wiring import security_of
 
     try:
         settings = json.loads(settings_json)
@@ -37,11 +38,13 @@ def routes_add(
         raise typer.Exit(2) from exc
     with open_hub(data_dir) as hub:
         try:
-            route = hub.router.add(RouteIn(
+            route_in = RouteIn(
                 receiver=receiver, service=service, adapter=adapter, settings=settings, max_attempts=max_attempts,
                 max_age_seconds=max_age_seconds, backoff_base_seconds=backoff_base_seconds,
                 backoff_max_seconds=backoff_max_seconds, require_standard=require_standard,
-            ))
+            )
+            security_of(hub).registry.check_registered(route_in.receiver, pointer="/receiver", role="receiver")
+            route = hub.router.add(route_in)
             console.print(f"route {route.id} added: {route.receiver} {route.service} -> {route.adapter}")
         except ValidationError as exc:
             fail(validation_failed(exc, "route"))

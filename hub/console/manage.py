@@ -37,7 +37,9 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
-def _route_in(form: Any) -> RouteIn:
+def _route_in(hub: Any, form: Any) -> RouteIn:
+    """The form as a route whose receiver is registered (issue 12; the hub's own wiring, which
+    routes to receivers it registers itself, goes to ``Router`` directly)."""
     values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in ROUTE_FIELDS}
     values = {k: v for k, v in values.items() if v != ""}
     settings = str(form.get("settings", "")).strip() or "{}"
@@ -45,7 +47,9 @@ def _route_in(form: Any) -> RouteIn:
         values["settings"] = json.loads(settings)
     except json.JSONDecodeError as exc:
         raise ValueError(f"/settings: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-    return RouteIn.model_validate(values)
+    route = RouteIn.model_validate(values)
+    hub.security.registry.check_registered(route.receiver, pointer="/receiver", role="receiver")
+    return route
 
 
 def register(console: FastAPI, kit: Kit) -> None:  # noqa: C901 - one function per page, registered here
@@ -66,7 +70,7 @@ def register(console: FastAPI, kit: Kit) -> None:  # noqa: C901 - one function p
         form = await kit.checked_form(request, token)
         hub = kit.get_hub()
         try:
-            route = hub.router.add(_route_in(form))
+            route = hub.router.add(_route_in(hub, form))
         except (HubError, ValidationError, ValueError) as exc:
             return kit.back("/routes", error=_problem(exc))
         kit.audit("route.added", principal, target=str(route.id), receiver=route.receiver, service=route.service,
@@ -78,7 +82,8 @@ def register(console: FastAPI, kit: Kit) -> None:  # noqa: C901 - one function p
         principal, token = kit.signed_in(request, ADMIN)
         form = await kit.checked_form(request, token)
         try:
-            route = kit.get_hub().router.update(route_id, _route_in(form))
+            hub = kit.get_hub()
+            route = hub.router.update(route_id, _route_in(hub, form))
         except (HubError, ValidationError, ValueError) as exc:
             return kit.back("/routes", edit=route_id, error=_problem(exc))
         kit.audit("route.changed", principal, target=str(route.id), receiver=route.receiver, service=route.service,

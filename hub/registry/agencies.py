@@ -176,6 +176,19 @@ class AgencyRegistry:
             raise NotFound(f"no subsystem {subsystem_id}")
         return _subsystem(row)
 
+    def check_registered(self, party: str, *, pointer: str, role: str, wildcard: bool = False) -> None:
+        """An administrator's grant or route names a party that exists: a registered subsystem, a
+        registered member, or ``*`` where the caller matches any (issue 12: a typo was accepted
+        and silently matched nothing — or whoever registered that id later)."""
+        if (wildcard and party == "*") or self.subsystem(party, missing_ok=True) is not None:
+            return
+        if party.count("/") == 2 and self._member_row_or_none(party) is not None:
+            return
+        expected = "a registered subsystem id, a registered member id, or *" if wildcard \
+            else "a registered subsystem id or a registered member id"
+        raise InputError(f"{role} {party} is neither a registered subsystem nor a registered member",
+                         errors=[FieldError(pointer, "exists", expected)])
+
     def approved_subsystems(self, member_id: str) -> list[str]:
         with self._engine.connect() as conn:
             return list(conn.execute(select(subsystems.c.id).where(subsystems.c.member_id == member_id,

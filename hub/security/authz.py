@@ -77,22 +77,8 @@ class AccessControl:
 
     def check_provider(self, provider: str) -> None:
         """An administrator's grant names a provider that exists: ``*``, a registered member, or
-        a registered subsystem (issue 12: a right toward a subsystem never registered, a typo,
-        was accepted and silently matched nothing — or whoever registers that id later)."""
-        if provider == "*" or self._registry.subsystem(provider, missing_ok=True) is not None:
-            return
-        if provider.count("/") == 2 and self._member_exists(provider):
-            return
-        raise InputError(f"provider {provider} is neither a registered subsystem nor a registered member",
-                         errors=[FieldError("/provider", "exists",
-                                            "a registered subsystem id, a registered member id, or *")])
-
-    def _member_exists(self, member_id: str) -> bool:
-        try:
-            self._registry.member(member_id)
-        except NotFound:
-            return False
-        return True
+        a registered subsystem (issue 12; the same check guards routes' receivers)."""
+        self._registry.check_registered(provider, pointer="/provider", role="provider", wildcard=True)
 
     def revoke(self, right_id: int, *, actor: str) -> None:
         with self._engine.begin() as conn:

@@ -10,6 +10,7 @@ import pytest
 from hub.demo.receiver import AgencyInbox
 from hub.schemas.envelope import message_key
 from tests.conftest import BACKENDS, backend_settings
+from tests.support.auth import register_receiver
 from tests.support.hubproc import HubProcess
 from tests.support.waiting import wait_for
 
@@ -71,6 +72,7 @@ def test_sigkill_twice_mid_burst_loses_nothing_and_applies_once(backend, tmp_pat
         HEADERS.update(admin_headers(settings))
         hub = HubProcess(settings, tmp_path / "hub.log").start()
         stack.callback(hub.stop)
+        register_receiver(httpx, "TH/GOV/1501/hr", url=hub.url, headers=HEADERS)
         httpx.post(f"{hub.url}/v1/routes", headers=HEADERS, json={
             "receiver": "TH/GOV/1501/hr", "service": "*", "adapter": "http", "settings": {"url": inbox.url},
             "max_attempts": 50, "backoff_base_seconds": 0.1, "backoff_max_seconds": 1,

@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import fast_settings
 from tests.e2e.test_crash_recovery import admin_headers
 from hub.bench.procs import loadgen
+from tests.support.auth import register_receiver
 from tests.support.hubproc import HubProcess
 
 RECEIVER = "TH/GOV/BENCH/sink"
@@ -45,6 +46,7 @@ def test_twice_the_sustainable_rate_is_refused_with_503_not_queued(tmp_path):
     hub = HubProcess(settings, tmp_path / "hub.log", "--no-embedded-worker",
                      env={"HUB_ACCEPT_CONCURRENCY": "4", "HUB_ACCEPT_WAIT_SECONDS": "0.25"}).start()
     try:
+        register_receiver(httpx, RECEIVER, url=hub.url, headers=headers)
         httpx.post(f"{hub.url}/v1/routes", headers=headers, timeout=30, json={
             "receiver": RECEIVER, "service": "*", "adapter": "memory", "settings": {"mailbox": "sink"},
         }).raise_for_status()

@@ -21,6 +21,7 @@ from hub.schemas.envelope import message_key
 from hub.transport.tables import message_events
 from tests.conftest import backend_settings
 from tests.e2e.test_crash_recovery import admin_headers, post_until_accepted
+from tests.support.auth import register_receiver
 from tests.support.hubproc import HubProcess, WorkerProcess, settings_env
 from tests.support.waiting import wait_for
 
@@ -45,6 +46,7 @@ def test_two_api_and_two_worker_processes_lose_nothing_apply_once_keep_order(tmp
         workers = [WorkerProcess(None, tmp_path / f"worker{i}.log", env).start() for i in (1, 2)]
         for worker in workers:
             stack.callback(worker.stop)
+        register_receiver(httpx, RECEIVER, url=apis[0].url, headers=headers)
         httpx.post(f"{apis[0].url}/v1/routes", headers=headers, json={
             "receiver": RECEIVER, "service": "*", "adapter": "http", "settings": {"url": inbox.url},
             "max_attempts": 50, "backoff_base_seconds": 0.1, "backoff_max_seconds": 1,
@@ -123,6 +125,7 @@ def test_serve_with_two_workers_runs_two_api_processes_that_accept(tmp_path):
         hub = HubProcess(settings, tmp_path / "hub.log", "--workers", "2").start()
         stack.callback(hub.stop)
         wait_for(lambda: len(api_processes(hub.proc.pid)) == 2, timeout=30, what="two API processes")
+        register_receiver(httpx, RECEIVER, url=hub.url, headers=headers)
         httpx.post(f"{hub.url}/v1/routes", headers=headers, json={
             "receiver": RECEIVER, "service": "*", "adapter": "http", "settings": {"url": inbox.url},
         }).raise_for_status()

@@ -14,6 +14,8 @@ import uuid
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from tests.support.auth import register_receiver
+
 ENVELOPE = {"sender": "TH/GOV/OCSC/hr", "receiver": "TH/GOV/NESDC/plan", "service": "hr.leave/v1", "payload": {"x": 1}}
 
 
@@ -31,6 +33,7 @@ def slow_accepts(embedded_hub, monkeypatch):
 
 
 def test_excess_accepts_are_refused_with_503_and_retry_after(embedded_hub, embedded_client, slow_accepts):
+    register_receiver(embedded_client, "TH/GOV/NESDC/plan")
     embedded_client.post("/v1/routes", json={"receiver": "TH/GOV/NESDC/plan", "service": "*", "adapter": "memory",
                                              "settings": {"mailbox": "p"}}).raise_for_status()
     answers: list[tuple[int, float, str | None]] = []

@@ -17,12 +17,13 @@ DATA = {"citizen_id": "1100400728564", "new_address": "99/1 ถนนพิษ�
 
 
 def setup_agencies(client, as_agency):  # noqa: ANN001, ANN201
+    # The agencies are registered before their routes: a route names a registered subsystem (issue 12).
+    agencies = {part: as_agency(agency, clearance="002") for part, agency in AGENCIES.items()}
     for part, agency in AGENCIES.items():
         response = client.post("/v1/routes", json={"receiver": agency, "service": "*", "adapter": "memory",
                                                    "settings": {"mailbox": part}})
         assert response.status_code == 201, response.text
     applicant = as_agency(APPLICANT, clearance="002", rights=[(SERVICE, a) for a in AGENCIES.values()])
-    agencies = {part: as_agency(agency, clearance="002") for part, agency in AGENCIES.items()}
     return applicant, agencies
 
 

@@ -14,6 +14,7 @@ from hub.security.audit_feed import AuditFeed
 from hub.security.tables import audit_log
 from hub.security.wiring import security_of
 from hub.transport.tables import message_events
+from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 CGD, OCSC, SERVICE = "TH/GOV/CGD/saraban", "TH/GOV/OCSC/hr", "hr.attendance/v1"
@@ -21,6 +22,7 @@ SECRET_TEXT = "ข้อมูลลับของผู้ส่ง"
 
 
 def delivered_message(hub, client, as_agency) -> dict:
+    register_receiver(client, OCSC)
     client.post("/v1/routes", json={"receiver": OCSC, "service": "*", "adapter": "memory",
                                     "settings": {"mailbox": "feed"}}).raise_for_status()
     cgd = as_agency(CGD, rights=[(SERVICE, OCSC)])

@@ -3,6 +3,8 @@ import uuid
 
 import httpx
 
+from tests.support.auth import register_receiver
+
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
 
 
@@ -12,6 +14,7 @@ def envelope(**overrides):
 
 
 def route(client):
+    register_receiver(client, RECEIVER)
     client.post("/v1/routes", json={"receiver": RECEIVER, "service": "*", "adapter": "memory",
                                     "settings": {"mailbox": "bad-input"}})
 
@@ -81,6 +84,7 @@ def test_wrong_content_type_is_415(embedded_client):
 
 
 def test_route_validation(embedded_client):
+    register_receiver(embedded_client, RECEIVER)
     response = embedded_client.post("/v1/routes", json={"receiver": RECEIVER, "service": "*", "adapter": "htp"})
     assert response.status_code == 422 and "did you mean 'http'" in response.json()["message"]
     response = embedded_client.post("/v1/routes", json={"receiver": RECEIVER, "service": "*", "adapter": "http",

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import unquote_plus
 
 import pytest
 from fastapi.testclient import TestClient
@@ -186,6 +187,12 @@ def test_the_payload_is_shown_only_up_to_the_readers_clearance(hub: Hub, client:
 def test_an_admin_adds_edits_checks_and_removes_a_route(hub: Hub, client: TestClient) -> None:
     sign_in(client, "boss")
     token = csrf(client, "/console/routes")
+    # a receiver never registered is refused, naming /receiver, and nothing is stored (issue 12)
+    typo = client.post("/console/routes", data={"csrf": token, "receiver": "TH/GOV/9999/typo", "service": "a.b/v1",
+                                                "adapter": "memory", "settings": '{"mailbox": "m"}'})
+    assert "/receiver" in unquote_plus(typo.headers["location"]) and "done=" not in typo.headers["location"]
+    assert all(r.receiver != "TH/GOV/9999/typo" for r in hub.router.list())
+    register_agency(hub, "TH/GOV/2/x")
     bad = client.post("/console/routes", data={"csrf": token, "receiver": "TH/GOV/2/x", "service": "a.b/v1",
                                                "adapter": "memory", "settings": "{not json"})
     assert "error=" in bad.headers["location"]
@@ -195,6 +202,9 @@ def test_an_admin_adds_edits_checks_and_removes_a_route(hub: Hub, client: TestCl
     assert "done=" in added.headers["location"]
     route = next(r for r in hub.router.list() if r.receiver == "TH/GOV/2/x")
     assert route.max_attempts == 3
+    moved = client.post(f"/console/routes/{route.id}", data={"csrf": token, "receiver": "TH/GOV/9999/typo",
+                                                             "service": "a.b/v1", "adapter": "memory"})
+    assert "/receiver" in unquote_plus(moved.headers["location"]) and hub.router.get(route.id).receiver == "TH/GOV/2/x"
     client.post(f"/console/routes/{route.id}", data={"csrf": token, "receiver": "TH/GOV/2/x", "service": "a.b/v1",
                                                      "adapter": "memory", "settings": '{"mailbox": "m2"}',
                                                      "max_attempts": "5"})

@@ -18,7 +18,7 @@ from hub.adapters.memory import reset_mailboxes
 from hub.api.app import create_app
 from hub.bootstrap import build_hub
 from tests.conftest import fast_settings
-from tests.support.auth import admin_token, bearer
+from tests.support.auth import admin_token, bearer, register_receiver
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/CGD/saraban", "TH/GOV/OCSC/hr", "hr.attendance/v1"
@@ -49,6 +49,7 @@ def history(client: TestClient, message_id: str) -> list[str]:
 
 def test_after_a_quiet_spell_an_accept_and_a_due_retry_are_handled_without_waiting_for_the_ceiling(
         sleepy: TestClient) -> None:
+    register_receiver(sleepy, RECEIVER)
     response = sleepy.post("/v1/routes", json={
         "receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "flaky", "fail_times": 1},
         "max_attempts": 3, "backoff_base_seconds": 1.0, "backoff_max_seconds": 1.0})

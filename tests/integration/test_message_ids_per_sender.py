@@ -43,10 +43,11 @@ def envelope(sender: str, message_id: str, **payload: object) -> dict:
 @pytest.fixture
 def parties(client, as_agency):
     """On both backends (SQLite, and PostgreSQL + RabbitMQ)."""
+    receiver = as_agency(RECEIVER)  # registered first: a route names a registered subsystem (issue 12)
     added = client.post("/v1/routes", json={"receiver": RECEIVER, "service": SERVICE, "adapter": "memory",
                                                      "settings": {"mailbox": "ids"}})
     assert added.status_code == 201, added.text
-    return {p: as_agency(p, rights=[(SERVICE, RECEIVER)]) for p in (A, B, THIRD)} | {RECEIVER: as_agency(RECEIVER)}
+    return {p: as_agency(p, rights=[(SERVICE, RECEIVER)]) for p in (A, B, THIRD)} | {RECEIVER: receiver}
 
 
 def test_the_same_id_from_two_senders_is_two_messages(parties):

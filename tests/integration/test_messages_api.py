@@ -6,6 +6,7 @@ import pytest
 from hub.adapters.memory import mailbox
 from hub.demo.receiver import AgencyInbox
 from hub.schemas.envelope import message_key
+from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
@@ -19,6 +20,7 @@ def envelope(**overrides):
 def add_route(client, **overrides):
     body = {"receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "hr"},
             "max_attempts": 5, "backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2, **overrides}
+    register_receiver(client, body["receiver"])
     response = client.post("/v1/routes", json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -118,6 +120,7 @@ def test_http_adapter_sends_idempotency_key_and_permanent_errors_dead_letter(cli
 
     with AgencyInbox("strict") as strict:
         strict.handle = lambda key, body: (400, {"error": "unknown form"})
+        register_receiver(client, "TH/GOV/2000/x")
         client.post("/v1/routes", json={"receiver": "TH/GOV/2000/x", "service": "*", "adapter": "http",
                                         "settings": {"url": strict.url}})
         bad = envelope(receiver="TH/GOV/2000/x")

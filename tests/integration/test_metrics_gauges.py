@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.bootstrap import Hub
-from tests.support.auth import bearer
+from tests.support.auth import bearer, register_receiver
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
@@ -46,6 +46,7 @@ def test_monitor_scrape_sees_backlog_and_dead_letters_of_a_dead_receiver(
     agency = embedded_as_agency(SENDER, rights=[(SERVICE, RECEIVER)])
     assert anonymous_client.get("/metrics", headers=agency.headers).status_code == 403  # an agency is no monitor
 
+    register_receiver(embedded_client, RECEIVER)
     route = embedded_client.post("/v1/routes", json={
         "receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "max_attempts": 3,
         "backoff_base_seconds": 0.5, "backoff_max_seconds": 0.5,

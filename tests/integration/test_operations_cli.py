@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from hub.bootstrap import Hub
 from hub.cli import app
+from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 runner = CliRunner()
@@ -28,6 +29,7 @@ def as_json(hub: Hub, *args: str) -> object:
 
 def dead_receiver(client: TestClient) -> None:
     """A route whose receiver always fails, one attempt: every message sent to it is dead-lettered."""
+    register_receiver(client, RECEIVER)
     response = client.post("/v1/routes", json={
         "receiver": RECEIVER, "service": SERVICE, "adapter": "memory",
         "settings": {"mailbox": "ops-cli", "fail_times": 10**6}, "max_attempts": 1})
@@ -155,6 +157,7 @@ def test_agencies_list_show_suspend_resume(embedded_hub: Hub, embedded_client: T
 
 
 def test_routes_list_shows_thai_as_thai(embedded_hub: Hub, embedded_client: TestClient) -> None:
+    register_receiver(embedded_client, RECEIVER)
     response = embedded_client.post("/v1/routes", json={
         "receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "กองการเจ้าหน้าที่"}})
     assert response.status_code == 201, response.text

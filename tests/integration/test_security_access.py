@@ -57,13 +57,14 @@ def refusals(hub, kind_prefix="access.", decision="refused"):
 
 @pytest.fixture
 def agencies(embedded_hub, embedded_client, embedded_as_agency):
+    # Receivers first: a route may only name a registered subsystem (issue 12).
+    ocsc = embedded_as_agency(OCSC, clearance="001")
+    fpo = embedded_as_agency(FPO, clearance="003")
+    cgd = embedded_as_agency(CGD, clearance="003", rights=[(SERVICE, OCSC), (SERVICE, FPO)])
     embedded_client.post("/v1/routes", json={"receiver": OCSC, "service": "*", "adapter": "memory",
                                              "settings": {"mailbox": "hr"}}).raise_for_status()
     embedded_client.post("/v1/routes", json={"receiver": FPO, "service": "*", "adapter": "memory",
                                              "settings": {"mailbox": "fin"}}).raise_for_status()
-    cgd = embedded_as_agency(CGD, clearance="003", rights=[(SERVICE, OCSC), (SERVICE, FPO)])
-    ocsc = embedded_as_agency(OCSC, clearance="001")
-    fpo = embedded_as_agency(FPO, clearance="003")
     return cgd, ocsc, fpo
 
 

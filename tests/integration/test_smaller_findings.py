@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
@@ -13,6 +14,7 @@ SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.o
 @pytest.fixture
 def sender(embedded_client, embedded_as_agency):
     def route(**settings):
+        register_receiver(embedded_client, RECEIVER)
         body = {"receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "small"},
                 "max_attempts": 1, **settings}
         assert embedded_client.post("/v1/routes", json=body).status_code == 201
@@ -178,3 +180,24 @@ def test_a_grant_toward_a_provider_never_registered_is_refused(embedded_hub, emb
         granted = embedded_client.post("/v1/access-rights", json={"client": SENDER, "service": f"s{len(provider)}.x/v1",
                                                                   "provider": provider})
         assert granted.status_code == 201, granted.text
+
+
+def test_a_route_to_a_receiver_never_registered_is_refused(embedded_hub, embedded_client):
+    from tests.integration.test_operations_cli import hub_cli
+
+    body = {"receiver": "TH/GOV/9999/typo", "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "typo"}}
+    refused = embedded_client.post("/v1/routes", json=body)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["errors"][0]
+    assert (error["field"], error["rule"]) == ("/receiver", "exists") and "registered" in error["message"]
+    assert "TH/GOV/9999/typo" in hub_cli(embedded_hub, "routes", "add", "TH/GOV/9999/typo", SERVICE, "memory",
+                                           "--settings", '{"mailbox": "typo"}', code=2)
+    assert embedded_client.get("/v1/routes").json() == []
+    # a registered subsystem or a registered member is routed
+    register_receiver(embedded_client, RECEIVER)
+    for receiver in (RECEIVER, "TH/GOV/1501"):
+        added = embedded_client.post("/v1/routes", json={**body, "receiver": receiver})
+        assert added.status_code == 201, added.text
+    assert "added" in hub_cli(embedded_hub, "routes", "add", RECEIVER, "other.service/v1", "memory",
+                              "--settings", '{"mailbox": "typo"}')
+    assert sorted(r["receiver"] for r in embedded_client.get("/v1/routes").json()) == ["TH/GOV/1501", RECEIVER, RECEIVER]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from hub.api.deps import current_principal
 from hub.config import default_standards_dir
 from hub.schemas.principal import ADMIN, OPERATOR, Principal
+from tests.support.auth import register_receiver
 
 STANDARDS = default_standards_dir()
 ORDER = STANDARDS / "th.telework.order" / "1.0.0"
@@ -170,6 +171,7 @@ def test_validate_endpoint_answers_every_violation(api: TestClient) -> None:
 def add_route(client: TestClient, **overrides: object) -> None:
     body = {"receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "settings": {"mailbox": "std"},
             **overrides}
+    register_receiver(client, body["receiver"])
     assert client.post("/v1/routes", json=body).status_code == 201
 
 

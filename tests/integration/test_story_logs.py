@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from hub.bootstrap import Hub
 from hub.logging_setup import configure, event_of, redact
+from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
@@ -24,6 +25,7 @@ def events(caplog: pytest.LogCaptureFixture, name: str) -> list[dict]:
 def test_a_dead_lettered_message_tells_its_story(embedded_hub: Hub, embedded_client: TestClient,
                                                  embedded_as_agency, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
     caplog.set_level(logging.INFO)
+    register_receiver(embedded_client, RECEIVER)
     route = embedded_client.post("/v1/routes", json={
         "receiver": RECEIVER, "service": SERVICE, "adapter": "memory", "max_attempts": 2,
         "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.02,

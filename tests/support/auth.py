@@ -12,6 +12,7 @@ Tests of other layers use the fixtures in ``tests/conftest.py``:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from hub.bootstrap import Hub
 from hub.schemas.envelope import party_member
@@ -44,3 +45,16 @@ def register_agency(hub: Hub, subsystem_id: str, *, clearance: str = "001",
 def agency_token(hub: Hub, subsystem_id: str, **kwargs: object) -> str:
     register_agency(hub, subsystem_id, **kwargs)  # type: ignore[arg-type]
     return security_of(hub).client_token(subsystem_id)
+
+
+def register_receiver(http: Any, receiver: str, *, url: str = "", headers: dict[str, str] | None = None) -> None:
+    """Register and approve ``receiver`` through the admin API, as an agency is onboarded, so a
+    route may name it (issue 12: routes to never-registered receivers are refused). ``http`` is
+    a TestClient or the ``httpx`` module (with ``url`` the hub's address); 409 means already there."""
+    member, code = party_member(receiver), receiver.rsplit("/", 1)[1]
+    steps = ((f"{url}/v1/agencies", {"id": member, "name_th": f"หน่วยงานทดสอบ {member}"}),
+             (f"{url}/v1/agencies/{member}/subsystems", {"code": code}),
+             (f"{url}/v1/agencies/{member}/subsystems/{code}/approve", None))
+    for path, body in steps:
+        response = http.post(path, json=body, headers=headers)
+        assert response.status_code in (200, 201, 409), (path, response.status_code, response.text)

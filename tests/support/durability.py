@@ -25,6 +25,7 @@ import pytest
 
 from hub.demo.receiver import AgencyInbox
 from tests.support import services
+from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 RECEIVER = "TH/GOV/1501/hr"
@@ -61,6 +62,7 @@ class RecordingInbox(AgencyInbox):
 
 
 def route(url: str, headers: dict[str, str], inbox_url: str) -> None:
+    register_receiver(httpx, RECEIVER, url=url, headers=headers)
     httpx.post(f"{url}/v1/routes", headers=headers, timeout=30, json={
         "receiver": RECEIVER, "service": "*", "adapter": "http", "settings": {"url": inbox_url},
         "max_attempts": 100, "backoff_base_seconds": 0.1, "backoff_max_seconds": 1,

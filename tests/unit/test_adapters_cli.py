@@ -34,6 +34,8 @@ def test_sim_dpis_then_route_check_and_poll(tmp_path: Path) -> None:
     data = str(tmp_path / "hub")
     settings = {"url": url, "capture": {"sender": "TH/GOV/OCSC/dpis", "receiver": "TH/GOV/OCSC/hr",
                                         "start_at": "beginning"}}
+    for receiver in ("TH/GOV/OCSC/dpis", "TH/GOV/OCSC/hr", "TH/GOV/CGD/dpis"):  # a route names a registered one
+        run("agencies", "register", receiver, "--data-dir", data)
     run("routes", "add", "TH/GOV/OCSC/dpis", "hr.attendance/v1", "dpis", "--settings", json.dumps(settings),
         "--data-dir", data)
     run("routes", "add", "TH/GOV/OCSC/hr", "hr.person.changed/v1", "memory", "--settings",
@@ -42,7 +44,7 @@ def test_sim_dpis_then_route_check_and_poll(tmp_path: Path) -> None:
     assert "23 published" in run("adapters", "poll", "1", "--data-dir", data)
     assert "0 published" in run("adapters", "poll", "1", "--data-dir", data)
 
-    run("routes", "add", "TH/GOV/X/dpis", "hr.attendance/v1", "dpis", "--settings",
+    run("routes", "add", "TH/GOV/CGD/dpis", "hr.attendance/v1", "dpis", "--settings",
         json.dumps({"url": f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}"}), "--data-dir", data)
     result = runner.invoke(app, ["adapters", "check", "3", "--data-dir", data])
     assert result.exit_code == 1 and "unhealthy" in result.output

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.concurrency import run_in_threadpool
 
 from hub.api.ids import RowId
-from hub.api.deps import RouterDep
+from hub.api.deps import RegistryDep, RouterDep
 from hub.api.roles import require_admin
 from hub.schemas.routes import Route, RouteIn
 
@@ -14,8 +14,11 @@ router = APIRouter(prefix="/v1/routes", tags=["routes"], dependencies=[Depends(r
 
 
 @router.post("", status_code=201, response_model=Route)
-async def add_route(route: RouteIn, routes: RouterDep) -> Route:
+async def add_route(route: RouteIn, routes: RouterDep, registry: RegistryDep) -> Route:
     """Add a route; the adapter's settings are validated against its settings model."""
+    # At the admin's entry, not in Router.add: the hub's own wiring routes to receivers it
+    # registers itself (issue 12: a typo'd receiver was stored and never matched).
+    await run_in_threadpool(registry.check_registered, route.receiver, pointer="/receiver", role="receiver")
     return await run_in_threadpool(routes.add, route)
 
 
