@@ -43,9 +43,12 @@ def _subsystem(row: Any) -> Subsystem:
 
 
 class AgencyRegistry:
-    def __init__(self, engine: Engine, audit: AuditSink) -> None:
+    def __init__(self, engine: Engine, audit: AuditSink, *, own_parties: frozenset[str] = frozenset()) -> None:
         self._engine = engine
         self._audit = audit
+        # The hub's own parties (the shared registries, the events party) are never registered
+        # as members' subsystems, yet routes and grants toward them are how an admin wires them.
+        self._own_parties = own_parties
         # Clearances are read on every submit and delivery; another process's change is seen
         # within CLEARANCE_CACHE_SECONDS, this process's at once.
         self._clearances: TTLCache[str, str] = TTLCache(maxsize=65536, ttl=CLEARANCE_CACHE_SECONDS)
@@ -180,12 +183,14 @@ class AgencyRegistry:
         """An administrator's grant or route names a party that exists: a registered subsystem, a
         registered member, or ``*`` where the caller matches any (issue 12: a typo was accepted
         and silently matched nothing — or whoever registered that id later)."""
-        if (wildcard and party == "*") or self.subsystem(party, missing_ok=True) is not None:
+        if (wildcard and party == "*") or party in self._own_parties \
+                or self.subsystem(party, missing_ok=True) is not None:
             return
         if party.count("/") == 2 and self._member_row_or_none(party) is not None:
             return
-        expected = "a registered subsystem id, a registered member id, or *" if wildcard \
-            else "a registered subsystem id or a registered member id"
+        own = "".join(f", {p}" for p in sorted(self._own_parties))
+        expected = f"a registered subsystem id, a registered member id{own}, or *" if wildcard \
+            else f"a registered subsystem id or a registered member id{own}"
         raise InputError(f"{role} {party} is neither a registered subsystem nor a registered member",
                          errors=[FieldError(pointer, "exists", expected)])
 

@@ -101,7 +101,7 @@ def build_security(settings: Settings, engine: Engine, *, seed: bool = True) -> 
     key = keys.load_or_create(sec.key_file(settings.data_dir))
     audit = AuditLog(engine, key, witness_path=settings.data_dir / "audit" / "witness.json",
                      unsealed_grace_seconds=sec.audit_unsealed_grace_seconds)
-    registry = AgencyRegistry(engine, audit)
+    registry = AgencyRegistry(engine, audit, own_parties=frozenset({sec.shared_data_party, settings.events_party}))
     if seed and sec.seed_catalogue:
         registry.seed(settings.standards_dir / CATALOGUE)
     gate = SecretGate(concurrency=sec.auth_concurrency, wait_seconds=sec.auth_wait_seconds,

@@ -11,7 +11,6 @@ from hub.clock import utcnow
 from hub.registry.tables import person_facts
 from hub.security.wiring import security_of
 from hub.thai import check_digit
-from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 CITIZEN = "1101700203450"
@@ -152,7 +151,6 @@ def test_locations_are_authenticated_and_come_from_geothai(embedded_client, anon
 
 
 def test_hr_person_changed_messages_update_the_registry_once(embedded_hub, embedded_client, embedded_as_agency):
-    register_receiver(embedded_client, PARTY)  # the shared party is not registered by the hub itself
     embedded_client.post("/v1/routes", json={"receiver": PARTY, "service": "hr.person.changed/v1",
                                              "adapter": "person-registry", "settings": {}}).raise_for_status()
     hr = embedded_as_agency(OCSC_HR, rights=[RIGHT])

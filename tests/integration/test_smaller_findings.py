@@ -201,3 +201,8 @@ def test_a_route_to_a_receiver_never_registered_is_refused(embedded_hub, embedde
     assert "added" in hub_cli(embedded_hub, "routes", "add", RECEIVER, "other.service/v1", "memory",
                               "--settings", '{"mailbox": "typo"}')
     assert sorted(r["receiver"] for r in embedded_client.get("/v1/routes").json()) == ["TH/GOV/1501", RECEIVER, RECEIVER]
+    # the hub's own parties are never members' subsystems, yet an admin routes to them
+    shared = embedded_hub.settings.security.shared_data_party
+    added = embedded_client.post("/v1/routes", json={"receiver": shared, "service": "hr.person.changed/v1",
+                                                     "adapter": "person-registry", "settings": {}})
+    assert added.status_code == 201, added.text
