@@ -39,7 +39,7 @@ from hub.console.app import CSP, when
 from hub.console.citizen_i18n import translate
 from hub.console.i18n import LANGUAGES
 from hub.console.kit import language, session
-from hub.errors import HubError, NotFound, Unauthorized
+from hub.errors import HubError, NotFound
 from hub.integration.eservices import FIELD_GROUPS
 from hub.integration.oauth import AuthorizeError, ConsentAsk, HubOAuth2Request, ask, decide
 from hub.schemas.principal import CITIZEN, Principal
@@ -170,10 +170,7 @@ def create_citizen_pages(get_hub: Callable[[], Any]) -> FastAPI:
         users = get_hub().security.users
         username = str(form.get("citizen_id", "")).strip()
         try:
-            record = users.get(username)
-            if record is None or CITIZEN not in record.roles:
-                raise Unauthorized("not a citizen")  # the same answer as a wrong password
-            session = users.login(username, str(form.get("password", "")))
+            session = users.login(username, str(form.get("password", "")), role=CITIZEN)
         except HubError:  # refused and audited by Users.login
             return RedirectResponse(f"{PREFIX}/signin?failed=1&next={quote(next_path)}", status_code=303)
         response = RedirectResponse(next_path, status_code=303)

@@ -98,12 +98,18 @@ class Users:
                 conn.execute(delete(sessions).where(sessions.c.username == username))
         self._audit.record("user.disabled" if disabled else "user.enabled", actor=actor, target=username)
 
-    def login(self, username: str, password: str, *, source: str | None = None) -> Session:
-        """A session for a correct password; bounded by the secret gate like client secrets."""
+    def login(self, username: str, password: str, *, source: str | None = None,
+              role: str | None = None) -> Session:
+        """A session for a correct password; bounded by the secret gate like client secrets.
+        With ``role``, only an account holding it signs in; any other answers exactly as a wrong
+        password, after the same password check, so neither the answer nor its time tells which
+        accounts hold the role (the citizen pages: which citizen IDs have an account)."""
         with self._gate.check(f"user:{username}", source):
             with self._engine.connect() as conn:
                 row = conn.execute(select(users).where(users.c.username == username)).first()
             ok = hashing.verify_secret(row.password_hash, password) if row is not None else hashing.verify_none(password)
+        if row is not None and role is not None and role not in row.roles:
+            ok = False
         if row is None or row.disabled or not ok:
             self._gate.failed(f"user:{username}", source)
             self._audit.record("auth.failed", actor=username[:200] or "(empty)", decision="refused",

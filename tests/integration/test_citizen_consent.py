@@ -196,6 +196,15 @@ def test_citizen_routes_are_for_citizens_only(hub, client) -> None:
     answer = web.post("/citizen/signin", data={"csrf": CSRF.search(page.text).group(1), "citizen_id": "officer1",
                                                "password": PASSWORD, "next": "/citizen/consents"})
     assert "failed=1" in answer.headers["location"]  # a staff account cannot sign in as a citizen
+    # ... answered as a wrong password after the same password check: no session, a failed login
+    from sqlalchemy import func, select
+
+    from hub.security.tables import sessions
+    with hub.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sessions)
+                            .where(sessions.c.username == "officer1")).scalar_one() == 0
+    assert hub.security.audit.entries(kind="auth.failed", target="officer1")
+    assert not hub.security.audit.entries(kind="auth.login", target="officer1")
 
 
 def test_a_citizen_account_is_named_by_a_valid_citizen_id(hub) -> None:
