@@ -43,7 +43,7 @@ from hub.console import charts, manage, reference
 from hub.console.citizen_search import citizen_ids
 from hub.console.i18n import LANGUAGES, translate
 from hub.console.health import HealthChecks
-from hub.console.kit import Forbidden, Kit, language, session
+from hub.console.kit import Forbidden, Kit, language, session, session_started
 from hub.console.tasks import Tasks
 from hub.errors import HubError
 from hub.thai import ThaiValueError, validate_citizen_id
@@ -192,11 +192,8 @@ def create_console(get_hub: Callable[[], Any], get_gauges: Callable[[], Any] | N
             session = get_hub().security.users.login(str(form.get("username", "")), str(form.get("password", "")))
         except HubError:  # refused and audited by Users.login
             return RedirectResponse(f"{PREFIX}/signin?failed=1&next={quote(next_path)}", status_code=303)
-        response = RedirectResponse(next_path, status_code=303)
-        response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="strict", path=PREFIX,
-                            secure=request.url.scheme == "https")
-        response.delete_cookie(PRE_COOKIE, path=PREFIX)
-        return response
+        return session_started(request, next_path, session.token, prefix=PREFIX, cookies=(SESSION_COOKIE, PRE_COOKIE),
+                               samesite="strict")
 
     @console.post("/signout")
     async def signout(request: Request) -> RedirectResponse:

@@ -38,7 +38,7 @@ from hub.clock import utcnow
 from hub.console.app import CSP, when
 from hub.console.citizen_i18n import translate
 from hub.console.i18n import LANGUAGES
-from hub.console.kit import language, session
+from hub.console.kit import language, session, session_started
 from hub.errors import HubError, NotFound
 from hub.integration.eservices import FIELD_GROUPS
 from hub.integration.oauth import AuthorizeError, ConsentAsk, HubOAuth2Request, ask, decide
@@ -173,11 +173,8 @@ def create_citizen_pages(get_hub: Callable[[], Any]) -> FastAPI:
             session = users.login(username, str(form.get("password", "")), role=CITIZEN)
         except HubError:  # refused and audited by Users.login
             return RedirectResponse(f"{PREFIX}/signin?failed=1&next={quote(next_path)}", status_code=303)
-        response = RedirectResponse(next_path, status_code=303)
-        response.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="lax", path=PREFIX,
-                            secure=request.url.scheme == "https")
-        response.delete_cookie(PRE_COOKIE, path=PREFIX)
-        return response
+        return session_started(request, next_path, session.token, prefix=PREFIX, cookies=(SESSION_COOKIE, PRE_COOKIE),
+                               samesite="lax")
 
     @pages.post("/signout")
     async def signout(request: Request) -> RedirectResponse:

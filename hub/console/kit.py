@@ -31,6 +31,18 @@ def session(request: Request, cookie: str, hub: Any) -> tuple[Any, str] | None:
         return None
 
 
+def session_started(request: Request, next_path: str, token: str, *, prefix: str, cookies: tuple[str, str],
+                    samesite: str) -> RedirectResponse:
+    """After a sign-in: to ``next_path`` with the session cookie (``cookies``: the session's and
+    the sign-in form's, which is dropped), scoped to the pages under ``prefix``."""
+    session_cookie, pre_cookie = cookies
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(session_cookie, token, httponly=True, samesite=samesite, path=prefix,
+                        secure=request.url.scheme == "https")
+    response.delete_cookie(pre_cookie, path=prefix)
+    return response
+
+
 class Forbidden(Exception):  # noqa: N818 - answered as the console's 403 page
     pass
 
