@@ -186,4 +186,5 @@ def test_the_hubs_workers_collect_results_on_the_routes_interval(embedded_hub: H
     simulator(drop).process_once()
     # no `hub adapters poll`: the inbound scheduler picks the result file up
     wait_for(lambda: embedded_hub.messages.get_meta(result.id).status == "partly_rejected", what="result collected")
-    assert os.listdir(drop / "results" / "processed")
+    # the outcome is recorded before the file moves (a crash between the two only means it is read again)
+    wait_for(lambda: os.listdir(drop / "results" / "processed"), what="result file moved to results/processed")
