@@ -208,10 +208,12 @@ def test_a_letter_flows_only_with_the_access_right(node):
     url, hub = node
     hub.ecms.register_department("0403", "0400", "กรมบัญชีกลาง", party="TH/GOV/0403/saraban", secret="secret-0403")
     item = raw_letter(id="กค 0403/1").replace("<ram:ID>0401</ram:ID>", "<ram:ID>0403</ram:ID>")
-    before = hub.messages.counts()
+    # the number of messages, not their statuses: an earlier test's letter may still be moving
+    before = sum(hub.messages.counts().values())
     refused = post_soap(url, outbound(item), **basic("0403"))
     assert refused.status_code == 200 and error_code(refused) == "E017"
-    assert "TH/GOV/0403/saraban holds no access right" in refused.text and hub.messages.counts() == before
+    assert "TH/GOV/0403/saraban holds no access right" in refused.text
+    assert sum(hub.messages.counts().values()) == before
     onboard(security_of(hub), "TH/GOV/0403/saraban", actor="test", rights=[("ecms.letter/v1", "TH/GOV/0402/saraban")])
     accepted = post_soap(url, outbound(item), **basic("0403"))
     assert accepted.status_code == 200 and b"<ProcessID>" in accepted.content, accepted.text
