@@ -34,7 +34,9 @@ DOCUMENTS = {
 }
 LOCATIONS = {"schema.xsd": "service", "../../th.ecms.letter/1.0.0/schema.xsd": "letter", "ram.xsd": "ram"}
 XML = "text/xml; charset=utf-8"
-SPOOL_IN_MEMORY = 1024 * 1024
+# A 1 MiB attachment is ~1.4 MiB of base64: such a letter stays in memory rather than being
+# written to a temporary file and read back; larger requests still go to disk.
+SPOOL_IN_MEMORY = 2 * 1024 * 1024
 
 
 @cache

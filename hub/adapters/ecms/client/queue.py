@@ -3,7 +3,9 @@
 Features:
     - the receiver's e-Saraban polls (``CorrespondenceLetterInboundRequest``) and deletes the
       item by ``ProcessID``; this adapter's receipt *is* that ProcessID;
-    - a redelivery of the same message id returns the same ProcessID (applied once);
+    - a redelivery of the same message id returns the same ProcessID (applied once); so does
+      the delivery of a letter the node already placed in its receiver's queue at accept
+      (``EcmsNode``: the receipt then says since when it is there);
     - a letter withdrawn before delivery is not queued (receipt says so);
     - an item the node accepted is queued under the id the node derived (its withdrawals,
       notifiers and ``OutboundStatus`` find it by that id); any other message under its hub
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.clock import as_utc
 from hub.adapters.base import ECMS_NODE, SEND, Adapter, Health, OutboundMessage, Receipt
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.adapters.ecms.codec.letter import Letter, Notifier, parse_payload
@@ -44,14 +47,18 @@ class EcmsQueueAdapter(Adapter):
         except (EcmsFault, XmlError) as exc:
             raise DeliveryError(f"payload is not an e-CMS letter or notifier: {exc}", permanent=True) from exc
         queue_id = message.id if node_accepted(store, message, item) else message.key
-        process_id, queued = store.enqueue(
+        placed = store.enqueue(
             owner_code=department.code, message_id=queue_id, kind=item.kind,
             letter_message_id=queue_id if isinstance(item, Letter) else item.letter_message_id,
             secret_code=message.meta.classification, payload=message.payload,
         )
-        if not queued:
+        if not placed.queued:
             return Receipt("withdrawn before delivery", {"department": department.code})
-        return Receipt(process_id, {"ecms_process_id": process_id, "department": department.code})
+        detail = {"ecms_process_id": placed.process_id, "department": department.code}
+        if placed.already_since is not None:
+            # Placed at accept by the node, or by an earlier attempt: the history says since when.
+            detail["in_queue_since"] = as_utc(placed.already_since).isoformat()
+        return Receipt(placed.process_id, detail)
 
     def check(self) -> Health:
         if self.resource(ECMS_NODE) is None:

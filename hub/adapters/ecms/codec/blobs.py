@@ -42,7 +42,7 @@ class BlobWriter:
         self._store = store
         fd, name = tempfile.mkstemp(prefix=".incoming-", dir=directory or store.root)
         self._file = os.fdopen(fd, "wb")
-        self._path = Path(name)
+        self._path = self.path = Path(name)
         self._hash = hashlib.sha256()
         self.size = 0
 
@@ -70,15 +70,22 @@ class BlobWriter:
 
 class StagedBlobs:
     """Blobs of one request before its caller is authenticated: ``promote`` moves them into the
-    store, ``discard`` (always called at the end) deletes whatever was not promoted."""
+    store, ``discard`` (always called at the end) deletes whatever was not promoted.
+
+    Files go into one folder of this process's spool, each one remembered from the moment it
+    is created: a request with no binary object (a poll, a delete) touches no file at all,
+    where a folder per request cost a create and a remove on every call."""
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
-        self.directory = Path(tempfile.mkdtemp(prefix="req-", dir=store.spool_dir()))
+        self.directory = store.spool_dir() / "staged"
+        self._files: list[Path] = []  # every file a writer created, finished or not
         self._staged: list[tuple[Path, str]] = []
 
     def writer(self) -> _StagedWriter:
-        return _StagedWriter(self)
+        writer = _StagedWriter(self)
+        self._files.append(writer.path)
+        return writer
 
     def _add(self, path: Path, sha256: str) -> None:
         self._staged.append((path, sha256))
@@ -89,12 +96,15 @@ class StagedBlobs:
         self._staged.clear()
 
     def discard(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        for path in self._files:
+            path.unlink(missing_ok=True)  # promoted ones were moved away already
+        self._files.clear()
         self._staged.clear()
 
 
 class _StagedWriter(BlobWriter):
     def __init__(self, staged: StagedBlobs) -> None:
+        staged.directory.mkdir(exist_ok=True)
         super().__init__(staged._store, staged.directory)  # noqa: SLF001
         self._staged = staged
 

@@ -26,7 +26,7 @@ HUBBLOB = "urn:th:hub:ecms:blob:1"
 SHA_ATTR = f"{{{HUBBLOB}}}sha256"
 SIZE_ATTR = f"{{{HUBBLOB}}}size"
 FEED_CHUNK = 64 * 1024
-_WHITESPACE = str.maketrans("", "", " \t\r\n")
+_WHITESPACE = b" \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,23 @@ class Base64Stream:
 
     def __init__(self, writer: BlobWriter, what: str) -> None:
         self._writer = writer
-        self._pending = ""
+        self._pending = b""
         self._padded = False
         self._what = what
 
     def feed(self, text: str) -> None:
-        text = text.translate(_WHITESPACE)
-        if not text:
+        # As ASCII bytes: deleting whitespace from bytes is a C loop, from str a lookup per
+        # character (a sixth of the node's CPU for a 1 MiB letter, in a profile).
+        try:
+            data = text.encode("ascii").translate(None, _WHITESPACE)
+        except UnicodeEncodeError:
+            raise EcmsFault("E006", f"{self._what} is not valid base64: it holds non-ASCII characters") from None
+        if not data:
             return
         if self._padded:
             raise EcmsFault("E006", f"{self._what}: base64 data continues after its padding")
-        self._pending += text
-        if "=" in self._pending:
+        self._pending += data
+        if b"=" in self._pending:
             self._padded = True
             return  # padding ends the data; decoded in finish()
         usable = len(self._pending) - len(self._pending) % 4
@@ -69,7 +74,7 @@ class Base64Stream:
             self._decode(self._pending[:usable])
             self._pending = self._pending[usable:]
 
-    def _decode(self, text: str) -> None:
+    def _decode(self, text: bytes) -> None:
         try:
             self._writer.write(base64.b64decode(text, validate=True))
         except (binascii.Error, ValueError) as exc:

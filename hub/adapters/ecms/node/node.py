@@ -119,8 +119,11 @@ class EcmsNode:
                  standards_dir: Path, limits: Limits | None = None, note: Note | None = None,
                  public_url: str | None = None, signer: Any = None,
                  holds_right: Callable[[str, str, str], bool] | None = None,
-                 record_refusal: RecordRefusal | None = None) -> None:
+                 record_refusal: RecordRefusal | None = None,
+                 polls_here: Callable[[str], bool] | None = None) -> None:
         self.store = store
+        # Whether a receiver party's e-CMS letters are routed into its poll queue on this node.
+        self._polls_here = polls_here
         self._record_refusal = record_refusal
         self.blobs = blobs
         self._accept_envelope = accept
@@ -312,16 +315,27 @@ class EcmsNode:
         message_id = str(uuid.uuid5(ID_NAMESPACE, "|".join(
             ("letter", sender.code, receiver.code, letter.id, letter.correspondence_date, str(generation)))))
         conversation = conversation_id(sender.code, letter.id, letter.correspondence_date)
+        payload = to_payload(letter)
         self._accept(Envelope(
             id=message_id, sender=sender.party, receiver=receiver.party, service=SERVICE,
             correlation_id=conversation, classification=letter.secret_code, speed=letter.speed_code,
-            content_type="application/xml", payload=to_payload(letter).decode("utf-8"),
+            content_type="application/xml", payload=payload.decode("utf-8"),
         ), accept)
+        # The receiver polls this node: the letter is placed in its queue now, with the letter's
+        # row, instead of after the transport's hop (relay, broker, worker) — which still runs
+        # and finds it there (``ecms-queue``: applied once, its receipt says since when). Only
+        # the first generation of a letter the node itself accepted: a resend after a
+        # withdrawal waits its turn behind what its conversation already has in transit.
+        queue = None
+        if accept is self._accept_envelope and generation == 1 and self._polls_here is not None \
+                and self._polls_here(receiver.party):
+            queue = {"owner_code": receiver.code, "message_id": message_id, "kind": letter.kind,
+                     "letter_message_id": message_id, "secret_code": letter.secret_code, "payload": payload}
         if self.store.record_letter({
             "message_id": message_id, "sender_code": sender.code, "receiver_code": receiver.code,
             "letter_id": letter.id, "correspondence_date": letter.correspondence_date, "subject": letter.subject,
             "secret_code": letter.secret_code, "generation": generation, "conversation": conversation,
-        }):
+        }, queue=queue):
             self._record(message_id, sender.party, deviations)
         return soap.element("CorrespondenceLetterOutboundResponse", ProcessID=message_id, processID=message_id,
                             ProcessTime=local_time(), LetterID=letter.id, Status="accepted")

@@ -28,6 +28,9 @@ from hub.schemas.principal import CLEARANCE_LEVELS
 from hub.schemas.routes import Route, RouteIn
 
 
+QUEUE_ADAPTER = "ecms-queue"  # delivery into a department's poll queue on this node
+
+
 class RouteBook(Protocol):
     """What the node needs of the hub's routing table (``hub.transport.routing.Router``)."""
 
@@ -48,7 +51,7 @@ class EcmsService:
 
     def register_department(self, code: str, ministry_code: str, name_th: str, *, name_en: str | None = None,
                             party: str | None = None, clearance: str = "001", secret: str | None = None,
-                            adapter: str = "ecms-queue", adapter_settings: dict | None = None) -> Department:
+                            adapter: str = QUEUE_ADAPTER, adapter_settings: dict | None = None) -> Department:
         """Add (or update) a department; a department with a subsystem gets a route for e-CMS
         letters, by default into its poll queue on this node."""
         department = self.store.add_department(code, ministry_code, name_th, name_en=name_en, party=party,
@@ -97,7 +100,8 @@ def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lo
     store = EcmsStore(engine)
     node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir, note=note,
                     public_url=settings.ecms.public_url, signer=NodeSigner.load(settings.ecms, blobs.root.parent),
-                    holds_right=holds_right, record_refusal=record_refusal)
+                    holds_right=holds_right, record_refusal=record_refusal,
+                    polls_here=lambda party: getattr(routes.find(party, SERVICE), "adapter", None) == QUEUE_ADAPTER)
     return EcmsService(settings.ecms, store, blobs, node, routes)
 
 

@@ -12,7 +12,8 @@ import hmac
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +22,15 @@ from hub.clock import as_utc, utcnow
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.errors import Conflict, NotFound
 from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
-from hub.schemas.principal import CLEARANCE_LEVELS, Principal
+from hub.schemas.principal import CLEARANCE_LEVELS, OPERATOR, Principal
 
 PBKDF2_ITERATIONS = 120_000
+
+
+class Enqueued(NamedTuple):
+    process_id: str
+    queued: bool
+    already_since: datetime | None = None  # the item was in the queue before (since then)
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,13 @@ class EcmsStore:
 
     def departments_of(self, principal: Principal) -> list[Department]:
         """The departments whose queue and letters this principal may use."""
-        return [d for d in self.departments() if d.party and principal.acts_for(d.party)]
+        query = select(ecms_departments).where(ecms_departments.c.party.is_not(None)).order_by(ecms_departments.c.code)
+        if not principal.is_admin and OPERATOR not in principal.roles:
+            # A client acts for its own subsystems only: read those rows (party is unique), not
+            # every department of the country on each SOAP call.
+            query = query.where(ecms_departments.c.party.in_(sorted(principal.subsystems)))
+        with self._engine.connect() as conn:
+            return [d for r in conn.execute(query) if principal.acts_for((d := _department(r)).party)]
 
     def verify_secret(self, code: str, secret: str) -> Department | None:
         key = (code, hashlib.sha256(secret.encode()).hexdigest())
@@ -170,11 +183,19 @@ class EcmsStore:
                 .order_by(ecms_letters.c.generation.desc()).limit(1)
             ).first()
 
-    def record_letter(self, values: dict[str, Any]) -> bool:
-        """Returns False when the row exists already (a retried send of the same letter)."""
+    def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None) -> bool:
+        """Returns False when the row exists already (a retried send of the same letter).
+
+        ``queue``: ``enqueue``'s arguments, to place the letter in the receiver's poll queue in
+        the same transaction (its route is this node's poll queue). The ``ecms-queue`` delivery
+        that follows finds it there and queues nothing twice; if this transaction fails, that
+        delivery still places it.
+        """
         try:
             with self._engine.begin() as conn:
                 conn.execute(insert(ecms_letters).values(**values, created_at=utcnow()))
+                if queue is not None:
+                    self._enqueue_in(conn, **queue)
         except IntegrityError:
             return False
         return True
@@ -251,31 +272,36 @@ class EcmsStore:
     # -------------------------------------------------------------- queues
 
     def enqueue(self, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
-                secret_code: str, payload: bytes) -> tuple[str, bool]:
-        """Place a delivered message in ``owner_code``'s queue once; returns (ProcessID, queued).
+                secret_code: str, payload: bytes) -> Enqueued:
+        """Place a delivered message in ``owner_code``'s queue once.
 
         A letter withdrawn before delivery is not queued (``queued`` is False).
         """
         with self._engine.begin() as conn:
-            existing = conn.execute(
-                select(ecms_queue.c.process_id).where(ecms_queue.c.message_id == message_id)
+            return self._enqueue_in(conn, owner_code=owner_code, message_id=message_id, kind=kind,
+                                    letter_message_id=letter_message_id, secret_code=secret_code, payload=payload)
+
+    def _enqueue_in(self, conn: Any, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
+                    secret_code: str, payload: bytes) -> Enqueued:
+        existing = conn.execute(
+            select(ecms_queue.c.process_id, ecms_queue.c.created_at).where(ecms_queue.c.message_id == message_id)
+        ).first()
+        if existing:  # a redelivery of the same message id, or a letter the node queued at accept
+            return Enqueued(existing.process_id, True, existing.created_at)
+        if kind == "GovernmentDocument":
+            letter = conn.execute(
+                select(ecms_letters.c.withdrawn_at).where(ecms_letters.c.message_id == message_id)
+                .with_for_update()
             ).first()
-            if existing:
-                return existing.process_id, True  # a redelivery of the same message id
-            if kind == "GovernmentDocument":
-                letter = conn.execute(
-                    select(ecms_letters.c.withdrawn_at).where(ecms_letters.c.message_id == message_id)
-                    .with_for_update()
-                ).first()
-                if letter is not None and letter.withdrawn_at is not None:
-                    return "", False
-            process_id = str(uuid.uuid4())
-            conn.execute(insert(ecms_queue).values(
-                process_id=process_id, owner_code=owner_code, message_id=message_id,
-                letter_message_id=letter_message_id, kind=kind, secret_code=secret_code, payload=payload,
-                created_at=utcnow(),
-            ))
-        return process_id, True
+            if letter is not None and letter.withdrawn_at is not None:
+                return Enqueued("", False)
+        process_id = str(uuid.uuid4())
+        conn.execute(insert(ecms_queue).values(
+            process_id=process_id, owner_code=owner_code, message_id=message_id,
+            letter_message_id=letter_message_id, kind=kind, secret_code=secret_code, payload=payload,
+            created_at=utcnow(),
+        ))
+        return Enqueued(process_id, True)
 
     def _visible(self, codes: list[str], clearance: str) -> list[Any]:
         allowed = CLEARANCE_LEVELS[: CLEARANCE_LEVELS.index(clearance) + 1]
