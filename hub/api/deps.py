@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from hub.api.authentication import authenticate_request
 from hub.apps.telework.wiring import TeleworkApp, app_for
@@ -24,22 +25,29 @@ from hub.transport.messages import MessageService
 from hub.transport.routing import Router
 
 
-def get_hub(request: Request) -> Hub:
+# The lookups that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on
+# the thread pool, one hand-off per dependency per request, which a latency-bound read
+# (the unified record) pays on every call.
+async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Authenticate the request. Every route that is not public depends on this.
 
     Tests of other layers may override this dependency with a fixed principal.
     """
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:  # the app-wide check already authenticated this request
+        return cached
     security = getattr(request.app.state.hub, "security", None)
     if security is None:
         raise Unauthorized("this hub has no authentication configured; every protected route is closed")
-    return authenticate_request(request, security.authenticator)
+    # Authenticating may read the database (credentials, revocations): off the event loop.
+    return await run_in_threadpool(authenticate_request, request, security.authenticator)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
@@ -86,7 +94,7 @@ RouterDep = Annotated[Router, Depends(get_router)]  # layer 1: which adapter del
 TeleworkDep = Annotated[TeleworkApp, Depends(get_telework)]  # layer 4: the telework application
 
 
-def get_integration(hub: HubDep) -> Integration:
+async def get_integration(hub: HubDep) -> Integration:
     if hub.integration is None:
         raise ConfigError("this hub was built without layer 5 (events, subscriptions, applications)")
     return hub.integration

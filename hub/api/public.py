@@ -41,7 +41,7 @@ def is_open(endpoint: object) -> bool:
     return hasattr(endpoint, PUBLIC_ATTR) or hasattr(endpoint, SELF_AUTH_ATTR)
 
 
-def require_principal(request: Request) -> None:
+async def require_principal(request: Request) -> None:
     """App-wide dependency: authenticate unless the matched endpoint is public."""
     if not is_open(request.scope.get("endpoint")):
-        current_principal(request)
+        await current_principal(request)

@@ -26,6 +26,7 @@ from hub.bench.stats import percentiles
 CITIZEN = "1101700203450"
 READER = "TH/GOV/BENCH/portal"
 PURPOSE = "bench record read"
+WARMUP_READS = 5
 # group -> (provider subsystem, simulated work in seconds)
 DELAYS = {"person": ("TH/GOV/BENCHREG/registry", 0.005), "position": ("TH/GOV/BENCHHR/dpis", 0.010),
           "telework": ("TH/GOV/BENCHTW/telework", 0.015), "letters": ("TH/GOV/BENCHDOC/saraban", 0.020)}
@@ -121,7 +122,7 @@ def measure(hub_url: str, sources_url: str, token: str, *, duration: float, conc
         return response.status_code == 200 and not response.json()["partial"]
 
     with httpx.Client(timeout=30) as client:  # connections, caches and the fan-out pool warmed up first
-        for _ in range(5):
+        for _ in range(WARMUP_READS):
             record(client)
     run = _drive(record, duration=duration, concurrency=concurrency)
     direct = {}
