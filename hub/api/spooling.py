@@ -36,9 +36,9 @@ def mismatch(declared: int, what: str) -> ValidationFailed:
 
 
 async def spool_rest(request: Request, head: bytes | bytearray, limit: int, declared: int | None,
-                     directory: Path) -> IO[bytes]:
+                     data_dir: Path) -> IO[bytes]:
     """``head`` (what was read so far) and the rest of the body, in a temporary file."""
-    spool = tempfile.TemporaryFile(dir=directory)
+    spool = tempfile.TemporaryFile(dir=spool_dir(data_dir))
     try:
         spool.write(head)
         size = len(head)

@@ -5,6 +5,7 @@ import tempfile
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -41,13 +42,13 @@ def links(message_id: str, principal: Principal) -> dict[str, str]:
     return found
 
 
-async def read_limited_body(request: Request, limit: int, spool: tuple[int, Any] | None = None) -> Any:
+async def read_limited_body(request: Request, limit: int, spool: tuple[int, Path] | None = None) -> Any:
     """Read the body, refusing as soon as it passes ``limit`` instead of buffering it all.
 
     The buffer is returned as is (orjson parses a bytearray): a copy of a large body would
     double what a request holds. With a Content-Length it is allocated once and filled in
     place, because a growing buffer briefly holds its old and new copies together.
-    ``spool=(threshold, directory)``: a body larger than ``threshold`` is returned as a
+    ``spool=(threshold, data_dir)``: a body larger than ``threshold`` is returned as a
     temporary file instead (``hub.api.spooling``).
     """
     declared = request.headers.get("content-length")
@@ -139,9 +140,8 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
             f"content type {media or '(none)'!r} is not accepted; send the envelope as application/json",
             errors=[FieldError("/header/content-type", "media_type", "application/json")],
         )
-    directory = spool_dir(settings.data_dir)
     raw = await read_limited_body(request, settings.max_payload_bytes + ENVELOPE_OVERHEAD,
-                                  (settings.spool_threshold_bytes, directory))
+                                  (settings.spool_threshold_bytes, settings.data_dir))
     if isinstance(raw, bytearray):
         envelope = parse_envelope(raw)
         del raw  # the parsed envelope holds the payload now; keep one copy, not two
@@ -150,6 +150,7 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
         # The grant is appended to the audit trail in the transaction that stores the message.
         result = await messages.accept_async(envelope, audit=grant, release_payload=True)
     else:  # a large body, spooled: parsed from its file, its payload stored from another
+        directory = spool_dir(settings.data_dir)
         with raw, tempfile.TemporaryFile(dir=directory) as stored:
             envelope, spooled = await run_in_threadpool(parse_spooled, raw, stored, MAX_PAYLOAD_DEPTH, directory)
             raw.close()
