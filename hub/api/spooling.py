@@ -10,10 +10,10 @@ no name, so they vanish when closed, and with the process if it dies.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
-from fastapi import Request
 from pydantic import ValidationError
 
 from hub.errors import FieldError, PayloadTooLarge, ValidationFailed
@@ -35,14 +35,14 @@ def mismatch(declared: int, what: str) -> ValidationFailed:
     return ValidationFailed(what, errors=[FieldError("/header/content-length", "matches_body", f"{declared} bytes")])
 
 
-async def spool_rest(request: Request, head: bytes | bytearray, limit: int, declared: int | None,
+async def spool_rest(chunks: AsyncIterator[bytes], head: bytes | bytearray, limit: int, declared: int | None,
                      data_dir: Path) -> IO[bytes]:
-    """``head`` (what was read so far) and the rest of the body, in a temporary file."""
+    """``head`` (what was read so far) and the rest of the body (``chunks``), in a temporary file."""
     spool = tempfile.TemporaryFile(dir=spool_dir(data_dir))
     try:
         spool.write(head)
         size = len(head)
-        async for chunk in request.stream():
+        async for chunk in chunks:
             size += len(chunk)
             if declared is not None and size > declared:
                 raise mismatch(declared, f"the body is longer than its Content-Length of {declared} bytes")

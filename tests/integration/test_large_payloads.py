@@ -128,3 +128,27 @@ def test_a_bad_large_upload_leaves_nothing_behind(hub, client, as_agency, settin
     assert response.status_code == 422, response.text
     assert counts(hub) == before
     assert not list((settings.data_dir / "spool").iterdir())
+
+
+@pytest.mark.parametrize("cut", ["midway", "last piece"])
+def test_a_body_without_content_length_is_spooled_once_it_grows_past_the_threshold(hub, client, as_agency, cut):
+    register_receiver(client, RECEIVER)
+    assert client.post("/v1/routes", json={"receiver": RECEIVER, "service": SERVICE, "adapter": "memory",
+                                           "settings": {"mailbox": "large"}}).status_code == 201
+    sender = as_agency(SENDER, rights=[(SERVICE, RECEIVER)])
+    env = {"id": str(uuid.uuid4()), "sender": SENDER, "receiver": RECEIVER, "service": SERVICE,
+           "payload": {"text": "ข" * 1000}}
+    if cut == "last piece":  # everything but the last two bytes fits under the threshold exactly
+        env["payload"]["text"] += "x" * (THRESHOLD + 2 - len(orjson.dumps(env)))
+        body = orjson.dumps(env)
+        pieces = [body[:-2], body[-2:]]
+        assert len(pieces[0]) == THRESHOLD
+    else:
+        env["payload"]["text"] *= THRESHOLD // 1000
+        body = orjson.dumps(env)
+        pieces = [body[i:i + 10_000] for i in range(0, len(body), 10_000)]
+    response = sender.post("/v1/messages", content=iter(pieces), headers={"Content-Type": "application/json"})
+    assert response.status_code == 202, response.text
+    assert counts(hub)[2] >= 1  # stored in pieces
+    assert client.get(f"/v1/messages/{env['id']}/payload").content == orjson.dumps(env["payload"],
+                                                                                   option=orjson.OPT_SORT_KEYS)

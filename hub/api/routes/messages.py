@@ -57,7 +57,7 @@ async def read_limited_body(request: Request, limit: int, spool: tuple[int, Path
         if size > limit:
             raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes", limit=limit)
         if spool is not None and size > spool[0]:
-            return await spool_rest(request, b"", limit, size, spool[1])
+            return await spool_rest(request.stream(), b"", limit, size, spool[1])
         body = bytearray(size)
         filled = 0
         with memoryview(body) as view:
@@ -74,12 +74,13 @@ async def read_limited_body(request: Request, limit: int, spool: tuple[int, Path
                                    errors=[FieldError("/header/content-length", "matches_body", f"{size} bytes")])
         return body
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream()
+    async for chunk in chunks:
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes", limit=limit)
-        if spool is not None and len(body) > spool[0]:
-            return await spool_rest(request, body, limit, None, spool[1])
+        if spool is not None and len(body) > spool[0]:  # the rest of the same stream goes to the file
+            return await spool_rest(chunks, body, limit, None, spool[1])
     return body
 
 
