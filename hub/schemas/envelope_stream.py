@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +94,21 @@ class _Reader:
             raise self.error(f"expected {char.decode()!r}")
         self.pos += 1
 
+    def closes(self, close: int) -> bool:
+        """Whether the next byte is ``close`` (then consumed): an empty object or array."""
+        if self.peek() == close:
+            self.pos += 1
+            return True
+        return False
+
+    def after_item(self, close: int, where: str) -> bool:
+        """After an item: True at the closing ``close``, False at a comma (either consumed)."""
+        following = self.peek()
+        if following not in (close, 0x2C):
+            raise self.error(f"expected ',' or {chr(close)!r} in {where}")
+        self.pos += 1
+        return following == close
+
     def error(self, what: str) -> JsonStreamError:
         return JsonStreamError(f"{what} at byte {self.offset()}")
 
@@ -116,7 +130,12 @@ def _string(reader: _Reader, write: Callable[[bytes], Any], text: bool) -> None:
         write(b'"')
     while True:
         buf, pos = reader.buf, reader.pos
-        end = _STRING.match(buf, pos).end()
+        # Up to the next quote, a run without backslashes is plain text (orjson refuses any
+        # control character or bad UTF-8 in it below): found by memchr, not by the regex.
+        quote = buf.find(b'"', pos)
+        end = quote if quote >= 0 else len(buf)
+        if buf.find(b"\\", pos, end) >= 0:
+            end = _STRING.match(buf, pos).end()
         stop = buf[end] if end < len(buf) else None
         if stop == 0x22:  # the closing quote
             cut, done = end, True
@@ -231,20 +250,11 @@ class _Canonical:
     def _array(self, write: Callable[[bytes], Any], depth: int) -> None:
         reader = self._reader
         write(b"[")
-        if reader.peek() == 0x5D:
-            reader.pos += 1
-            write(b"]")
-            return
-        while True:
+        if not reader.closes(0x5D):
             self.value(write, depth + 1)
-            following = reader.peek()
-            reader.pos += 1
-            if following == 0x5D:
-                break
-            if following != 0x2C:
-                reader.pos -= 1
-                raise reader.error("expected ',' or ']' in an array")
-            write(b",")
+            while not reader.after_item(0x5D, "an array"):
+                write(b",")
+                self.value(write, depth + 1)
         write(b"]")
 
     def _object(self, write: Callable[[bytes], Any], depth: int) -> None:
@@ -252,22 +262,14 @@ class _Canonical:
         spill = _Spill(self._spill_dir)
         members: dict[str, tuple[int, int]] = {}  # a repeated key keeps its last value, as orjson does
         try:
-            if reader.peek() == 0x7D:
-                reader.pos += 1
-            else:
-                while True:
-                    key = _key(reader)
-                    reader.expect(b":")
-                    start = spill.size
-                    self.value(spill.write, depth + 1)
-                    members[key] = (start, spill.size - start)
-                    following = reader.peek()
-                    reader.pos += 1
-                    if following == 0x7D:
-                        break
-                    if following != 0x2C:
-                        reader.pos -= 1
-                        raise reader.error("expected ',' or '}' in an object")
+            ended = reader.closes(0x7D)
+            while not ended:
+                key = _key(reader)
+                reader.expect(b":")
+                start = spill.size
+                self.value(spill.write, depth + 1)
+                members[key] = (start, spill.size - start)
+                ended = reader.after_item(0x7D, "an object")
             write(b"{")
             for n, key in enumerate(sorted(members)):
                 write(orjson.dumps(key) + b":" if n == 0 else b"," + orjson.dumps(key) + b":")
@@ -301,49 +303,34 @@ def read_envelope(source: IO[bytes], payload_out: IO[bytes], *, max_depth: int,
     reader.pos += 1
     fields: dict[str, Any] = {}
     kind, scalar, fields_size = None, None, 0
-    if reader.peek() != 0x7D:
-        while True:
-            key = _key(reader)
-            reader.expect(b":")
-            if key == "payload":
-                if kind is not None:
-                    raise reader.error("the envelope has two payload members")
-                first = reader.peek()
-                if first == 0x22:
-                    reader.pos += 1
-                    kind = "string"
-                    _string(reader, out, text=True)
-                elif first in (0x7B, 0x5B):
-                    kind = "object" if first == 0x7B else "array"
-                    canonical.value(out, 1)
-                else:
-                    kind, scalar = "scalar", _scalar(reader) if first is not None else None
+    ended = reader.closes(0x7D)
+    while not ended:
+        key = _key(reader)
+        reader.expect(b":")
+        if key == "payload":
+            if kind is not None:
+                raise reader.error("the envelope has two payload members")
+            first = reader.peek()
+            if first == 0x22:
+                reader.pos += 1
+                kind = "string"
+                _string(reader, out, text=True)
+            elif first in (0x7B, 0x5B):
+                kind = "object" if first == 0x7B else "array"
+                canonical.value(out, 1)
             else:
-                parts: list[bytes] = []
-                canonical.value(parts.append, 1)
-                member = b"".join(parts)
-                fields_size += len(member)
-                if fields_size > MAX_FIELDS_BYTES:
-                    raise reader.error(f"the envelope's members other than the payload exceed {MAX_FIELDS_BYTES} bytes")
-                fields[key] = orjson.loads(member)
-            following = reader.peek()
-            reader.pos += 1
-            if following == 0x7D:
-                break
-            if following != 0x2C:
-                reader.pos -= 1
-                raise reader.error("expected ',' or '}' in the envelope")
+                kind, scalar = "scalar", _scalar(reader) if first is not None else None
+        else:
+            parts: list[bytes] = []
+            canonical.value(parts.append, 1)
+            member = b"".join(parts)
+            fields_size += len(member)
+            if fields_size > MAX_FIELDS_BYTES:
+                raise reader.error(f"the envelope's members other than the payload exceed {MAX_FIELDS_BYTES} bytes")
+            fields[key] = orjson.loads(member)
+        ended = reader.after_item(0x7D, "the envelope")
     if reader.peek() is not None:
         raise reader.error("data after the envelope")
     if kind is None:
         raise JsonStreamError("the envelope has no payload member")
     return SpooledEnvelope(fields, kind, scalar, digest.hexdigest(), size)
-
-
-def copy_file(source: IO[bytes], write: Callable[[bytes], Any]) -> None:
-    shutil.copyfileobj(source, _Writer(write), CHUNK)
-
-
-class _Writer:
-    def __init__(self, write: Callable[[bytes], Any]) -> None:
-        self.write = write
