@@ -27,6 +27,7 @@ from hub.integration.wiring import Integration, build_integration
 from hub.security.delivery_signing import DeliverySigner
 from hub.security.sampling import SampledRefusals
 from hub.security.wiring import Security, build_security
+from hub.schemas.envelope import XML_TYPES
 from hub.standards.artefacts import LoadReport
 from hub.standards.registry import StandardsRegistry
 from hub.transport.broker import Publisher, connect
@@ -154,11 +155,13 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # declares one before it is stored.
     standards = StandardsRegistry(engine, settings.standards_dir)
     standards_loaded = standards.load_published()
-    messages.add_validator(standards.validate_envelope)
+    # A spooled payload is loaded for a validator only when it reads it (see add_validator).
+    messages.add_validator(standards.validate_envelope,
+                           reads_payload=lambda env: env.standard is not None or env.content_type in XML_TYPES)
     # Layer 3: no message is stored for a receiver not cleared for its classification,
     # whichever entry point (REST, e-CMS, apps) accepted it.
     security = build_security(settings, engine, seed=upgrade_schema)
-    messages.add_validator(security.access.check_receiver_clearance)
+    messages.add_validator(security.access.check_receiver_clearance, reads_payload=lambda env: False)
     messages.set_audit_writer(security.audit.append_in)
     ecms = build_ecms(settings, engine, accept=messages.accept,
                       lookup=lambda message_id, sender: messages.get_meta(message_id, sender=sender, missing_ok=True),
@@ -175,7 +178,8 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # Layer 5: events are checked against their standard at the edge and fanned out by the
     # event-fanout adapter; webhook and AMQP subscriptions are routes of their own.
     integration = build_integration(settings, engine, messages, router, standards, security, adapters=adapters)
-    messages.add_validator(integration.events.check_event)
+    messages.add_validator(integration.events.check_event,
+                           reads_payload=lambda env: env.receiver == integration.events.events_party)
     adapters.provide(EVENTS, integration.events)
     adapters.provide(SUBSCRIPTIONS, integration.subscriptions)
     adapters.provide(BROKER, settings.effective_broker_url)

@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(None, description="kombu URL; default is an embedded broker in data_dir.")
     queue_name: str = Field("hub.deliver", description="Broker queue the delivery workers consume.")
     max_payload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest accepted payload, in bytes.")
+    spool_threshold_bytes: int = Field(
+        1024 * 1024, ge=0, description="A message body larger than this is spooled to a file under data_dir while "
+                                       "it arrives and its payload stored in pieces, never whole in memory.")
     requeue_after_seconds: float = Field(
         30.0, gt=0, description="A queued or in-flight message not finished by then is handed out again."
     )

@@ -32,14 +32,16 @@ source, so offering one again is absorbed by the hub's idempotent accept.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from hub.errors import AdapterContractError, AdapterError
-from hub.schemas.envelope import Envelope, StoredMessage, outbound_document, outbound_parts
+from hub.schemas.envelope import (
+    Envelope, StoredMessage, StreamedPayload, outbound_document, outbound_parts, outbound_stream,
+)
 
 SEND = "send"
 RECEIVE = "receive"  # has an inbound side: implements ``poll``
@@ -80,12 +82,18 @@ class NoSettings(BaseModel):
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """One message to hand to a system: its metadata and the stored payload bytes."""
+    """One message to hand to a system: its metadata and the stored payload bytes.
+
+    An adapter whose class sets ``streams_payload`` gets a large (spooled) payload as
+    ``stream`` instead, with ``payload`` empty, to send without holding it whole; every
+    other adapter always gets ``payload``.
+    """
 
     meta: StoredMessage
     payload: bytes
     # This delivery cycle's id (``hub.schemas.envelope.delivery_id``): new for a replay.
     delivery_id: str | None = None
+    stream: StreamedPayload | None = None
 
     @property
     def id(self) -> str:
@@ -109,6 +117,13 @@ class OutboundMessage:
     def document_parts(self) -> tuple[bytes, bytes, bytes]:
         """``document()`` in three pieces, for sending a large payload without copying it."""
         return outbound_parts(self.meta, self.payload)
+
+    def document_stream(self) -> tuple[int, Callable[[], Iterator[bytes]]]:
+        """``document()``'s length and its pieces, read afresh on every call (any message)."""
+        if self.stream is not None:
+            return outbound_stream(self.meta, self.stream)
+        parts = self.document_parts()
+        return sum(len(p) for p in parts), lambda: iter(parts)
 
 
 @dataclass(frozen=True)
@@ -261,6 +276,8 @@ class Adapter(ABC):
     # The hub services this adapter needs (names from ``KNOWN_RESOURCES``); the registry
     # hands them to ``bind_resources`` right after building the adapter.
     resources: ClassVar[frozenset[str]] = frozenset()
+    # Sends a large payload from ``OutboundMessage.stream`` without holding it (see there).
+    streams_payload: ClassVar[bool] = False
 
     def __init__(self, settings: BaseModel) -> None:
         self.settings = settings

@@ -24,6 +24,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import orjson
@@ -56,6 +57,7 @@ class HttpAdapter(Adapter):
     capabilities = frozenset({SEND, PUSH, QUERY})
     resources = frozenset({SIGNER})
     Settings = HttpSettings
+    streams_payload = True
     summary = "POST the envelope as JSON to a URL; 2xx is the receipt. Queries: POST the request, a JSON answer back."
 
     def __init__(self, settings: HttpSettings) -> None:
@@ -71,15 +73,15 @@ class HttpAdapter(Adapter):
         return self._clients.get()
 
     def send(self, message: OutboundMessage) -> Receipt:
-        parts = message.document_parts()
-        headers = self._signed(message, parts)
+        length, document = message.document_stream()
+        headers = self._signed(message, document)
         try:
             response = self._client.post(
                 str(self.settings.url),
-                content=iter(parts),
+                content=document(),
                 headers={
                     **headers,
-                    "Content-Length": str(sum(len(p) for p in parts)),
+                    "Content-Length": str(length),
                     "Content-Type": "application/json",
                     # A retry repeats the delivery id; a deliberate replay gets a new one.
                     "Idempotency-Key": message.delivery,
@@ -149,15 +151,18 @@ class HttpAdapter(Adapter):
         observed = answer.get("observed_at")
         return QueryAnswer(answer, observed if isinstance(observed, str) else None)
 
-    def _signed(self, message: OutboundMessage, parts: tuple[bytes, ...]) -> dict[str, str]:
-        """``Hub-Signature`` over the body, when this process has the hub's signer."""
+    def _signed(self, message: OutboundMessage, document: Callable[[], Iterator[bytes]]) -> dict[str, str]:
+        """``Hub-Signature`` over the body, when this process has the hub's signer. A streamed
+        payload is signed as it is read (twice), never joined."""
         signer = self.resource(SIGNER)
         if signer is None:
             return {}
         meta = message.meta
-        return {"Hub-Signature": signer.sign(b"".join(parts), delivery_id=message.delivery, message_key=message.key,
-                                             message_id=message.id, sender=meta.sender, receiver=meta.receiver,
-                                             service=meta.service)}
+        context = {"delivery_id": message.delivery, "message_key": message.key, "message_id": message.id,
+                   "sender": meta.sender, "receiver": meta.receiver, "service": meta.service}
+        if message.stream is not None:
+            return {"Hub-Signature": signer.sign_pieces(document, **context)}
+        return {"Hub-Signature": signer.sign(b"".join(document()), **context)}
 
     def check(self) -> Health:
         """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may

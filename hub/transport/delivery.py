@@ -32,6 +32,7 @@ from hub.logging_setup import story
 from hub.transport.messages import (
     ACCEPTED, DEAD, DELIVERED, DELIVERING, FINISHED, QUEUED, RETRYING, UNFINISHED, meta_columns, row_to_meta,
 )
+from hub.transport.payload_store import read_payload, whole
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 
@@ -211,12 +212,12 @@ class Deliverer:
         if route is None:
             return self._failed(message_id, claim, policy,
                                 DeliveryError(f"no route for {meta.receiver!r} / {meta.service!r}"))
-        payload = claim.payload if claim.payload is not None else self._read_payload(message_id)
         try:
             for guard in self._guards:
                 guard(meta)
             delivery = delivery_id(message_id, meta.received_at, claim.cycle_started_at)
-            receipt = self._pool.for_route(route).send(OutboundMessage(meta, payload, delivery))
+            adapter = self._pool.for_route(route)
+            receipt = adapter.send(self._outbound(claim, message_id, delivery, adapter.streams_payload))
         except DeliveryError as exc:
             return self._failed(message_id, claim, policy, exc)
         except Exception as exc:  # an adapter bug must not kill the worker; the attempt fails
@@ -225,20 +226,17 @@ class Deliverer:
                                 DeliveryError(f"adapter error: {type(exc).__name__}: {exc}"))
         return self._delivered(message_id, attempt, receipt)
 
-    def _read_payload(self, message_id: str) -> bytes:
-        """A large payload, read on its own. On PostgreSQL the result comes in binary: in the
-        default text format a bytea arrives as hex, twice its size, before it is decoded."""
-        with self._engine.connect() as conn:
-            if conn.dialect.driver == "psycopg":
-                with conn.connection.dbapi_connection.cursor(binary=True) as cursor:
-                    cursor.execute("SELECT body FROM message_payloads WHERE message_id = %s", (message_id,))
-                    row = cursor.fetchone()
-                if row is None:
-                    raise LookupError(f"message {message_id} has no stored payload")
-                return bytes(row[0])
-            return conn.execute(
-                select(message_payloads.c.body).where(message_payloads.c.message_id == message_id)
-            ).scalar_one()
+    def _outbound(self, claim: Claim, message_id: str, delivery: str, streams: bool) -> OutboundMessage:
+        """The message to send; a spooled payload as a stream to an adapter that streams,
+        joined for any other (which parses it whole anyway)."""
+        if claim.payload is not None:
+            return OutboundMessage(claim.meta, claim.payload, delivery)
+        payload = read_payload(self._engine, message_id)
+        if payload is None:
+            raise LookupError(f"message {message_id} has no stored payload")
+        if isinstance(payload, bytes) or not streams:
+            return OutboundMessage(claim.meta, whole(payload), delivery)
+        return OutboundMessage(claim.meta, b"", delivery, stream=payload)
 
     def _record_batch(self, outcomes: list[Outcome]) -> list[str]:
         now = utcnow()

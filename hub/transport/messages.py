@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, tuple_, update
@@ -27,9 +27,10 @@ from hub.adapters.base import OUTCOME_STATUSES
 from hub.clock import as_utc, utcnow
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.paging import decode_cursor, page
-from hub.schemas.envelope import Envelope, StoredMessage, message_key, sha256_hex
+from hub.schemas.envelope import XML_TYPES, Envelope, StoredMessage, StreamedPayload, message_key, sha256_hex
 from hub.group_commit import GroupCommitter
 from hub.logging_setup import story
+from hub.transport.payload_store import read_payload, whole, write_pieces
 from hub.transport.routing import Router
 from hub.transport.tables import message_events, message_payloads, messages
 
@@ -54,6 +55,21 @@ class AcceptResult:
 
 
 @dataclass(frozen=True)
+class Spooled:
+    """A payload's stored form in a file (written while the request was parsed), its hash and size."""
+
+    file: IO[bytes]
+    sha256: str
+    size: int
+
+    def load(self, content_type: str) -> Any:
+        """The payload as the envelope carries it (for validators that read it)."""
+        self.file.seek(0)
+        data = self.file.read()
+        return data.decode("utf-8") if content_type in XML_TYPES else orjson.loads(data)
+
+
+@dataclass(frozen=True)
 class _Prepared:
     """An accepted-to-be message: validated, routed, its rows ready to insert.
 
@@ -62,10 +78,11 @@ class _Prepared:
     """
 
     row: dict[str, Any]
-    body: bytes
+    body: bytes | None  # None: the payload is in ``spooled``, stored in pieces
     event: dict[str, Any]
     # An audit entry (kind, actor, decision, target, detail JSON) to commit with the message.
     audit: tuple[str, str, str | None, str | None, str] | None = None
+    spooled: Spooled | None = None
 
     @property
     def id(self) -> str:
@@ -123,15 +140,19 @@ class MessageService:
         self._engine = engine
         self._router = router
         self._max_payload = max_payload_bytes
-        self._validators = list(validators or [])
+        self._validators: list[tuple[Callable[[Envelope], None], Callable[[Envelope], bool]]] = [
+            (v, _always) for v in validators or []]
         self._on_accepted = on_accepted
         self._audit_writer: Callable[[Any, list[Any]], Any] | None = None
         self._committer: GroupCommitter[_Prepared, AcceptResult] = GroupCommitter(
             self._commit_batch, name="accept", max_batch=256
         )
 
-    def add_validator(self, validator: Callable[[Envelope], None]) -> None:
-        self._validators.append(validator)
+    def add_validator(self, validator: Callable[[Envelope], None],
+                      reads_payload: Callable[[Envelope], bool] | None = None) -> None:
+        """``reads_payload(env)``: whether ``validator`` looks at this envelope's payload (by
+        default it does). A spooled payload is loaded for the validators only when one does."""
+        self._validators.append((validator, reads_payload or _always))
 
     def set_audit_writer(self, writer: Callable[[Any, list[Any]], Any]) -> None:
         """``writer(connection, entries)`` appends audit entries inside the accept transaction."""
@@ -160,26 +181,37 @@ class MessageService:
         prepared = self._prepare(env, audit)
         if release_payload:
             env.payload = None
+        return await self._submit(prepared)
+
+    async def accept_spooled_async(self, env: Envelope, spooled: Spooled, *,
+                                   audit: tuple[str, str, str | None, str | None, str] | None = None
+                                   ) -> AcceptResult:
+        """``accept_async`` for a payload spooled to a file (``env.payload`` is a stand-in of
+        its type): it is stored in pieces from the file, in the accept transaction."""
+        prepared = await asyncio.to_thread(self._prepare, env, audit, spooled)
+        return await self._submit(prepared)
+
+    async def _submit(self, prepared: _Prepared) -> AcceptResult:
         result = await asyncio.wrap_future(self._committer.submit_async(prepared))
         if result.created and self._on_accepted:
             self._on_accepted()
         return result
 
-    def _prepare(self, env: Envelope, audit: tuple[str, str, str | None, str | None, str] | None = None
-                 ) -> _Prepared:
-        body = env.payload_bytes()
-        if len(body) > self._max_payload:
+    def _prepare(self, env: Envelope, audit: tuple[str, str, str | None, str | None, str] | None = None,
+                 spooled: Spooled | None = None) -> _Prepared:
+        body = env.payload_bytes() if spooled is None else None
+        size = len(body) if body is not None else spooled.size  # type: ignore[union-attr]
+        if size > self._max_payload:
             raise PayloadTooLarge(
-                f"payload is {len(body)} bytes; the limit (HUB_MAX_PAYLOAD_BYTES) is {self._max_payload}",
+                f"payload is {size} bytes; the limit (HUB_MAX_PAYLOAD_BYTES) is {self._max_payload}",
                 limit=self._max_payload,
             )
         route = self._router.resolve(env.receiver, env.service)
         self._router.check_standard(route, env.standard)
-        for validate in self._validators:
-            validate(env)
+        self._validate(env, spooled)
         message_id = str(env.id or uuid.uuid4())
         key = message_key(env.sender, message_id)
-        digest = sha256_hex(body)
+        digest = sha256_hex(body) if body is not None else spooled.sha256  # type: ignore[union-attr]
         now = utcnow()
         row = {
             "id": key,
@@ -192,7 +224,7 @@ class MessageService:
             "received_at": now,
             "cycle_started_at": now,
             "payload_sha256": digest,
-            "payload_size": len(body),
+            "payload_size": size,
             "route_id": route.id,
             "status": ACCEPTED,
             "attempts": 0,
@@ -200,8 +232,21 @@ class MessageService:
             "updated_at": now,
         }
         event = {"message_id": key, "at": now, "kind": ACCEPTED, "attempt": None,
-                 "detail": {"payload_sha256": digest, "payload_size": len(body), "route_id": route.id}}
-        return _Prepared(row, body, event, audit)
+                 "detail": {"payload_sha256": digest, "payload_size": size, "route_id": route.id}}
+        return _Prepared(row, body, event, audit, spooled)
+
+    def _validate(self, env: Envelope, spooled: Spooled | None) -> None:
+        readers = [validate for validate, reads in self._validators if spooled is not None and reads(env)]
+        if readers:  # a spooled payload is loaded only for the validators that read it
+            stand_in, env.payload = env.payload, spooled.load(env.content_type)  # type: ignore[union-attr]
+            try:
+                for validate in readers:
+                    validate(env)
+            finally:
+                env.payload = stand_in
+        for validate, _ in self._validators:
+            if validate not in readers:
+                validate(env)
 
     def _commit_batch(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
         try:
@@ -218,7 +263,12 @@ class MessageService:
                         fresh.append(p)
                 if fresh:
                     conn.execute(insert(messages), [p.row for p in fresh])
-                    conn.execute(insert(message_payloads), [{"message_id": p.key, "body": p.body} for p in fresh])
+                    whole_bodies = [{"message_id": p.key, "body": p.body} for p in fresh if p.body is not None]
+                    if whole_bodies:
+                        conn.execute(insert(message_payloads), whole_bodies)
+                    for p in fresh:
+                        if p.spooled is not None:
+                            write_pieces(conn, p.key, p.spooled.file)
                     conn.execute(insert(message_events), [p.event for p in fresh])
                 audited = [p for p in batch if p.audit is not None]
                 if audited:
@@ -312,11 +362,14 @@ class MessageService:
                                                        kind=kind, attempt=None, detail=detail))
 
     def payload(self, message_id: str) -> bytes:
+        """The stored payload in one piece (see ``payload_stream`` for large ones)."""
+        return whole(self.payload_stream(message_id))
+
+    def payload_stream(self, message_id: str) -> bytes | StreamedPayload:
+        """The stored payload: bytes, or for a spooled one its pieces to read one at a time."""
         with self._engine.connect() as conn:
             key = resolve_key(conn, message_id)
-            body = None if key is None else conn.execute(
-                select(message_payloads.c.body).where(message_payloads.c.message_id == key)
-            ).scalar_one_or_none()
+        body = None if key is None else read_payload(self._engine, key)
         if body is None:
             raise NotFound(f"no message with id {message_id}")
         return body
@@ -398,6 +451,10 @@ class MessageService:
         with self._engine.connect() as conn:
             rows = conn.execute(select(messages.c.status, func.count()).group_by(messages.c.status)).all()
         return {status: n for status, n in rows}
+
+
+def _always(env: Envelope) -> bool:
+    return True
 
 
 def _with_message(p: _Prepared) -> tuple[str, str, str | None, str | None, str]:

@@ -73,6 +73,17 @@ message_payloads = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+# A payload above ``HUB_SPOOL_THRESHOLD_BYTES`` is stored here in pieces instead of in
+# ``message_payloads``, so neither storing nor reading it needs the whole of it in memory,
+# and it commits (and is shared by every API and worker machine) with its message's row.
+message_payload_chunks = Table(
+    "message_payload_chunks",
+    metadata,
+    Column("message_id", String(36), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
 message_events = Table(
     "message_events",
     metadata,

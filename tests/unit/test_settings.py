@@ -20,6 +20,7 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...], Any]] = {
     "HUB_BROKER_URL": ("amqp://guest:guest@mq:5672//", ("broker_url",), "amqp://guest:guest@mq:5672//"),
     "HUB_QUEUE_NAME": ("hub.other", ("queue_name",), "hub.other"),
     "HUB_MAX_PAYLOAD_BYTES": ("2048", ("max_payload_bytes",), 2048),
+    "HUB_SPOOL_THRESHOLD_BYTES": ("4096", ("spool_threshold_bytes",), 4096),
     "HUB_REQUEUE_AFTER_SECONDS": ("12.5", ("requeue_after_seconds",), 12.5),
     "HUB_DELIVERY_TIMEOUT_SECONDS": ("7", ("delivery_timeout_seconds",), 7.0),
     "HUB_WORKER_CONCURRENCY": ("4", ("worker_concurrency",), 4),

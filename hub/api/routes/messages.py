@@ -1,22 +1,26 @@
 """``/v1/messages``: submit, read, list and replay messages."""
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from datetime import datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from hub import metrics
 from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
 from hub.api.responses import FastJSONResponse
+from hub.api.spooling import parse_spooled, spool_dir, spool_rest
 from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from hub.schemas.endpoints import hide_endpoints, hide_in_detail
-from hub.schemas.envelope import Envelope, StoredMessage
+from hub.schemas.envelope import Envelope, StoredMessage, StreamedPayload
 from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
 from hub.schemas.principal import Principal
 from hub.schemas.validation import validation_failed
@@ -38,18 +42,22 @@ def links(message_id: str, principal: Principal) -> dict[str, str]:
     return found
 
 
-async def read_limited_body(request: Request, limit: int) -> bytearray:
+async def read_limited_body(request: Request, limit: int, spool: tuple[int, Path] | None = None) -> Any:
     """Read the body, refusing as soon as it passes ``limit`` instead of buffering it all.
 
     The buffer is returned as is (orjson parses a bytearray): a copy of a large body would
     double what a request holds. With a Content-Length it is allocated once and filled in
     place, because a growing buffer briefly holds its old and new copies together.
+    ``spool=(threshold, data_dir)``: a body larger than ``threshold`` is returned as a
+    temporary file instead (``hub.api.spooling``).
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit():
         size = int(declared)
         if size > limit:
             raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes", limit=limit)
+        if spool is not None and size > spool[0]:
+            return await spool_rest(request.stream(), b"", limit, size, spool[1])
         body = bytearray(size)
         filled = 0
         with memoryview(body) as view:
@@ -66,10 +74,13 @@ async def read_limited_body(request: Request, limit: int) -> bytearray:
                                    errors=[FieldError("/header/content-length", "matches_body", f"{size} bytes")])
         return body
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream()
+    async for chunk in chunks:
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes", limit=limit)
+        if spool is not None and len(body) > spool[0]:  # the rest of the same stream goes to the file
+            return await spool_rest(chunks, body, limit, None, spool[1])
     return body
 
 
@@ -130,13 +141,22 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
             f"content type {media or '(none)'!r} is not accepted; send the envelope as application/json",
             errors=[FieldError("/header/content-type", "media_type", "application/json")],
         )
-    raw = await read_limited_body(request, settings.max_payload_bytes + ENVELOPE_OVERHEAD)
-    envelope = parse_envelope(raw)
-    del raw  # the parsed envelope holds the payload now; keep one copy, not two
-    # Deny by default: the principal acts for the sender, holds the right, and the receiver is cleared.
-    grant = await run_in_threadpool(security.access.authorize_submit, principal, envelope, record_grant=False)
-    # The grant is appended to the audit trail in the transaction that stores the message.
-    result = await messages.accept_async(envelope, audit=grant, release_payload=True)
+    raw = await read_limited_body(request, settings.max_payload_bytes + ENVELOPE_OVERHEAD,
+                                  (settings.spool_threshold_bytes, settings.data_dir))
+    if isinstance(raw, bytearray):
+        envelope = parse_envelope(raw)
+        del raw  # the parsed envelope holds the payload now; keep one copy, not two
+        # Deny by default: the principal acts for the sender, holds the right, and the receiver is cleared.
+        grant = await run_in_threadpool(security.access.authorize_submit, principal, envelope, record_grant=False)
+        # The grant is appended to the audit trail in the transaction that stores the message.
+        result = await messages.accept_async(envelope, audit=grant, release_payload=True)
+    else:  # a large body, spooled: parsed from its file, its payload stored from another
+        directory = spool_dir(settings.data_dir)
+        with raw, tempfile.TemporaryFile(dir=directory) as stored:
+            envelope, spooled = await run_in_threadpool(parse_spooled, raw, stored, MAX_PAYLOAD_DEPTH, directory)
+            raw.close()
+            grant = await run_in_threadpool(security.access.authorize_submit, principal, envelope, record_grant=False)
+            result = await messages.accept_spooled_async(envelope, spooled, audit=grant)
     if result.created:
         metrics.ACCEPTED.inc()
         metrics.ACCEPT_SECONDS.observe(time.perf_counter() - started)
@@ -228,7 +248,10 @@ async def get_payload(message_id: uuid.UUID, messages: MessagesDep, security: Se
                       principal: PrincipalDep, sender: SenderQuery = None) -> Response:
     """The stored payload, byte for byte."""
     meta = await readable(messages, security, principal, message_id, "read_payload", sender=sender)
-    body = await run_in_threadpool(messages.payload, meta.key or str(message_id))
+    body = await run_in_threadpool(messages.payload_stream, meta.key or str(message_id))
+    if isinstance(body, StreamedPayload):  # a spooled payload, sent a piece at a time
+        return StreamingResponse(body.pieces(), media_type=meta.content_type,
+                                 headers={"Content-Length": str(body.size)})
     return Response(body, media_type=meta.content_type)
 
 
