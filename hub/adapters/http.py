@@ -152,17 +152,19 @@ class HttpAdapter(Adapter):
         return QueryAnswer(answer, observed if isinstance(observed, str) else None)
 
     def _signed(self, message: OutboundMessage, document: Callable[[], Iterator[bytes]]) -> dict[str, str]:
-        """``Hub-Signature`` over the body, when this process has the hub's signer. A streamed
-        payload is signed as it is read (twice), never joined."""
+        """``Hub-Signature`` over the body, when this process has the hub's signer.
+
+        The body is joined for the signature alone, also when the payload itself is streamed:
+        ``cryptography`` signs Ed25519 over a whole message only, and a signer written by hand to
+        take pieces would not be constant-time. The joined copy is released before sending, so
+        a spooled payload costs one copy of itself at a time."""
         signer = self.resource(SIGNER)
         if signer is None:
             return {}
         meta = message.meta
-        context = {"delivery_id": message.delivery, "message_key": message.key, "message_id": message.id,
-                   "sender": meta.sender, "receiver": meta.receiver, "service": meta.service}
-        if message.stream is not None:
-            return {"Hub-Signature": signer.sign_pieces(document, **context)}
-        return {"Hub-Signature": signer.sign(b"".join(document()), **context)}
+        return {"Hub-Signature": signer.sign(b"".join(document()), delivery_id=message.delivery, message_key=message.key,
+                                             message_id=message.id, sender=meta.sender, receiver=meta.receiver,
+                                             service=meta.service)}
 
     def check(self) -> Health:
         """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may

@@ -13,16 +13,13 @@ delivery unnoticed. A receiver verifies it with any JOSE library and the publish
 """
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import jwt
 from jwt.algorithms import OKPAlgorithm
-from jwt.utils import base64url_encode
 
-from hub.security.ed25519_stream import sign_pieces
 from hub.security.keys import SigningKey
 
 SIGNATURE_HEADER = "Hub-Signature"
@@ -47,21 +44,6 @@ class DeliverySigner:
                    "sender": sender, "receiver": receiver, "service": service, "signed_at": int(self._clock())}
         return jwt.api_jws.encode(body, self._key.private, algorithm="EdDSA", is_payload_detached=True,
                                   headers={"kid": self._key.key_id, "typ": TYP, "hub": context})
-
-    def sign_pieces(self, body: Callable[[], Iterable[bytes]], *, delivery_id: str, message_key: str,
-                    message_id: str, sender: str, receiver: str, service: str) -> str:
-        """``sign`` over a body read in pieces (``body()`` is called twice), never whole in
-        memory: the same token, header written as PyJWT writes it (sorted, compact)."""
-        context = {"delivery_id": delivery_id, "message_key": message_key, "message_id": message_id,
-                   "sender": sender, "receiver": receiver, "service": service, "signed_at": int(self._clock())}
-        header = {"alg": "EdDSA", "b64": False, "crit": ["b64"], "hub": context, "kid": self._key.key_id, "typ": TYP}
-        encoded = base64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
-
-        def signing_input() -> Iterable[bytes]:
-            yield encoded + b"."
-            yield from body()
-        signature = sign_pieces(self._key.private, signing_input)
-        return (encoded + b".." + base64url_encode(signature)).decode()
 
 
 def jwk(key: Any, kid: str) -> dict[str, Any]:
