@@ -24,18 +24,26 @@ import threading
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 
 
-class ThreadClients:
-    def __init__(self, make: Callable[[], httpx.Client]) -> None:
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class ThreadClients(Generic[C]):
+    def __init__(self, make: Callable[[], C]) -> None:
         self._make = make
         self._local = threading.local()
-        self._clients: list[httpx.Client] = []
+        self._clients: list[C] = []
         self._lock = threading.Lock()
 
-    def get(self) -> httpx.Client:
+    def get(self) -> C:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._make()
@@ -84,9 +92,7 @@ class ThreadPosts:
         self._timeout = timeout
         self._headers = {"Accept": "*/*", **(headers or {})}
         self._ssl: ssl.SSLContext | None = httpx.create_ssl_context() if self._https else None
-        self._local = threading.local()
-        self._connections: list[http.client.HTTPConnection] = []
-        self._lock = threading.Lock()
+        self._connections: ThreadClients[http.client.HTTPConnection] = ThreadClients(self._connect)
 
     @staticmethod
     def usable(url: str) -> bool:
@@ -115,25 +121,19 @@ class ThreadPosts:
         given = {name.lower() for name in headers}
         return {**{k: v for k, v in self._headers.items() if k.lower() not in given}, **headers}
 
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._https:
+            return _HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._ssl)
+        return _HTTPConnection(self._host, self._port, timeout=self._timeout)
+
     def _connection(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._https:
-                conn = _HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._ssl)
-            else:
-                conn = _HTTPConnection(self._host, self._port, timeout=self._timeout)
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        elif conn.sock is not None and _closed_by_peer(conn.sock):
+        conn = self._connections.get()
+        if conn.sock is not None and _closed_by_peer(conn.sock):
             conn.close()  # reconnects on the next request
         return conn
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
+        self._connections.close()
 
 
 class _HTTPConnection(http.client.HTTPConnection):
