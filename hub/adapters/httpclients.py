@@ -155,7 +155,7 @@ def _transport_error(exc: BaseException) -> httpx.TransportError:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, TimeoutError):
         return httpx.TimeoutException(text)
-    if isinstance(exc, (ConnectionRefusedError, socket.gaierror)):
+    if isinstance(exc, (ConnectionRefusedError, socket.gaierror, ssl.SSLError)):
         return httpx.ConnectError(text)
     if isinstance(exc, (OSError, http.client.RemoteDisconnected)):
         return httpx.NetworkError(f"{type(exc).__name__}: {text}")

@@ -97,3 +97,57 @@ def test_a_url_the_environment_sends_through_a_proxy_keeps_httpx(monkeypatch):
     assert ThreadPosts.usable("http://agency.example/inbox")
     monkeypatch.setenv("NO_PROXY", "agency.example")
     assert ThreadPosts.usable("https://agency.example/inbox")
+
+
+def _server_certificate(directory) -> tuple[str, str]:  # noqa: ANN001
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "receiver.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "receiver.pem", directory / "receiver.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_https_is_verified_with_the_trust_httpx_uses(tmp_path, monkeypatch):
+    """An untrusted certificate is refused before anything is sent; trusted through
+    SSL_CERT_FILE (as httpx honours it) the POST goes through."""
+    import ssl
+
+    Receiver.seen, Receiver.close_after = [], set()
+    cert, key = _server_certificate(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/inbox"
+    try:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        with pytest.raises(httpx.ConnectError):
+            post(ThreadPosts(url, timeout=5), b"untrusted")
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        posts = ThreadPosts(url, timeout=5)
+        assert post(posts, b"trusted").is_success
+        posts.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [body for _, _, body in Receiver.seen] == [b"trusted"]
