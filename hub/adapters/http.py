@@ -8,7 +8,8 @@ Features:
       across senders); ``X-Hub-Message-Id`` and ``X-Hub-Sender`` (the sender's own id, unique
       per sender only, and the sender); ``X-Hub-Service``; ``Hub-Signature``, the hub's detached
       JWS over the body (``hub.security.delivery_signing``; keys at ``/.well-known/jwks.json``).
-    - Keep-alive connections are reused (one client per delivery thread).
+    - Keep-alive connections are reused (one per delivery thread), over ``http.client`` unless
+      the environment names a proxy for the URL (then httpx, which honours it).
     - 408, 425, 429 and 5xx and connection failures are retried; other 4xx are permanent.
     - ``query``: POST the query's JSON body to the URL and take a 2xx JSON object back as the
       answer (its ``observed_at`` member, when present, dates it). The answer is read as a
@@ -34,7 +35,7 @@ from hub.adapters.base import (
     PUSH, QUERY, SEND, SIGNER, Adapter, Health, OutboundMessage, QueryAnswer, QueryAnswerError, QueryRequest,
     QueryTimedOut, Receipt,
 )
-from hub.adapters.httpclients import ThreadClients
+from hub.adapters.httpclients import Answer, ThreadClients, ThreadPosts
 from hub.errors import DeliveryError
 
 RETRYABLE_STATUS = {408, 425, 429}
@@ -65,6 +66,11 @@ class HttpAdapter(Adapter):
         self._clients = ThreadClients(lambda: httpx.Client(
             timeout=self.settings.timeout_seconds, headers=self.settings.headers,
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=4)))
+        # Deliveries POST over http.client (hub/adapters/httpclients.py: a quarter of the CPU),
+        # unless the environment sends this URL through a proxy.
+        url = str(self.settings.url)
+        self._posts = ThreadPosts(url, timeout=self.settings.timeout_seconds, headers=self.settings.headers) \
+            if ThreadPosts.usable(url) else None
         self._query_client: httpx.Client | None = None
         self._query_lock = threading.Lock()
 
@@ -76,10 +82,9 @@ class HttpAdapter(Adapter):
         length, document = message.document_stream()
         headers = self._signed(message, document)
         try:
-            response = self._client.post(
-                str(self.settings.url),
-                content=document(),
-                headers={
+            response = self._post(
+                document(),
+                {
                     **headers,
                     "Content-Length": str(length),
                     "Content-Type": "application/json",
@@ -102,6 +107,11 @@ class HttpAdapter(Adapter):
             permanent=permanent,
             status_code=response.status_code,
         )
+
+    def _post(self, content: Iterator[bytes], headers: dict[str, str]) -> Answer | httpx.Response:
+        if self._posts is not None:
+            return self._posts.post(content, headers)
+        return self._client.post(str(self.settings.url), content=content, headers=headers)
 
     def _queries(self) -> httpx.Client:
         # One pooled client for every thread that asks: queries come from the hub's fan-out
@@ -188,6 +198,8 @@ class HttpAdapter(Adapter):
 
     def close(self) -> None:
         self._clients.close()
+        if self._posts is not None:
+            self._posts.close()
         with self._query_lock:
             if self._query_client is not None:
                 self._query_client.close()

@@ -1,24 +1,49 @@
-"""One httpx client per delivery thread, for the adapters that POST to a receiver.
+"""HTTP clients for the adapters that POST to a receiver, one per delivery thread.
 
-A shared client's connection pool takes a lock on every request, contended by every delivery
-thread; a client per thread keeps its own keep-alive connection. ``close`` closes them all.
+``ThreadClients``: one httpx client per thread. A shared client's connection pool takes a lock
+on every request, contended by every delivery thread; a client per thread keeps its own
+keep-alive connection. ``close`` closes them all.
+
+``ThreadPosts``: one keep-alive ``http.client`` connection per thread, for a delivery's POST.
+Measured on this project's machine, an ``httpx.Client.post`` of a 2 KB envelope to a local
+receiver costs the sender ~0.95 ms of CPU, the same POST over ``http.client`` ~0.22 ms: at a few
+hundred deliveries a second that difference was the largest cost left in a worker. The POST
+keeps what the httpx client gave it: the same timeout on connecting and on every read and
+write, TLS verified with httpx's own context (its CA bundle, ``SSL_CERT_FILE``), no redirects
+followed, and a connection the receiver closed while idle is not reused. A URL for which the
+environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``...) is not sent this way:
+``ThreadPosts.usable`` says so, and the adapter keeps its httpx client for it.
 """
 from __future__ import annotations
 
+import http.client
+import select
+import socket
+import ssl
 import threading
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 
 
-class ThreadClients:
-    def __init__(self, make: Callable[[], httpx.Client]) -> None:
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class ThreadClients(Generic[C]):
+    def __init__(self, make: Callable[[], C]) -> None:
         self._make = make
         self._local = threading.local()
-        self._clients: list[httpx.Client] = []
+        self._clients: list[C] = []
         self._lock = threading.Lock()
 
-    def get(self) -> httpx.Client:
+    def get(self) -> C:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._make()
@@ -32,3 +57,116 @@ class ThreadClients:
             clients, self._clients = self._clients, []
         for client in clients:
             client.close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A receiver's answer to a POST, read whole."""
+
+    status_code: int
+    content: bytes
+    charset: str | None
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.content.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know
+            return self.content.decode("utf-8", errors="replace")
+
+
+class ThreadPosts:
+    """POSTs to one URL over a keep-alive connection per thread. Failures to connect, send or
+    read raise ``httpx.TransportError`` (the error the httpx client raised for them)."""
+
+    def __init__(self, url: str, *, timeout: float, headers: dict[str, str] | None = None) -> None:
+        parsed = httpx.URL(url)
+        self._https = parsed.scheme == "https"
+        self._host = parsed.host
+        self._port = parsed.port
+        self._target = parsed.raw_path.decode("ascii")
+        self._timeout = timeout
+        self._headers = {"Accept": "*/*", **(headers or {})}
+        self._ssl: ssl.SSLContext | None = httpx.create_ssl_context() if self._https else None
+        self._connections: ThreadClients[http.client.HTTPConnection] = ThreadClients(self._connect)
+
+    @staticmethod
+    def usable(url: str) -> bool:
+        """False when the environment routes ``url`` through a proxy (httpx honours that)."""
+        parsed = httpx.URL(url)
+        proxies = urllib.request.getproxies()
+        if not (proxies.get(parsed.scheme) or proxies.get("all")):
+            return True
+        return bool(urllib.request.proxy_bypass(parsed.host))
+
+    def post(self, body: Iterable[bytes], headers: dict[str, str]) -> Answer:
+        conn = self._connection()
+        try:
+            conn.request("POST", self._target, body=body, headers=self._merged(headers))
+            response = conn.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise _transport_error(exc) from exc
+        if response.will_close:
+            conn.close()
+        return Answer(response.status, content, response.headers.get_content_charset())
+
+    def _merged(self, headers: dict[str, str]) -> dict[str, str]:
+        """The route's headers, then the request's, a name given twice (in any case) once."""
+        given = {name.lower() for name in headers}
+        return {**{k: v for k, v in self._headers.items() if k.lower() not in given}, **headers}
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._https:
+            return _HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._ssl)
+        return _HTTPConnection(self._host, self._port, timeout=self._timeout)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = self._connections.get()
+        if conn.sock is not None and _closed_by_peer(conn.sock):
+            conn.close()  # reconnects on the next request
+        return conn
+
+    def close(self) -> None:
+        self._connections.close()
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        # The headers and each part of the body are separate writes: without this, Nagle's
+        # algorithm holds a part back until the receiver acknowledges the previous one.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _transport_error(exc: BaseException) -> httpx.TransportError:
+    """The httpx error for a failure, so a delivery's error text names it as before."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return httpx.TimeoutException(text)
+    if isinstance(exc, (ConnectionRefusedError, socket.gaierror, ssl.SSLError)):
+        return httpx.ConnectError(text)
+    if isinstance(exc, (OSError, http.client.RemoteDisconnected)):
+        return httpx.NetworkError(f"{type(exc).__name__}: {text}")
+    return httpx.RemoteProtocolError(f"{type(exc).__name__}: {text}")
+
+
+def _closed_by_peer(sock: object) -> bool:
+    """An idle keep-alive socket that is readable has been closed (or answered out of turn)
+    by the receiver: sending on it would fail, or worse, after the request went out."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)

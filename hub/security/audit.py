@@ -149,6 +149,22 @@ def unsealed_problem(rows: list[Mapping[str, Any]], covered: int, grace: timedel
     return None
 
 
+_COLUMNS = (*ENTRY_FIELDS, "prev_hash", "entry_hash")
+_COPY = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _insert_entries(conn: Any, entries: list[dict[str, Any]]) -> None:
+    """Insert a batch of entries. On PostgreSQL with psycopg one ``COPY``: an executemany sends
+    one ``INSERT`` per entry, and for the audit feed's batches of hundreds of entries those
+    statements were most of the append's cost, in the client and in the server."""
+    if conn.dialect.driver == "psycopg":
+        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for entry in entries:
+                copy.write_row(tuple(entry[c] for c in _COLUMNS))
+        return
+    conn.execute(insert(audit_log), entries)
+
+
 class Witness:
     """The seal count and last seal a previous verification saw, signed by the hub's key."""
 
@@ -226,14 +242,15 @@ class AuditLog:
             return []
         head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
         seq, prev = head["last_seq"], head["last_hash"]
+        at = timestamp()  # one time for the batch: its entries are committed together
         entries = []
         for kind, actor, decision, target, detail in items:
             seq += 1
-            entry = {"seq": seq, "at": timestamp(), "kind": kind, "actor": actor, "decision": decision,
+            entry = {"seq": seq, "at": at, "kind": kind, "actor": actor, "decision": decision,
                      "target": target, "detail": detail, "prev_hash": prev}
             entry["entry_hash"] = prev = entry_hash(prev, entry)
             entries.append(entry)
-        conn.execute(insert(audit_log), entries)
+        _insert_entries(conn, entries)
         # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
         self._seal(conn, head["sealed_seq"] + 1, seq, prev)
         conn.execute(update(audit_head).where(audit_head.c.id == 1).values(last_seq=seq, last_hash=prev, sealed_seq=seq))

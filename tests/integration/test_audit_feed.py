@@ -6,6 +6,7 @@ import json
 import threading
 import uuid
 
+import pytest
 from sqlalchemy import insert, update
 from typer.testing import CliRunner
 
@@ -114,3 +115,110 @@ def test_a_tampered_copied_entry_is_detected(embedded_hub, embedded_client, embe
                      .values(detail=json.dumps(forged, sort_keys=True, separators=(",", ":"))))
     report = security.audit.verify()
     assert not report.ok and report.first_bad_seq == target["seq"]
+
+
+# -- on both backends (PostgreSQL appends a batch with COPY, SQLite with an executemany) --------
+
+AWKWARD = "ข้อความ\ttab\nline\\backslash \"quoted\" \x01 end"
+
+
+def test_a_chain_of_entries_written_one_insert_each_and_batches_appended_since_verifies(hub):
+    """Entries as the append path wrote them before batches were copied in (one INSERT and one
+    time each) followed by batches appended now: the chain, the seals and the head agree, and
+    text a COPY must escape (tabs, newlines, backslashes, Thai) comes back byte for byte."""
+    from hub.security.audit import GENESIS, canonical, entry_hash, timestamp
+    from hub.security.tables import audit_head
+
+    audit = security_of(hub).audit
+    audit.record("test.first", actor="tester", target="t0", note=AWKWARD)
+    with hub.engine.begin() as conn:  # two entries as the older append path inserted them
+        head = conn.execute(audit_head.select()).mappings().one()
+        seq, prev = head["last_seq"], head["last_hash"]
+        for n in (1, 2):
+            seq += 1
+            row = {"seq": seq, "at": timestamp(), "kind": "test.old", "actor": "tester", "decision": None,
+                   "target": f"t{n}", "detail": canonical({"n": n, "note": AWKWARD}).decode(), "prev_hash": prev}
+            row["entry_hash"] = prev = entry_hash(prev, row)
+            conn.execute(insert(audit_log).values(**row))
+        conn.execute(update(audit_head).values(last_seq=seq, last_hash=prev))
+    audit.seal()
+    with hub.engine.begin() as conn:
+        audit.append_in(conn, [("test.batch", "tester", d, f"b{n} {AWKWARD}", canonical({"n": n, "note": AWKWARD}).decode())
+                               for n, d in ((1, None), (2, "granted"), (3, "refused"))])
+    report = audit.verify()
+    assert report.ok, report.problem
+    batch = audit.entries(kind="test.batch")
+    assert [json.loads(e["detail"])["note"] for e in batch] == [AWKWARD] * 3
+    assert [e["decision"] for e in batch] == [None, "granted", "refused"]
+    assert [e["target"] for e in batch] == [f"b{n} {AWKWARD}" for n in (1, 2, 3)]
+    assert len({e["at"] for e in batch}) == 1  # one batch, one time
+    assert audit.entries()[0]["prev_hash"] == GENESIS
+
+
+def stored_history(hub, messages_count: int = 3) -> list[str]:
+    """Messages with an accepted / queued / delivered history, written as the transport writes
+    them, with no worker or feed running (only the test's feed copies them)."""
+    from hub.clock import utcnow
+    from hub.transport.tables import messages
+
+    now, ids = utcnow(), []
+    with hub.engine.begin() as conn:
+        for _ in range(messages_count):
+            key = str(uuid.uuid4())
+            ids.append(key)
+            conn.execute(insert(messages).values(
+                id=key, message_id=key, sender=CGD, receiver=OCSC, service=SERVICE, classification="001",
+                speed="001", content_type="application/json", received_at=now, cycle_started_at=now,
+                payload_sha256="a" * 64, payload_size=10, status="delivered", attempts=1, updated_at=now))
+            conn.execute(insert(message_events), [
+                {"message_id": key, "at": now, "kind": "accepted", "attempt": None,
+                 "detail": {"payload_sha256": "a" * 64, "payload_size": 10, "route_id": 1}},
+                {"message_id": key, "at": now, "kind": "queued", "attempt": None, "detail": None},
+                {"message_id": key, "at": now, "kind": "delivered", "attempt": 1,
+                 "detail": {"receipt": AWKWARD, "status_code": 202}}])
+    return ids
+
+
+def test_a_changed_copied_event_is_detected_on_either_backend(hub):
+    key = stored_history(hub)[1]
+    security = security_of(hub)
+    AuditFeed(hub.engine, security.audit).catch_up()
+    assert security.audit.verify().ok
+    target = next(e for e in transport_entries(security.audit, key) if e["kind"] == "transport.accepted")
+    forged = json.loads(target["detail"]) | {"receiver": "TH/GOV/ELSE/x"}
+    with hub.engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == target["seq"])
+                     .values(detail=json.dumps(forged, sort_keys=True, separators=(",", ":"))))
+    report = security.audit.verify()
+    assert not report.ok and report.first_bad_seq == target["seq"]
+
+
+def test_a_crash_after_the_append_and_before_the_position_moves_copies_nothing_twice(hub, monkeypatch):
+    """The entries and the position are one transaction: a feed that dies between the two
+    leaves neither, and the next run copies every event exactly once."""
+    keys = stored_history(hub)
+    security = security_of(hub)
+    feed = AuditFeed(hub.engine, security.audit, batch_size=2)
+    before = len(security.audit.entries())
+    import hub.security.audit_feed as feed_module
+
+    real_update = feed_module.update
+
+    def crash_on_position(table):  # noqa: ANN001, ANN202
+        if table is feed_module.audit_feed_position:
+            raise RuntimeError("killed between the append and the position move")
+        return real_update(table)
+
+    monkeypatch.setattr(feed_module, "update", crash_on_position)
+    with pytest.raises(RuntimeError):
+        feed.copy_batch()
+    assert len(security.audit.entries()) == before and feed.position() == 0
+    monkeypatch.setattr(feed_module, "update", real_update)
+    copied = feed.catch_up()
+    ids = [json.loads(e["detail"])["event_id"] for e in transport_entries(security.audit)]
+    assert copied == len(ids) and ids == list(range(1, feed.position() + 1))
+    assert copied == 9
+    for key in keys:
+        assert [e["kind"] for e in transport_entries(security.audit, key)] == [
+            "transport.accepted", "transport.queued", "transport.delivered"]
+    assert security.audit.verify().ok
