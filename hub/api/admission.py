@@ -44,7 +44,11 @@ class Admission:
         if self._slots is None:
             self._slots = asyncio.Semaphore(hub.settings.accept_concurrency)
         try:
-            await asyncio.wait_for(self._slots.acquire(), hub.settings.accept_wait_seconds)
+            if self._slots.locked():  # a free slot is taken at once, without a timer
+                async with asyncio.timeout(hub.settings.accept_wait_seconds):
+                    await self._slots.acquire()
+            else:
+                await self._slots.acquire()
         except TimeoutError:
             self._refused_at = time.monotonic()
             refusal = Unavailable("the hub is accepting as many messages as it can; try again shortly",

@@ -19,6 +19,17 @@ def peer_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def remembered_principal(request: Request, authenticator: Authenticator) -> Principal | None:
+    """The request's principal if it is known without I/O (``Authenticator.remembered``), else None."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = authenticator.remembered(request.headers)
+    if principal is not None:
+        request.state.principal = principal
+    return principal
+
+
 def authenticate_request(request: Request, authenticator: Authenticator) -> Principal:
     """The request's principal; ``Unauthorized`` (audited) when it presents none that holds."""
     cached = getattr(request.state, "principal", None)

@@ -3,6 +3,10 @@
 
 Every alias resolves through the hub on ``app.state.hub`` (``create_app`` may build it only
 in its lifespan, so nothing is looked up before the first request).
+
+The lookups are ``async def``: FastAPI runs a plain ``def`` dependency in its thread pool,
+one hand-off per dependency per request: a third of the CPU of every ``POST /v1/messages``,
+and latency on every read. Only what may do I/O goes to a thread.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from hub.api.authentication import authenticate_request
+from hub.api.authentication import authenticate_request, remembered_principal
 from hub.apps.telework.wiring import TeleworkApp, app_for
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -25,9 +29,6 @@ from hub.transport.messages import MessageService
 from hub.transport.routing import Router
 
 
-# The lookups that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency on
-# the thread pool, one hand-off per dependency per request, which a latency-bound read
-# (the unified record) pays on every call.
 async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
@@ -38,6 +39,8 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 async def current_principal(request: Request) -> Principal:
     """Authenticate the request. Every route that is not public depends on this.
 
+    A token verified before whose client is still cached is answered here; anything else
+    (a first verification, a secret, a session, a refusal to audit) in a thread.
     Tests of other layers may override this dependency with a fixed principal.
     """
     cached = getattr(request.state, "principal", None)
@@ -47,35 +50,36 @@ async def current_principal(request: Request) -> Principal:
     if security is None:
         raise Unauthorized("this hub has no authentication configured; every protected route is closed")
     # Authenticating may read the database (credentials, revocations): off the event loop.
-    return await run_in_threadpool(authenticate_request, request, security.authenticator)
+    return remembered_principal(request, security.authenticator) or await run_in_threadpool(
+        authenticate_request, request, security.authenticator)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def get_settings(hub: HubDep) -> Settings:
+async def get_settings(hub: HubDep) -> Settings:
     return hub.settings
 
 
-def get_security(hub: HubDep) -> Security:
+async def get_security(hub: HubDep) -> Security:
     return security_of(hub)
 
 
-def get_registry(hub: HubDep) -> AgencyRegistry:
+async def get_registry(hub: HubDep) -> AgencyRegistry:
     return security_of(hub).registry
 
 
-def get_standards(hub: HubDep) -> StandardsRegistry:
+async def get_standards(hub: HubDep) -> StandardsRegistry:
     if hub.standards is None:
         raise ConfigError("this hub was built without the standards registry")
     return hub.standards
 
 
-def get_messages(hub: HubDep) -> MessageService:
+async def get_messages(hub: HubDep) -> MessageService:
     return hub.messages
 
 
-def get_router(hub: HubDep) -> Router:
+async def get_router(hub: HubDep) -> Router:
     return hub.router
 
 

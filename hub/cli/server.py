@@ -48,7 +48,7 @@ def serve(
         except ConfigError as exc:
             fail(exc)
         # Without that listener the API builds the hub from these settings in its lifespan.
-        api = create_app(hub, settings=settings, embedded_worker=embedded_worker)
+        api = create_app(hub, settings=settings, embedded_worker=embedded_worker, freeze_gc=True)
         # proxy_headers=False: uvicorn would otherwise take the client address from
         # X-Forwarded-For sent by any local process, and the security layer decides from that
         # address whether to trust a proxy's client-certificate header (HUB_TRUSTED_PROXIES).
@@ -67,7 +67,7 @@ def _serve_processes(settings: Settings, host: str, port: int, workers: int, emb
 
     import uvicorn
 
-    from hub.api.serving import SettingsHeaderDeadlineH11, uvicorn_options
+    from hub.api.serving import SettingsHeaderDeadline, uvicorn_options
 
     if settings.ecms.allowlist_port is not None:
         fail(ConfigError("hub serve --workers N: the e-CMS allow-list listener (HUB_ECMS_ALLOWLIST_PORT) runs "
@@ -75,22 +75,22 @@ def _serve_processes(settings: Settings, host: str, port: int, workers: int, emb
     if data_dir:  # the worker processes read their settings from the environment
         os.environ["HUB_DATA_DIR"] = str(data_dir)
     factory = "hub.cli.server:api_with_worker" if embedded_worker else "hub.cli.server:api_only"
-    options = uvicorn_options(settings) | {"http": SettingsHeaderDeadlineH11}
+    options = uvicorn_options(settings) | {"http": SettingsHeaderDeadline}
     uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level=settings.log_level.lower(),
                 access_log=False, proxy_headers=False, **options)
 
 
 def _api_process(embedded_worker: bool):  # noqa: ANN202  (a FastAPI app)
     from hub.api.app import create_app
-    from hub.api.serving import SettingsHeaderDeadlineH11
+    from hub.api.serving import SettingsHeaderDeadline
     from hub.logging_setup import configure
     from hub.security.memory import return_large_blocks_to_os
 
     settings = cli_settings()
     configure(settings.log_level, json=settings.log_format == "json")
     return_large_blocks_to_os()
-    SettingsHeaderDeadlineH11.header_timeout = settings.header_timeout_seconds
-    return create_app(None, settings=settings, embedded_worker=embedded_worker)
+    SettingsHeaderDeadline.header_timeout = settings.header_timeout_seconds
+    return create_app(None, settings=settings, embedded_worker=embedded_worker, freeze_gc=True)
 
 
 def api_with_worker():  # noqa: ANN201

@@ -227,8 +227,7 @@ class AgencyRegistry:
 
     def clearance_of(self, party: str) -> str:
         """The clearance of an approved subsystem; anything else is treated as 001 (lowest)."""
-        with self._clearance_lock:
-            cached = self._clearances.get(party)
+        cached = self.remembered_clearance(party)
         if cached is not None:
             return cached
         sub = self.subsystem(party, missing_ok=True)
@@ -236,6 +235,11 @@ class AgencyRegistry:
         with self._clearance_lock:
             self._clearances[party] = clearance
         return clearance
+
+    def remembered_clearance(self, party: str) -> str | None:
+        """``clearance_of`` if it is cached (no I/O), else None."""
+        with self._clearance_lock:
+            return self._clearances.get(party)
 
     def _forget_clearances(self) -> None:
         with self._clearance_lock:

@@ -88,13 +88,16 @@ class Authenticator:
                          subsystems=subsystems, clearance="004" if ADMIN in user.roles else user.clearance,
                          method="session")
 
+    def _cached_client(self, client_id: str, method: str, agent_id: str | None = None) -> Principal | None:
+        with self._lock:
+            hit = self._cache.get(f"{method}\0{client_id}\0{agent_id or ''}")
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+
     def _client_principal(self, client_id: str, method: str, agent_id: str | None = None) -> Principal:
+        if (cached := self._cached_client(client_id, method, agent_id)) is not None:
+            return cached
         key = f"{method}\0{client_id}\0{agent_id or ''}"
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit and hit[0] > now:
-            return hit[1]
         record = self._credentials.get(client_id)
         if record is None:
             raise Unauthorized("the token's client is no longer registered")
@@ -194,6 +197,19 @@ class Authenticator:
         """
         return self.authenticate_credentials(channel=channel, source=self.source(headers, peer),
                                              **self.presented(headers, peer=peer, tls_cert=tls_cert))
+
+    def remembered(self, headers: Mapping[str, str]) -> Principal | None:
+        """The principal of a request that carries an OAuth2 access token already verified and a
+        client principal still cached, found without any I/O (so the API can answer it on the
+        event loop); None otherwise, and the caller then calls ``authenticate``."""
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        token = value.strip()
+        if scheme.lower() != "bearer" or not token or token.startswith(SESSION_PREFIX):
+            return None
+        claims = self._tokens.remembered(token)
+        if claims is None or claims.get("kind") != "client" or claims.get("kind") in self._token_kinds:
+            return None
+        return self._cached_client(claims["sub"], "jwt")
 
     def presented(self, headers: Mapping[str, str], *, peer: str | None, tls_cert: str | None = None) -> dict[str, Any]:
         """The credentials a request carries, as keyword arguments of ``authenticate_credentials``.

@@ -170,8 +170,7 @@ class AccessControl:
         With ``record_grant=False`` the "granted" entry is returned instead of appended, for
         the caller to commit in the same transaction as the message it admits.
         """
-        detail = {"sender": env.sender, "receiver": env.receiver, "service": env.service,
-                  "classification": env.classification.value}
+        detail = _submit_detail(env)
         message_id = str(env.id) if env.id else None
         if not principal.acts_for(env.sender):
             raise self._refuse(principal, "submit", env.receiver,
@@ -186,9 +185,26 @@ class AccessControl:
                                f"{principal.clearance}", message_id=message_id, **detail)
         self.check_receiver_clearance(env, actor=principal.subject)
         if not record_grant:
-            return ("access.submit", principal.subject, "granted", env.receiver, canonical(detail).decode())
+            return _submit_grant(principal, env, detail)
         self._audit.record("access.submit", actor=principal.subject, decision="granted", target=env.receiver, **detail)
         return None
+
+    def remembered_submit_grant(self, principal: Principal, env: Envelope) -> tuple[str, str, str, str, str] | None:
+        """What ``authorize_submit(..., record_grant=False)`` returns, when every fact it needs is
+        cached and each says yes; None otherwise (then call ``authorize_submit``, which reads
+        what is missing and audits a refusal). No I/O, so the API decides a granted submit on
+        its event loop."""
+        classification = env.classification.value
+        if not principal.acts_for(env.sender) or higher(classification, principal.clearance):
+            return None
+        if not principal.is_admin:
+            with self._rights_lock:
+                if not self._rights.get((env.sender, env.service, env.receiver)):
+                    return None
+        clearance = self._registry.remembered_clearance(env.receiver)
+        if clearance is None or higher(classification, clearance):
+            return None
+        return _submit_grant(principal, env, _submit_detail(env))
 
     def check_receiver_clearance(self, env: Envelope, *, actor: str = "hub") -> None:
         clearance = self._registry.clearance_of(env.receiver)
@@ -252,3 +268,13 @@ class AccessControl:
             self._audit.record("access.deliver", actor="hub", decision="refused", target=str(meta.id),
                                reason=reason, receiver=meta.receiver)
             raise DeliveryError(reason, permanent=True)
+
+
+def _submit_detail(env: Envelope) -> dict[str, str]:
+    return {"sender": env.sender, "receiver": env.receiver, "service": env.service,
+            "classification": env.classification.value}
+
+
+def _submit_grant(principal: Principal, env: Envelope, detail: dict[str, str]) -> tuple[str, str, str, str, str]:
+    """The "granted" audit entry of a submit, for the caller to commit with the message."""
+    return ("access.submit", principal.subject, "granted", env.receiver, canonical(detail).decode())

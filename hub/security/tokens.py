@@ -60,14 +60,22 @@ class TokenService:
         once per request. Only verified tokens are remembered; whether the client may still
         act is decided by the caller on every request.
         """
-        with self._verified_lock:
-            claims = self._verified.get(token)
-        if claims is not None and claims["exp"] + LEEWAY_SECONDS > time.time():
+        claims = self.remembered(token)
+        if claims is not None:
             return claims
         claims = self._decode(token)
         with self._verified_lock:
             self._verified[token] = claims
         return claims
+
+    def remembered(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this service already verified and that has not expired, else None
+        (without checking anything: the caller then calls ``verify``)."""
+        with self._verified_lock:
+            claims = self._verified.get(token)
+        if claims is not None and claims["exp"] + LEEWAY_SECONDS > time.time():
+            return claims
+        return None
 
     def _decode(self, token: str) -> dict[str, Any]:
         try:

@@ -178,7 +178,9 @@ class MessageService:
         ``release_payload``: the caller is done with ``env.payload``; it is dropped once its
         stored bytes exist, so a large payload is not held twice while the batch commits.
         """
-        prepared = self._prepare(env, audit)
+        # Routing reads the routes table every few seconds: not on the event loop.
+        prepared = (self._prepare(env, audit) if self._router.is_fresh()
+                    else await asyncio.to_thread(self._prepare, env, audit))
         if release_payload:
             env.payload = None
         return await self._submit(prepared)

@@ -80,6 +80,10 @@ class Router:
         with self._lock:
             self._cache = None
 
+    def is_fresh(self) -> bool:
+        """Whether ``find`` answers now from memory, without reading the routes table."""
+        return self._cache is not None and time.monotonic() - self._loaded_at <= CACHE_SECONDS
+
     def _table(self) -> dict[tuple[str, str], Route]:
         cache = self._cache
         if cache is not None and time.monotonic() - self._loaded_at <= CACHE_SECONDS:

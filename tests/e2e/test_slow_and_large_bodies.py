@@ -66,6 +66,32 @@ def test_headers_sent_one_byte_at_a_time_are_cut(server):
     assert closed_after is not None and closed_after < 10, "the server kept a slow-header connection open"
 
 
+@pytest.mark.parametrize("reads", [1, 25])
+def test_headers_past_the_bound_are_refused_and_the_connection_closed(server, reads):
+    from hub.api.serving import MAX_HEADER_BYTES
+
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (3 * MAX_HEADER_BYTES) + b"\r\n\r\n"
+    sock = _connect(server)
+    step = len(request) // reads + 1
+    answer = b""
+    try:
+        for start in range(0, len(request), step):
+            sock.sendall(request[start:start + step])
+            time.sleep(0.02)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # closed while the headers were still arriving
+    sock.settimeout(10)
+    answer = _read_all(sock)
+    sock.close()
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:80]
+    # Headers within the bound still pass on a new connection.
+    sock = _connect(server)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Fine: " + b"a" * 20_000 + b"\r\n\r\n")
+    sock.settimeout(10)
+    assert _read_all(sock).startswith(b"HTTP/1.1 200")
+    sock.close()
+
+
 def test_a_body_sent_one_byte_every_few_seconds_is_cut_with_408(server):
     sock = _connect(server)
     sock.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
