@@ -1,6 +1,7 @@
 """Fixtures: hub settings on each backend, a running hub, and an API client."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,6 +17,26 @@ from tests.support.auth import admin_token, agency_token, bearer
 from tests.support.errors import check_error_answer
 
 BACKENDS = ["embedded", pytest.param("postgres+rabbitmq", marks=pytest.mark.services)]
+
+# Tests that restart the shared PostgreSQL / RabbitMQ must run alone: every other test's
+# connections drop with them. scripts/test runs the rest in parallel workers
+# (HUB_TEST_PHASE=without-restarts), then these on their own (HUB_TEST_PHASE=restarts).
+RESTART_MARKERS = ("broker_restart", "postgres_restart")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    phase = os.environ.get("HUB_TEST_PHASE", "")
+    if phase not in ("", "without-restarts", "restarts"):
+        raise pytest.UsageError(f"HUB_TEST_PHASE must be without-restarts or restarts, not {phase!r}")
+    in_parallel_worker = hasattr(config, "workerinput")  # pytest-xdist: other tests run beside this one
+    keep, drop = [], []
+    for item in items:
+        restarts = any(item.get_closest_marker(m) for m in RESTART_MARKERS)
+        wanted = restarts if phase == "restarts" else not (restarts and (phase or in_parallel_worker))
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.support import services
 
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
@@ -21,14 +22,14 @@ BASELINES = {"bare FastAPI", "ingest without validation", "raw inserts", "raw ko
              "token requests alone"}
 
 
+# One bench run per backend, so that parallel test workers run the two at once.
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # every scenario on both backends, the fan-out included, on a shared machine
-def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path):
-    backends = ["embedded"]
-    if services.reachable("postgresql") and services.reachable("rabbitmq"):
-        backends.append("postgres+rabbitmq")
-    elif services.required():
-        pytest.fail("HUB_TEST_SERVICES=required but PostgreSQL or RabbitMQ is unreachable")
+@pytest.mark.timeout(900)  # every scenario, the fan-out included, on a shared machine
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path, backend):
+    if backend != "embedded":
+        services.need("postgresql", "rabbitmq")
+    backends = [backend]
     out = tmp_path / "bench.json"
     cmd = [sys.executable, "-m", "hub", "bench", "--quick", "--duration", "0.5", "--concurrency", "4",
            "--large-mib", "1", "--workers", "1", "--json", str(out)]

@@ -164,7 +164,7 @@ POSTGRES_RESTART = "service postgresql restart"
 
 def restarts_allowed(tool: str) -> None:
     """Restarting a shared server breaks other runs on it: only where the servers are the
-    suite's own (HUB_TEST_SERVICES=required, as in CI, where tests run one at a time)."""
+    suite's own (HUB_TEST_SERVICES=required, as in CI, where scripts/test runs them alone)."""
     if not services.required():
         pytest.skip("restarts a shared server: only with HUB_TEST_SERVICES=required")
     if shutil.which(tool) is None:
