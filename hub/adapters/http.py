@@ -80,7 +80,7 @@ class HttpAdapter(Adapter):
 
     def send(self, message: OutboundMessage) -> Receipt:
         length, document = message.document_stream()
-        headers = self._signed(message, document)
+        headers = self._signed(message, length, document)
         try:
             response = self._post(
                 document(),
@@ -161,20 +161,16 @@ class HttpAdapter(Adapter):
         observed = answer.get("observed_at")
         return QueryAnswer(answer, observed if isinstance(observed, str) else None)
 
-    def _signed(self, message: OutboundMessage, document: Callable[[], Iterator[bytes]]) -> dict[str, str]:
-        """``Hub-Signature`` over the body, when this process has the hub's signer.
-
-        The body is joined for the signature alone, also when the payload itself is streamed:
-        ``cryptography`` signs Ed25519 over a whole message only, and a signer written by hand to
-        take pieces would not be constant-time. The joined copy is released before sending, so
-        a spooled payload costs one copy of itself at a time."""
+    def _signed(self, message: OutboundMessage, length: int, document: Callable[[], Iterator[bytes]]) -> dict[str, str]:
+        """``Hub-Signature`` over the body, when this process has the hub's signer (which holds
+        one copy of a streamed payload while it signs: ``DeliverySigner.sign_pieces``)."""
         signer = self.resource(SIGNER)
         if signer is None:
             return {}
         meta = message.meta
-        return {"Hub-Signature": signer.sign(b"".join(document()), delivery_id=message.delivery, message_key=message.key,
-                                             message_id=message.id, sender=meta.sender, receiver=meta.receiver,
-                                             service=meta.service)}
+        return {"Hub-Signature": signer.sign_pieces(document(), length, delivery_id=message.delivery,
+                                                    message_key=message.key, message_id=message.id,
+                                                    sender=meta.sender, receiver=meta.receiver, service=meta.service)}
 
     def check(self) -> Health:
         """Ask in a way every receiver answers: most inboxes take only POST (a HEAD or GET may

@@ -13,12 +13,13 @@ delivery unnoticed. A receiver verifies it with any JOSE library and the publish
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from typing import Any
 
-import jwt
 from jwt.algorithms import OKPAlgorithm
+from jwt.utils import base64url_encode
 
 from hub.security.keys import SigningKey
 
@@ -40,10 +41,36 @@ class DeliverySigner:
     def sign(self, body: bytes, *, delivery_id: str, message_key: str, message_id: str, sender: str,
              receiver: str, service: str) -> str:
         """The detached compact JWS over ``body`` (``header..signature``)."""
+        return self.sign_pieces([body], len(body), delivery_id=delivery_id, message_key=message_key,
+                                message_id=message_id, sender=sender, receiver=receiver, service=service)
+
+    def sign_pieces(self, pieces: Iterable[bytes], length: int, *, delivery_id: str, message_key: str,
+                    message_id: str, sender: str, receiver: str, service: str) -> str:
+        """``sign`` over a body handed in pieces, ``length`` bytes in all.
+
+        ``cryptography`` signs Ed25519 over one buffer only, so the signing input (header, ``.``
+        and the body, RFC 7797) is assembled once in a buffer of its final size: a large
+        delivery holds one copy of its payload while it is signed, not the two that joining
+        the body and then prefixing the header would make. The token is the one PyJWT writes
+        (same header serialisation; Ed25519 is deterministic)."""
         context = {"delivery_id": delivery_id, "message_key": message_key, "message_id": message_id,
                    "sender": sender, "receiver": receiver, "service": service, "signed_at": int(self._clock())}
-        return jwt.api_jws.encode(body, self._key.private, algorithm="EdDSA", is_payload_detached=True,
-                                  headers={"kid": self._key.key_id, "typ": TYP, "hub": context})
+        header = {"alg": "EdDSA", "b64": False, "crit": ["b64"], "hub": context, "kid": self._key.key_id, "typ": TYP}
+        encoded = base64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode()) + b"."
+        signing_input = bytearray(len(encoded) + length)
+        view = memoryview(signing_input)
+        view[:len(encoded)] = encoded
+        at = len(encoded)
+        for piece in pieces:
+            if at + len(piece) > len(signing_input):
+                raise ValueError(f"the body is longer than the {length} bytes announced")
+            view[at:at + len(piece)] = piece
+            at += len(piece)
+        if at != len(signing_input):
+            raise ValueError(f"the body is {at - len(encoded)} bytes, not the {length} announced")
+        signature = self._key.private.sign(signing_input)
+        view.release()
+        return (encoded + b"." + base64url_encode(signature)).decode()
 
 
 def jwk(key: Any, kid: str) -> dict[str, Any]:
