@@ -35,7 +35,7 @@ from hub.adapters.base import (
     PUSH, QUERY, SEND, SIGNER, Adapter, Health, OutboundMessage, QueryAnswer, QueryAnswerError, QueryRequest,
     QueryTimedOut, Receipt,
 )
-from hub.adapters.httpclients import Answer, ThreadClients, ThreadPosts
+from hub.adapters.httpclients import Answer, ThreadClients, ThreadPosts, post_limited
 from hub.errors import DeliveryError
 
 RETRYABLE_STATUS = {408, 425, 429}
@@ -108,10 +108,10 @@ class HttpAdapter(Adapter):
             status_code=response.status_code,
         )
 
-    def _post(self, content: Iterator[bytes], headers: dict[str, str]) -> Answer | httpx.Response:
+    def _post(self, content: Iterator[bytes], headers: dict[str, str]) -> Answer:
         if self._posts is not None:
             return self._posts.post(content, headers)
-        return self._client.post(str(self.settings.url), content=content, headers=headers)
+        return post_limited(self._client, str(self.settings.url), content=content, headers=headers)
 
     def _queries(self) -> httpx.Client:
         # One pooled client for every thread that asks: queries come from the hub's fan-out

@@ -13,6 +13,11 @@ write, TLS verified with httpx's own context (its CA bundle, ``SSL_CERT_FILE``),
 followed, and a connection the receiver closed while idle is not reused. A URL for which the
 environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``...) is not sent this way:
 ``ThreadPosts.usable`` says so, and the adapter keeps its httpx client for it.
+
+A receiver's answer is read up to ``ANSWER_LIMIT_BYTES`` and no further, by both clients: a
+delivery keeps only the start of it as the receipt, and a receiver (or anything between) that
+answers with a huge or endless body must not fill the worker's memory. A connection whose answer
+was not read to its end is closed, not reused.
 """
 from __future__ import annotations
 
@@ -27,6 +32,10 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import httpx
+
+
+# Receipts keep 2,000 characters and error texts 300: four bytes a character covers any UTF-8.
+ANSWER_LIMIT_BYTES = 8192
 
 
 class _Closable(Protocol):
@@ -61,11 +70,13 @@ class ThreadClients(Generic[C]):
 
 @dataclass(frozen=True)
 class Answer:
-    """A receiver's answer to a POST, read whole."""
+    """A receiver's answer to a POST: its status and the start of its body (``truncated`` when
+    the body went on past what was read)."""
 
     status_code: int
     content: bytes
     charset: str | None
+    truncated: bool = False
 
     @property
     def is_success(self) -> bool:
@@ -108,13 +119,15 @@ class ThreadPosts:
         try:
             conn.request("POST", self._target, body=body, headers=self._merged(headers))
             response = conn.getresponse()
-            content = response.read()
+            content = response.read(ANSWER_LIMIT_BYTES + 1)
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise _transport_error(exc) from exc
-        if response.will_close:
-            conn.close()
-        return Answer(response.status, content, response.headers.get_content_charset())
+        truncated = len(content) > ANSWER_LIMIT_BYTES or not response.isclosed()
+        if truncated or response.will_close:
+            conn.close()  # the rest of the answer is still on the wire
+        return Answer(response.status, content[:ANSWER_LIMIT_BYTES], response.headers.get_content_charset(),
+                      truncated)
 
     def _merged(self, headers: dict[str, str]) -> dict[str, str]:
         """The route's headers, then the request's, a name given twice (in any case) once."""
@@ -148,6 +161,25 @@ class _HTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         super().connect()
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def post_limited(client: httpx.Client, url: str, *, content: bytes | Iterable[bytes],
+                 headers: dict[str, str]) -> Answer:
+    """``client.post`` that reads the answer up to ``ANSWER_LIMIT_BYTES``; the rest is not read
+    and the connection is closed rather than kept. The answer is asked for uncompressed: a small
+    compressed chunk can inflate to many megabytes before the limit is checked."""
+    headers = {**headers, "Accept-Encoding": "identity"}
+    with client.stream("POST", url, content=content, headers=headers) as response:
+        content = bytearray()
+        truncated = False
+        for chunk in response.iter_bytes():
+            content += chunk
+            if len(content) > ANSWER_LIMIT_BYTES:
+                truncated = True
+                break
+        # Leaving the block unread closes the connection instead of returning it to the pool.
+        return Answer(response.status_code, bytes(content[:ANSWER_LIMIT_BYTES]), response.charset_encoding,
+                      truncated)
 
 
 def _transport_error(exc: BaseException) -> httpx.TransportError:

@@ -33,7 +33,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from standardwebhooks import Webhook
 
 from hub.adapters.base import PUSH, SEND, SIGNER, SUBSCRIPTIONS, Adapter, Health, OutboundMessage, Receipt
-from hub.adapters.httpclients import ThreadClients
+from hub.adapters.httpclients import ThreadClients, post_limited
 from hub.errors import DeliveryError
 
 RETRYABLE_STATUS = {408, 425, 429}
@@ -164,7 +164,7 @@ class WebhookAdapter(Adapter):
                                                    message_id=message.id, sender=meta.sender,
                                                    receiver=meta.receiver, service=meta.service)
         try:
-            response = self._client.post(url, content=body, headers=headers)
+            response = post_limited(self._client, url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook POST to {url} failed: {type(exc).__name__}: {exc}") from exc
         if response.is_success:

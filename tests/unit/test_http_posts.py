@@ -1,6 +1,7 @@
 """The delivery POST over http.client (hub/adapters/httpclients.py): keep-alive reuse, a
 connection the receiver closed while idle is not reused, failures raise the httpx errors the
-adapter turns into retryable delivery errors, and a proxied URL keeps the httpx client."""
+adapter turns into retryable delivery errors, a proxied URL keeps the httpx client, and an answer
+is read only up to ANSWER_LIMIT_BYTES, whichever client reads it."""
 from __future__ import annotations
 
 import threading
@@ -10,18 +11,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from hub.adapters.httpclients import ThreadPosts
+from hub.adapters.httpclients import ANSWER_LIMIT_BYTES, ThreadPosts, post_limited
+
+FLOOD_BYTES = 64 * 1024 * 1024
 
 
 class Receiver(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[tuple[int, dict[str, str], bytes]] = []
     close_after: set[int] = set()
+    flood_cut = False
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
         n = len(self.seen)
         self.seen.append((self.client_address[1], {k.lower(): v for k, v in self.headers.items()}, body))
+        if body in (b"flood", b"flood-chunked"):
+            self._flood(chunked=body == b"flood-chunked")
+            return
         answer = "ใบรับ".encode("tis-620") if body == b"thai" else b'{"ok":true}'
         self.send_response(503 if body == b"busy" else 202)
         self.send_header("Content-Type", "text/plain; charset=tis-620" if body == b"thai" else "application/json")
@@ -31,19 +38,49 @@ class Receiver(BaseHTTPRequestHandler):
         if n in self.close_after:
             self.close_connection = True  # closes after answering, without saying so
 
+    def _flood(self, *, chunked: bool) -> None:
+        """A 2xx whose body goes on for 64 MiB: the sender must stop reading long before."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(FLOOD_BYTES))
+        self.end_headers()
+        piece = b"x" * 65536
+        try:
+            for _ in range(FLOOD_BYTES // len(piece)):
+                self.wfile.write(b"10000\r\n" + piece + b"\r\n" if chunked else piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True  # the sender hung up, as it should
+            Receiver.flood_cut = True
+
     def log_message(self, *args: object) -> None:
         pass
 
 
 @pytest.fixture
 def receiver() -> Iterator[str]:
-    Receiver.seen, Receiver.close_after = [], set()
+    Receiver.seen, Receiver.close_after, Receiver.flood_cut = [], set(), False
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/inbox?x=1"
     server.shutdown()
     server.server_close()
+
+
+def _eventually(condition, seconds: float = 20) -> bool:  # noqa: ANN001
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def post(posts: ThreadPosts, body: bytes, **headers: str):  # noqa: ANN201
@@ -80,6 +117,29 @@ def test_an_answer_is_decoded_with_its_charset_and_a_failure_is_not_success(rece
     busy = post(posts, b"busy")
     posts.close()
     assert busy.status_code == 503 and not busy.is_success
+
+
+@pytest.mark.parametrize("flood", [b"flood", b"flood-chunked"])
+def test_a_flooding_answer_is_read_only_to_the_limit_and_its_connection_dropped(receiver, flood):
+    posts = ThreadPosts(receiver, timeout=5)
+    answer = post(posts, flood)
+    after = post(posts, b"next")
+    posts.close()
+    assert answer.is_success and answer.truncated and answer.content == b"x" * ANSWER_LIMIT_BYTES
+    assert after.is_success and not after.truncated and after.text == '{"ok":true}'
+    assert Receiver.seen[0][0] != Receiver.seen[1][0]  # the flooded connection was not reused
+    assert _eventually(lambda: Receiver.flood_cut)  # the receiver could not write its 64 MiB: the sender hung up
+
+
+@pytest.mark.parametrize("flood", [b"flood", b"flood-chunked"])
+def test_the_httpx_path_also_reads_only_to_the_limit(receiver, flood):
+    with httpx.Client(timeout=5) as client:
+        answer = post_limited(client, receiver, content=flood, headers={})
+        after = post_limited(client, receiver, content=b"next", headers={})
+    assert answer.is_success and answer.truncated and answer.content == b"x" * ANSWER_LIMIT_BYTES
+    assert after.text == '{"ok":true}' and not after.truncated
+    assert Receiver.seen[0][1]["accept-encoding"] == "identity"
+    assert _eventually(lambda: Receiver.flood_cut)
 
 
 def test_an_unreachable_receiver_raises_the_httpx_connect_error():
