@@ -19,6 +19,7 @@ nothing.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -47,6 +48,15 @@ def _refresher() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-refresh")
         return _executor
+
+
+def _no_refresher_in_child() -> None:
+    """A forked child has none of its parent's threads: it starts its own refresher when needed."""
+    global _executor, _executor_lock
+    _executor, _executor_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_no_refresher_in_child)
 
 
 def refresh_point(ttl: float) -> float:
