@@ -17,6 +17,22 @@ metadata = MetaData(
 )
 
 
+READ_ONLY = "hub_read_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read (they must not write: on SQLite a write in
+    one could fail at once with "database is locked" instead of waiting its turn).
+
+    On SQLite every other transaction begins IMMEDIATE, taking the database's one write lock
+    for its whole length, so a read queued behind the group commit's writes and then held
+    them up in turn; busy waits back off by up to 100 ms a try, and a cache's re-read on the
+    accept path took seconds under load. In WAL mode a deferred reader waits for no one.
+    Other databases ignore the option.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -35,10 +51,11 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             cur.close()
 
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take
-        # control so every SQLAlchemy transaction is a real BEGIN IMMEDIATE..COMMIT.
+        # control so every SQLAlchemy transaction is a real BEGIN IMMEDIATE..COMMIT, except
+        # those of ``reading``: a plain (deferred) BEGIN, which in WAL mode takes no lock.
         @event.listens_for(engine, "begin")
         def _begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     # No pre-ping: it costs a round trip on every checkout. Stale connections are recycled

@@ -8,17 +8,17 @@ idempotent: existing members are left as they are.
 from __future__ import annotations
 
 import json
-import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cachetools import TTLCache
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
+from hub.db import reading
 from hub.errors import Conflict, FieldError, InputError, NotFound
+from hub.refresh_ahead import RefreshAhead
 from hub.registry.ports import AuditSink
 from hub.registry.schemas import Member, MemberIn, MemberPatch, Subsystem, SubsystemIn
 from hub.registry.tables import members, subsystems, system_roles
@@ -50,9 +50,10 @@ class AgencyRegistry:
         # as members' subsystems, yet routes and grants toward them are how an admin wires them.
         self._own_parties = own_parties
         # Clearances are read on every submit and delivery; another process's change is seen
-        # within CLEARANCE_CACHE_SECONDS, this process's at once.
-        self._clearances: TTLCache[str, str] = TTLCache(maxsize=65536, ttl=CLEARANCE_CACHE_SECONDS)
-        self._clearance_lock = threading.Lock()
+        # within CLEARANCE_CACHE_SECONDS, this process's at once. Re-read in the background
+        # while in use, so no submit waits for the read (hub.refresh_ahead).
+        self._clearances: RefreshAhead[str, str] = RefreshAhead(
+            self._read_clearance, ttl=CLEARANCE_CACHE_SECONDS, maxsize=65536)
 
     # -- members ---------------------------------------------------------------------
     def seed(self, catalogue: Path, *, actor: str = "hub") -> int:
@@ -171,7 +172,7 @@ class AgencyRegistry:
         return self.subsystem(sid)
 
     def subsystem(self, subsystem_id: str, *, missing_ok: bool = False) -> Subsystem | None:
-        with self._engine.connect() as conn:
+        with reading(self._engine).connect() as conn:
             row = conn.execute(select(subsystems).where(subsystems.c.id == subsystem_id)).first()
         if row is None:
             if missing_ok:
@@ -227,20 +228,16 @@ class AgencyRegistry:
 
     def clearance_of(self, party: str) -> str:
         """The clearance of an approved subsystem; anything else is treated as 001 (lowest)."""
-        cached = self.remembered_clearance(party)
-        if cached is not None:
-            return cached
+        cached = self._clearances.get(party)
+        return cached if cached is not None else self._clearances.load_now(party)
+
+    def _read_clearance(self, party: str) -> str:
         sub = self.subsystem(party, missing_ok=True)
-        clearance = sub.clearance if sub is not None and sub.status == APPROVED else "001"
-        with self._clearance_lock:
-            self._clearances[party] = clearance
-        return clearance
+        return sub.clearance if sub is not None and sub.status == APPROVED else "001"
 
     def remembered_clearance(self, party: str) -> str | None:
         """``clearance_of`` if it is cached (no I/O), else None."""
-        with self._clearance_lock:
-            return self._clearances.get(party)
+        return self._clearances.get(party)
 
     def _forget_clearances(self) -> None:
-        with self._clearance_lock:
-            self._clearances.clear()
+        self._clearances.clear()

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.errors import Unauthorized
+from hub.refresh_ahead import RefreshAhead
 from hub.registry.agencies import APPROVED, AgencyRegistry
 from hub.schemas.envelope import party_member
 from hub.schemas.principal import ADMIN, CLIENT, OPERATOR, Principal
@@ -53,8 +52,11 @@ class Authenticator:
         self._registry = registry
         self._certs = certs
         self._audit = audit
-        self._cache: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
+        # Client principals by (method, client id, agent id): re-read in the background while
+        # in use, so a disabled client is refused within CACHE_SECONDS and no request waits
+        # for the read (hub.refresh_ahead).
+        self._cache: RefreshAhead[tuple[str, str, str], Principal] = RefreshAhead(
+            self._load_client_principal, ttl=CACHE_SECONDS, maxsize=10_000)
         self._anonymous = RefusalSampler(settings.audit_anonymous_interval_seconds)
         # Access tokens of other kinds, issued by a higher layer (a citizen's consent to an
         # e-service: hub.integration.citizen_access), turned into principals by that layer.
@@ -89,29 +91,23 @@ class Authenticator:
                          method="session")
 
     def _cached_client(self, client_id: str, method: str, agent_id: str | None = None) -> Principal | None:
-        with self._lock:
-            hit = self._cache.get(f"{method}\0{client_id}\0{agent_id or ''}")
-        return hit[1] if hit and hit[0] > time.monotonic() else None
+        return self._cache.get((method, client_id, agent_id or ""))
 
     def _client_principal(self, client_id: str, method: str, agent_id: str | None = None) -> Principal:
-        if (cached := self._cached_client(client_id, method, agent_id)) is not None:
-            return cached
-        key = f"{method}\0{client_id}\0{agent_id or ''}"
-        now = time.monotonic()
+        key = (method, client_id, agent_id or "")
+        cached = self._cache.get(key)
+        return cached if cached is not None else self._cache.load_now(key)
+
+    def _load_client_principal(self, key: tuple[str, str, str]) -> Principal:
+        method, client_id, agent_id = key
         record = self._credentials.get(client_id)
         if record is None:
             raise Unauthorized("the token's client is no longer registered")
-        principal = self.principal_for_client(record, method, agent_id)
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (now + CACHE_SECONDS, principal)
-        return principal
+        return self.principal_for_client(record, method, agent_id or None)
 
     def forget(self) -> None:
         """Drop cached principals (after an admin change, so tests and CLIs see it at once)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     # -- credentials -----------------------------------------------------------------
     def from_token(self, token: str) -> Principal:

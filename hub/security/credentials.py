@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
+from hub.db import reading
 from hub.errors import Conflict, FieldError, InputError, NotFound, Unauthorized
 from hub.schemas.principal import ADMIN, AUDITOR, CLEARANCE_LEVELS, CLIENT, MONITOR
 from hub.security import hashing
@@ -95,7 +96,7 @@ class Credentials:
         return IssuedSecret(client_id, secret) if secret else None
 
     def get(self, client_id: str) -> ClientRecord | None:
-        with self._engine.connect() as conn:
+        with reading(self._engine).connect() as conn:
             row = conn.execute(select(clients).where(clients.c.id == client_id)).first()
         return _record(row) if row else None
 

@@ -1,6 +1,7 @@
 """Routes: (receiver, service) -> adapter and delivery policy; ``*`` matches any service."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -9,13 +10,16 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.registry import AdapterRegistry
 from hub.clock import utcnow
+from hub.db import reading
 from hub.errors import Conflict, FieldError, NoRoute, NotFound, ValidationFailed
+from hub.refresh_ahead import in_background, refresh_point
 from hub.schemas.routes import Route, RouteIn
 from hub.transport.tables import routes
 
 # Another process (the CLI, a second API process) may change routes; this bounds how long a
 # cached view can be stale. Changes made through this process are seen at once.
 CACHE_SECONDS = 2.0
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -25,6 +29,12 @@ class Router:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Route] | None = None
         self._loaded_at = 0.0
+        # Used after this age, the view is re-read in the background (hub.refresh_ahead), so
+        # under traffic it never goes stale and no accept waits for the routes table.
+        self._refresh_after = 0.0
+        self._refreshing = False
+        self._refresh_lock = threading.Lock()  # never held across I/O (``_lock`` is): taken on the event loop
+        self._generation = 0  # bumped by ``invalidate``: a reload that began before stores nothing
 
     def add(self, route: RouteIn) -> Route:
         adapter_cls = self._adapters.get(route.adapter)
@@ -66,7 +76,7 @@ class Router:
         self.invalidate()
 
     def list(self) -> list[Route]:
-        with self._engine.connect() as conn:
+        with reading(self._engine).connect() as conn:
             rows = conn.execute(select(routes).order_by(routes.c.id)).mappings().all()
         return [Route.model_validate({k: v for k, v in r.items() if k != "created_at"}) for r in rows]
 
@@ -79,14 +89,42 @@ class Router:
     def invalidate(self) -> None:
         with self._lock:
             self._cache = None
+            self._generation += 1
 
     def is_fresh(self) -> bool:
         """Whether ``find`` answers now from memory, without reading the routes table."""
-        return self._cache is not None and time.monotonic() - self._loaded_at <= CACHE_SECONDS
+        return self._cache is not None and self._young()
+
+    def _young(self) -> bool:
+        """Whether the view is within CACHE_SECONDS; past its refresh point, a re-read starts."""
+        age = time.monotonic() - self._loaded_at
+        if age > self._refresh_after and not self._refreshing:
+            with self._refresh_lock:
+                if self._refreshing or self._cache is None:
+                    return age <= CACHE_SECONDS
+                self._refreshing = True
+                generation = self._generation
+            if in_background(lambda: self._reload(generation)) is None:
+                self._refreshing = False
+        return age <= CACHE_SECONDS
+
+    def _reload(self, generation: int) -> None:
+        started = time.monotonic()
+        try:
+            table = {(r.receiver, r.service): r for r in self.list()}
+        except Exception:  # noqa: BLE001  the view then ages out and a caller reads the table itself
+            log.warning("re-reading the routes in the background failed", exc_info=True)
+            self._refreshing = False
+            return
+        with self._lock:
+            if generation == self._generation and self._cache is not None:
+                self._cache, self._loaded_at = table, started
+                self._refresh_after = refresh_point(CACHE_SECONDS)
+            self._refreshing = False
 
     def _table(self) -> dict[tuple[str, str], Route]:
         cache = self._cache
-        if cache is not None and time.monotonic() - self._loaded_at <= CACHE_SECONDS:
+        if cache is not None and self._young():
             return cache
         # Stale: one thread reloads; the others go on with the view it replaces (at most moments
         # older) instead of queueing behind the lock for the query (every delivery thread did, in
@@ -95,8 +133,9 @@ class Router:
             return cache  # type: ignore[return-value]  (not None: a blocking acquire never fails)
         try:
             if self._cache is None or time.monotonic() - self._loaded_at > CACHE_SECONDS:
+                started = time.monotonic()
                 self._cache = {(r.receiver, r.service): r for r in self.list()}
-                self._loaded_at = time.monotonic()
+                self._loaded_at, self._refresh_after = started, refresh_point(CACHE_SECONDS)
             return self._cache
         finally:
             self._lock.release()

@@ -21,7 +21,7 @@ APPS = 2      # central applications and integration
 ENTRY = 3     # entry points and wiring
 RANKS = {
     "errors": CORE, "config": CORE, "thai": CORE, "clock": CORE, "db": CORE, "metrics": CORE,
-    "logging_setup": CORE, "group_commit": CORE, "paging": CORE, "paths": CORE, "schemas": CORE,
+    "logging_setup": CORE, "group_commit": CORE, "refresh_ahead": CORE, "paging": CORE, "paths": CORE, "schemas": CORE,
     "transport": LOWER, "standards": LOWER, "security": LOWER, "registry": LOWER, "adapters": LOWER,
     # The reference systems (hub/sim: an agency's e-Saraban, a DPIS, a GFMIS office) stand where
     # the agencies' own systems stand: like an application, they use the adapters' codecs, and
