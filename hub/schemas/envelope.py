@@ -103,7 +103,10 @@ def message_key(sender: str, message_id: str) -> str:
     messages: two senders may use the same id for two messages. The hub keeps each under a
     key derived from both, so one sender can neither collide with nor claim another's id.
     """
-    return str(uuid.uuid5(MESSAGE_KEY_NAMESPACE, f"{sender}\n{message_id}"))
+    # uuid.uuid5's own computation (SHA-1 of the namespace and the name, version 5) without its
+    # import of hashlib on every call: half the cost, once per accepted message.
+    digest = hashlib.sha1(MESSAGE_KEY_NAMESPACE.bytes + f"{sender}\n{message_id}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
 
 
 def delivery_id(key: str, received_at: datetime, cycle_started_at: datetime) -> str:

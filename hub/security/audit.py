@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from hub.clock import as_utc, utcnow
 from hub.errors import Conflict
@@ -150,6 +150,13 @@ def unsealed_problem(rows: list[Mapping[str, Any]], covered: int, grace: timedel
 
 
 _COLUMNS = (*ENTRY_FIELDS, "prev_hash", "entry_hash")
+# The append's statements, built once: every accept batch runs them, and building and
+# cache-keying them anew each time cost more than executing them on SQLite.
+_HEAD_FOR_UPDATE = select(audit_head).where(audit_head.c.id == 1).with_for_update()
+_ADVANCE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(
+    last_seq=bindparam("new_last_seq"), last_hash=bindparam("new_last_hash"), sealed_seq=bindparam("new_sealed_seq"))
+_INSERT_ENTRIES = insert(audit_log)
+_INSERT_SEAL = insert(audit_seals)
 _COPY = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
 
 
@@ -162,7 +169,7 @@ def _insert_entries(conn: Any, entries: list[dict[str, Any]]) -> None:
             for entry in entries:
                 copy.write_row(tuple(entry[c] for c in _COLUMNS))
         return
-    conn.execute(insert(audit_log), entries)
+    conn.execute(_INSERT_ENTRIES, entries)
 
 
 class Witness:
@@ -240,7 +247,7 @@ class AuditLog:
         feed's position), so both are kept or neither is."""
         if not items:
             return []
-        head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
+        head = conn.execute(_HEAD_FOR_UPDATE).mappings().one()
         seq, prev = head["last_seq"], head["last_hash"]
         at = timestamp()  # one time for the batch: its entries are committed together
         entries = []
@@ -253,14 +260,14 @@ class AuditLog:
         _insert_entries(conn, entries)
         # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
         self._seal(conn, head["sealed_seq"] + 1, seq, prev)
-        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(last_seq=seq, last_hash=prev, sealed_seq=seq))
+        conn.execute(_ADVANCE_HEAD, {"new_last_seq": seq, "new_last_hash": prev, "new_sealed_seq": seq})
         return [e["seq"] for e in entries]
 
     def _seal(self, conn: Any, first_seq: int, last_seq: int, last_hash: str) -> None:
         signed_at = timestamp()
         signature = self._key.sign(seal_body(first_seq, last_seq, last_hash, signed_at, self._key.key_id))
-        conn.execute(insert(audit_seals).values(first_seq=first_seq, last_seq=last_seq, last_hash=last_hash,
-                                                signed_at=signed_at, key_id=self._key.key_id, signature=signature))
+        conn.execute(_INSERT_SEAL, {"first_seq": first_seq, "last_seq": last_seq, "last_hash": last_hash,
+                                    "signed_at": signed_at, "key_id": self._key.key_id, "signature": signature})
 
     def seal(self) -> bool:
         """Sign the entries not yet covered by a seal; False when there were none."""

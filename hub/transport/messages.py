@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.base import OUTCOME_STATUSES
@@ -44,6 +44,13 @@ STATUSES = (ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD, *OUTCOME_ST
 FINISHED = (DELIVERED, DEAD, *OUTCOME_STATUSES)
 UNFINISHED = (ACCEPTED, QUEUED, DELIVERING, RETRYING)
 log = story(__name__)
+# The accept transaction's statements, built once: rebuilding and cache-keying them for every
+# batch was a visible share of the group commit's CPU.
+_EXISTING = select(messages.c.sender, messages.c.message_id).where(
+    tuple_(messages.c.sender, messages.c.message_id).in_(bindparam("pairs", expanding=True)))
+_INSERT_MESSAGES = insert(messages)
+_INSERT_PAYLOADS = insert(message_payloads)
+_INSERT_EVENTS = insert(message_events)
 
 
 @dataclass(frozen=True)
@@ -218,11 +225,16 @@ class MessageService:
         row = {
             "id": key,
             "message_id": message_id,
-            **env.model_dump(
-                mode="json",
-                include={"sender", "receiver", "service", "standard", "correlation_id", "classification",
-                         "speed", "user_id", "content_type"},
-            ),
+            # Read off the model rather than ``model_dump``: the same values, at a fraction of the cost.
+            "sender": env.sender,
+            "receiver": env.receiver,
+            "service": env.service,
+            "standard": env.standard,
+            "correlation_id": env.correlation_id,
+            "classification": str(env.classification),  # a StrEnum: its value
+            "speed": str(env.speed),
+            "user_id": env.user_id,
+            "content_type": env.content_type,
             "received_at": now,
             "cycle_started_at": now,
             "payload_sha256": digest,
@@ -254,24 +266,21 @@ class MessageService:
         try:
             with self._engine.begin() as conn:
                 # By (sender, id): a message stored before migration s3a_0001 has its id as key.
-                existing = {tuple(r) for r in conn.execute(
-                    select(messages.c.sender, messages.c.message_id)
-                    .where(tuple_(messages.c.sender, messages.c.message_id).in_([p.pair for p in batch]))
-                )}
+                existing = {tuple(r) for r in conn.execute(_EXISTING, {"pairs": [p.pair for p in batch]})}
                 fresh, seen = [], set()
                 for p in batch:
                     if p.pair not in existing and p.pair not in seen:
                         seen.add(p.pair)
                         fresh.append(p)
                 if fresh:
-                    conn.execute(insert(messages), [p.row for p in fresh])
+                    conn.execute(_INSERT_MESSAGES, [p.row for p in fresh])
                     whole_bodies = [{"message_id": p.key, "body": p.body} for p in fresh if p.body is not None]
                     if whole_bodies:
-                        conn.execute(insert(message_payloads), whole_bodies)
+                        conn.execute(_INSERT_PAYLOADS, whole_bodies)
                     for p in fresh:
                         if p.spooled is not None:
                             write_pieces(conn, p.key, p.spooled.file)
-                    conn.execute(insert(message_events), [p.event for p in fresh])
+                    conn.execute(_INSERT_EVENTS, [p.event for p in fresh])
                 audited = [p for p in batch if p.audit is not None]
                 if audited:
                     if self._audit_writer is None:

@@ -1,8 +1,12 @@
+import uuid
+
 import orjson
 import pytest
 from pydantic import ValidationError
 
-from hub.schemas.envelope import Envelope, StoredMessage, outbound_document, party_member
+from hub.schemas.envelope import (
+    MESSAGE_KEY_NAMESPACE, Envelope, StoredMessage, message_key, outbound_document, party_member,
+)
 
 BASE = {"sender": "TH/GOV/0401/saraban", "receiver": "TH/GOV/1501/hr", "service": "telework.order/v1",
         "payload": {"b": 1, "a": "ไทย"}}
@@ -65,3 +69,13 @@ def test_outbound_document_splices_payload_without_changing_it():
 
 def test_party_member():
     assert party_member("TH/GOV/0401/saraban") == "TH/GOV/0401"
+
+
+@pytest.mark.parametrize(("sender", "message_id"), [
+    ("TH/GOV/0401/saraban", "6f1c1f64-3b1e-4a55-9a3e-1f0b8c2d7e10"),
+    ("TH/GOV/CGD", "x" * 300),
+    ("", ""),
+])
+def test_message_key_is_the_uuid5_of_sender_and_id(sender, message_id):
+    # Stored keys must not change: message_key computes uuid5 itself, so it is checked against it.
+    assert message_key(sender, message_id) == str(uuid.uuid5(MESSAGE_KEY_NAMESPACE, f"{sender}\n{message_id}"))

@@ -1,21 +1,24 @@
 """``/v1/messages``: submit, read, list and replay messages."""
 from __future__ import annotations
 
+import inspect
 import tempfile
 import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.responses import StreamingResponse
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from hub import metrics
-from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, SettingsDep
+from hub.api.deps import MessagesDep, PrincipalDep, SecurityDep, current_principal
 from hub.api.responses import FastJSONResponse
 from hub.api.spooling import parse_spooled, spool_dir, spool_rest
 from hub.errors import FieldError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -25,7 +28,7 @@ from hub.schemas.messages import MessageAccepted, MessageDetail, MessagePage
 from hub.schemas.principal import Principal
 from hub.schemas.validation import validation_failed
 from hub.security.listing import list_visible
-from hub.security.wiring import Security
+from hub.security.wiring import Security, security_of
 from hub.transport.messages import MessageService
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
@@ -112,7 +115,10 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
             "the body must be a JSON object (the envelope)",
             errors=[FieldError("", "type", f"expected an object, got {type(data).__name__}")],
         )
-    if (depth := nesting_depth(data.get("payload"))) > MAX_PAYLOAD_DEPTH:
+    # Every level of nesting opens with its own bracket, so a body with no more brackets than
+    # the limit (any ordinary one) cannot nest deeper: counting them in C spares the walk.
+    if (raw.count(b"{") + raw.count(b"[") > MAX_PAYLOAD_DEPTH
+            and (depth := nesting_depth(data.get("payload"))) > MAX_PAYLOAD_DEPTH):
         raise ValidationFailed(
             f"the payload nests {depth} levels deep; at most {MAX_PAYLOAD_DEPTH} are accepted",
             errors=[FieldError("/payload", "max_depth", f"at most {MAX_PAYLOAD_DEPTH} levels of nesting")])
@@ -122,19 +128,39 @@ def parse_envelope(raw: bytes | bytearray) -> Envelope:
         raise validation_failed(exc) from exc
 
 
-@router.post(
-    "",
-    status_code=202,
-    response_model=MessageAccepted,
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": Envelope.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
-    responses={409: {"description": "same id, different content"}, 413: {"description": "payload too large"},
-               415: {"description": "not application/json"}, 422: {"description": "invalid envelope or no route"}},
-)
-async def submit_message(request: Request, messages: MessagesDep, security: SecurityDep, settings: SettingsDep,
-                         principal: PrincipalDep) -> FastJSONResponse:
+class LeanRoute(APIRoute):
+    """A route whose endpoint takes the request alone and looks up what it needs itself.
+
+    FastAPI's request handler resolves the dependency graph on every call (the app-wide
+    authentication and every ``Depends`` alias): about a sixth of the CPU of an accept under
+    load. The route is still declared through FastAPI, so OpenAPI, matching, the exception
+    handlers and ``scope["route"]`` are unchanged; only the per-request resolution is skipped,
+    so the endpoint must do what the app-wide dependencies would (``authenticated``).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        return self.endpoint
+
+
+async def authenticated(request: Request, security: Security | None) -> Principal:
+    """What ``require_principal`` does for a route that is not public, honouring a test's override."""
+    override = request.app.dependency_overrides.get(current_principal)
+    if override is not None:
+        principal = override()
+        return await principal if inspect.isawaitable(principal) else principal
+    if security is not None:  # a token verified before, its client cached: no I/O, no request.state
+        principal = security.authenticator.remembered(request.headers)
+        if principal is not None:
+            return principal
+    return await current_principal(request)
+
+
+async def submit_message(request: Request) -> FastJSONResponse:
     """Submit a message; 202 once it is durably stored."""
     started = time.perf_counter()
+    hub = request.app.state.hub
+    principal = await authenticated(request, getattr(hub, "security", None))
+    messages, security, settings = hub.messages, security_of(hub), hub.settings
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json":
         raise UnsupportedMediaType(
@@ -167,6 +193,18 @@ async def submit_message(request: Request, messages: MessagesDep, security: Secu
     # Rendered here rather than through the response model: the hot path of ``hub bench``.
     return FastJSONResponse({"id": result.id, "status": result.status, "links": links(result.id, principal)},
                             status_code=202, headers=headers)
+
+
+router.add_api_route(
+    "", submit_message, methods=["POST"],
+    route_class_override=LeanRoute,
+    status_code=202,
+    response_model=MessageAccepted,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": Envelope.model_json_schema(ref_template="#/components/schemas/{model}")}}}},
+    responses={409: {"description": "same id, different content"}, 413: {"description": "payload too large"},
+               415: {"description": "not application/json"}, 422: {"description": "invalid envelope or no route"}},
+)
 
 
 SenderQuery = Annotated[str | None, Query(
