@@ -42,14 +42,17 @@ class Proc:
                 raise RuntimeError(f"{' '.join(self._cmd)} exited with {self.popen.returncode}; see {self._log}")
             return self
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{' '.join(self._cmd)} exited with {self.popen.returncode}; see {self._log}")
-            try:
-                if httpx.get(self.url + self._health, timeout=1).status_code < 500:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        # One client for every poll: each new httpx client builds a TLS context (~20 ms of CPU),
+        # which made polling at 10 Hz cost more than the process being waited for.
+        with httpx.Client(timeout=1) as http:
+            while time.monotonic() < deadline:
+                if self.popen.poll() is not None:
+                    raise RuntimeError(f"{' '.join(self._cmd)} exited with {self.popen.returncode}; see {self._log}")
+                try:
+                    if http.get(self.url + self._health).status_code < 500:
+                        return self
+                except httpx.HTTPError:
+                    time.sleep(0.1)
         raise RuntimeError(f"{' '.join(self._cmd)} did not become healthy; see {self._log}")
 
     def __exit__(self, *exc: object) -> None:
