@@ -29,6 +29,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "HUB_QUEUE_NAME": settings.queue_name,
         "HUB_REQUEUE_AFTER_SECONDS": str(settings.requeue_after_seconds),
         "HUB_RELAY_INTERVAL_SECONDS": str(settings.relay_interval_seconds),
+        # The claim lease of a delivery is twice this: after a SIGKILL, the messages the killed
+        # process had claimed wait that long (60 s with the default) before another takes them.
+        "HUB_DELIVERY_TIMEOUT_SECONDS": str(settings.delivery_timeout_seconds),
         "HUB_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
         "HUB_LOG_LEVEL": "WARNING",
     })
