@@ -71,7 +71,7 @@ def backend_settings(backend: str, data_dir: Path, stack: ExitStack, **overrides
     if backend == "embedded":
         return fast_settings(data_dir, **overrides)
     services.need("postgresql", "rabbitmq")
-    database_url = stack.enter_context(services.postgres_database())
+    database_url = stack.enter_context(services.postgres_database(migrated=True))
     queue = stack.enter_context(services.rabbitmq_queue())
     return fast_settings(data_dir, database_url=database_url, broker_url=services.AMQP_URL, queue_name=queue,
                          **overrides)

@@ -375,11 +375,12 @@ def _large_body(size: int):  # noqa: ANN202
 
 def _wait_delivered(sink_url: str, expected: int, *, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
-    while True:
-        stats = httpx.get(f"{sink_url}/stats", timeout=10).json()
-        if stats["delivered"] >= expected or time.monotonic() > deadline:
-            return stats
-        time.sleep(0.1)
+    with httpx.Client(timeout=10) as http:  # one client: a new one per poll costs a TLS context's CPU
+        while True:
+            stats = http.get(f"{sink_url}/stats").json()
+            if stats["delivered"] >= expected or time.monotonic() > deadline:
+                return stats
+            time.sleep(0.1)
 
 
 def _figures(run: dict) -> dict:

@@ -3,7 +3,10 @@
 JSON documents: JSON Schema Draft 2020-12 with format checking (``date``, ``uuid``, ...).
 XML documents: parsed only through :func:`hub.standards.safexml.parse_xml`, then checked
 with ``lxml``'s XML Schema. A compiled validator is built once per ``id@version`` and
-cached by :mod:`hub.standards.edge` (versions are immutable, so it never goes stale).
+cached by :mod:`hub.standards.edge` (versions are immutable, so it never goes stale); under
+that, :func:`compile_validator` keeps the last few compiled per schema content in the
+process, so a hub built on a fresh database (each test's, each ``hub bench`` scenario's)
+does not check and compile the same published schemas again.
 
 Each violation is an :class:`Issue`: ``path`` is a JSON Pointer into the document
 (``/signer/role``; for a missing or unexpected member it points where that member would
@@ -15,6 +18,7 @@ document.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from lxml import etree
@@ -168,9 +173,29 @@ class XmlDocumentValidator:
         return [Issue(f"line {e.line}", _xml_rule(e), e.message, line=e.line) for e in entries[:MAX_ISSUES]]
 
 
+# Compiled validators hold no per-document state (the XML one locks around its error log), so
+# hubs in one process can share them; keyed by a digest of the schema alone.
+_COMPILED_MAX = 256
+_compiled: dict[str, JsonDocumentValidator | XmlDocumentValidator] = {}
+_compiled_lock = threading.Lock()
+
+
 def compile_validator(version: StandardVersion) -> JsonDocumentValidator | XmlDocumentValidator:
     if version.is_json:
         if version.schema is None:
             raise ValueError(f"{version.ref} has no JSON schema")
-        return JsonDocumentValidator(version.schema)
-    return XmlDocumentValidator(version.xsd_files or {})
+        content = b"json\0" + orjson.dumps(version.schema, option=orjson.OPT_SORT_KEYS)
+    else:
+        content = b"xsd\0" + orjson.dumps(version.xsd_files or {}, option=orjson.OPT_SORT_KEYS)
+    key = hashlib.sha256(content).hexdigest()
+    with _compiled_lock:
+        cached = _compiled.get(key)
+    if cached is not None:
+        return cached
+    # A schema that does not compile raises here and is not remembered.
+    validator = (JsonDocumentValidator(version.schema) if version.is_json
+                 else XmlDocumentValidator(version.xsd_files or {}))
+    with _compiled_lock:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.pop(next(iter(_compiled)))  # the oldest: a process sees few schemas
+        return _compiled.setdefault(key, validator)

@@ -14,7 +14,7 @@ but never applied) and 0 applied twice, on both backends where the failure appli
 The restarts of shared servers run only where HUB_TEST_SERVICES=required and always leave
 the server running (deselect them with ``-m "not broker_restart and not postgres_restart"``).
 ``HUB_DURABILITY_MESSAGES`` sets the burst (default 240: the matrix takes a few minutes).
-The 2,000-message SIGKILL run is tests/e2e/test_crash_recovery.py.
+The longer SIGKILL burst is tests/e2e/test_crash_recovery.py (HUB_CRASH_RECOVERY_MESSAGES=2000 for the soak).
 """
 from __future__ import annotations
 
