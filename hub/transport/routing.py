@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,11 @@ class Router:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Route] | None = None
         self._loaded_at = 0.0
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every route change made through this router."""
+        self._listeners.append(listener)
 
     def add(self, route: RouteIn) -> Route:
         adapter_cls = self._adapters.get(route.adapter)
@@ -79,6 +85,8 @@ class Router:
     def invalidate(self) -> None:
         with self._lock:
             self._cache = None
+        for listener in self._listeners:
+            listener()
 
     def is_fresh(self) -> bool:
         """Whether ``find`` answers now from memory, without reading the routes table."""

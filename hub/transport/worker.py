@@ -55,6 +55,12 @@ CLAIM_BATCH = 128
 BUSY_WAIT_SECONDS = 0.05
 # Claim transactions in flight at once per worker process.
 CLAIMERS = 2
+# The idle ceiling of the consumer on a polled broker (the embedded one). Every process that
+# publishes to the broker (its relay) also runs a consumer and rings that consumer's doorbell,
+# so a message published after a quiet spell is taken at once by the publishing process; the
+# consumer's own polls only pick up what another process left, and each costs a query through
+# kombu (at 1 s, half of an idle ``hub serve``'s CPU).
+POLLED_IDLE_MAX_SECONDS = 10.0
 
 
 class DeliveryWorker:
@@ -66,7 +72,8 @@ class DeliveryWorker:
         self._concurrency = concurrency
         # Idle, the consumer backs off to ``idle_max_seconds``; the relay of this process rings
         # ``doorbell`` after publishing, so a polled broker is looked at again at once.
-        self._idle = IdleBackoff(BUSY_WAIT_SECONDS, max(BUSY_WAIT_SECONDS, idle_max_seconds))
+        self._idle_max = max(BUSY_WAIT_SECONDS, idle_max_seconds)
+        self._idle = IdleBackoff(BUSY_WAIT_SECONDS, self._idle_max)
         self._doorbell = doorbell or Doorbell()
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
@@ -102,6 +109,8 @@ class DeliveryWorker:
             conn.ensure_connection(max_retries=3)
             with conn.Consumer(self._queue, callbacks=[on_message], accept=["json"], prefetch_count=prefetch):
                 polled = is_polled(conn)
+                self._idle = IdleBackoff(BUSY_WAIT_SECONDS,
+                                         max(self._idle_max, POLLED_IDLE_MAX_SECONDS) if polled else self._idle_max)
                 while not stop.is_set():
                     self._gather(conn, self._next_wait(bool(ready)), polled, ready)
                     if ready:
