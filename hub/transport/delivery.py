@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, exists, insert, select, update
+from sqlalchemy import Engine, bindparam, exists, select, update
 
 from hub import metrics
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
@@ -34,7 +34,7 @@ from hub.transport.messages import (
 )
 from hub.transport.payload_store import read_payload, whole
 from hub.transport.routing import Router
-from hub.transport.tables import message_events, message_payloads, messages
+from hub.transport.tables import insert_events, message_payloads, messages
 
 log = logging.getLogger(__name__)
 story_log = story(__name__)
@@ -253,7 +253,7 @@ class Deliverer:
                     .values({c: bindparam(f"m_{c}") for c in OUTCOME_COLUMNS} | {"updated_at": now}),
                     [{"m_id": o.message_id, **{f"m_{c}": o.values.get(c) for c in OUTCOME_COLUMNS}} for o in won],
                 )
-                conn.execute(insert(message_events), [
+                insert_events(conn, [
                     {"message_id": o.message_id, "at": now, "attempt": o.attempt, "kind": e["kind"],
                      "detail": e.get("detail")}
                     for o in won for e in o.events

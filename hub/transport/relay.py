@@ -12,13 +12,13 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 
 from hub.clock import as_utc, utcnow
 from hub.transport.broker import Publisher
 from hub.transport.idle import IdleBackoff
 from hub.transport.messages import ACCEPTED, QUEUED, RETRYING
-from hub.transport.tables import message_events, messages
+from hub.transport.tables import insert_events, messages
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # bind parameter cloned per id on every round.
 _MARK_QUEUED = (update(messages).where(messages.c.id.in_(bindparam("ids", expanding=True)))
                 .values(status=bindparam("r_status"), next_action_at=bindparam("r_next"), updated_at=bindparam("r_now")))
+
+_DUE = (select(messages.c.id, messages.c.status).where(messages.c.next_action_at <= bindparam("r_due"))
+        .order_by(messages.c.next_action_at).limit(bindparam("r_limit")))
+_DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True)
+_EARLIEST = select(func.min(messages.c.next_action_at))
 
 
 class Relay:
@@ -44,30 +49,20 @@ class Relay:
 
     def run_once(self) -> int:
         now = utcnow()
-        query = (
-            select(messages.c.id, messages.c.status)
-            .where(messages.c.next_action_at <= now)
-            .order_by(messages.c.next_action_at)
-            .limit(self._batch)
-        )
         with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            due = conn.execute(query).all()
+            query = _DUE_SKIP_LOCKED if conn.dialect.name == "postgresql" else _DUE
+            due = conn.execute(query, {"r_due": now, "r_limit": self._batch}).all()
             if not due:
                 return 0
             ids = [row.id for row in due]
             conn.execute(_MARK_QUEUED, {"ids": ids, "r_status": QUEUED, "r_next": now + self._lease, "r_now": now})
-            conn.execute(
-                insert(message_events),
-                [
-                    {"message_id": row.id, "at": now, "kind": QUEUED, "attempt": None, "detail": None}
-                    if row.status in (ACCEPTED, RETRYING)
-                    else {"message_id": row.id, "at": now, "kind": "requeued", "attempt": None,
-                          "detail": {"reason": f"lease expired while {row.status}"}}
-                    for row in due
-                ],
-            )
+            insert_events(conn, [
+                {"message_id": row.id, "at": now, "kind": QUEUED, "attempt": None, "detail": None}
+                if row.status in (ACCEPTED, RETRYING)
+                else {"message_id": row.id, "at": now, "kind": "requeued", "attempt": None,
+                      "detail": {"reason": f"lease expired while {row.status}"}}
+                for row in due
+            ])
         self._publisher.publish(ids)
         return len(ids)
 
@@ -75,7 +70,7 @@ class Relay:
         """How long until the earliest unfinished message is due (0 if one is due now); None
         when nothing is waiting at all."""
         with self._engine.connect() as conn:
-            earliest = conn.execute(select(func.min(messages.c.next_action_at))).scalar_one_or_none()
+            earliest = conn.execute(_EARLIEST).scalar_one_or_none()
         if earliest is None:
             return None
         return max((as_utc(earliest) - utcnow()).total_seconds(), 0.0)

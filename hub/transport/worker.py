@@ -26,18 +26,23 @@ log = logging.getLogger(__name__)
 
 class _BrokerMessage:
     """A broker message carrying several ids: acknowledged once every one of them is done.
-    Touched only by the consumer thread (which alone may use the channel)."""
+    Ids are counted off by whichever thread finishes them; the acknowledgement itself is left
+    to the consumer thread (which alone may use the channel)."""
 
-    __slots__ = ("_message", "_left")
+    __slots__ = ("message", "_left", "_lock")
 
     def __init__(self, message: Any, ids: int) -> None:
-        self._message = message
+        self.message = message
         self._left = ids
+        self._lock = threading.Lock()
 
-    def one_done(self) -> None:
-        self._left -= 1
-        if self._left == 0:
-            self._message.ack()
+    def one_done(self, acknowledge: queue.SimpleQueue) -> None:
+        """One of its ids is done; the last one hands the message to ``acknowledge``."""
+        with self._lock:
+            self._left -= 1
+            last = self._left == 0
+        if last:
+            acknowledge.put(self.message)
 
 
 def _ids_of(body: Any) -> list[str] | None:
@@ -90,7 +95,7 @@ class DeliveryWorker:
         self._deliverer.close()
 
     def _consume(self, pool: ThreadPoolExecutor, claimer: ThreadPoolExecutor, stop: threading.Event) -> None:
-        finished: queue.SimpleQueue[tuple[Any, Future[str]]] = queue.SimpleQueue()
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()  # broker messages ready to acknowledge
         failed_claims: queue.SimpleQueue[BaseException] = queue.SimpleQueue()
         ready: list[tuple[str, Any]] = []
 
@@ -171,46 +176,51 @@ class DeliveryWorker:
 
     def _claim_and_start(self, ready: list[tuple[str, Any]], pool: ThreadPoolExecutor,
                          finished: queue.SimpleQueue) -> None:
-        by_id: dict[str, list[Any]] = {}
+        by_id: dict[str, list[_BrokerMessage]] = {}
         for message_id, message in ready:
             by_id.setdefault(message_id, []).append(message)
         claims = self._deliverer.claim(list(by_id))
+        with self._in_flight_lock:
+            self._in_flight += len(claims)
         for claim in claims:
             broker_messages = by_id.pop(claim.meta.key or str(claim.meta.id))
             # The delivery thread hands its outcome to the group commit and moves on; the
             # broker message is acknowledged when that commit is done.
-            with self._in_flight_lock:
-                self._in_flight += 1
             attempted = pool.submit(self._deliverer.attempt, claim)
             attempted.add_done_callback(
                 lambda f, ms=broker_messages: self._when_recorded(f, ms, finished))
-        not_ours: Future[str] = Future()
-        not_ours.set_result("skipped")
         for broker_messages in by_id.values():  # delivered already, or another worker holds it
             for message in broker_messages:
-                finished.put((message, not_ours))  # counted (and acknowledged) by the consumer thread
+                message.one_done(finished)
 
-    def _when_recorded(self, attempted: Future, broker_messages: list[Any], finished: queue.SimpleQueue) -> None:
+    def _when_recorded(self, attempted: Future, broker_messages: list[_BrokerMessage],
+                       finished: queue.SimpleQueue) -> None:
         if attempted.exception() is not None:
-            target: Future = attempted
-        else:
-            target = self._deliverer.record_async(attempted.result())
-        target.add_done_callback(lambda _: self._finished_one())
+            self._recorded(attempted, broker_messages, finished)
+            return
+        self._deliverer.record_async(attempted.result()).add_done_callback(
+            lambda f: self._recorded(f, broker_messages, finished))
+
+    def _recorded(self, outcome: Future, broker_messages: list[_BrokerMessage], finished: queue.SimpleQueue) -> None:
+        """The outcome is committed (or recording it failed): count the id off its broker messages."""
+        error = outcome.exception()
+        if error is not None:
+            # The database failed while recording; the lease will hand the id out again.
+            log.error("delivery bookkeeping failed: %s", error, exc_info=error)
+        self._finished_one()
         for message in broker_messages:
-            target.add_done_callback(lambda f, m=message: finished.put((m, f)))
+            message.one_done(finished)
 
     def _finished_one(self) -> None:
         with self._in_flight_lock:
             self._in_flight -= 1
 
-    def _ack_finished(self, finished: queue.SimpleQueue) -> None:
+    @staticmethod
+    def _ack_finished(finished: queue.SimpleQueue) -> None:
+        """Acknowledge the broker messages whose ids are all done (on the consumer thread)."""
         while True:
             try:
-                message, future = finished.get_nowait()
+                message = finished.get_nowait()
             except queue.Empty:
                 return
-            error = future.exception()
-            if error is not None:
-                # The database failed while recording; the lease will hand the id out again.
-                log.error("delivery bookkeeping failed: %s", error, exc_info=error)
-            message.one_done()
+            message.ack()
