@@ -18,15 +18,17 @@ from hub.clock import as_utc, utcnow
 from hub.transport.broker import Publisher
 from hub.transport.idle import IdleBackoff
 from hub.transport.messages import ACCEPTED, QUEUED, RETRYING
-from hub.transport.tables import insert_events, messages
+from hub.transport.tables import id_in, insert_events, messages
 
 log = logging.getLogger(__name__)
 
 
-# Built once with an expanding IN list: compiled once per batch length and cached, instead of a
-# bind parameter cloned per id on every round.
-_MARK_QUEUED = (update(messages).where(messages.c.id.in_(bindparam("ids", expanding=True)))
-                .values(status=bindparam("r_status"), next_action_at=bindparam("r_next"), updated_at=bindparam("r_now")))
+# Built once with the id list as one parameter (``id_in``), instead of a bind parameter cloned
+# per id on every round.
+_MARK_QUEUED, _MARK_QUEUED_PG = (
+    update(messages).where(id_in(messages.c.id, "ids", postgresql=pg))
+    .values(status=bindparam("r_status"), next_action_at=bindparam("r_next"), updated_at=bindparam("r_now"))
+    for pg in (False, True))
 
 _DUE = (select(messages.c.id, messages.c.status).where(messages.c.next_action_at <= bindparam("r_due"))
         .order_by(messages.c.next_action_at).limit(bindparam("r_limit")))
@@ -50,12 +52,13 @@ class Relay:
     def run_once(self) -> int:
         now = utcnow()
         with self._engine.begin() as conn:
-            query = _DUE_SKIP_LOCKED if conn.dialect.name == "postgresql" else _DUE
+            postgresql = conn.dialect.name == "postgresql"
+            query = _DUE_SKIP_LOCKED if postgresql else _DUE
             due = conn.execute(query, {"r_due": now, "r_limit": self._batch}).all()
             if not due:
                 return 0
             ids = [row.id for row in due]
-            conn.execute(_MARK_QUEUED, {"ids": ids, "r_status": QUEUED, "r_next": now + self._lease, "r_now": now})
+            conn.execute(_MARK_QUEUED_PG if postgresql else _MARK_QUEUED, {"ids": ids, "r_status": QUEUED, "r_next": now + self._lease, "r_now": now})
             insert_events(conn, [
                 {"message_id": row.id, "at": now, "kind": QUEUED, "attempt": None, "detail": None}
                 if row.status in (ACCEPTED, RETRYING)

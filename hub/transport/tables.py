@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Column,
@@ -23,6 +24,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    any_,
+    bindparam,
     insert,
 )
 
@@ -162,3 +165,14 @@ def insert_events(conn: Any, events: list[dict[str, Any]]) -> None:  # noqa: ANN
                                 None if detail is None else json.dumps(detail)))
         return
     conn.execute(insert(message_events), events)
+
+
+def id_in(column: Any, name: str, *, postgresql: bool) -> Any:  # noqa: ANN401  (SQL expressions)
+    """``column IN (ids)`` for a list bound as ``name``. On PostgreSQL ``column = ANY(:name)``
+    with the list as one array: an expanded ``IN`` of a few hundred ids is a statement text too
+    long for psycopg's cache of parsed queries, so it was re-parsed on every execution (the
+    relay's marking round spent most of its time there), and its text differed with every
+    batch length. Elsewhere an expanding ``IN`` (compiled once per list length)."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
