@@ -45,6 +45,48 @@ class _BrokerMessage:
             acknowledge.put(self.message)
 
 
+class _Acknowledger:
+    """Acknowledges finished broker messages, on the consumer thread. With ``cumulative``
+    (AMQP), finished messages at the head of those received in order are acknowledged by one
+    ``basic.ack`` with ``multiple`` for the last of them (one frame instead of one per message:
+    the acknowledgements were a third of the consumer thread in a profile); a finished message
+    behind an unfinished one is acknowledged on its own at once, so a slow delivery holds back
+    no acknowledgement (and no prefetch room). Only finished messages are ever covered."""
+
+    def __init__(self) -> None:
+        self.cumulative = False
+        self._outstanding: list[Any] = []  # received, not yet acknowledged, in delivery-tag order
+
+    def received(self, message: Any) -> None:
+        if self.cumulative:
+            self._outstanding.append(message)
+
+    def acknowledge(self, finished: queue.SimpleQueue) -> None:
+        done: list[Any] = []
+        while True:
+            try:
+                done.append(finished.get_nowait())
+            except queue.Empty:
+                break
+        if not done:
+            return
+        if not self.cumulative:
+            for message in done:
+                message.ack()
+            return
+        finished_ids = {id(m) for m in done}
+        head = 0
+        while head < len(self._outstanding) and id(self._outstanding[head]) in finished_ids:
+            head += 1
+        if head:
+            self._outstanding[head - 1].ack(multiple=True)
+        covered = {id(m) for m in self._outstanding[:head]}
+        for message in done:
+            if id(message) not in covered:
+                message.ack()
+        self._outstanding = [m for m in self._outstanding[head:] if id(m) not in finished_ids]
+
+
 def _ids_of(body: Any) -> list[str] | None:
     if isinstance(body, dict):
         if isinstance(body.get("ids"), list) and body["ids"] and all(isinstance(i, str) for i in body["ids"]):
@@ -98,6 +140,7 @@ class DeliveryWorker:
         finished: queue.SimpleQueue[Any] = queue.SimpleQueue()  # broker messages ready to acknowledge
         failed_claims: queue.SimpleQueue[BaseException] = queue.SimpleQueue()
         ready: list[tuple[str, Any]] = []
+        acks = _Acknowledger()
 
         def on_message(body: Any, message: Any) -> None:
             ids = _ids_of(body)
@@ -107,6 +150,7 @@ class DeliveryWorker:
                 return
             whole = _BrokerMessage(message, len(ids))
             ready.extend((message_id, whole) for message_id in ids)
+            acks.received(message)
 
         # About four ids per delivery thread held from the broker, as before ids were batched.
         prefetch = max(2, self._concurrency * 4 // IDS_PER_BROKER_MESSAGE)
@@ -114,6 +158,9 @@ class DeliveryWorker:
             conn.ensure_connection(max_retries=3)
             with conn.Consumer(self._queue, callbacks=[on_message], accept=["json"], prefetch_count=prefetch):
                 polled = is_polled(conn)
+                # kombu's virtual transports ignore ``multiple`` (they would leave the others
+                # unacknowledged): there every message is acknowledged on its own.
+                acks.cumulative = not polled
                 self._idle = IdleBackoff(BUSY_WAIT_SECONDS,
                                          max(self._idle_max, POLLED_IDLE_MAX_SECONDS) if polled else self._idle_max)
                 while not stop.is_set():
@@ -123,11 +170,11 @@ class DeliveryWorker:
                             self._in_flight += 1  # the claim itself, until its deliveries are started
                         claimer.submit(self._dispatch, list(ready), pool, finished, failed_claims)
                         ready.clear()
-                    self._ack_finished(finished)
+                    acks.acknowledge(finished)
                     self._raise_failed_claim(failed_claims)
                 claimer.shutdown(wait=True)
                 pool.shutdown(wait=True)  # let deliveries in flight finish and be acknowledged
-                self._ack_finished(finished)
+                acks.acknowledge(finished)
 
     def _next_wait(self, found_work: bool) -> float:
         with self._in_flight_lock:
@@ -215,12 +262,3 @@ class DeliveryWorker:
         with self._in_flight_lock:
             self._in_flight -= 1
 
-    @staticmethod
-    def _ack_finished(finished: queue.SimpleQueue) -> None:
-        """Acknowledge the broker messages whose ids are all done (on the consumer thread)."""
-        while True:
-            try:
-                message = finished.get_nowait()
-            except queue.Empty:
-                return
-            message.ack()
