@@ -119,6 +119,10 @@ class Hub:
     def close(self) -> None:
         self._stop.set()
         self.relay.wake()
+        if self.doorbell is not None:  # the delivery worker may be waiting on it, idle on a polled broker
+            self.doorbell.ring()
+        if self.inbound is not None:
+            self.inbound.wake()
         for thread in self._threads:
             thread.join(timeout=10)
         self.messages.close()

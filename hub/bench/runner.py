@@ -209,11 +209,14 @@ class Runner:
             with self._hub(env, worker=False) as hub:
                 run = loadgen(hub.url, concurrency=self.o.concurrency, duration=duration,
                               payload_bytes=self.o.payload_bytes, token=token)
-                with self._workers(env, extra, max(1, self.o.workers)) as pids, Meter(*pids) as meter:
-                    # The workers began during their start-up second: count from here.
-                    started, before = time.time(), httpx.get(f"{sink.url}/stats", timeout=10).json()["delivered"]
-                    stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, duration * 10))
-                    meter.messages = stats["delivered"] - before
+                with self._workers(env, extra, max(1, self.o.workers)) as pids:
+                    # Messages and CPU are both counted from the first delivery on: a worker's
+                    # start-up (imports, connections; about a CPU second each) is not delivery.
+                    _wait_delivered(sink.url, 1, timeout=60.0)
+                    with Meter(*pids) as meter:
+                        started, before = time.time(), httpx.get(f"{sink.url}/stats", timeout=10).json()["delivered"]
+                        stats = _wait_delivered(sink.url, run["ok"], timeout=max(60.0, duration * 10))
+                        meter.messages = stats["delivered"] - before
         per_second = meter.messages / max(1e-9, stats["last_at"] - started) if stats["last_at"] else 0
         self.results.add(scenario=f"drain a backlog ({max(1, self.o.workers)} workers)", backend=backend.name,
                          per_second=per_second, ok=stats["delivered"], errors=run["errors"], latency=None,

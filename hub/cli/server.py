@@ -25,11 +25,9 @@ def serve(
                                                       "(group commit, and embedded worker unless turned off).")] = 1,
 ) -> None:
     """Run the HTTP API (and, by default, an embedded delivery worker)."""
-    import uvicorn
-
     from hub.api.app import create_app
     from hub.api.allowlist import serving_hub
-    from hub.api.serving import uvicorn_options
+    from hub.api.serving import serve_quietly, uvicorn_options
     from hub.logging_setup import configure
 
     from hub.security.memory import return_large_blocks_to_os
@@ -53,8 +51,8 @@ def serve(
         # X-Forwarded-For sent by any local process, and the security layer decides from that
         # address whether to trust a proxy's client-certificate header (HUB_TRUSTED_PROXIES).
         # Header and body deadlines, keep-alive and header-size limits: hub.api.serving.
-        uvicorn.run(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
-                    proxy_headers=False, **uvicorn_options(settings))
+        serve_quietly(api, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
+                      proxy_headers=False, **uvicorn_options(settings))
 
 
 def _serve_processes(settings: Settings, host: str, port: int, workers: int, embedded_worker: bool,

@@ -44,9 +44,11 @@ from hub.transport.tables import legacy_capture_state, legacy_capture_versions
 
 log = logging.getLogger(__name__)
 
-# How often the route list is re-read when no route is due sooner: a new inbound route
-# starts being polled within this time.
-ROUTES_REFRESH_SECONDS = 1.0
+# How often the route list is re-read when no route is due sooner: a new inbound route added
+# by another process (the CLI, another API process) starts being polled within this time; one
+# added, changed or removed through this process wakes the scheduler at once (``wake``). Every
+# re-read is a query, most of an idle hub's inbound cost at one a second.
+ROUTES_REFRESH_SECONDS = 5.0
 # Column sizes of the state tables (hub/transport/tables.py).
 _KEY, _VALUE, _REF, _WATERMARK = 64, 64, 36, 19
 
@@ -163,12 +165,19 @@ class InboundScheduler:
         self._sink_for = sink_for
         self._due: dict[int, float] = {}
         self._unusable: dict[int, str] = {}  # route id -> why it could not be built (logged once)
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Re-read the route list now (a route changed in this process, or the hub is stopping)."""
+        self._wake.set()
 
     @classmethod
     def on(cls, engine: Engine, messages: MessageService, router: Router, registry: AdapterRegistry,
            pool: AdapterPool) -> InboundScheduler:
         """The scheduler of a hub: its routes, adapters, and a ``TransportSink`` per route."""
-        return cls(router, registry, pool, lambda route: TransportSink(engine, messages, route_scope(route)))
+        scheduler = cls(router, registry, pool, lambda route: TransportSink(engine, messages, route_scope(route)))
+        router.on_change(scheduler.wake)
+        return scheduler
 
     def receives(self, route: Route) -> bool:
         """Whether the route's adapter has an inbound side (an unloadable plug-in has none)."""
@@ -207,7 +216,8 @@ class InboundScheduler:
                 due = self._poll_if_due(route)
                 if due is not None:
                     wait = min(wait, max(due - time.monotonic(), 0.0))
-            stop.wait(max(wait, 0.05))
+            if self._wake.wait(max(wait, 0.05)):
+                self._wake.clear()
 
     def _poll_if_due(self, route: Route) -> float | None:
         """Poll ``route`` if its interval has passed; returns when it is due next (None: never)."""

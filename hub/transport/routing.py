@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,11 @@ class Router:
         self._refreshing = False
         self._refresh_lock = threading.Lock()  # never held across I/O (``_lock`` is): taken on the event loop
         self._generation = 0  # bumped by ``invalidate``: a reload that began before stores nothing
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every route change made through this router."""
+        self._listeners.append(listener)
 
     def add(self, route: RouteIn) -> Route:
         adapter_cls = self._adapters.get(route.adapter)
@@ -90,6 +96,8 @@ class Router:
         with self._lock:
             self._cache = None
             self._generation += 1
+        for listener in self._listeners:
+            listener()
 
     def is_fresh(self) -> bool:
         """Whether ``find`` answers now from memory, without reading the routes table."""

@@ -102,3 +102,56 @@ def test_broker_bodies_with_one_id_or_several_are_read_and_others_refused():
     assert _ids_of({"id": "a"}) == ["a"]
     for bad in ({"ids": []}, {"ids": ["a", 1]}, {"id": 5}, ["a"], None):
         assert _ids_of(bad) is None
+
+
+class AckRecorder:
+    """Stands in for a kombu message: records how it was acknowledged."""
+
+    def __init__(self, tag: int, log: list) -> None:
+        self.tag, self._log = tag, log
+
+    def ack(self, multiple: bool = False) -> None:
+        self._log.append((self.tag, multiple))
+
+
+def test_acknowledgements_cover_only_finished_messages_and_a_slow_one_holds_none_back() -> None:
+    import queue
+
+    from hub.transport.worker import _Acknowledger
+
+    log: list = []
+    acks = _Acknowledger()
+    acks.cumulative = True
+    received = [AckRecorder(tag, log) for tag in range(1, 7)]
+    for message in received:
+        acks.received(message)
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    for tag in (1, 2, 3, 5):  # 4 is still being delivered
+        finished.put(received[tag - 1])
+    acks.acknowledge(finished)
+    # 1-3 by one frame; 5, behind the unfinished 4, at once on its own; 4 and 6 not at all
+    assert sorted(log) == [(3, True), (5, False)]
+    log.clear()
+    finished.put(received[5])
+    finished.put(received[3])
+    acks.acknowledge(finished)
+    assert log == [(6, True)]  # 4 and 6 now at the head (5 was acknowledged already)
+    log.clear()
+    acks.acknowledge(finished)
+    assert log == []
+
+
+def test_acknowledgements_one_by_one_on_a_polled_broker() -> None:
+    import queue
+
+    from hub.transport.worker import _Acknowledger
+
+    log: list = []
+    acks = _Acknowledger()  # a polled broker ignores ``multiple``
+    finished: queue.SimpleQueue = queue.SimpleQueue()
+    for tag in (1, 2):
+        message = AckRecorder(tag, log)
+        acks.received(message)
+        finished.put(message)
+    acks.acknowledge(finished)
+    assert log == [(1, False), (2, False)]
