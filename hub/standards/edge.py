@@ -4,13 +4,16 @@
 (``hub/bootstrap.py``), so it runs on the hot path of every accepted message. Compiled
 validators (:mod:`hub.standards.validation`) are cached per ``id@version``: a version's
 content is immutable, so a compiled validator never goes stale. Its deprecation status can
-change, in another process too (``hub standards deprecate``), so it is re-read at most every
-``STATUS_TTL_SECONDS``: a deprecation takes effect without a restart.
+change, in another process too (``hub standards deprecate``), so it is never answered from
+once ``STATUS_TTL_SECONDS`` old: a deprecation takes effect without a restart. While messages
+use a standard its status is re-read in the background before that (``hub.refresh_ahead``),
+by a read that takes no lock (``hub.db.reading``): the status read used to run on the accept
+path's event loop every two seconds, and on SQLite it queued behind the group commit for the
+write lock, holding every request in the process meanwhile.
 """
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +21,7 @@ from typing import Any
 
 from hub.clock import utcnow
 from hub.errors import FieldError, NotFound, ValidationFailed
+from hub.refresh_ahead import RefreshAhead
 from hub.schemas.envelope import XML_TYPES, Envelope
 from hub.standards.lifecycle import past_sunset
 from hub.standards.model import StandardVersion, split_ref
@@ -47,11 +51,14 @@ def check_undeclared_xml(env: Envelope) -> None:
                                errors=[FieldError("/payload", "xml", str(exc))]) from exc
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Compiled:
     version: StandardVersion
     validator: JsonDocumentValidator | XmlDocumentValidator
-    checked_at: float
+
+
+# Standards a process validates against at once; more only costs a re-read.
+STATUS_CACHE_SIZE = 1024
 
 
 class EdgeValidator:
@@ -59,33 +66,36 @@ class EdgeValidator:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
-        self._compiled: dict[str, _Compiled] = {}
+        # Compiled validators, kept for good (a version's content never changes) ...
+        self._validators: dict[str, _Compiled] = {}
+        # ... and each version's current status with its validator, re-read while in use.
+        self._compiled: RefreshAhead[str, _Compiled] = RefreshAhead(
+            self._load, ttl=STATUS_TTL_SECONDS, maxsize=STATUS_CACHE_SIZE)
 
     def remember(self, stored: StandardVersion, validator: JsonDocumentValidator | XmlDocumentValidator) -> None:
         """Cache the validator compiled while publishing, so the first message need not compile it again."""
         with self._lock:
-            self._compiled[stored.ref] = _Compiled(stored, validator, time.monotonic())
+            self._validators[stored.ref] = _Compiled(stored, validator)
 
     def forget(self, ref: str) -> None:
-        """Drop a cached status at once (after a deprecation in this process), not after the TTL."""
+        """Drop cached statuses at once (after a deprecation in this process), not after the TTL."""
+        self._compiled.clear()
+
+    def _load(self, ref: str) -> _Compiled:
         with self._lock:
-            self._compiled.pop(ref, None)
+            known = self._validators.get(ref)
+        if known is not None:
+            # Content is immutable; only the deprecation columns can have changed elsewhere.
+            return _Compiled(self._store.status_of(known.version), known.validator)
+        stored = self._store.get(*split_ref(ref))
+        compiled = _Compiled(stored, compile_validator(stored))
+        with self._lock:
+            self._validators[ref] = compiled
+        return compiled
 
     def _compiled_for(self, standard_id: str, version: str) -> _Compiled:
         ref = f"{standard_id}@{version}"
-        with self._lock:
-            entry = self._compiled.get(ref)
-        if entry is not None and time.monotonic() - entry.checked_at < STATUS_TTL_SECONDS:
-            return entry
-        if entry is not None:
-            # Content is immutable; only the deprecation columns can have changed elsewhere.
-            entry = _Compiled(self._store.status_of(entry.version), entry.validator, time.monotonic())
-        else:
-            stored = self._store.get(standard_id, version)
-            entry = _Compiled(stored, compile_validator(stored), time.monotonic())
-        with self._lock:
-            self._compiled[ref] = entry
-        return entry
+        return self._compiled.get(ref) or self._compiled.load_now(ref)
 
     def validate(self, standard_id: str, version: str | None, document: Any) -> tuple[StandardVersion, list[Issue]]:
         """Check a document; the answer lists every violation (empty when valid)."""

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, ColumnElement, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
+from hub.db import reading
 from hub.errors import NotFound
 from hub.standards.lifecycle import newest_usable
 from hub.standards.model import DEPRECATED, Example, StandardVersion
@@ -79,7 +80,7 @@ class StandardsStore:
             if not versions:
                 raise NotFound(f"no standard {standard_id!r}")
             return newest_usable(versions, self._clock())
-        with self._engine.connect() as conn:
+        with reading(self._engine).connect() as conn:
             row = conn.execute(select(standard_versions).where(
                 standard_versions.c.standard_id == standard_id, standard_versions.c.version == version,
             )).mappings().first()
@@ -89,7 +90,7 @@ class StandardsStore:
 
     def status_of(self, cached: StandardVersion) -> StandardVersion:
         """``cached`` with its deprecation columns re-read (the only columns that change)."""
-        with self._engine.connect() as conn:
+        with reading(self._engine).connect() as conn:
             row = conn.execute(select(
                 standard_versions.c.status, standard_versions.c.sunset_at, standard_versions.c.deprecated_at,
                 standard_versions.c.replaced_by, standard_versions.c.deprecation_note,

@@ -310,12 +310,50 @@ def test_deprecated_version_is_accepted_until_its_sunset_and_refused_after(regis
     registry.validate_envelope(envelope(standard="th.telework.order@1.0.1"))
 
 
+def test_a_deprecation_made_by_another_process_is_picked_up_in_the_background(registry: StandardsRegistry) -> None:
+    """The status behind the edge check is re-read while in use, off the request, and a version
+    past its sunset elsewhere is refused once re-read; never later than STATUS_TTL_SECONDS."""
+    from hub.refresh_ahead import REFRESH_TO
+    from hub.standards.edge import STATUS_TTL_SECONDS
+    from tests.unit.test_refresh_ahead import Clock, settled
+
+    clock = Clock()
+    registry.edge._compiled._clock = clock
+    registry.validate_envelope(envelope())
+    elsewhere = StandardsRegistry(registry.store._engine, STANDARDS)  # another process: ours is not told
+    elsewhere.deprecate(OCSC, "th.telework.order", "1.0.0", utcnow() - timedelta(minutes=1))
+    registry.validate_envelope(envelope())  # within the bound, answered from memory as before
+    clock.now += STATUS_TTL_SECONDS * REFRESH_TO + 0.01  # past the refresh point, within the bound
+    registry.validate_envelope(envelope())  # still answered from memory; the re-read runs behind it
+    settled()
+    with pytest.raises(ValidationFailed) as exc:
+        registry.validate_envelope(envelope())
+    assert refusal(exc) == {("/standard", "sunset")}
+
+
+def test_a_status_past_its_bound_is_read_by_the_caller(registry: StandardsRegistry) -> None:
+    from hub.standards.edge import STATUS_TTL_SECONDS
+    from tests.unit.test_refresh_ahead import Clock
+
+    clock = Clock()
+    registry.edge._compiled._clock = clock
+    registry.validate_envelope(envelope())
+    StandardsRegistry(registry.store._engine, STANDARDS).deprecate(
+        OCSC, "th.telework.order", "1.0.0", utcnow() - timedelta(minutes=1))
+    clock.now += STATUS_TTL_SECONDS + 0.01  # unused meanwhile: nothing re-read it
+    with pytest.raises(ValidationFailed) as exc:
+        registry.validate_envelope(envelope())
+    assert refusal(exc) == {("/standard", "sunset")}
+
+
 def test_compiled_validators_are_cached_per_version(registry: StandardsRegistry) -> None:
     registry.validate_envelope(envelope())
-    first = registry.edge._compiled["th.telework.order@1.0.0"].validator
+    first = registry.edge._validators["th.telework.order@1.0.0"].validator
     for _ in range(50):
         registry.validate_envelope(envelope())
-    assert registry.edge._compiled["th.telework.order@1.0.0"].validator is first
+    registry.edge.forget("th.telework.order@1.0.0")  # statuses are re-read; the validator is kept
+    registry.validate_envelope(envelope())
+    assert registry.edge._validators["th.telework.order@1.0.0"].validator is first
 
 
 # ------------------------------------------------------------------ documentation and CLI
