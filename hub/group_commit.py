@@ -2,14 +2,18 @@
 
 Each caller blocks until the batch holding its item is committed, so "committed before
 answering" still holds, but one transaction (and one fsync) serves every request that
-arrived while the previous batch was being written. No timer is involved: under light load
-a batch is a single item and adds no latency; under heavy load batches grow by themselves.
+arrived while the previous batch was being written. No timer is involved by default: under
+light load a batch is a single item and adds no latency; under heavy load batches grow by
+themselves. A writer whose callers are not waiting on a request (delivery outcomes) may
+``linger``: wait a little for more items while ``linger_while`` says more are coming, so a
+steady trickle is committed in fewer, larger transactions.
 """
 from __future__ import annotations
 
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -21,10 +25,16 @@ log = logging.getLogger(__name__)
 
 class GroupCommitter(Generic[T, R]):
     def __init__(self, process: Callable[[list[T]], list[R | BaseException]], *, name: str,
-                 max_batch: int = 256) -> None:
-        """``process`` commits a batch and returns, per item and in order, a result or an exception."""
+                 max_batch: int = 256, linger_seconds: float = 0.0,
+                 linger_while: Callable[[], bool] | None = None) -> None:
+        """``process`` commits a batch and returns, per item and in order, a result or an exception.
+
+        ``linger_seconds``: after the first item of a batch, wait up to this long for more, but
+        only while ``linger_while()`` is true (more items are on their way)."""
         self._process = process
         self._max = max_batch
+        self._linger = linger_seconds if linger_while is not None else 0.0
+        self._linger_while = linger_while
         self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
         self._started = False
@@ -57,11 +67,18 @@ class GroupCommitter(Generic[T, R]):
                 return
             batch = [first]
             stop = False
+            until = time.monotonic() + self._linger
             while len(batch) < self._max:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    left = until - time.monotonic()
+                    if left <= 0 or self._linger_while is None or not self._linger_while():
+                        break
+                    try:
+                        nxt = self._queue.get(timeout=left)
+                    except queue.Empty:
+                        break
                 if nxt is None:
                     stop = True
                     break
