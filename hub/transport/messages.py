@@ -32,7 +32,7 @@ from hub.group_commit import GroupCommitter
 from hub.logging_setup import story
 from hub.transport.payload_store import read_payload, whole, write_pieces
 from hub.transport.routing import Router
-from hub.transport.tables import message_events, message_payloads, messages
+from hub.transport.tables import insert_events, message_events, message_payloads, messages
 
 ACCEPTED, QUEUED, DELIVERING, RETRYING, DELIVERED, DEAD = (
     "accepted", "queued", "delivering", "retrying", "delivered", "dead",
@@ -50,7 +50,6 @@ _EXISTING = select(messages.c.sender, messages.c.message_id).where(
     tuple_(messages.c.sender, messages.c.message_id).in_(bindparam("pairs", expanding=True)))
 _INSERT_MESSAGES = insert(messages)
 _INSERT_PAYLOADS = insert(message_payloads)
-_INSERT_EVENTS = insert(message_events)
 
 
 @dataclass(frozen=True)
@@ -280,7 +279,9 @@ class MessageService:
                     for p in fresh:
                         if p.spooled is not None:
                             write_pieces(conn, p.key, p.spooled.file)
-                    conn.execute(_INSERT_EVENTS, [p.event for p in fresh])
+                    # One COPY on PostgreSQL: as cheap as an insert for one event, a fraction of
+                    # its CPU (held under the GIL) for the larger batches of a busy moment.
+                    insert_events(conn, [p.event for p in fresh])
                 audited = [p for p in batch if p.audit is not None]
                 if audited:
                     if self._audit_writer is None:
