@@ -166,7 +166,7 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     # whichever entry point (REST, e-CMS, apps) accepted it.
     security = build_security(settings, engine, seed=upgrade_schema)
     messages.add_validator(security.access.check_receiver_clearance, reads_payload=lambda env: False)
-    messages.set_audit_writer(security.audit.append_in)
+    messages.set_audit_writer(security.audit.append_in, pipelined=security.audit.append_pipelined)
     ecms = build_ecms(settings, engine, accept=messages.accept,
                       lookup=lambda message_id, sender: messages.get_meta(message_id, sender=sender, missing_ok=True),
                       routes=router,

@@ -5,7 +5,13 @@ relay and several worker processes can share one file.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData(
     naming_convention={
@@ -18,6 +24,7 @@ metadata = MetaData(
 
 
 READ_ONLY = "hub_read_only"
+log = logging.getLogger(__name__)
 
 
 def reading(engine: Engine) -> Engine:
@@ -73,3 +80,64 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             dbapi_conn.adapters.register_dumper(bytes, BytesBinaryDumper)
 
     return engine
+
+
+def pipelines(engine: Engine) -> bool:
+    """Whether ``pipelined`` works on ``engine``: PostgreSQL through psycopg 3."""
+    return engine.dialect.driver == "psycopg"
+
+
+@contextmanager
+def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Connection)
+    """A transaction on PostgreSQL whose statements travel in psycopg's pipeline mode.
+
+    Yields the psycopg connection, with ``BEGIN`` queued; ``COMMIT`` is queued when the block
+    ends and sent with the statements still waiting, so a transaction costs one round trip
+    plus one for each result the block reads before the end (``cursor.fetch*`` flushes what
+    is queued). An error anywhere rolls the transaction back and is raised. psycopg itself
+    would send its ``BEGIN`` and wait for the answer (it tracks the transaction's state), so
+    the connection is in autocommit mode for the block and the transaction is ours.
+
+    COPY is not allowed in pipeline mode: statements here insert many rows from arrays.
+    psycopg's errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...),
+    as from any other transaction, so callers and the API's handlers see the same errors.
+    """
+    import psycopg
+
+    proxy = engine.raw_connection()
+    pg = proxy.driver_connection
+    try:
+        pg.autocommit = True
+        with pg.pipeline():
+            pg.execute(b"BEGIN")
+            yield pg
+            pg.execute(b"COMMIT")
+    except psycopg.Error as exc:
+        invalidated = _abandon(proxy, pg)
+        raise DBAPIError.instance("(a pipelined transaction)", None, exc, psycopg.Error,
+                                  connection_invalidated=invalidated, dialect=engine.dialect) from exc
+    except BaseException:
+        _abandon(proxy, pg)
+        raise
+    finally:
+        if not pg.closed and not pg.broken:
+            pg.autocommit = False
+        proxy.close()
+
+
+def _abandon(proxy: Any, pg: Any) -> bool:  # noqa: ANN401
+    """Roll back a failed ``pipelined`` transaction, or drop its connection when that fails
+    too; whether it was dropped."""
+    import psycopg
+
+    if pg.closed or pg.broken:
+        proxy.invalidate()
+        return True
+    try:
+        pg.rollback()
+    except psycopg.Error:
+        log.warning("rollback after a failed pipelined transaction failed: the connection is dropped",
+                    exc_info=True)
+        proxy.invalidate()
+        return True
+    return False

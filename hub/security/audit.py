@@ -21,6 +21,8 @@ fails when
 
 Appenders lock the one-row ``audit_head`` inside their transaction, so the API and every
 worker process extend one chain; within a process, concurrent appends share a transaction.
+On PostgreSQL the lock is taken by the last statement that needs an answer and the writes
+after it travel in one pipelined round trip, so every appender holds it as briefly as it can.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from hub.clock import as_utc, utcnow
+from hub.db import pipelined, pipelines
 from hub.errors import Conflict
 from hub.group_commit import GroupCommitter
 from hub.security.keys import (
@@ -157,19 +160,16 @@ _ADVANCE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(
     last_seq=bindparam("new_last_seq"), last_hash=bindparam("new_last_hash"), sealed_seq=bindparam("new_sealed_seq"))
 _INSERT_ENTRIES = insert(audit_log)
 _INSERT_SEAL = insert(audit_seals)
-_COPY = f"COPY audit_log ({', '.join(_COLUMNS)}) FROM STDIN"
-
-
-def _insert_entries(conn: Any, entries: list[dict[str, Any]]) -> None:
-    """Insert a batch of entries. On PostgreSQL with psycopg one ``COPY``: an executemany sends
-    one ``INSERT`` per entry, and for the audit feed's batches of hundreds of entries those
-    statements were most of the append's cost, in the client and in the server."""
-    if conn.dialect.driver == "psycopg":
-        with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(_COPY) as copy:
-            for entry in entries:
-                copy.write_row(tuple(entry[c] for c in _COLUMNS))
-        return
-    conn.execute(_INSERT_ENTRIES, entries)
+# The same on PostgreSQL (``append_pipelined``): pipeline mode allows no COPY, so entries go as
+# arrays, in binary; the statement's text is the same for every batch size (psycopg prepares
+# it once), and for the audit feed's batches of hundreds it costs the client what COPY did.
+_PG_HEAD_FOR_UPDATE = "SELECT last_seq, last_hash, sealed_seq FROM audit_head WHERE id = 1 FOR UPDATE"
+_PG_INSERT_ENTRIES = (f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+                      "%b::integer[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+                      "%b::text[], %b::text[])")
+_PG_INSERT_SEAL = ("INSERT INTO audit_seals (first_seq, last_seq, last_hash, signed_at, key_id, signature) "
+                   "VALUES (%(first_seq)s, %(last_seq)s, %(last_hash)s, %(signed_at)s, %(key_id)s, %(signature)s)")
+_PG_ADVANCE_HEAD = "UPDATE audit_head SET last_seq = %s, last_hash = %s, sealed_seq = %s WHERE id = 1"
 
 
 class Witness:
@@ -238,6 +238,9 @@ class AuditLog:
         return self._appender.submit((kind, actor, decision, target, canonical(detail).decode()))
 
     def _append_batch(self, items: list[tuple[str, str, str | None, str | None, str]]) -> list[int]:
+        if pipelines(self._engine):
+            with pipelined(self._engine) as pg:
+                return self.append_pipelined(pg, items)
         with self._engine.begin() as conn:
             return self.append_in(conn, items)
 
@@ -247,8 +250,40 @@ class AuditLog:
         feed's position), so both are kept or neither is."""
         if not items:
             return []
+        if conn.dialect.driver == "psycopg":
+            # Two round trips (head, then the writes) instead of five, so the head, which every
+            # accept also locks, is held that much shorter.
+            pg = conn.connection.driver_connection
+            with pg.pipeline():
+                return self.append_pipelined(pg, items)
         head = conn.execute(_HEAD_FOR_UPDATE).mappings().one()
-        seq, prev = head["last_seq"], head["last_hash"]
+        entries = self._chain(head["last_seq"], head["last_hash"], items)
+        conn.execute(_INSERT_ENTRIES, entries)
+        # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
+        conn.execute(_INSERT_SEAL, self._seal_row(head["sealed_seq"] + 1, entries[-1]["seq"], entries[-1]["entry_hash"]))
+        conn.execute(_ADVANCE_HEAD, {"new_last_seq": entries[-1]["seq"], "new_last_hash": entries[-1]["entry_hash"],
+                                     "new_sealed_seq": entries[-1]["seq"]})
+        return [e["seq"] for e in entries]
+
+    def append_pipelined(self, pg: Any, items: list[tuple[str, str, str | None, str | None, str]]) -> list[int]:
+        """``append_in`` for a ``hub.db.pipelined`` transaction on PostgreSQL (``pg``: its psycopg
+        connection). The head lock is queued behind whatever the caller queued before and read
+        in one round trip with it; the entries, seal and head update are queued and leave with
+        the caller's ``COMMIT``, so the lock is held for that one round trip and the commit."""
+        if not items:
+            return []
+        last_seq, last_hash, sealed_seq = pg.execute(_PG_HEAD_FOR_UPDATE).fetchone()
+        entries = self._chain(last_seq, last_hash, items)
+        pg.execute(_PG_INSERT_ENTRIES, [[e[c] for e in entries] for c in _COLUMNS])
+        seal = self._seal_row(sealed_seq + 1, entries[-1]["seq"], entries[-1]["entry_hash"])
+        pg.execute(_PG_INSERT_SEAL, seal)
+        pg.execute(_PG_ADVANCE_HEAD, (entries[-1]["seq"], entries[-1]["entry_hash"], entries[-1]["seq"]))
+        return [e["seq"] for e in entries]
+
+    @staticmethod
+    def _chain(seq: int, prev: str, items: list[tuple[str, str, str | None, str | None, str]]
+               ) -> list[dict[str, Any]]:
+        """The entries for ``items``, chained after entry ``seq`` whose hash is ``prev``."""
         at = timestamp()  # one time for the batch: its entries are committed together
         entries = []
         for kind, actor, decision, target, detail in items:
@@ -257,17 +292,13 @@ class AuditLog:
                      "target": target, "detail": detail, "prev_hash": prev}
             entry["entry_hash"] = prev = entry_hash(prev, entry)
             entries.append(entry)
-        _insert_entries(conn, entries)
-        # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
-        self._seal(conn, head["sealed_seq"] + 1, seq, prev)
-        conn.execute(_ADVANCE_HEAD, {"new_last_seq": seq, "new_last_hash": prev, "new_sealed_seq": seq})
-        return [e["seq"] for e in entries]
+        return entries
 
-    def _seal(self, conn: Any, first_seq: int, last_seq: int, last_hash: str) -> None:
+    def _seal_row(self, first_seq: int, last_seq: int, last_hash: str) -> dict[str, Any]:
         signed_at = timestamp()
         signature = self._key.sign(seal_body(first_seq, last_seq, last_hash, signed_at, self._key.key_id))
-        conn.execute(_INSERT_SEAL, {"first_seq": first_seq, "last_seq": last_seq, "last_hash": last_hash,
-                                    "signed_at": signed_at, "key_id": self._key.key_id, "signature": signature})
+        return {"first_seq": first_seq, "last_seq": last_seq, "last_hash": last_hash,
+                "signed_at": signed_at, "key_id": self._key.key_id, "signature": signature}
 
     def seal(self) -> bool:
         """Sign the entries not yet covered by a seal; False when there were none."""
@@ -275,7 +306,7 @@ class AuditLog:
             head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).mappings().one()
             if head["last_seq"] == head["sealed_seq"]:
                 return False
-            self._seal(conn, head["sealed_seq"] + 1, head["last_seq"], head["last_hash"])
+            conn.execute(_INSERT_SEAL, self._seal_row(head["sealed_seq"] + 1, head["last_seq"], head["last_hash"]))
             conn.execute(update(audit_head).where(audit_head.c.id == 1).values(sealed_seq=head["last_seq"]))
         return True
 

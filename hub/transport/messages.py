@@ -25,12 +25,14 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.base import OUTCOME_STATUSES
 from hub.clock import as_utc, utcnow
+from hub.db import pipelined, pipelines
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.paging import decode_cursor, page
 from hub.schemas.envelope import XML_TYPES, Envelope, StoredMessage, StreamedPayload, message_key, sha256_hex
 from hub.group_commit import GroupCommitter
 from hub.logging_setup import story
 from hub.transport.payload_store import read_payload, whole, write_pieces
+from hub.transport.pg_accept import queue_store
 from hub.transport.routing import Router
 from hub.transport.tables import insert_events, message_events, message_payloads, messages
 
@@ -150,6 +152,8 @@ class MessageService:
             (v, _always) for v in validators or []]
         self._on_accepted = on_accepted
         self._audit_writer: Callable[[Any, list[Any]], Any] | None = None
+        self._audit_pipelined: Callable[[Any, list[Any]], Any] | None = None
+        self._pipelines = pipelines(engine)
         self._committer: GroupCommitter[_Prepared, AcceptResult] = GroupCommitter(
             self._commit_batch, name="accept", max_batch=256
         )
@@ -160,9 +164,14 @@ class MessageService:
         default it does). A spooled payload is loaded for the validators only when one does."""
         self._validators.append((validator, reads_payload or _always))
 
-    def set_audit_writer(self, writer: Callable[[Any, list[Any]], Any]) -> None:
-        """``writer(connection, entries)`` appends audit entries inside the accept transaction."""
+    def set_audit_writer(self, writer: Callable[[Any, list[Any]], Any],
+                         pipelined: Callable[[Any, list[Any]], Any] | None = None) -> None:
+        """``writer(connection, entries)`` appends audit entries inside the accept transaction.
+
+        ``pipelined(pg, entries)``: the same inside a ``hub.db.pipelined`` transaction (on
+        PostgreSQL); without it the accept takes the generic path there too."""
         self._audit_writer = writer
+        self._audit_pipelined = pipelined
 
     def accept(self, env: Envelope, *, audit: tuple[str, str, str | None, str | None, str] | None = None
                ) -> AcceptResult:
@@ -262,6 +271,9 @@ class MessageService:
                 validate(env)
 
     def _commit_batch(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
+        if self._pipelines and all(p.spooled is None for p in batch) and (
+                self._audit_pipelined is not None or all(p.audit is None for p in batch)):
+            return self._commit_pipelined(batch)
         try:
             with self._engine.begin() as conn:
                 # By (sender, id): a message stored before migration s3a_0001 has its id as key.
@@ -292,6 +304,32 @@ class MessageService:
                 return [self._repost_result(batch[0])]
             # Commit one by one so a single colliding id does not fail the others.
             return [self._commit_batch([p])[0] for p in batch]
+        return self._results(batch, fresh)
+
+    def _commit_pipelined(self, batch: list[_Prepared]) -> list[AcceptResult | BaseException]:
+        """``_commit_batch`` on PostgreSQL in two round trips (``hub.transport.pg_accept``)."""
+        fresh, seen = [], set()
+        for p in batch:  # the first of two with the same id is stored, the other is its re-post
+            if p.pair not in seen:
+                seen.add(p.pair)
+                fresh.append(p)
+        audited = [_with_message(p) for p in batch if p.audit is not None]
+        try:
+            with pipelined(self._engine) as pg:
+                stored = queue_store(pg, [p.row for p in fresh], [p.body for p in fresh],  # type: ignore[misc]
+                                     [p.event for p in fresh])
+                if audited:
+                    self._audit_pipelined(pg, audited)  # type: ignore[misc]
+        except IntegrityError:
+            # Not a repeated (sender, id), which the insert skips: a key taken by another row.
+            if len(batch) == 1:
+                return [self._repost_result(batch[0])]
+            return [self._commit_pipelined([p])[0] for p in batch]
+        keys = stored()
+        return self._results(batch, [p for p in fresh if p.key in keys])
+
+    def _results(self, batch: list[_Prepared], fresh: list[_Prepared]) -> list[AcceptResult | BaseException]:
+        """Per item: created if it is in ``fresh`` (stored by this batch), else a re-post's answer."""
         created = {id(p) for p in fresh}
         if fresh and log.isEnabledFor(logging.INFO):
             for p in fresh:
