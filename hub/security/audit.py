@@ -258,11 +258,12 @@ class AuditLog:
                 return self.append_pipelined(pg, items)
         head = conn.execute(_HEAD_FOR_UPDATE).mappings().one()
         entries = self._chain(head["last_seq"], head["last_hash"], items)
+        last = entries[-1]
         conn.execute(_INSERT_ENTRIES, entries)
         # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
-        conn.execute(_INSERT_SEAL, self._seal_row(head["sealed_seq"] + 1, entries[-1]["seq"], entries[-1]["entry_hash"]))
-        conn.execute(_ADVANCE_HEAD, {"new_last_seq": entries[-1]["seq"], "new_last_hash": entries[-1]["entry_hash"],
-                                     "new_sealed_seq": entries[-1]["seq"]})
+        conn.execute(_INSERT_SEAL, self._seal_row(head["sealed_seq"] + 1, last["seq"], last["entry_hash"]))
+        conn.execute(_ADVANCE_HEAD, {"new_last_seq": last["seq"], "new_last_hash": last["entry_hash"],
+                                     "new_sealed_seq": last["seq"]})
         return [e["seq"] for e in entries]
 
     def append_pipelined(self, pg: Any, items: list[tuple[str, str, str | None, str | None, str]]) -> list[int]:
@@ -274,10 +275,10 @@ class AuditLog:
             return []
         last_seq, last_hash, sealed_seq = pg.execute(_PG_HEAD_FOR_UPDATE).fetchone()
         entries = self._chain(last_seq, last_hash, items)
+        last = entries[-1]
         pg.execute(_PG_INSERT_ENTRIES, [[e[c] for e in entries] for c in _COLUMNS])
-        seal = self._seal_row(sealed_seq + 1, entries[-1]["seq"], entries[-1]["entry_hash"])
-        pg.execute(_PG_INSERT_SEAL, seal)
-        pg.execute(_PG_ADVANCE_HEAD, (entries[-1]["seq"], entries[-1]["entry_hash"], entries[-1]["seq"]))
+        pg.execute(_PG_INSERT_SEAL, self._seal_row(sealed_seq + 1, last["seq"], last["entry_hash"]))  # as append_in
+        pg.execute(_PG_ADVANCE_HEAD, (last["seq"], last["entry_hash"], last["seq"]))
         return [e["seq"] for e in entries]
 
     @staticmethod

@@ -117,7 +117,7 @@ def test_a_tampered_copied_entry_is_detected(embedded_hub, embedded_client, embe
     assert not report.ok and report.first_bad_seq == target["seq"]
 
 
-# -- on both backends (PostgreSQL appends a batch with COPY, SQLite with an executemany) --------
+# -- on both backends (PostgreSQL appends a batch as arrays, pipelined; SQLite with an executemany)
 
 AWKWARD = "ข้อความ\ttab\nline\\backslash \"quoted\" \x01 end"
 
@@ -125,7 +125,7 @@ AWKWARD = "ข้อความ\ttab\nline\\backslash \"quoted\" \x01 end"
 def test_a_chain_of_entries_written_one_insert_each_and_batches_appended_since_verifies(hub):
     """Entries as the append path wrote them before batches were copied in (one INSERT and one
     time each) followed by batches appended now: the chain, the seals and the head agree, and
-    text a COPY must escape (tabs, newlines, backslashes, Thai) comes back byte for byte."""
+    text that needs escaping (tabs, newlines, backslashes, Thai) comes back byte for byte."""
     from hub.security.audit import GENESIS, canonical, entry_hash, timestamp
     from hub.security.tables import audit_head
 
