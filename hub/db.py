@@ -113,11 +113,11 @@ def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Conn
             yield pg
             pg.execute(b"COMMIT")
     except psycopg.Error as exc:
-        invalidated = _abandon(proxy, pg)
+        invalidated = _abandon(engine, proxy, pg, exc)
         raise DBAPIError.instance("(a pipelined transaction)", None, exc, psycopg.Error,
                                   connection_invalidated=invalidated, dialect=engine.dialect) from exc
-    except BaseException:
-        _abandon(proxy, pg)
+    except BaseException as exc:
+        _abandon(engine, proxy, pg, exc)
         raise
     finally:
         if not pg.closed and not pg.broken:
@@ -125,19 +125,19 @@ def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Conn
         proxy.close()
 
 
-def _abandon(proxy: Any, pg: Any) -> bool:  # noqa: ANN401
-    """Roll back a failed ``pipelined`` transaction, or drop its connection when that fails
-    too; whether it was dropped."""
+def _abandon(engine: Engine, proxy: Any, pg: Any, exc: BaseException) -> bool:  # noqa: ANN401
+    """Roll back a failed ``pipelined`` transaction, or drop its connection when it is lost or
+    the rollback fails; whether it was dropped. A lost connection (the server restarted, or
+    dropped it) marks every connection the pool made before it for renewal at its next
+    checkout, as SQLAlchemy does when one of its own statements finds a connection lost."""
     import psycopg
 
-    if pg.closed or pg.broken:
-        proxy.invalidate()
-        return True
-    try:
-        pg.rollback()
-    except psycopg.Error:
-        log.warning("rollback after a failed pipelined transaction failed: the connection is dropped",
-                    exc_info=True)
-        proxy.invalidate()
-        return True
-    return False
+    if not (pg.closed or pg.broken):
+        try:
+            pg.rollback()
+            return False
+        except psycopg.Error:
+            log.warning("rollback after a failed pipelined transaction failed: the connection is dropped",
+                        exc_info=True)
+    engine.pool._invalidate(proxy, exc)  # noqa: SLF001  (SQLAlchemy's own disconnect handling)
+    return True

@@ -9,7 +9,7 @@ import uuid
 import orjson
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from hub.db import pipelined, pipelines
 from hub.errors import IdempotencyConflict
@@ -114,3 +114,28 @@ def test_a_failed_pipelined_transaction_leaves_nothing_and_its_connection_usable
         assert conn.execute(select(func.max(audit_log.c.seq))).scalar_one() == seq
     assert hub.security.audit.record("test.after", actor="test") == seq + 1
     assert hub.security.audit.verify().ok
+
+
+def test_a_lost_connection_is_sqlalchemys_error_and_the_pool_renews_its_generation(hub):
+    """A pipelined transaction on a connection the server dropped raises SQLAlchemy's
+    ``OperationalError`` (the API answers 503 + Retry-After to it), and, as when SQLAlchemy's
+    own statements find a connection lost, the pool's other connections of that generation are
+    renewed instead of failing the next transactions one by one."""
+    if not pipelines(hub.engine):
+        pytest.skip("pipeline mode is PostgreSQL's")
+    from hub.db import make_engine
+    from tests.support.durability import drop_connections
+
+    engine = make_engine(hub.settings.effective_database_url, pool_size=2)
+    try:
+        first, second = engine.raw_connection(), engine.raw_connection()  # two connections in the pool
+        first.close()
+        second.close()
+        assert drop_connections(hub.settings.effective_database_url) >= 2
+        with pytest.raises(OperationalError) as raised, pipelined(engine) as pg:
+            pg.execute("SELECT 1").fetchone()
+        assert raised.value.connection_invalidated
+        with pipelined(engine) as pg:  # not the other dropped connection: a new one
+            assert pg.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        engine.dispose()
