@@ -1,7 +1,9 @@
 """Database engine and schema metadata shared by every layer's tables.
 
 SQLite gets WAL (readers never block the writer) and a busy timeout so that the API, the
-relay and several worker processes can share one file.
+relay and several worker processes can share one file. On PostgreSQL, ``pipelined`` runs a
+transaction in psycopg's pipeline mode for the hot paths that must not wait on one round
+trip per statement (the accept batch, the audit append).
 """
 from __future__ import annotations
 

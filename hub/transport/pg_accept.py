@@ -1,7 +1,7 @@
 """The accept transaction on PostgreSQL: one statement stores a batch, pipelined with the audit.
 
 The generic path (``MessageService._commit_batch``) asks which ids exist, inserts messages,
-payloads and events, then appends the audit entries: about ten round trips, one after the
+payloads and events, then appends the audit entries: twelve round trips, one after the
 other, in the single group-commit thread that every accept waits on. Here, in one
 ``hub.db.pipelined`` transaction,
 
@@ -13,10 +13,10 @@ other, in the single group-commit thread that every accept waits on. Here, in on
   its entries, seal and head update, which leave with the ``COMMIT`` (the second).
 
 The rows travel as arrays (``unnest``): the statement's text is the same for every batch
-size, so psycopg prepares it once. The arrays are sent in binary (``%b``): in text form psycopg
-quotes and escapes every element with a regular expression, which was most of the client's
-time for a batch of 32. Payloads spooled to pieces are not handled here (the
-caller takes the generic path for a batch holding one).
+size, so psycopg prepares it once. The arrays are sent in binary (``%b``): in text form
+psycopg quotes and escapes every element with a regular expression, which was most of the
+client's time for a batch of 32. Payloads spooled to pieces are not handled here (the caller
+takes the generic path for a batch holding one).
 """
 from __future__ import annotations
 
