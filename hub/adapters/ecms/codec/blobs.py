@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 64 * 1024
+_SHA256_HEX = re.compile("[0-9a-f]{64}")
 SPOOL = ".spool"
 STALE_SPOOL_SECONDS = 24 * 3600
 
@@ -86,9 +88,17 @@ class StagedBlobs:
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
-        self.directory = store.spool_dir() / "staged"
+        self._directory: Path | None = None
         self._files: list[Path] = []  # every file a writer created, finished or not
         self._staged: list[tuple[Path, str, bool]] = []
+
+    @property
+    def directory(self) -> Path:
+        """This process's staging folder, looked up when a request first writes a binary object:
+        polls and deletes (most calls) spend nothing on it."""
+        if self._directory is None:
+            self._directory = self._store.spool_dir() / "staged"
+        return self._directory
 
     def writer(self) -> _StagedWriter:
         writer = _StagedWriter(self)
@@ -165,7 +175,7 @@ class BlobStore:
         os.replace(path, target)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if not _SHA256_HEX.fullmatch(sha256):
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
