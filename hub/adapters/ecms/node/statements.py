@@ -8,7 +8,7 @@ parameters; ``IN`` lists expand.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
 
@@ -34,7 +34,8 @@ _VISIBLE = (_q.owner_code.in_(bindparam("codes", expanding=True)), _q.withdrawn_
             _q.secret_code.in_(bindparam("allowed", expanding=True)))
 NEXT_ITEM = (select(ecms_queue).where(*_VISIBLE, _q.deleted_at.is_(None))
              .order_by(_q.created_at, _q.process_id).limit(1))
-MARK_READ = update(ecms_queue).where(_q.process_id == bindparam("pid")).values(read_at=bindparam("at"))
-DELETABLE = select(_q.deleted_at).where(_q.owner_code.in_(bindparam("codes", expanding=True)),
-                                        _q.process_id == bindparam("pid"))
-MARK_DELETED = update(ecms_queue).where(_q.process_id == bindparam("pid")).values(deleted_at=bindparam("at"))
+MARK_READ = (update(ecms_queue).where(_q.process_id == bindparam("pid"))
+             .values(read_at=bindparam("at", type_=_q.read_at.type)))
+MARK_DELETED = (update(ecms_queue)
+                .where(_q.owner_code.in_(bindparam("codes", expanding=True)), _q.process_id == bindparam("pid"))
+                .values(deleted_at=func.coalesce(_q.deleted_at, bindparam("at", type_=_q.deleted_at.type))))

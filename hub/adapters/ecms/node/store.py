@@ -220,7 +220,7 @@ class EcmsStore:
             with self._engine.begin() as conn:
                 conn.execute(sql.INSERT_LETTER, {**values, "created_at": utcnow()})
                 if queue is not None:
-                    self._enqueue_in(conn, **queue)
+                    self._enqueue_in(conn, **queue, letter_is_new=True)
         except IntegrityError:
             return False
         return True
@@ -307,11 +307,13 @@ class EcmsStore:
                                     letter_message_id=letter_message_id, secret_code=secret_code, payload=payload)
 
     def _enqueue_in(self, conn: Any, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
-                    secret_code: str, payload: bytes) -> Enqueued:
+                    secret_code: str, payload: bytes, letter_is_new: bool = False) -> Enqueued:
+        """``letter_is_new``: the letter's row was inserted in this transaction, so it is not
+        withdrawn (and already locked) and need not be read again."""
         existing = conn.execute(sql.QUEUED, {"message_id": message_id}).first()
         if existing:  # a redelivery of the same message id, or a letter the node queued at accept
             return Enqueued(existing.process_id, True, existing.created_at)
-        if kind == "GovernmentDocument":
+        if kind == "GovernmentDocument" and not letter_is_new:
             letter = conn.execute(sql.LETTER_WITHDRAWN_FOR_UPDATE, {"message_id": message_id}).first()
             if letter is not None and letter.withdrawn_at is not None:
                 return Enqueued("", False)
@@ -347,13 +349,9 @@ class EcmsStore:
             ).first()
 
     def delete_item(self, codes: list[str], process_id: str) -> bool:
+        # One statement: deleting again matches the row and keeps its first deletion time.
         with self._engine.begin() as conn:
-            row = conn.execute(sql.DELETABLE, {"codes": codes, "pid": process_id}).first()
-            if row is None:
-                return False
-            if row.deleted_at is None:
-                conn.execute(sql.MARK_DELETED, {"pid": process_id, "at": utcnow()})
-        return True
+            return conn.execute(sql.MARK_DELETED, {"codes": codes, "pid": process_id, "at": utcnow()}).rowcount > 0
 
     def queue_depths(self) -> dict[str, int]:
         """Items waiting in each department's queue (not yet deleted by it, not withdrawn), for
