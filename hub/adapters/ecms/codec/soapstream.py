@@ -26,7 +26,6 @@ SHA_ATTR = f"{{{HUBBLOB}}}sha256"
 SIZE_ATTR = f"{{{HUBBLOB}}}size"
 FEED_CHUNK = 64 * 1024
 _WHITESPACE = b" \t\r\n"
-_WHITESPACE_BYTES = tuple(_WHITESPACE[i:i + 1] for i in range(len(_WHITESPACE)))
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ class Base64Stream:
             data = text.encode("ascii")
         except UnicodeEncodeError:
             raise EcmsFault("E006", f"{self._what} is not valid base64: it holds non-ASCII characters") from None
-        if any(space in data for space in _WHITESPACE_BYTES):
+        if b"\n" in data or b" " in data or b"\r" in data or b"\t" in data:
             data = data.translate(None, _WHITESPACE)
         if not data:
             return
