@@ -4,7 +4,9 @@ An attachment is written once whatever the number of letters, queues or retries 
 refer to it; hub messages carry only its SHA-256 and size. Writes go to a temporary file
 in the same folder and are renamed into place after an fsync, so a crash never leaves a
 truncated blob under its hash, and two writers of the same content both end with the
-same file.
+same file. A file whose content is stored already is removed unsynced: its bytes are
+durable under their hash, and flushing a copy about to be deleted was a write to disk for
+nothing (the same attachment sent to several departments, or sent again).
 
 Attachments of a request whose caller is not authenticated yet are *staged*
 (``BlobStore.staging``): written under ``.spool/<host>-<pid>/`` and moved into the store
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 64 * 1024
+_SHA256_HEX = re.compile("[0-9a-f]{64}")
 SPOOL = ".spool"
 STALE_SPOOL_SECONDS = 24 * 3600
 
@@ -45,6 +49,7 @@ class BlobWriter:
         self._path = self.path = Path(name)
         self._hash = hashlib.sha256()
         self.size = 0
+        self.synced = False  # fsynced by finish()
 
     def write(self, data: bytes) -> None:
         self._hash.update(data)
@@ -52,15 +57,20 @@ class BlobWriter:
         self.size += len(data)
 
     def finish(self) -> tuple[BlobRef, Path]:
-        """Close the written file; the blob's reference and where its bytes are."""
+        """Close the written file; the blob's reference and where its bytes are. The file is
+        fsynced unless the store holds its content already (``BlobStore.place`` syncs it
+        should that blob be gone by then)."""
+        ref = BlobRef(self._hash.hexdigest(), self.size)
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if not self._store.exists(ref.sha256):
+            os.fsync(self._file.fileno())
+            self.synced = True
         self._file.close()
-        return BlobRef(self._hash.hexdigest(), self.size), self._path
+        return ref, self._path
 
     def commit(self) -> BlobRef:
         ref, path = self.finish()
-        self._store.place(path, ref.sha256)
+        self._store.place(path, ref.sha256, synced=self.synced)
         return ref
 
     def abort(self) -> None:
@@ -78,21 +88,29 @@ class StagedBlobs:
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
-        self.directory = store.spool_dir() / "staged"
+        self._directory: Path | None = None
         self._files: list[Path] = []  # every file a writer created, finished or not
-        self._staged: list[tuple[Path, str]] = []
+        self._staged: list[tuple[Path, str, bool]] = []
+
+    @property
+    def directory(self) -> Path:
+        """This process's staging folder, looked up when a request first writes a binary object:
+        polls and deletes (most calls) spend nothing on it."""
+        if self._directory is None:
+            self._directory = self._store.spool_dir() / "staged"
+        return self._directory
 
     def writer(self) -> _StagedWriter:
         writer = _StagedWriter(self)
         self._files.append(writer.path)
         return writer
 
-    def _add(self, path: Path, sha256: str) -> None:
-        self._staged.append((path, sha256))
+    def _add(self, path: Path, sha256: str, synced: bool) -> None:
+        self._staged.append((path, sha256, synced))
 
     def promote(self) -> None:
-        for path, sha256 in self._staged:
-            self._store.place(path, sha256)
+        for path, sha256, synced in self._staged:
+            self._store.place(path, sha256, synced=synced)
         self._staged.clear()
 
     def discard(self) -> None:
@@ -110,7 +128,7 @@ class _StagedWriter(BlobWriter):
 
     def commit(self) -> BlobRef:
         ref, path = self.finish()
-        self._staged._add(path, ref.sha256)  # noqa: SLF001
+        self._staged._add(path, ref.sha256, self.synced)  # noqa: SLF001
         return ref
 
 
@@ -144,17 +162,20 @@ class BlobStore:
     def staging(self) -> StagedBlobs:
         return StagedBlobs(self)
 
-    def place(self, path: Path, sha256: str) -> None:
-        """Move a finished, fsynced file into the store under its hash."""
+    def place(self, path: Path, sha256: str, *, synced: bool = False) -> None:
+        """Move a finished file into the store under its hash, fsynced first unless ``synced``."""
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             path.unlink()  # already stored: content-addressed, so identical
-        else:
-            os.replace(path, target)
+            return
+        if not synced:
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(path, target)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if not _SHA256_HEX.fullmatch(sha256):
             raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 

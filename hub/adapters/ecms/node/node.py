@@ -22,7 +22,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -107,7 +107,7 @@ class Call:
 @dataclass
 class SoapAnswer:
     status: int
-    body: Iterator[bytes]
+    body: Iterable[bytes]  # a soap.WholeAnswer unless it streams stored documents
 
 
 def local_time(value: datetime | None = None) -> str:
@@ -180,9 +180,9 @@ class EcmsNode:
                 self._record_refusal(principal.subject, operation_name, fault.code, code=fault.code,
                                      reason=fault.description, channel="ecms")
             if fault.code in soap.NOT_SOAP:
-                return SoapAnswer(500, iter([soap.fault_envelope(fault, relates_to)]))
+                return SoapAnswer(500, soap.WholeAnswer(soap.fault_envelope(fault, relates_to)))
             # Deployed clients read a refusal only from an HTTP 200 answer.
-            return SoapAnswer(200, iter([soap.error_answer(fault, operation_name, relates_to)]))
+            return SoapAnswer(200, soap.WholeAnswer(soap.error_answer(fault, operation_name, relates_to)))
         finally:
             staged.discard()
             self._call.current = Call()

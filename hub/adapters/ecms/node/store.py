@@ -19,12 +19,19 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.clock import as_utc, utcnow
+from hub.refresh_ahead import RefreshAhead
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.errors import Conflict, NotFound
+from hub.adapters.ecms.node import statements as sql
 from hub.adapters.ecms.node.tables import ecms_departments, ecms_letters, ecms_queue
 from hub.schemas.principal import CLEARANCE_LEVELS, OPERATOR, Principal
 
 PBKDF2_ITERATIONS = 120_000
+# Every SOAP call reads its caller's department (the secret check, the queue's owner), and a
+# letter reads both parties' again: cached, a department changed by another process (removed,
+# re-bound, a new secret) takes effect within this, as a client does in the security layer
+# (hub.security.authn.CACHE_SECONDS); changes made through this store take effect at once.
+DEPARTMENT_CACHE_SECONDS = 2.0
 
 
 class Enqueued(NamedTuple):
@@ -46,6 +53,13 @@ class Department:
 
 def _department(row: Any) -> Department:
     return Department(row.code, row.ministry_code, row.kind, row.name_th, row.name_en, row.party, row.clearance)
+
+
+class _Known(NamedTuple):
+    """A department row as cached: the department and its secret's hash."""
+
+    department: Department
+    secret_hash: str | None
 
 
 def hash_secret(secret: str) -> str:
@@ -77,6 +91,20 @@ class EcmsStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._verified: dict[tuple[str, str], float] = {}
+        # ("code", code) or ("party", party) -> the row, or None when there is none.
+        self._known: RefreshAhead[tuple[str, str], _Known | None] = RefreshAhead(
+            self._load_known, ttl=DEPARTMENT_CACHE_SECONDS, maxsize=10_000)
+
+    def _load_known(self, key: tuple[str, str]) -> _Known | None:
+        query = sql.DEPARTMENT_BY_CODE if key[0] == "code" else sql.DEPARTMENT_BY_PARTY
+        with self._engine.connect() as conn:
+            row = conn.execute(query, {"key": key[1]}).first()
+        return _Known(_department(row), row.secret_hash) if row else None
+
+    def _lookup(self, kind: str, value: str) -> _Known | None:
+        key = (kind, value)
+        known = self._known.get(key)
+        return known if known is not None else self._known.load_now(key)
 
     # -------------------------------------------------------------- departments
 
@@ -99,6 +127,7 @@ class EcmsStore:
                 conn.execute(update(ecms_departments).where(ecms_departments.c.code == code).values(**values))
             else:
                 conn.execute(insert(ecms_departments).values(**values, created_at=utcnow()))
+        self._known.clear()
         return self.department(code)  # type: ignore[return-value]
 
     def remove_department(self, code: str) -> None:
@@ -116,11 +145,13 @@ class EcmsStore:
             if waiting is not None:
                 raise Conflict(f"department {code} has undeleted items in its queue; they would be lost")
             conn.execute(delete(ecms_departments).where(ecms_departments.c.code == code))
+        self._known.clear()
 
     def set_secret(self, code: str, secret: str) -> None:
         with self._engine.begin() as conn:
             done = conn.execute(update(ecms_departments).where(ecms_departments.c.code == code)
                                 .values(secret_hash=hash_secret(secret))).rowcount
+        self._known.clear()
         if not done:
             raise NotFound(f"no e-CMS department {code}")
         self._verified = {k: v for k, v in self._verified.items() if k[0] != code}
@@ -131,9 +162,8 @@ class EcmsStore:
                                      .where(ecms_departments.c.code == code)).scalar())
 
     def department(self, code: str) -> Department | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(ecms_departments).where(ecms_departments.c.code == code)).first()
-        return _department(row) if row else None
+        known = self._lookup("code", code)
+        return known.department if known is not None else None
 
     def departments(self, *, kind: str | None = None, ministry_code: str | None = None) -> list[Department]:
         query = select(ecms_departments).order_by(ecms_departments.c.code)
@@ -145,24 +175,23 @@ class EcmsStore:
             return [_department(r) for r in conn.execute(query)]
 
     def by_party(self, party: str) -> Department | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(select(ecms_departments).where(ecms_departments.c.party == party)).first()
-        return _department(row) if row else None
+        known = self._lookup("party", party)
+        return known.department if known is not None else None
 
     def departments_of(self, principal: Principal) -> list[Department]:
         """The departments whose queue and letters this principal may use."""
-        query = select(ecms_departments).where(ecms_departments.c.party.is_not(None)).order_by(ecms_departments.c.code)
         if not principal.is_admin and OPERATOR not in principal.roles:
-            # A client acts for its own subsystems only: read those rows (party is unique), not
+            # A client acts for its own subsystems only: their rows (party is unique), not
             # every department of the country on each SOAP call.
-            query = query.where(ecms_departments.c.party.in_(sorted(principal.subsystems)))
+            found = (self.by_party(party) for party in principal.subsystems)
+            return sorted((d for d in found if d is not None and principal.acts_for(d.party)), key=lambda d: d.code)
+        query = select(ecms_departments).where(ecms_departments.c.party.is_not(None)).order_by(ecms_departments.c.code)
         with self._engine.connect() as conn:
             return [d for r in conn.execute(query) if principal.acts_for((d := _department(r)).party)]
 
     def verify_secret(self, code: str, secret: str) -> Department | None:
         key = (code, hashlib.sha256(secret.encode()).hexdigest())
-        with self._engine.connect() as conn:
-            row = conn.execute(select(ecms_departments).where(ecms_departments.c.code == code)).first()
+        row = self._lookup("code", code)
         if row is None or not row.secret_hash:
             return None
         # PBKDF2 is slow on purpose; remember a verified (code, secret) per stored hash.
@@ -170,18 +199,14 @@ class EcmsStore:
             if not check_secret(secret, row.secret_hash):
                 return None
             self._verified[key] = row.secret_hash
-        return _department(row)
+        return row.department
 
     # -------------------------------------------------------------- letters
 
     def latest_letter(self, sender: str, receiver: str, letter_id: str, date: str) -> Any:
         with self._engine.connect() as conn:
-            return conn.execute(
-                select(ecms_letters)
-                .where(ecms_letters.c.sender_code == sender, ecms_letters.c.receiver_code == receiver,
-                       ecms_letters.c.letter_id == letter_id, ecms_letters.c.correspondence_date == date)
-                .order_by(ecms_letters.c.generation.desc()).limit(1)
-            ).first()
+            return conn.execute(sql.LATEST_LETTER, {"sender": sender, "receiver": receiver, "letter_id": letter_id,
+                                                    "date": date}).first()
 
     def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None) -> bool:
         """Returns False when the row exists already (a retried send of the same letter).
@@ -193,16 +218,16 @@ class EcmsStore:
         """
         try:
             with self._engine.begin() as conn:
-                conn.execute(insert(ecms_letters).values(**values, created_at=utcnow()))
+                conn.execute(sql.INSERT_LETTER, {**values, "created_at": utcnow()})
                 if queue is not None:
-                    self._enqueue_in(conn, **queue)
+                    self._enqueue_in(conn, **queue, letter_is_new=True)
         except IntegrityError:
             return False
         return True
 
     def letter(self, message_id: str) -> Any:
         with self._engine.connect() as conn:
-            return conn.execute(select(ecms_letters).where(ecms_letters.c.message_id == message_id)).first()
+            return conn.execute(sql.LETTER, {"message_id": message_id}).first()
 
     def letter_for_notifier(self, codes: list[str], letter_id: str, date: str, *, as_receiver: bool) -> Any:
         """The newest not-withdrawn letter with this id and date that ``codes`` received (or sent)."""
@@ -282,42 +307,39 @@ class EcmsStore:
                                     letter_message_id=letter_message_id, secret_code=secret_code, payload=payload)
 
     def _enqueue_in(self, conn: Any, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
-                    secret_code: str, payload: bytes) -> Enqueued:
-        existing = conn.execute(
-            select(ecms_queue.c.process_id, ecms_queue.c.created_at).where(ecms_queue.c.message_id == message_id)
-        ).first()
+                    secret_code: str, payload: bytes, letter_is_new: bool = False) -> Enqueued:
+        """``letter_is_new``: the letter's row was inserted in this transaction, so it is not
+        withdrawn (and already locked) and need not be read again."""
+        existing = conn.execute(sql.QUEUED, {"message_id": message_id}).first()
         if existing:  # a redelivery of the same message id, or a letter the node queued at accept
             return Enqueued(existing.process_id, True, existing.created_at)
-        if kind == "GovernmentDocument":
-            letter = conn.execute(
-                select(ecms_letters.c.withdrawn_at).where(ecms_letters.c.message_id == message_id)
-                .with_for_update()
-            ).first()
+        if kind == "GovernmentDocument" and not letter_is_new:
+            letter = conn.execute(sql.LETTER_WITHDRAWN_FOR_UPDATE, {"message_id": message_id}).first()
             if letter is not None and letter.withdrawn_at is not None:
                 return Enqueued("", False)
         process_id = str(uuid.uuid4())
-        conn.execute(insert(ecms_queue).values(
-            process_id=process_id, owner_code=owner_code, message_id=message_id,
-            letter_message_id=letter_message_id, kind=kind, secret_code=secret_code, payload=payload,
-            created_at=utcnow(),
-        ))
+        conn.execute(sql.INSERT_QUEUED, {
+            "process_id": process_id, "owner_code": owner_code, "message_id": message_id,
+            "letter_message_id": letter_message_id, "kind": kind, "secret_code": secret_code, "payload": payload,
+            "created_at": utcnow(),
+        })
         return Enqueued(process_id, True)
 
+    @staticmethod
+    def _allowed(clearance: str) -> list[str]:
+        return list(CLEARANCE_LEVELS[: CLEARANCE_LEVELS.index(clearance) + 1])
+
     def _visible(self, codes: list[str], clearance: str) -> list[Any]:
-        allowed = CLEARANCE_LEVELS[: CLEARANCE_LEVELS.index(clearance) + 1]
+        allowed = self._allowed(clearance)
         return [ecms_queue.c.owner_code.in_(codes), ecms_queue.c.withdrawn_at.is_(None),
                 ecms_queue.c.secret_code.in_(allowed)]
 
     def next_item(self, codes: list[str], clearance: str) -> Any:
         """The oldest undeleted item of these queues; marks it read."""
         with self._engine.begin() as conn:
-            row = conn.execute(
-                select(ecms_queue).where(*self._visible(codes, clearance), ecms_queue.c.deleted_at.is_(None))
-                .order_by(ecms_queue.c.created_at, ecms_queue.c.process_id).limit(1)
-            ).first()
+            row = conn.execute(sql.NEXT_ITEM, {"codes": codes, "allowed": self._allowed(clearance)}).first()
             if row is not None and row.read_at is None:
-                conn.execute(update(ecms_queue).where(ecms_queue.c.process_id == row.process_id)
-                             .values(read_at=utcnow()))
+                conn.execute(sql.MARK_READ, {"pid": row.process_id, "at": utcnow()})
         return row
 
     def item(self, codes: list[str], clearance: str, process_id: str) -> Any:
@@ -327,17 +349,9 @@ class EcmsStore:
             ).first()
 
     def delete_item(self, codes: list[str], process_id: str) -> bool:
+        # One statement: deleting again matches the row and keeps its first deletion time.
         with self._engine.begin() as conn:
-            row = conn.execute(
-                select(ecms_queue.c.deleted_at)
-                .where(ecms_queue.c.owner_code.in_(codes), ecms_queue.c.process_id == process_id)
-            ).first()
-            if row is None:
-                return False
-            if row.deleted_at is None:
-                conn.execute(update(ecms_queue).where(ecms_queue.c.process_id == process_id)
-                             .values(deleted_at=utcnow()))
-        return True
+            return conn.execute(sql.MARK_DELETED, {"codes": codes, "pid": process_id, "at": utcnow()}).rowcount > 0
 
     def queue_depths(self) -> dict[str, int]:
         """Items waiting in each department's queue (not yet deleted by it, not withdrawn), for

@@ -1,0 +1,121 @@
+"""How an e-CMS attachment reaches the blob store: base64 decoded piece by piece as the parser
+hands it over, and a file fsynced only when it is the stored copy (issue 18: the per-letter
+CPU of the node)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+
+import pytest
+
+from hub.adapters.ecms.codec.blobs import BlobStore
+from hub.adapters.ecms.codec.codes import EcmsFault
+from hub.adapters.ecms.codec.soapstream import Base64Stream, localname, parse_stream
+
+DATA = bytes(range(256)) * 40 + b"tail"  # 10,244 bytes: its base64 ends with padding
+
+
+@pytest.fixture
+def blobs(tmp_path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def fsyncs(monkeypatch) -> list[int]:
+    """Every fsync made, by descriptor (they still happen)."""
+    calls: list[int] = []
+    real = os.fsync
+
+    def recording(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    return calls
+
+
+def decode_in_pieces(text: str, sizes: list[int], blobs: BlobStore):  # noqa: ANN201  (BlobRef)
+    stream = Base64Stream(blobs.writer(), "MainLetterBinaryObject")
+    position = 0
+    for size in sizes:
+        stream.feed(text[position:position + size])
+        position += size
+    stream.feed(text[position:])
+    return stream.finish()
+
+
+@pytest.mark.parametrize("sizes", [[], [1], [3, 5, 7], [4, 4, 4], [2, 9999, 1], [13] * 200])
+@pytest.mark.parametrize("layout", ["one line", "MIME lines", "CRLF and spaces"])
+def test_base64_in_any_pieces_and_layout_decodes_to_the_same_blob(blobs, sizes, layout):
+    encoded = base64.b64encode(DATA).decode("ascii")
+    if layout == "MIME lines":
+        encoded = "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    elif layout == "CRLF and spaces":
+        encoded = "\r\n  ".join(encoded[i:i + 64] for i in range(0, len(encoded), 64)) + " \t"
+    ref = decode_in_pieces(encoded, sizes, blobs)
+    assert ref.sha256 == hashlib.sha256(DATA).hexdigest() and ref.size == len(DATA)
+    assert blobs.read(ref.sha256) == DATA
+
+
+@pytest.mark.parametrize("text, sizes, reason", [
+    ("QUJD*REVG", [3], "Only base64 data"),
+    ("QUJDRA==QUJD", [8], "continues after its padding"),
+    ("QUJDRA==QUJD", [3], "Excess data after padding"),
+    ("QUJDRA=", [3], "multiple of 4"),
+    ("QUJDRA\u0e01=", [3], "non-ASCII"),
+])
+def test_invalid_base64_is_refused_with_e006(blobs, text, sizes, reason):
+    with pytest.raises(EcmsFault) as refused:
+        decode_in_pieces(text, sizes, blobs)
+    assert refused.value.code == "E006" and reason in refused.value.description
+
+
+def test_new_content_is_fsynced_before_it_is_placed(blobs, fsyncs):
+    ref = blobs.put(b"a new attachment")
+    assert len(fsyncs) == 1 and blobs.read(ref.sha256) == b"a new attachment"
+
+
+def test_content_stored_already_is_not_fsynced_again_and_leaves_no_file(blobs, fsyncs):
+    ref = blobs.put(b"sent to several departments")
+    before = sorted(p for p in blobs.root.rglob("*") if p.is_file())
+    fsyncs.clear()
+    assert blobs.put(b"sent to several departments") == ref
+    assert fsyncs == []
+    assert sorted(p for p in blobs.root.rglob("*") if p.is_file()) == before
+
+
+def test_a_staged_copy_left_unsynced_is_fsynced_if_the_stored_one_is_gone_by_promotion(blobs, fsyncs):
+    """The stored copy vanished between the write and the promotion (a store being rebuilt,
+    say): the staged file becomes the stored one, so it is fsynced before it is placed."""
+    ref = blobs.put(b"known content")
+    staged = blobs.staging()
+    writer = staged.writer()
+    writer.write(b"known content")
+    writer.commit()
+    blobs.path(ref.sha256).unlink()
+    fsyncs.clear()
+    staged.promote()
+    staged.discard()
+    assert len(fsyncs) == 1 and blobs.read(ref.sha256) == b"known content"
+
+
+def test_a_request_without_binary_objects_touches_no_spool_folder(blobs):
+    staged = blobs.staging()
+    request = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+               b'<CorrespondenceLetterInboundRequest/></s:Body></s:Envelope>')
+    parse_stream(io.BytesIO(request), staged)
+    staged.promote()
+    staged.discard()
+    assert not (blobs.root / ".spool").exists()
+
+
+@pytest.mark.parametrize("tag, local", [
+    ("{urn:th:gov:egif:data:standard:GovernmentDocument:1.0}GovernmentDocument", "GovernmentDocument"),
+    ("processID", "processID"),
+    ("{}Bare", "Bare"),
+    (None, ""),
+])
+def test_localname(tag, local):
+    assert localname(tag) == local
