@@ -40,8 +40,8 @@ class Admission:
         if hub is None:
             await self.app(scope, receive, send)
             return
-        scope["app"].state.admission = self
-        if self._slots is None:
+        if self._slots is None:  # the first accept: /readyz finds this middleware from now on
+            scope["app"].state.admission = self
             self._slots = asyncio.Semaphore(hub.settings.accept_concurrency)
         try:
             if self._slots.locked():  # a free slot is taken at once, without a timer

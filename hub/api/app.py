@@ -77,6 +77,9 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
         description="Durable store-and-forward exchange between Thai government Back Office systems.",
         default_response_class=FastJSONResponse,
         lifespan=lifespan,
+        # The hub exports Prometheus metrics and story logs, not OpenTelemetry: with FastAPI's
+        # native telemetry on, every request asked whether a global OTel provider had been set.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         docs_url=None, redoc_url=None,  # served from the hub's own assets (hub.api.docs)
         # Deny by default: every route authenticates unless marked public (hub.api.public).
         dependencies=[Depends(require_principal)],
@@ -96,6 +99,8 @@ def create_app(hub: Hub | None = None, *, settings: Settings | None = None, embe
     app.add_middleware(RequestLog)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
+    # The accept route, matched before every other (see ``SubmitShortcut``).
+    app.router.routes.insert(0, messages.submit_shortcut())
     return app
 
 

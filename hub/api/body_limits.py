@@ -7,8 +7,8 @@ anonymous caller's data. Here every request gets a limit from its path: the payl
 the routes that carry payloads (``/v1/messages``, ``/v1/standards``), a small one for logins,
 a modest one for every other JSON route. A declared ``Content-Length`` over the limit is
 refused with 413 before one byte is read; a body that grows past it while streaming is cut
-at that point (Starlette's ``RequestBodyLimitMiddleware`` counts, FastAPI turns its signal
-into our 413). The e-CMS node counts its own SOAP bodies (``HUB_ECMS_MAX_REQUEST_BYTES``).
+at that point (``body_deadline`` counts, as Starlette's ``RequestBodyLimitMiddleware`` did, and
+raises the same 413 that ``hub.api.errors`` answers). The e-CMS node counts its own SOAP bodies (``HUB_ECMS_MAX_REQUEST_BYTES``).
 
 The body must arrive within ``HUB_BODY_TIMEOUT_SECONDS`` plus one second per 100 KiB it
 declares (or may send); a body sent one byte every 5 s is cut there with 408 and the
@@ -19,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.responses import FastJSONResponse
@@ -53,13 +52,22 @@ def too_large(limit: int, path: str) -> FastJSONResponse:
                             status_code=413, headers={"Connection": "close"})
 
 
-def body_deadline(scope: Scope, receive: Receive, seconds: float) -> Receive:
-    """``receive`` that answers 408 (Connection: close) once the body is not in by ``seconds``."""
+def body_deadline(scope: Scope, receive: Receive, seconds: float, limit: int | None = None) -> Receive:
+    """``receive`` that answers 408 (Connection: close) once the body is not in by ``seconds``,
+    and 413 once more than ``limit`` bytes of it arrived (``None``: the route counts them).
+
+    The count is Starlette's ``RequestBodyLimitMiddleware``'s, done here: that middleware wrapped
+    ``receive`` and ``send`` once more for every request, on top of this wrapper. Its 413 is the
+    same ``HTTPException``, answered by the app's handler (``hub.api.errors``) from the limit it
+    finds in the scope under the same key."""
     deadline = time.monotonic() + seconds
     done = False
+    received = 0
+    if limit is not None:
+        scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
 
     async def timed() -> Message:
-        nonlocal done
+        nonlocal done, received
         if done:
             return await receive()  # after the body: only a disconnect is left to wait for
         left = deadline - time.monotonic()
@@ -71,10 +79,26 @@ def body_deadline(scope: Scope, receive: Receive, seconds: float) -> Receive:
         except TimeoutError:
             raise HTTPException(408, f"the request body did not arrive within {seconds:.0f} s",
                                 headers={"Connection": "close"}) from None
-        if message["type"] != "http.request" or not message.get("more_body", False):
+        if message["type"] != "http.request":
+            done = True
+            return message
+        if limit is not None:
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, "Content Too Large")
+        if not message.get("more_body", False):
             done = True
         return message
     return timed
+
+
+def content_length(scope: Scope) -> int | None:
+    """The declared Content-Length, if it is a number (read off the raw headers)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared = value.strip()
+            return int(declared) if declared.isdigit() else None
+    return None
 
 
 class BodyLimits:
@@ -94,14 +118,10 @@ class BodyLimits:
         path = scope.get("path", "")
         settings = hub.settings
         limit = body_limit(path, settings)
-        declared = Headers(scope=scope).get("content-length")
-        size = int(declared) if declared is not None and declared.strip().isdigit() else None
+        size = content_length(scope)
         if limit is not None and size is not None and size > limit:
             await too_large(limit, path)(scope, receive, send)  # not one byte of the body is read
             return
         expected = size if size is not None else (limit if limit is not None else settings.ecms.max_request_bytes)
-        receive = body_deadline(scope, receive, settings.body_timeout_seconds + expected / BYTES_PER_SECOND)
-        if limit is None:
-            await self.app(scope, receive, send)
-            return
-        await RequestBodyLimitMiddleware(self.app, limit)(scope, receive, send)
+        receive = body_deadline(scope, receive, settings.body_timeout_seconds + expected / BYTES_PER_SECOND, limit)
+        await self.app(scope, receive, send)

@@ -16,6 +16,9 @@ from typing import Any
 from hub.logging_setup import story
 
 log = story("hub.api.requests")
+# Asked on every request whether its line is wanted: the standard logger answers from its
+# cache, where asking the structlog proxy first bound (or fetched) a logger to ask it.
+_level = logging.getLogger("hub.api.requests")
 
 
 class RequestLog:
@@ -23,7 +26,7 @@ class RequestLog:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+        if scope["type"] != "http" or not _level.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -209,7 +210,15 @@ class MessageService:
         return await self._submit(prepared)
 
     async def _submit(self, prepared: _Prepared) -> AcceptResult:
-        result = await asyncio.wrap_future(self._committer.submit_async(prepared))
+        # The commit thread hands the outcome to the event loop with one callback, rather than
+        # through ``asyncio.wrap_future``'s two-way chaining: that also cancels the commit's
+        # future when the waiting request is cancelled, which a commit in progress cannot honour
+        # (the message is stored all the same; re-posting it answers as for any duplicate).
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._committer.submit_async(prepared).add_done_callback(
+            lambda committed: loop.call_soon_threadsafe(_settle, committed, waiter))
+        result = await waiter
         if result.created and self._on_accepted:
             self._on_accepted()
         return result
@@ -258,7 +267,11 @@ class MessageService:
         return _Prepared(row, body, event, audit, spooled)
 
     def _validate(self, env: Envelope, spooled: Spooled | None) -> None:
-        readers = [validate for validate, reads in self._validators if spooled is not None and reads(env)]
+        if spooled is None:  # the payload is in the envelope: every validator reads it there
+            for validate, _ in self._validators:
+                validate(env)
+            return
+        readers = [validate for validate, reads in self._validators if reads(env)]
         if readers:  # a spooled payload is loaded only for the validators that read it
             stand_in, env.payload = env.payload, spooled.load(env.content_type)  # type: ignore[union-attr]
             try:
@@ -501,6 +514,17 @@ class MessageService:
         with self._engine.connect() as conn:
             rows = conn.execute(select(messages.c.status, func.count()).group_by(messages.c.status)).all()
         return {status: n for status, n in rows}
+
+
+def _settle(committed: Future[AcceptResult], waiter: asyncio.Future[AcceptResult]) -> None:
+    """On the event loop: the commit's outcome to the request waiting for it (unless it gave up)."""
+    if waiter.cancelled():
+        return
+    error = committed.exception()
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(committed.result())
 
 
 def _always(env: Envelope) -> bool:
