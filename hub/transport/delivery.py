@@ -7,6 +7,7 @@ is recorded only if the claim is still ours (same attempt number).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -16,7 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, exists, select, update
+import orjson
+from sqlalchemy import Engine, bindparam, exists, select, text, update
 
 from hub import metrics
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
@@ -114,6 +116,27 @@ _HELD = tuple(select(messages.c.id, messages.c.status, messages.c.attempts, mess
 _HELD_FOR_UPDATE = _HELD[1].with_for_update()
 _RECORD_OUTCOME = (update(messages).where(messages.c.id == bindparam("m_id"))
                    .values({c: bindparam(f"m_{c}") for c in OUTCOME_COLUMNS} | {"updated_at": bindparam("m_now")}))
+# On PostgreSQL a batch's outcomes are one UPDATE joined to the outcomes passed as one JSON
+# document: the executemany sent, and psycopg built the parameters of, one UPDATE per outcome
+# (a fifth of the outcome committer's time in a profile), and arrays as parameters cost about
+# as much again (psycopg escapes each element of a text array with a regular expression).
+_RECORD_OUTCOMES_PG = text(
+    "UPDATE messages SET status = o.status, receipt = o.receipt, next_action_at = o.next_action_at,"
+    " last_error = o.last_error, updated_at = :m_now"
+    " FROM json_to_recordset(CAST(:m_outcomes AS json))"
+    " AS o(id varchar, status varchar, receipt text, next_action_at timestamptz, last_error text)"
+    " WHERE messages.id = o.id")
+
+
+@functools.cache
+def _attempts_counter(adapter: str, status: str) -> Any:
+    """The labelled child, looked up once per (adapter, outcome) rather than per attempt."""
+    return metrics.ATTEMPTS.labels(adapter, status)
+
+
+@functools.cache
+def _attempt_seconds(adapter: str) -> Any:
+    return metrics.ATTEMPT_SECONDS.labels(adapter)
 
 
 @dataclass(frozen=True)
@@ -177,7 +200,7 @@ class Deliverer:
             bodies = dict(conn.execute(_SMALL_BODIES[pg], {"ids": small}).all()) if small else {}
         claims = []
         for row in rows:
-            meta = row_to_meta({k: v for k, v in row.items() if k != "cycle_started_at"})
+            meta = row_to_meta(row)  # StoredMessage ignores the extra cycle_started_at
             claims.append(Claim(meta, meta.attempts, as_utc(row["cycle_started_at"]), bodies.get(row["id"])))
         return claims
 
@@ -258,9 +281,7 @@ class Deliverer:
             won = [o for o in outcomes
                    if (row := held.get(o.message_id)) and row.status == DELIVERING and row.attempts == o.attempt]
             if won:
-                conn.execute(_RECORD_OUTCOME, [
-                    {"m_id": o.message_id, "m_now": now, **{f"m_{c}": o.values.get(c) for c in OUTCOME_COLUMNS}}
-                    for o in won])
+                self._record_outcomes(conn, won, now)
                 insert_events(conn, [
                     {"message_id": o.message_id, "at": now, "attempt": o.attempt, "kind": e["kind"],
                      "detail": e.get("detail")}
@@ -276,13 +297,25 @@ class Deliverer:
         return [o.status if id(o) in winners else "superseded" for o in outcomes]
 
     @staticmethod
+    def _record_outcomes(conn: Any, won: list[Outcome], now: datetime) -> None:
+        if conn.dialect.name == "postgresql":
+            outcomes = [{"id": o.message_id, **{c: o.values.get(c) for c in OUTCOME_COLUMNS}} for o in won]
+            conn.execute(_RECORD_OUTCOMES_PG, {"m_now": now, "m_outcomes": orjson.dumps(outcomes, option=orjson.OPT_NAIVE_UTC).decode()})
+            return
+        conn.execute(_RECORD_OUTCOME, [
+            {"m_id": o.message_id, "m_now": now, **{f"m_{c}": o.values.get(c) for c in OUTCOME_COLUMNS}}
+            for o in won])
+
+    @staticmethod
     def _tell(o: Outcome) -> None:
         """Count a recorded attempt per adapter; the story line of a failure or dead letter
         (deliveries are counted, not logged)."""
         adapter = o.adapter or "none"
-        metrics.ATTEMPTS.labels(adapter, o.status).inc()
+        _attempts_counter(adapter, o.status).inc()
         if o.seconds is not None:
-            metrics.ATTEMPT_SECONDS.labels(adapter).observe(o.seconds)
+            _attempt_seconds(adapter).observe(o.seconds)
+        if o.status == DELIVERED:
+            return
         where = {"message_id": o.sender_message_id or o.message_id, "key": o.message_id, "route_id": o.route_id, "adapter": o.adapter, "attempt": o.attempt,
                  "duration_ms": None if o.seconds is None else round(o.seconds * 1000, 1)}
         failed = next((e["detail"] for e in o.events if e["kind"] == "attempt_failed"), None)
