@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, exists, select, text, update
+from sqlalchemy import Engine, and_, bindparam, exists, select, text, update
 
 from hub import metrics
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
@@ -108,6 +108,19 @@ def _claim_statement(postgresql: bool) -> Any:
 
 # Each in two forms (``id_in``): [0] for SQLite, [1] for PostgreSQL.
 _CLAIM = (_claim_statement(False), _claim_statement(True))
+
+
+def _claim_with_bodies() -> Any:
+    """On PostgreSQL the claim and the small payloads in one statement: the claiming UPDATE as
+    a CTE, its rows joined to their payloads (a round trip fewer per claim than a second
+    SELECT; under a steady load a claim carries only a few messages)."""
+    claimed = _claim_statement(True).cte("claimed")
+    return select(claimed, message_payloads.c.body).select_from(claimed.outerjoin(
+        message_payloads, and_(message_payloads.c.message_id == claimed.c.id,
+                               claimed.c.payload_size <= INLINE_PAYLOAD_BYTES)))
+
+
+_CLAIM_WITH_BODIES = _claim_with_bodies()
 _SMALL_BODIES = tuple(select(message_payloads.c.message_id, message_payloads.c.body).where(
     id_in(message_payloads.c.message_id, "ids", postgresql=pg)) for pg in (False, True))
 _HELD = tuple(select(messages.c.id, messages.c.status, messages.c.attempts, messages.c.receiver,
@@ -194,13 +207,17 @@ class Deliverer:
         now = utcnow()
         with self._engine.begin() as conn:
             pg = conn.dialect.name == "postgresql"
-            rows = conn.execute(_CLAIM[pg], {"ids": message_ids, "c_status": DELIVERING,
-                                             "c_next": now + self._lease, "c_now": now}).mappings().all()
-            small = [r["id"] for r in rows if r["payload_size"] <= INLINE_PAYLOAD_BYTES]
-            bodies = dict(conn.execute(_SMALL_BODIES[pg], {"ids": small}).all()) if small else {}
+            params = {"ids": message_ids, "c_status": DELIVERING, "c_next": now + self._lease, "c_now": now}
+            if pg:
+                rows = conn.execute(_CLAIM_WITH_BODIES, params).mappings().all()
+                bodies = {r["id"]: r["body"] for r in rows if r["body"] is not None}
+            else:
+                rows = conn.execute(_CLAIM[pg], params).mappings().all()
+                small = [r["id"] for r in rows if r["payload_size"] <= INLINE_PAYLOAD_BYTES]
+                bodies = dict(conn.execute(_SMALL_BODIES[pg], {"ids": small}).all()) if small else {}
         claims = []
         for row in rows:
-            meta = row_to_meta(row)  # StoredMessage ignores the extra cycle_started_at
+            meta = row_to_meta(row)  # StoredMessage ignores the extra columns (cycle_started_at, body)
             claims.append(Claim(meta, meta.attempts, as_utc(row["cycle_started_at"]), bodies.get(row["id"])))
         return claims
 
