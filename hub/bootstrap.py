@@ -10,9 +10,11 @@ worker) and ``hub worker``.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -40,6 +42,16 @@ from hub.transport.routing import Router
 from hub.transport.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _outcome_counter(outcome: str) -> Any:
+    return metrics.OUTCOMES.labels(outcome)
+
+
+def _count_outcome(outcome: str) -> None:
+    """Count a recorded outcome; the labelled counter is looked up once per outcome, not per message."""
+    _outcome_counter(outcome).inc()
 
 
 @dataclass
@@ -70,7 +82,7 @@ class Hub:
             deliverer = Deliverer(
                 self.engine, self.router, self.adapter_pool,
                 attempt_timeout=self.settings.delivery_timeout_seconds,
-                on_outcome=lambda outcome: metrics.OUTCOMES.labels(outcome).inc(),
+                on_outcome=_count_outcome,
                 # A receiver's clearance may have been lowered since the message was accepted.
                 guards=[self.security.access.delivery_guard] if self.security else [],
             )

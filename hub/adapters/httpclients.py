@@ -114,7 +114,7 @@ class ThreadPosts:
             return True
         return bool(urllib.request.proxy_bypass(parsed.host))
 
-    def post(self, body: Iterable[bytes], headers: dict[str, str]) -> Answer:
+    def post(self, body: bytes | Iterable[bytes], headers: dict[str, str]) -> Answer:
         conn = self._connection()
         try:
             conn.request("POST", self._target, body=body, headers=self._merged(headers))

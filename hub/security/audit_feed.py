@@ -90,8 +90,9 @@ def entry_for(row: Any) -> Entry:
     body: dict[str, Any] = {"event_id": event_id, "event_at": as_utc(at).isoformat(), "attempt": attempt,
                             "sender": sender, "receiver": receiver, "service": service,
                             "classification": classification, "payload_sha256": payload_sha256}
-    body.update({k: detail[k] for k in _PLAIN if k in detail})
-    body.update({f"{k}_sha256": sha256_text(detail[k]) for k in _HASHED if detail.get(k) is not None})
+    if detail:
+        body.update({k: detail[k] for k in _PLAIN if k in detail})
+        body.update({f"{k}_sha256": sha256_text(detail[k]) for k in _HASHED if detail.get(k) is not None})
     if parsed is not None:
         body["detail_sha256"] = sha256_text(parsed)
     # The target is the id the sender knows; ids are unique per sender, so the hub key too.

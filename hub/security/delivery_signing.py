@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from jwt.algorithms import OKPAlgorithm
 from jwt.utils import base64url_encode
 
@@ -56,7 +57,7 @@ class DeliverySigner:
         context = {"delivery_id": delivery_id, "message_key": message_key, "message_id": message_id,
                    "sender": sender, "receiver": receiver, "service": service, "signed_at": int(self._clock())}
         header = {"alg": "EdDSA", "b64": False, "crit": ["b64"], "hub": context, "kid": self._key.key_id, "typ": TYP}
-        encoded = base64url_encode(json.dumps(header, separators=(",", ":"), sort_keys=True).encode()) + b"."
+        encoded = base64url_encode(_header_json(header)) + b"."
         signing_input = bytearray(len(encoded) + length)
         view = memoryview(signing_input)
         view[:len(encoded)] = encoded
@@ -71,6 +72,17 @@ class DeliverySigner:
         signature = self._key.private.sign(signing_input)
         view.release()
         return (encoded + b"." + base64url_encode(signature)).decode()
+
+
+def _header_json(header: dict[str, Any]) -> bytes:
+    """The header as PyJWT serialises it (``json.dumps``: compact, sorted keys, ``\\u`` escapes
+    for DEL and beyond ASCII). orjson writes the same bytes several times faster when its output
+    is ASCII without DEL; any other header (orjson writes UTF-8 and a bare DEL) goes through
+    ``json``."""
+    fast = orjson.dumps(header, option=orjson.OPT_SORT_KEYS)
+    if fast.isascii() and b"\x7f" not in fast:
+        return fast
+    return json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
 
 
 def jwk(key: Any, kid: str) -> dict[str, Any]:

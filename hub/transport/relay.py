@@ -36,6 +36,16 @@ _DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True)
 _EARLIEST = select(func.min(messages.c.next_action_at))
 
 
+# Woken by an accept right after a round that handed messages out, the relay waits this long
+# before the next round. Every accept commit wakes it, and under a steady load a round per wake
+# marked and published only that commit's few messages: each round is a transaction of four
+# statements and a publish, and in the end-to-end profile the relay cost about as much CPU per
+# message as a delivery's claim. Waiting lets a round carry the messages of several commits
+# (and the worker's claim and outcome batches grow with it), for at most this much delay. A
+# message after a quiet spell (the previous round found nothing) is handed out at once.
+LINGER_SECONDS = 0.02
+
+
 class Relay:
     def __init__(self, engine: Engine, publisher: Publisher, *, lease_seconds: float, batch_size: int,
                  interval_seconds: float, idle_max_seconds: float | None = None) -> None:
@@ -106,5 +116,7 @@ class Relay:
             if handed < self._batch:
                 if self._wake.wait(wait):
                     self._idle.reset()
-                    handed = -1  # woken by an accept: mark at once, without looking first
+                    if handed > 0:
+                        stop.wait(LINGER_SECONDS)  # busy: let more accepts commit first (see LINGER_SECONDS)
+                    handed = -1  # woken by an accept: mark without looking first
                 self._wake.clear()
