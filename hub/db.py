@@ -106,7 +106,11 @@ def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Conn
     """
     import psycopg
 
-    proxy = engine.raw_connection()
+    try:
+        proxy = engine.raw_connection()
+    except psycopg.Error as exc:  # no connection to be had (the server is down or restarting)
+        raise DBAPIError.instance("(a pipelined transaction)", None, exc, psycopg.Error,
+                                  dialect=engine.dialect) from exc
     pg = proxy.driver_connection
     try:
         pg.autocommit = True

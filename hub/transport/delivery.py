@@ -360,10 +360,11 @@ class Deliverer:
 
     @staticmethod
     def _delivered(message_id: str, attempt: int, receipt: Receipt) -> Outcome:
+        text = storable(receipt.receipt)
         return Outcome(
             message_id, attempt, DELIVERED,
-            {"status": DELIVERED, "receipt": receipt.receipt, "next_action_at": None, "last_error": None},
-            [{"kind": DELIVERED, "detail": {"receipt": receipt.receipt, **receipt.detail}}],
+            {"status": DELIVERED, "receipt": text, "next_action_at": None, "last_error": None},
+            [{"kind": DELIVERED, "detail": {"receipt": text, **_storable_values(receipt.detail)}}],
         )
 
     @staticmethod
@@ -375,17 +376,29 @@ class Deliverer:
         )
 
     def _failed(self, message_id: str, claim: Claim, policy: DeliveryPolicy, exc: DeliveryError) -> Outcome:
-        attempt = claim.attempt
-        failed = {"kind": "attempt_failed", "detail": {"error": exc.reason, "permanent": exc.permanent, **exc.extra}}
+        attempt, reason = claim.attempt, storable(exc.reason)
+        failed = {"kind": "attempt_failed",
+                  "detail": {"error": reason, "permanent": exc.permanent, **_storable_values(exc.extra)}}
         if exc.permanent:
-            return self._dead(message_id, attempt, f"permanent failure: {exc.reason}", [failed])
+            return self._dead(message_id, attempt, f"permanent failure: {reason}", [failed])
         if attempt >= policy.max_attempts:
-            return self._dead(message_id, attempt, f"gave up after {attempt} attempts: {exc.reason}", [failed])
+            return self._dead(message_id, attempt, f"gave up after {attempt} attempts: {reason}", [failed])
         retry_at = utcnow() + timedelta(
             seconds=retry_delay(attempt, policy.backoff_base_seconds, policy.backoff_max_seconds))
         if (retry_at - claim.cycle_started_at).total_seconds() > policy.max_age_seconds:
             return self._dead(message_id, attempt,
-                              f"older than max_age_seconds={policy.max_age_seconds:g}: {exc.reason}", [failed])
+                              f"older than max_age_seconds={policy.max_age_seconds:g}: {reason}", [failed])
         failed["detail"]["retry_at"] = retry_at.isoformat()
         return Outcome(message_id, attempt, RETRYING,
-                       {"status": RETRYING, "next_action_at": retry_at, "last_error": exc.reason}, [failed])
+                       {"status": RETRYING, "next_action_at": retry_at, "last_error": reason}, [failed])
+
+
+def storable(text: str) -> str:
+    """A receiver's answer as the database keeps it: PostgreSQL's ``text`` (and JSON read into
+    it) has no U+0000, and an outcome that cannot be written leaves the message to be handed
+    out again after its lease. U+0000 is kept visible as U+FFFD."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _storable_values(detail: dict[str, Any]) -> dict[str, Any]:
+    return {key: storable(value) if isinstance(value, str) else value for key, value in detail.items()}
