@@ -76,9 +76,12 @@ class Hub:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start_workers(self, *, relay: bool = True, deliver: bool = True, inbound: bool = True) -> None:
+        """Start the background workers not already running: a second app over the same hub
+        (two lifespans, as a test's server and client have) must not run a second relay on the
+        same publisher, nor a second delivery worker competing for the same claims."""
         if relay:
             self._spawn("relay", self.relay.run)
-        if deliver:
+        if deliver and not self._running("delivery"):
             deliverer = Deliverer(
                 self.engine, self.router, self.adapter_pool,
                 attempt_timeout=self.settings.delivery_timeout_seconds,
@@ -98,7 +101,12 @@ class Hub:
             # Layer 3: copy transport events into the audit chain, exactly once across processes.
             self._spawn("audit-feed", self.security.audit_feed.run)
 
+    def _running(self, name: str) -> bool:
+        return any(t.name == f"hub-{name}" and t.is_alive() for t in self._threads)
+
     def _spawn(self, name: str, target) -> None:  # noqa: ANN001
+        if self._running(name):
+            return
         thread = threading.Thread(target=target, args=(self._stop,), name=f"hub-{name}", daemon=True)
         thread.start()
         self._threads.append(thread)
