@@ -6,7 +6,10 @@ never a message: the relay hands the id out again when its lease runs out.
 """
 from __future__ import annotations
 
+import threading
+
 from kombu import Connection, Exchange, Queue
+from kombu.transport import sqlalchemy as sql_transport
 
 from hub.transport.idle import Doorbell
 
@@ -23,8 +26,39 @@ def is_polled(conn: Connection) -> bool:
     return hasattr(conn.transport, "polling_interval")
 
 
+class _SqlChannel(sql_transport.Channel):
+    """kombu's SQLAlchemy channel, closing its database session when it is closed.
+
+    kombu's own never closes it. A channel dropped after a failure (a poll or commit that
+    met 'database is locked', a session broken mid-commit) kept its SQLite connection, still
+    inside the transaction it had begun and so holding the broker file's lock, until the
+    garbage collector reached it: meanwhile every publish and poll of every process failed
+    with 'database is locked'. kombu closes a channel whenever the connection is released or
+    collected for a reconnect (also inside ``Producer.publish(retry=True)``)."""
+
+    def close(self) -> None:
+        try:
+            super().close()  # requeues what was delivered but not acknowledged, through the session
+        finally:
+            session, self._session = self._session, None
+            if session is not None:
+                session.close()  # rolls back what is open and returns the connection to the pool
+
+
+class _SqlTransport(sql_transport.Transport):
+    Channel = _SqlChannel
+
+
+# The URL prefixes kombu maps to its SQLAlchemy transport.
+_SQL_PREFIXES = ("sqla+", "sqlalchemy+")
+
+
 def connect(url: str) -> Connection:
-    conn = Connection(url, connect_timeout=5)
+    prefix = next((p for p in _SQL_PREFIXES if url.startswith(p)), None)
+    if prefix is not None:
+        conn = Connection(url[len(prefix):], transport=_SqlTransport, connect_timeout=5)
+    else:
+        conn = Connection(url, connect_timeout=5)
     if is_polled(conn):
         # kombu's virtual transports poll; the 1 s default would add a second to every hop.
         # Set on the transport, not via transport_options: the SQLAlchemy transport passes
@@ -39,7 +73,14 @@ def delivery_queue(name: str) -> Queue:
 
 
 class Publisher:
-    """Publishes message ids; one connection and producer reused for every batch."""
+    """Publishes message ids; one connection and producer reused for every batch.
+
+    Safe to share between threads, as it is when a hub's workers are started twice (the
+    API's lifespan and a second server on the same hub run two relays on one publisher): a
+    kombu channel, and the SQLAlchemy session behind the embedded broker's, must never be
+    used by two threads at once. Unserialised, two relays' commits interleaved in one session
+    ("commit() can't be called here", "This transaction is closed") and left it holding the
+    broker's lock."""
 
     def __init__(self, url: str, queue_name: str, *, doorbell: Doorbell | None = None) -> None:
         self._url = url
@@ -47,6 +88,7 @@ class Publisher:
         self._queue = delivery_queue(queue_name)
         self._conn: Connection | None = None
         self._producer = None
+        self._lock = threading.Lock()  # one thread at a time on the connection, see the class doc
 
     def _ensure(self):  # noqa: ANN202
         if self._conn is None:
@@ -60,6 +102,12 @@ class Publisher:
         """Publish ``message_ids``, ``IDS_PER_BROKER_MESSAGE`` to a broker message (``{"ids": [...]}``;
         workers also take the older ``{"id": ...}``). A failure raises after closing the
         connection; the relay tries again and the ids' lease covers what was lost."""
+        with self._lock:
+            self._publish(message_ids)
+        if self._doorbell is not None and message_ids:
+            self._doorbell.ring()
+
+    def _publish(self, message_ids: list[str]) -> None:
         try:
             producer = self._ensure()
             for start in range(0, len(message_ids), IDS_PER_BROKER_MESSAGE):
@@ -72,13 +120,14 @@ class Publisher:
                     retry_policy={"max_retries": 3},
                 )
         except Exception:
-            self.close()  # a broken connection must not be reused for the next batch
+            self._drop()  # a broken connection must not be reused for the next batch
             raise
-        if self._doorbell is not None and message_ids:
-            self._doorbell.ring()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.release()
-        self._conn = None
-        self._producer = None
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn, self._producer = self._conn, None, None
+        if conn is not None:
+            conn.release()
