@@ -95,6 +95,8 @@ async def handle_soap(request: Request, service: Any, authenticate: Callable[[so
                                          content_type=request.headers.get("content-type"))
     finally:
         spool.close()
+    if isinstance(answer.body, soap.WholeAnswer):  # sent in one write, with a Content-Length
+        return Response(answer.body.content, status_code=answer.status, media_type=XML)
     return StreamingResponse(answer.body, status_code=answer.status, media_type=XML)
 
 

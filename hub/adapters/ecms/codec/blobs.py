@@ -220,6 +220,9 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
+
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
