@@ -98,3 +98,34 @@ def test_a_resend_after_withdrawal_waits_for_the_transport(quiet_hub):
     assert second != first
     assert hub.ecms.store.queue_item_for(second) is None
     assert poll(client).findtext("ProcessID") is None
+
+
+def test_the_delivery_of_a_letter_placed_at_accept_does_not_parse_it(quiet_hub, monkeypatch):
+    """The queue row says what the letter is and whose: its 1.4 MiB of XML is not read again."""
+    hub, client = quiet_hub
+    message_id = send(hub, client, "กค 0401/79")
+    process_id = poll(client).findtext("ProcessID")
+    meta = hub.messages.get_meta(message_id, sender="TH/GOV/0401/saraban")
+    parsed: list[bytes] = []
+    monkeypatch.setattr("hub.adapters.ecms.client.queue.parse_payload", parsed.append)
+    assert hub.relay.run_once() == 1
+    deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5)
+    try:
+        assert deliverer.deliver(meta.key) == "delivered"
+    finally:
+        deliverer.close()
+    assert parsed == []
+    delivered = [e for e in hub.messages.history(meta.key) if e["kind"] == "delivered"]
+    assert [e["detail"]["ecms_process_id"] for e in delivered] == [process_id]
+    assert "in_queue_since" in delivered[0]["detail"]
+
+
+def test_a_polled_letter_is_answered_whole_with_a_content_length(quiet_hub):
+    """A 1 MiB letter fits in an answer built whole: one write, no chunked encoding."""
+    hub, client = quiet_hub
+    send(hub, client, "กค 0401/80")
+    answer = client.post("/ecms/service2", content=soap("<CorrespondenceLetterInboundRequest/>", "0402"),
+                         headers=XML)
+    assert answer.status_code == 200 and b"GovernmentDocument" in answer.content
+    assert int(answer.headers["content-length"]) == len(answer.content)
+    assert "transfer-encoding" not in answer.headers

@@ -1,6 +1,7 @@
-"""How the e-CMS node's answers are cut into pieces for sending (issue 18): a small answer is
-one piece that can be sent from the event loop, a relayed document goes out in the stored
-chunks with the envelope's text joined to the first and last, and the bytes are the same."""
+"""How the e-CMS node's answers are cut into pieces for sending (issue 18): an answer whose
+stored content fits in ``WHOLE_ANSWER_MAX`` (a polled 1 MiB letter) is one piece sent from the
+event loop with a Content-Length, a larger relayed document goes out in the stored chunks with
+the envelope's text joined to the first and last, and the bytes are the same."""
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,7 @@ def test_a_relayed_document_goes_out_byte_for_byte_in_its_stored_chunks(blobs, s
     answer = soap.element("CorrespondenceLetterInboundResponse", ProcessID="p")
     answer.append(soap.raw_document(ref.sha256))
     env = soap.envelope(answer, None)
-    pieces = list(soap.stream_envelope(env, blobs))
+    pieces = list(soap.stream_envelope(env, blobs, whole_max=len(document) - 1))
     before, _, after = whole(env).partition(whole(soap.raw_document(ref.sha256)).split(b"\n", 1)[-1])
     assert b"".join(pieces) == before + document + after
     # the envelope's text (and a short last chunk) travels with a neighbouring chunk, not on
@@ -54,3 +55,22 @@ def test_an_inline_binary_object_is_base64_of_the_blob(blobs):
     text = b"".join(soap.stream_envelope(env, blobs))
     assert b"hub-blob" not in text
     assert etree.fromstring(text).findtext(".//B") == __import__("base64").b64encode(blobs.read(ref.sha256)).decode()
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_stored_content_up_to_the_limit_makes_a_whole_answer_with_the_same_bytes(blobs, raw):
+    content = bytes(range(256)) * 4096  # 1 MiB
+    ref = blobs.put(content)
+    if raw:
+        item = soap.element("CorrespondenceLetterInboundResponse", ProcessID="p")
+        item.append(soap.raw_document(ref.sha256))
+        sent = len(content)
+    else:
+        item = etree.fromstring(f"<Item><B>{{{{hub-blob:{ref.sha256}}}}}</B></Item>".encode())
+        sent = 4 * -(-len(content) // 3)
+    env = soap.envelope(item, None)
+    streamed = b"".join(soap.stream_envelope(env, blobs, whole_max=sent - 1))
+    answer = soap.stream_envelope(env, blobs, whole_max=sent)
+    assert not isinstance(soap.stream_envelope(env, blobs, whole_max=sent - 1), soap.WholeAnswer)
+    assert isinstance(answer, soap.WholeAnswer) and answer.content == streamed
+    assert asyncio.run(gather(answer)) == [streamed]

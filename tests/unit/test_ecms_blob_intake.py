@@ -1,12 +1,13 @@
 """How an e-CMS attachment reaches the blob store: base64 decoded piece by piece as the parser
-hands it over, and a file fsynced only when it is the stored copy (issue 18: the per-letter
-CPU of the node)."""
+hands it over, a file fsynced only when it is the stored copy (issue 18: the per-letter
+CPU of the node), and the folder it is renamed into fsynced after the rename, once per request."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import io
 import os
+from pathlib import Path
 
 import pytest
 
@@ -22,18 +23,41 @@ def blobs(tmp_path) -> BlobStore:
     return BlobStore(tmp_path / "blobs")
 
 
+class Fsyncs:
+    """Every fsync made, by the path of what was synced; for a folder, also what it held then."""
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+        self.folder_entries: dict[Path, list[str]] = {}
+
+    def record(self, fd: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        self.paths.append(path)
+        if path.is_dir():
+            self.folder_entries[path] = sorted(p.name for p in path.iterdir())
+
+    def files(self) -> list[Path]:
+        return [p for p in self.paths if p not in self.folder_entries]
+
+    def folders(self) -> list[Path]:
+        return [p for p in self.paths if p in self.folder_entries]
+
+    def clear(self) -> None:
+        self.paths.clear()
+        self.folder_entries.clear()
+
+
 @pytest.fixture
-def fsyncs(monkeypatch) -> list[int]:
-    """Every fsync made, by descriptor (they still happen)."""
-    calls: list[int] = []
-    real = os.fsync
+def fsyncs(monkeypatch) -> Fsyncs:
+    """Records every fsync (they still happen)."""
+    recorder, real = Fsyncs(), os.fsync
 
     def recording(fd: int) -> None:
-        calls.append(fd)
+        recorder.record(fd)
         real(fd)
 
     monkeypatch.setattr(os, "fsync", recording)
-    return calls
+    return recorder
 
 
 def decode_in_pieces(text: str, sizes: list[int], blobs: BlobStore):  # noqa: ANN201  (BlobRef)
@@ -74,7 +98,46 @@ def test_invalid_base64_is_refused_with_e006(blobs, text, sizes, reason):
 
 def test_new_content_is_fsynced_before_it_is_placed(blobs, fsyncs):
     ref = blobs.put(b"a new attachment")
-    assert len(fsyncs) == 1 and blobs.read(ref.sha256) == b"a new attachment"
+    assert len(fsyncs.files()) == 1 and blobs.read(ref.sha256) == b"a new attachment"
+
+
+def test_the_folder_a_blob_is_renamed_into_is_fsynced_after_the_rename(blobs, fsyncs):
+    """A power loss after the 202 must not lose the rename; the folders created for the blob
+    (``ab`` and ``ab/cd``) are durable only once their parents are synced too."""
+    ref = blobs.put(b"a new attachment")
+    target = blobs.path(ref.sha256)
+    assert fsyncs.paths[-3:] == fsyncs.folders()  # after the file's own fsync
+    assert set(fsyncs.folders()) == {target.parent, target.parent.parent, blobs.root}
+    assert ref.sha256 in fsyncs.folder_entries[target.parent]  # synced once the file was there
+    assert target.parent.name in fsyncs.folder_entries[target.parent.parent]
+    assert target.parent.parent.name in fsyncs.folder_entries[blobs.root]
+
+
+def test_a_blob_placed_in_an_existing_folder_syncs_that_folder_only(blobs, fsyncs):
+    first = blobs.put(b"first")
+    folder = blobs.path(first.sha256).parent
+    blobs.path(first.sha256).unlink()  # its folders stay: the next write creates none
+    fsyncs.clear()
+    ref = blobs.put(b"first")
+    assert fsyncs.folders() == [folder] and ref.sha256 in fsyncs.folder_entries[folder]
+
+
+def test_a_request_placing_several_blobs_syncs_each_folder_once(blobs, fsyncs):
+    staged = blobs.staging()
+    refs = []
+    for content in (b"one", b"two", b"three", b"one"):
+        writer = staged.writer()
+        writer.write(content)
+        refs.append(writer.commit())
+    fsyncs.clear()
+    staged.promote()
+    staged.discard()
+    folders = fsyncs.folders()
+    assert len(folders) == len(set(folders))
+    for ref in refs:
+        assert blobs.path(ref.sha256).parent in folders
+        assert ref.sha256 in fsyncs.folder_entries[blobs.path(ref.sha256).parent]
+    assert blobs.root in folders
 
 
 def test_content_stored_already_is_not_fsynced_again_and_leaves_no_file(blobs, fsyncs):
@@ -82,7 +145,7 @@ def test_content_stored_already_is_not_fsynced_again_and_leaves_no_file(blobs, f
     before = sorted(p for p in blobs.root.rglob("*") if p.is_file())
     fsyncs.clear()
     assert blobs.put(b"sent to several departments") == ref
-    assert fsyncs == []
+    assert fsyncs.paths == []
     assert sorted(p for p in blobs.root.rglob("*") if p.is_file()) == before
 
 
@@ -98,7 +161,8 @@ def test_a_staged_copy_left_unsynced_is_fsynced_if_the_stored_one_is_gone_by_pro
     fsyncs.clear()
     staged.promote()
     staged.discard()
-    assert len(fsyncs) == 1 and blobs.read(ref.sha256) == b"known content"
+    assert len(fsyncs.files()) == 1 and blobs.read(ref.sha256) == b"known content"
+    assert blobs.path(ref.sha256).parent in fsyncs.folders()
 
 
 def test_a_request_without_binary_objects_touches_no_spool_folder(blobs):

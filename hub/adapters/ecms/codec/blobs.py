@@ -4,7 +4,9 @@ An attachment is written once whatever the number of letters, queues or retries 
 refer to it; hub messages carry only its SHA-256 and size. Writes go to a temporary file
 in the same folder and are renamed into place after an fsync, so a crash never leaves a
 truncated blob under its hash, and two writers of the same content both end with the
-same file. A file whose content is stored already is removed unsynced: its bytes are
+same file. The folder the file was renamed into (and the parent of any folder created for
+it) is fsynced after the rename, once per request that placed files: without that, a power
+loss after the request's 202 could lose the rename and with it the blob its letter refers to. A file whose content is stored already is removed unsynced: its bytes are
 durable under their hash, and flushing a copy about to be deleted was a write to disk for
 nothing (the same attachment sent to several departments, or sent again).
 
@@ -70,7 +72,7 @@ class BlobWriter:
 
     def commit(self) -> BlobRef:
         ref, path = self.finish()
-        self._store.place(path, ref.sha256, synced=self.synced)
+        self._store.sync_folders(self._store.place(path, ref.sha256, synced=self.synced))
         return ref
 
     def abort(self) -> None:
@@ -109,9 +111,11 @@ class StagedBlobs:
         self._staged.append((path, sha256, synced))
 
     def promote(self) -> None:
+        folders: list[Path] = []
         for path, sha256, synced in self._staged:
-            self._store.place(path, sha256, synced=synced)
+            folders += self._store.place(path, sha256, synced=synced)
         self._staged.clear()
+        self._store.sync_folders(folders)  # once for the request, however many files it placed
 
     def discard(self) -> None:
         for path in self._files:
@@ -162,17 +166,43 @@ class BlobStore:
     def staging(self) -> StagedBlobs:
         return StagedBlobs(self)
 
-    def place(self, path: Path, sha256: str, *, synced: bool = False) -> None:
-        """Move a finished file into the store under its hash, fsynced first unless ``synced``."""
+    def place(self, path: Path, sha256: str, *, synced: bool = False) -> list[Path]:
+        """Move a finished file into the store under its hash, fsynced first unless ``synced``.
+        Returns the folders whose entries changed: the caller passes them to ``sync_folders``
+        before it answers (one fsync per folder for all the files of a request)."""
         target = self.path(sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             path.unlink()  # already stored: content-addressed, so identical
-            return
+            return []
+        folders = self._make_folders(target.parent)
         if not synced:
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
         os.replace(path, target)
+        return folders
+
+    def _make_folders(self, folder: Path) -> list[Path]:
+        """Create ``folder`` (``ab/cd`` under the root) if missing; the folders to fsync once a
+        file is renamed into it: itself, and the parent of each folder created here (a new
+        folder's own entry is only durable once its parent is synced)."""
+        folders = [folder]
+        if not folder.is_dir():
+            if not folder.parent.is_dir():
+                folder.parent.mkdir(exist_ok=True)
+                folders.append(self.root)
+            folder.mkdir(exist_ok=True)
+            folders.append(folder.parent)
+        return folders
+
+    @staticmethod
+    def sync_folders(folders: list[Path]) -> None:
+        """fsync each folder once: the renames into it and the folders created in it reach the disk."""
+        for folder in dict.fromkeys(folders):
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def path(self, sha256: str) -> Path:
         if not _SHA256_HEX.fullmatch(sha256):
@@ -189,6 +219,9 @@ class BlobStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

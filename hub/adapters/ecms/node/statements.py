@@ -28,6 +28,9 @@ INSERT_LETTER = insert(ecms_letters)
 LETTER_WITHDRAWN_FOR_UPDATE = select(_l.withdrawn_at).where(_l.message_id == bindparam("message_id")).with_for_update()
 
 QUEUED = select(_q.process_id, _q.created_at).where(_q.message_id == bindparam("message_id"))
+# What the delivery of an item placed at accept needs to know of it, without its payload.
+QUEUED_ITEM = (select(_q.process_id, _q.created_at, _q.owner_code, _q.kind, _q.letter_message_id)
+               .where(_q.message_id == bindparam("message_id")))
 INSERT_QUEUED = insert(ecms_queue)
 # The caller's queues, what its clearance lets it see, not withdrawn.
 _VISIBLE = (_q.owner_code.in_(bindparam("codes", expanding=True)), _q.withdrawn_at.is_(None),

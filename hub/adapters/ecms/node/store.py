@@ -296,6 +296,11 @@ class EcmsStore:
 
     # -------------------------------------------------------------- queues
 
+    def queued(self, message_id: str) -> Any:
+        """The queue row held under ``message_id`` (no payload), or None."""
+        with self._engine.connect() as conn:
+            return conn.execute(sql.QUEUED_ITEM, {"message_id": message_id}).first()
+
     def enqueue(self, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
                 secret_code: str, payload: bytes) -> Enqueued:
         """Place a delivered message in ``owner_code``'s queue once.
