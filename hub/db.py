@@ -56,8 +56,8 @@ class _TurnTakingConnection(sqlite3.Connection):
     SQLite itself makes a writer that finds the database locked sleep and retry, backing off
     1, 2, 5, 10 ... 100 ms a try: the accept batch's ``BEGIN IMMEDIATE`` behind a transaction
     of the relay or the audit feed that held the lock for a millisecond slept 3 ms or more (the
-    accept tail: a tenth of the batches waited 1 ms or more, one in a hundred over 100 ms, in
-    an in-process timing). Waiting on a lock instead wakes the next writer when the lock is
+    accept tail: one batch in twenty waited over 8 ms, one in a hundred over 100 ms, in an
+    in-process timing). Waiting on a lock instead wakes the next writer when the lock is
     released. Other processes sharing the file still meet SQLite's busy handling.
     """
 
