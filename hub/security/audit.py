@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, bindparam, insert, select, update
 
 from hub.clock import as_utc, utcnow
-from hub.db import pipelined, pipelines
+from hub.db import insert_rows, pipelined, pipelines
 from hub.errors import Conflict
 from hub.group_commit import GroupCommitter
 from hub.security.keys import (
@@ -158,7 +158,6 @@ _COLUMNS = (*ENTRY_FIELDS, "prev_hash", "entry_hash")
 _HEAD_FOR_UPDATE = select(audit_head).where(audit_head.c.id == 1).with_for_update()
 _ADVANCE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(
     last_seq=bindparam("new_last_seq"), last_hash=bindparam("new_last_hash"), sealed_seq=bindparam("new_sealed_seq"))
-_INSERT_ENTRIES = insert(audit_log)
 _INSERT_SEAL = insert(audit_seals)
 # The same on PostgreSQL (``append_pipelined``): pipeline mode allows no COPY, so entries go as
 # arrays, in binary; the statement's text is the same for every batch size (psycopg prepares
@@ -259,7 +258,7 @@ class AuditLog:
         head = conn.execute(_HEAD_FOR_UPDATE).mappings().one()
         entries = self._chain(head["last_seq"], head["last_hash"], items)
         last = entries[-1]
-        conn.execute(_INSERT_ENTRIES, entries)
+        insert_rows(conn, audit_log, entries)
         # Every batch is sealed in the transaction that appends it: no committed entry is unsealed.
         conn.execute(_INSERT_SEAL, self._seal_row(head["sealed_seq"] + 1, last["seq"], last["entry_hash"]))
         conn.execute(_ADVANCE_HEAD, {"new_last_seq": last["seq"], "new_last_hash": last["entry_hash"],

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.base import OUTCOME_STATUSES
 from hub.clock import as_utc, utcnow
-from hub.db import pipelined, pipelines
+from hub.db import insert_rows, pipelined, pipelines
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.paging import decode_cursor, page
 from hub.schemas.envelope import XML_TYPES, Envelope, StoredMessage, StreamedPayload, message_key, sha256_hex
@@ -51,8 +51,6 @@ log = story(__name__)
 # batch was a visible share of the group commit's CPU.
 _EXISTING = select(messages.c.sender, messages.c.message_id).where(
     tuple_(messages.c.sender, messages.c.message_id).in_(bindparam("pairs", expanding=True)))
-_INSERT_MESSAGES = insert(messages)
-_INSERT_PAYLOADS = insert(message_payloads)
 
 
 @dataclass(frozen=True)
@@ -297,10 +295,9 @@ class MessageService:
                         seen.add(p.pair)
                         fresh.append(p)
                 if fresh:
-                    conn.execute(_INSERT_MESSAGES, [p.row for p in fresh])
-                    whole_bodies = [{"message_id": p.key, "body": p.body} for p in fresh if p.body is not None]
-                    if whole_bodies:
-                        conn.execute(_INSERT_PAYLOADS, whole_bodies)
+                    insert_rows(conn, messages, [p.row for p in fresh])
+                    insert_rows(conn, message_payloads,
+                                [{"message_id": p.key, "body": p.body} for p in fresh if p.body is not None])
                     for p in fresh:
                         if p.spooled is not None:
                             write_pieces(conn, p.key, p.spooled.file)

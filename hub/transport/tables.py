@@ -26,10 +26,9 @@ from sqlalchemy import (
     UniqueConstraint,
     any_,
     bindparam,
-    insert,
 )
 
-from hub.db import metadata
+from hub.db import insert_rows, metadata
 
 # ``id`` is the hub's key of a message (``hub.schemas.envelope.message_key``: derived from the
 # sender and its message id; rows stored before migration s3a_0001 keep their message id as key).
@@ -164,7 +163,7 @@ def insert_events(conn: Any, events: list[dict[str, Any]]) -> None:  # noqa: ANN
                 copy.write_row((e["message_id"], e["at"], e["kind"], e.get("attempt"),
                                 None if detail is None else json.dumps(detail)))
         return
-    conn.execute(insert(message_events), events)
+    insert_rows(conn, message_events, events)
 
 
 def id_in(column: Any, name: str, *, postgresql: bool) -> Any:  # noqa: ANN401  (SQL expressions)
