@@ -7,44 +7,15 @@ U+0000 shown as U+FFFD, on both backends, and the message ends where the answer 
 """
 from __future__ import annotations
 
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.integration.test_smaller_findings import Recorder
 from tests.support.auth import register_receiver
 from tests.support.waiting import wait_for
 
 SENDER, RECEIVER, SERVICE = "TH/GOV/0401/saraban", "TH/GOV/1501/hr", "telework.order/v1"
-
-
-class Answering:
-    """An HTTP receiver answering every POST with ``status`` and ``body``, counting the POSTs."""
-
-    def __init__(self, status: int, body: bytes) -> None:
-        answering = self
-        self.posts = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                answering.posts += 1
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:  # noqa: ANN002
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/inbox"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.mark.parametrize(("status", "body", "ends", "field"), [
@@ -52,7 +23,7 @@ class Answering:
     (400, b"bad\x00input", "dead", "last_error"),
 ])
 def test_an_answer_holding_nul_is_kept_and_the_message_ends_once(client, as_agency, status, body, ends, field):
-    receiver = Answering(status, body)
+    receiver = Recorder(status=status, body=body)
     try:
         register_receiver(client, RECEIVER)
         added = client.post("/v1/routes", json={
@@ -69,6 +40,6 @@ def test_an_answer_holding_nul_is_kept_and_the_message_ends_once(client, as_agen
         stored = meta()
         shown = body.decode().replace("\x00", "\ufffd")
         assert shown in (stored.get(field) or ""), stored
-        assert receiver.posts == 1  # answered once, recorded once: never handed out again
+        assert len(receiver.requests) == 1  # answered once, recorded once: never handed out again
     finally:
         receiver.close()

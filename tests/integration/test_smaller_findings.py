@@ -93,9 +93,10 @@ def test_approving_an_approved_subsystem_again_does_not_rotate_its_secret(embedd
 
 
 class Recorder:
-    """An HTTP receiver that answers 503 ``fail_first`` times, then 200, and keeps every request's headers."""
+    """An HTTP receiver that answers 503 ``fail_first`` times, then 200, and keeps every request's headers;
+    with ``status``, answers every request with it and ``body``."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, *, status: int | None = None, body: bytes = b"ok") -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -108,12 +109,12 @@ class Recorder:
             def do_POST(self) -> None:  # noqa: N802
                 recorder.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
                 recorder.requests.append({k.lower(): v for k, v in self.headers.items()})
-                status = 503 if recorder.fail_left > 0 else 200
+                answer = status or (503 if recorder.fail_left > 0 else 200)
                 recorder.fail_left -= 1
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_response(answer)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             def log_message(self, *args) -> None:  # noqa: ANN002
                 return
