@@ -58,6 +58,16 @@ def poll(client: TestClient) -> etree._Element:
     return etree.fromstring(answer.content).find(".//CorrespondenceLetterInboundResponse")
 
 
+def deliver_once(hub, key: str) -> list[dict]:  # noqa: ANN001
+    """Hand the message out and deliver it as the transport would; its ``delivered`` events."""
+    assert hub.relay.run_once() == 1
+    deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5)
+    try:
+        assert deliverer.deliver(key) == "delivered"
+    finally:
+        deliverer.close()
+    return [e for e in hub.messages.history(key) if e["kind"] == "delivered"]
+
 def test_letter_is_pollable_at_accept_and_delivered_once(quiet_hub):
     hub, client = quiet_hub
     message_id = send(hub, client, "กค 0401/77")
@@ -70,13 +80,7 @@ def test_letter_is_pollable_at_accept_and_delivered_once(quiet_hub):
 
     # The transport's delivery still runs and finds the item in the queue: same ProcessID,
     # one queue row, and its record says since when the item was there.
-    assert hub.relay.run_once() == 1
-    deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5)
-    try:
-        assert deliverer.deliver(meta.key) == "delivered"
-    finally:
-        deliverer.close()
-    delivered = [e for e in hub.messages.history(meta.key) if e["kind"] == "delivered"]
+    delivered = deliver_once(hub, meta.key)
     assert len(delivered) == 1
     assert delivered[0]["detail"]["ecms_process_id"] == process_id
     assert "in_queue_since" in delivered[0]["detail"]
@@ -108,14 +112,8 @@ def test_the_delivery_of_a_letter_placed_at_accept_does_not_parse_it(quiet_hub, 
     meta = hub.messages.get_meta(message_id, sender="TH/GOV/0401/saraban")
     parsed: list[bytes] = []
     monkeypatch.setattr("hub.adapters.ecms.client.queue.parse_payload", parsed.append)
-    assert hub.relay.run_once() == 1
-    deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5)
-    try:
-        assert deliverer.deliver(meta.key) == "delivered"
-    finally:
-        deliverer.close()
+    delivered = deliver_once(hub, meta.key)
     assert parsed == []
-    delivered = [e for e in hub.messages.history(meta.key) if e["kind"] == "delivered"]
     assert [e["detail"]["ecms_process_id"] for e in delivered] == [process_id]
     assert "in_queue_since" in delivered[0]["detail"]
 
