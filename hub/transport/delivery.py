@@ -304,7 +304,10 @@ class Deliverer:
                      "detail": e.get("detail")}
                     for o in won for e in o.events
                 ])
-                self._release_successors(conn, [held[o.message_id] for o in won if o.status in FINISHED], now)
+        finished = [held[o.message_id] for o in won if o.status in FINISHED and held[o.message_id].correlation_id]
+        if finished:
+            with self._engine.begin() as conn:
+                self._release_successors(conn, finished, now)
         winners = {id(o) for o in won}
         for o in won:
             self._tell(o)
@@ -344,10 +347,15 @@ class Deliverer:
 
     @staticmethod
     def _release_successors(conn: Any, finished: list[Any], now: datetime) -> None:
-        """Hand out again the queued messages that waited for these to finish (same conversation)."""
+        """Hand out again the queued messages that waited for these to finish (same conversation).
+
+        Run in a transaction of its own after the outcomes' commit, never inside it: a successor
+        still ``accepted`` when the outcome transaction looked could be marked ``queued`` by the
+        relay and skipped by a claim that still saw its predecessor ``delivering`` (the outcome
+        not yet committed), all before that commit, and would then wait for its lease. Looking
+        after the commit finds every successor a claim could have skipped. Should the process
+        stop between the two, the successor's lease still brings it back."""
         for row in finished:
-            if row.correlation_id is None:
-                continue
             conn.execute(
                 update(messages)
                 .where(messages.c.receiver == row.receiver, messages.c.correlation_id == row.correlation_id,
