@@ -20,22 +20,55 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 class Proc:
     """A Python module run as a server process, ready once its health URL answers."""
 
+    # A port found free can be taken before the process binds it (an outgoing connection of
+    # the load generator, or another program, gets it from the same ephemeral range): the
+    # process then exits saying so, and is started again on another port.
+    PORT_TRIES = 5
+
     def __init__(self, module: str, args: list[str], env: dict[str, str], log: Path, health: str | None) -> None:
         """``health=None``: a process without an HTTP port, ready once it has run for a second."""
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._cmd = [sys.executable, "-m", module, *args, *(["--port", str(self.port)] if health else [])]
+        self._module, self._args = module, args
         self._env = env
         self._log = log
         self._health = health
         self.popen: subprocess.Popen | None = None
+        self._choose_port()
+
+    def _choose_port(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._cmd = [sys.executable, "-m", self._module, *self._args,
+                     *(["--port", str(self.port)] if self._health else [])]
 
     def __enter__(self) -> Proc:
+        for _ in range(self.PORT_TRIES - 1):
+            try:
+                return self._start()
+            except PortTaken:
+                self._choose_port()
+        return self._start()
+
+    def _start(self) -> Proc:
+        logged = self._log.stat().st_size if self._log.exists() else 0
         with open(self._log, "ab") as log:
             self.popen = subprocess.Popen(self._cmd, env=self._env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            return self._ready()
+        except RuntimeError:
+            with open(self._log, "rb") as log:
+                log.seek(logged)
+                if self._health and b"already in use" in log.read():
+                    raise PortTaken(self.port) from None
+            raise
+
+    def _ready(self) -> Proc:
         if self._health is None:
             time.sleep(1.0)
             if self.popen.poll() is not None:
