@@ -125,7 +125,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
         path = engine.url.database
         checkpointer = None
         if checkpoints is not None and path and path != ":memory:" and engine.url.query.get("mode") != "memory":
-            checkpointer = WalCheckpointer(path, turn, checkpoints, busy_timeout=BUSY_TIMEOUT_SECONDS)
+            checkpointer = WalCheckpointer(path, turn, checkpoints, busy_timeout=BUSY_TIMEOUT_SECONDS,
+                                           synchronous=sqlite_synchronous)
             _checkpointers[engine] = checkpointer
 
         @event.listens_for(engine, "connect")

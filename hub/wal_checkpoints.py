@@ -16,7 +16,8 @@ hub's connections turn it off (``hub.db.make_engine(..., checkpoints=WalCheckpoi
   the checkpointer copies what is left while holding the engine's write turn (this process's
   writers wait on it, as for any write): the copy is short, the bulk having been copied just
   before, and the next write starts the log over. Past twice that (readers or another
-  process's writers held it back) a RESTART checkpoint, which also waits for them.
+  process's writers held it back) a RESTART checkpoint, which also waits for them, for at most
+  ``restart_wait_seconds``.
   ``journal_size_limit`` on the writers' connections then cuts a log file that had grown past
   ``size_limit_bytes`` back to that size.
 
@@ -39,15 +40,21 @@ class WalCheckpoints:
     interval_seconds: float = 0.5
     limit_frames: int = 16384  # 64 MiB of 4 KiB pages: past this the next write starts the log over
     size_limit_bytes: int = 128 * 1024 * 1024  # journal_size_limit: a larger log file is cut back to this
+    # How long a RESTART checkpoint waits for readers and other processes' writers. It holds
+    # the write lock (and the turn) meanwhile: a long reader must not stop every write; the
+    # next round tries again.
+    restart_wait_seconds: float = 1.0
 
 
 class WalCheckpointer:
     """Checkpoints the database file at ``path`` from a thread of its own; ``wrote`` after a
     commit that changed rows, ``close`` to stop it (before the engine is disposed)."""
 
-    def __init__(self, path: str, turn: threading.Lock, policy: WalCheckpoints, *, busy_timeout: float) -> None:
+    def __init__(self, path: str, turn: threading.Lock, policy: WalCheckpoints, *, busy_timeout: float,
+                 synchronous: str = "FULL") -> None:
         self.policy = policy
         self._path = path
+        self._synchronous = synchronous
         self._turn = turn
         self._busy_timeout = busy_timeout
         self._wrote = threading.Event()
@@ -100,8 +107,8 @@ class WalCheckpointer:
         busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         if busy and mode == "RESTART":
             log.warning("the write-ahead log of %s is at %d frames and a RESTART checkpoint could not finish "
-                        "(a reader or another process's writer held it for %.0f s)", self._path, frames,
-                        self._busy_timeout)
+                        "(a reader or another process's writer held it for %.1f s)", self._path, frames,
+                        self.policy.restart_wait_seconds)
         return frames, copied
 
     def _set_idle(self, idle: bool) -> None:
@@ -113,8 +120,10 @@ class WalCheckpointer:
         if self._conn is None:
             # Autocommit: a checkpoint cannot run inside a transaction, and this connection
             # must hold no read snapshot that would keep frames in the log.
-            self._conn = sqlite3.connect(self._path, timeout=self._busy_timeout, isolation_level=None,
-                                         check_same_thread=False)
+            self._conn = sqlite3.connect(self._path, timeout=self.policy.restart_wait_seconds,
+                                         isolation_level=None, check_same_thread=False)
+            # A checkpoint syncs the log and the database file as the writers' setting says.
+            self._conn.execute(f"PRAGMA synchronous={self._synchronous}")
         return self._conn
 
     def _run(self) -> None:

@@ -131,3 +131,32 @@ def test_a_hub_stops_its_checkpointer_when_it_closes(tmp_path: Path) -> None:
     assert found is not None and found.running
     hub.close()
     assert not found.running
+
+
+def test_a_reader_holding_the_log_delays_writes_only_briefly_and_the_log_starts_over_once_it_ends(
+        db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    limit = 16
+    engine = engine_on(db, WalCheckpoints(interval_seconds=0.0, limit_frames=limit, restart_wait_seconds=0.05))
+    reader = sqlite3.connect(db, isolation_level=None)
+    try:
+        insert(engine, 0, 5)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (5,)  # its snapshot keeps frames in the log
+        insert(engine, 5, 60)  # past twice the limit: RESTART checkpoints, each giving up after 0.05 s
+        assert checkpointer(engine).wait_until_idle(timeout=30)
+        assert "RESTART checkpoint could not finish" in caplog.text
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (5,)
+        reader.execute("COMMIT")
+        insert(engine, 65, 1)  # the reader gone, the next round copies everything back
+        assert checkpointer(engine).wait_until_idle(timeout=30)
+        grown = wal_size(db)
+        insert(engine, 66, 1)
+        assert wal_size(db) == grown  # and the log is started over
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 67
+    finally:
+        reader.close()
+        close_checkpointer(engine)
+        engine.dispose()
