@@ -136,7 +136,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            if checkpointer is not None:
+            # A connection made after close_checkpointer (an engine used on) checkpoints itself.
+            if checkpointer is not None and checkpointer.running:
                 dbapi_conn.checkpointer = checkpointer
                 cur.execute("PRAGMA wal_autocheckpoint=0")
                 cur.execute(f"PRAGMA journal_size_limit={int(checkpoints.size_limit_bytes)}")

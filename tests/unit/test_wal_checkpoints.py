@@ -160,3 +160,14 @@ def test_a_reader_holding_the_log_delays_writes_only_briefly_and_the_log_starts_
         reader.close()
         close_checkpointer(engine)
         engine.dispose()
+
+
+def test_an_engine_used_after_its_checkpointer_stopped_checkpoints_in_its_commits_again(db: Path) -> None:
+    engine = engine_on(db, WalCheckpoints())
+    close_checkpointer(engine)
+    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
+    finally:
+        engine.dispose()
