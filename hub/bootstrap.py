@@ -24,7 +24,7 @@ from hub.adapters.ecms.node.service import EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkProvider, stored_app
 from hub.config import Settings
-from hub.db import make_engine
+from hub.db import close_checkpointer, make_engine
 from hub.integration.wiring import Integration, build_integration
 from hub.security.delivery_signing import DeliverySigner
 from hub.security.sampling import SampledRefusals
@@ -40,6 +40,7 @@ from hub.transport.messages import MessageService
 from hub.transport.relay import Relay
 from hub.transport.routing import Router
 from hub.transport.worker import DeliveryWorker
+from hub.wal_checkpoints import WalCheckpoints
 
 log = logging.getLogger(__name__)
 
@@ -152,18 +153,25 @@ class Hub:
             self.integration.queries.close()  # the query adapters' connections and the fan-out pool
         if self.telework is not None:
             self.telework.close()  # its connections to the agencies' DPIS and e-Saraban
+        close_checkpointer(self.engine)
         self.engine.dispose()
 
 
-def build_engine(settings: Settings) -> Engine:
-    """The database engine the settings name (also for ``hub db upgrade``, which needs no hub)."""
+def build_engine(settings: Settings, *, wal_checkpoints: bool = False) -> Engine:
+    """The database engine the settings name (also for ``hub db upgrade``, which needs no hub).
+
+    ``wal_checkpoints``: on SQLite, a thread of the engine's checkpoints the write-ahead log
+    instead of the COMMIT that crosses SQLite's threshold (``hub.wal_checkpoints``); whoever
+    asks for it stops it with ``hub.db.close_checkpointer`` (``Hub.close``). A short-lived
+    engine (``hub db upgrade``) keeps SQLite's own checkpoints."""
     settings.ensure_data_dir()
-    return make_engine(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    return make_engine(settings.effective_database_url, sqlite_synchronous=settings.sqlite_synchronous,
+                       checkpoints=WalCheckpoints() if wal_checkpoints else None)
 
 
 def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) -> Hub:
     settings = settings or Settings()
-    engine = build_engine(settings)
+    engine = build_engine(settings, wal_checkpoints=True)
     if upgrade_schema:
         migrate.upgrade(engine)
     adapters = AdapterRegistry()

@@ -1,7 +1,8 @@
 """Database engine and schema metadata shared by every layer's tables.
 
 SQLite gets WAL (readers never block the writer) and a busy timeout so that the API, the
-relay and several worker processes can share one file. On PostgreSQL, ``pipelined`` runs a
+relay and several worker processes can share one file; the hub's engine checkpoints the WAL
+from a thread of its own rather than in a writer's COMMIT (``hub.wal_checkpoints``). On PostgreSQL, ``pipelined`` runs a
 transaction in psycopg's pipeline mode for the hot paths that must not wait on one round
 trip per statement (the accept batch, the audit append).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -17,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, insert
 from sqlalchemy.exc import DBAPIError
+
+from hub.wal_checkpoints import WalCheckpointer, WalCheckpoints
 
 metadata = MetaData(
     naming_convention={
@@ -62,7 +66,9 @@ class _TurnTakingConnection(sqlite3.Connection):
     """
 
     turn: threading.Lock | None = None
+    checkpointer: WalCheckpointer | None = None  # copies the WAL back (autocheckpoint is off)
     _holding = False
+    _changes_seen = 0
 
     def take_turn(self) -> None:
         # A thread that already holds the turn on another connection (a write inside a write)
@@ -70,8 +76,9 @@ class _TurnTakingConnection(sqlite3.Connection):
         if self.turn is not None and not self._holding:
             self._holding = self.turn.acquire(timeout=BUSY_TIMEOUT_SECONDS)
 
-    def end_turn(self) -> None:
-        if self._holding and not self.in_transaction:
+    def end_turn(self, *, closed: bool = False) -> None:
+        # A closed connection is in no transaction (and can no longer be asked).
+        if self._holding and (closed or not self.in_transaction):
             self._holding = False
             self.turn.release()  # type: ignore[union-attr]
 
@@ -80,6 +87,11 @@ class _TurnTakingConnection(sqlite3.Connection):
             super().commit()
         finally:
             self.end_turn()  # a failed COMMIT keeps the transaction, and the turn, until its rollback
+        if self.checkpointer is not None:
+            changes = self.total_changes
+            if changes != self._changes_seen:  # reads, and writes that changed nothing, add no frames
+                self._changes_seen = changes
+                self.checkpointer.wrote()
 
     def rollback(self) -> None:
         try:
@@ -91,12 +103,14 @@ class _TurnTakingConnection(sqlite3.Connection):
         try:
             super().close()
         finally:
-            if self._holding:
-                self._holding = False
-                self.turn.release()  # type: ignore[union-attr]
+            self.end_turn(closed=True)
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 10,
+                checkpoints: WalCheckpoints | None = None) -> Engine:
+    """An engine for ``url``. On an SQLite file, ``checkpoints``: the engine's connections do
+    not checkpoint the write-ahead log in their COMMITs; a thread of the engine's does
+    (``hub.wal_checkpoints``), stopped by ``close_checkpointer``."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -108,6 +122,12 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             pool_use_lifo=True,
         )
         turn = threading.Lock()
+        path = engine.url.database
+        checkpointer = None
+        if checkpoints is not None and path and path != ":memory:" and engine.url.query.get("mode") != "memory":
+            checkpointer = WalCheckpointer(path, turn, checkpoints, busy_timeout=BUSY_TIMEOUT_SECONDS,
+                                           synchronous=sqlite_synchronous)
+            _checkpointers[engine] = checkpointer
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -116,6 +136,11 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
+            # A connection made after close_checkpointer (an engine used on) checkpoints itself.
+            if checkpointer is not None and checkpointer.running:
+                dbapi_conn.checkpointer = checkpointer
+                cur.execute("PRAGMA wal_autocheckpoint=0")
+                cur.execute(f"PRAGMA journal_size_limit={int(checkpoints.size_limit_bytes)}")
             cur.close()
 
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take
@@ -150,6 +175,22 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
             dbapi_conn.adapters.register_dumper(bytes, BytesBinaryDumper)
 
     return engine
+
+
+_checkpointers: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
+
+
+def checkpointer(engine: Engine) -> WalCheckpointer | None:
+    """The thread checkpointing ``engine``'s SQLite file, if it was made with ``checkpoints``."""
+    return _checkpointers.get(engine)
+
+
+def close_checkpointer(engine: Engine) -> None:
+    """Stop ``engine``'s checkpointer, if any (before ``engine.dispose()``: the last connection
+    to close then checkpoints what is left, as SQLite does on close)."""
+    found = _checkpointers.pop(engine, None)
+    if found is not None:
+        found.close()
 
 
 # SQLite's historical (and smallest) limit on a statement's parameters.
@@ -225,8 +266,7 @@ def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Conn
     try:
         proxy = engine.raw_connection()
     except psycopg.Error as exc:  # no connection to be had (the server is down or restarting)
-        raise DBAPIError.instance("(a pipelined transaction)", None, exc, psycopg.Error,
-                                  dialect=engine.dialect) from exc
+        raise _pipelined_error(engine, exc) from exc
     pg = proxy.driver_connection
     try:
         pg.autocommit = True
@@ -235,9 +275,7 @@ def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Conn
             yield pg
             pg.execute(b"COMMIT")
     except psycopg.Error as exc:
-        invalidated = _abandon(engine, proxy, pg, exc)
-        raise DBAPIError.instance("(a pipelined transaction)", None, exc, psycopg.Error,
-                                  connection_invalidated=invalidated, dialect=engine.dialect) from exc
+        raise _pipelined_error(engine, exc, invalidated=_abandon(engine, proxy, pg, exc)) from exc
     except BaseException as exc:
         _abandon(engine, proxy, pg, exc)
         raise
@@ -245,6 +283,14 @@ def pipelined(engine: Engine) -> Iterator[Any]:  # noqa: ANN401  (a psycopg Conn
         if not pg.closed and not pg.broken:
             pg.autocommit = False
         proxy.close()
+
+
+def _pipelined_error(engine: Engine, exc: Exception, *, invalidated: bool = False) -> DBAPIError:
+    """psycopg's ``exc`` as SQLAlchemy's error of its kind (``OperationalError``, ``IntegrityError``, ...)."""
+    import psycopg
+
+    return DBAPIError.instance("(a pipelined transaction)", None, exc, psycopg.Error,
+                               connection_invalidated=invalidated, dialect=engine.dialect)
 
 
 def _abandon(engine: Engine, proxy: Any, pg: Any, exc: BaseException) -> bool:  # noqa: ANN401
