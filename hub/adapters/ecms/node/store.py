@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -32,6 +33,11 @@ PBKDF2_ITERATIONS = 120_000
 # re-bound, a new secret) takes effect within this, as a client does in the security layer
 # (hub.security.authn.CACHE_SECONDS); changes made through this store take effect at once.
 DEPARTMENT_CACHE_SECONDS = 2.0
+
+
+class Recorded(NamedTuple):
+    created: bool  # the letter's row is new (not a retried send)
+    settled: bool  # its hub message was recorded delivered with its queue row
 
 
 class Enqueued(NamedTuple):
@@ -208,22 +214,28 @@ class EcmsStore:
             return conn.execute(sql.LATEST_LETTER, {"sender": sender, "receiver": receiver, "letter_id": letter_id,
                                                     "date": date}).first()
 
-    def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None) -> bool:
-        """Returns False when the row exists already (a retried send of the same letter).
+    def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None,
+                      settle: Callable[[Any, str], bool] | None = None) -> Recorded:
+        """Insert the letter's row; ``created`` is False when it exists already (a retried send
+        of the same letter), and then nothing else is done.
 
         ``queue``: ``enqueue``'s arguments, to place the letter in the receiver's poll queue in
-        the same transaction (its route is this node's poll queue). The ``ecms-queue`` delivery
-        that follows finds it there and queues nothing twice; if this transaction fails, that
-        delivery still places it.
+        the same transaction (its route is this node's poll queue). ``settle(conn, process_id)``:
+        records the hub message delivered in that transaction too (the transport then does
+        nothing more for it). Without ``settle``, or if it finds the transport has taken the
+        message, the ``ecms-queue`` delivery that follows finds the item there and queues
+        nothing twice; if this transaction fails, that delivery still places it.
         """
         try:
             with self._engine.begin() as conn:
                 conn.execute(sql.INSERT_LETTER, {**values, "created_at": utcnow()})
+                settled = False
                 if queue is not None:
-                    self._enqueue_in(conn, **queue, letter_is_new=True)
+                    placed = self._enqueue_in(conn, **queue, letter_is_new=True)
+                    settled = settle is not None and settle(conn, placed.process_id)
         except IntegrityError:
-            return False
-        return True
+            return Recorded(False, False)
+        return Recorded(True, settled)
 
     def letter(self, message_id: str) -> Any:
         with self._engine.connect() as conn:
