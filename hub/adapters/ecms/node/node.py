@@ -260,7 +260,7 @@ class EcmsNode:
         item = parse_payload(row.payload)
         if isinstance(item, Letter) and item.raw and self.blobs.exists(item.raw):
             if self.signer is not None and self._current().boi_dialect():
-                signature = self.signer.signature_for(self.blobs.read(item.raw), item)
+                signature = self.signer.signature_for(soap.stored_document(item.raw, self.blobs), item)
                 if signature is not None:
                     answer.append(signature)
             answer.append(soap.raw_document(item.raw))
