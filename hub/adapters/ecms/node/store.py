@@ -326,10 +326,13 @@ class EcmsStore:
     def _enqueue_in(self, conn: Any, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
                     secret_code: str, payload: bytes, letter_is_new: bool = False) -> Enqueued:
         """``letter_is_new``: the letter's row was inserted in this transaction, so it is not
-        withdrawn (and already locked) and need not be read again."""
-        existing = conn.execute(sql.QUEUED, {"message_id": message_id}).first()
-        if existing:  # a redelivery of the same message id, or a letter the node queued at accept
-            return Enqueued(existing.process_id, True, existing.created_at)
+        withdrawn (and already locked) and nothing can be queued under its id yet (the
+        transport queues a node's letter under that id only once its row exists; a row there
+        all the same fails the insert, and the transaction with it)."""
+        if not letter_is_new:
+            existing = conn.execute(sql.QUEUED, {"message_id": message_id}).first()
+            if existing:  # a redelivery of the same message id, or a letter the node queued at accept
+                return Enqueued(existing.process_id, True, existing.created_at)
         if kind == "GovernmentDocument" and not letter_is_new:
             letter = conn.execute(sql.LETTER_WITHDRAWN_FOR_UPDATE, {"message_id": message_id}).first()
             if letter is not None and letter.withdrawn_at is not None:
@@ -352,12 +355,10 @@ class EcmsStore:
                 ecms_queue.c.secret_code.in_(allowed)]
 
     def next_item(self, codes: list[str], clearance: str) -> Any:
-        """The oldest undeleted item of these queues; marks it read."""
+        """The oldest undeleted item of these queues; marks it read (first read kept)."""
         with self._engine.begin() as conn:
-            row = conn.execute(sql.NEXT_ITEM, {"codes": codes, "allowed": self._allowed(clearance)}).first()
-            if row is not None and row.read_at is None:
-                conn.execute(sql.MARK_READ, {"pid": row.process_id, "at": utcnow()})
-        return row
+            return conn.execute(sql.READ_NEXT_ITEM, {"codes": codes, "allowed": self._allowed(clearance),
+                                                     "at": utcnow()}).first()
 
     def item(self, codes: list[str], clearance: str, process_id: str) -> Any:
         with self._engine.connect() as conn:
