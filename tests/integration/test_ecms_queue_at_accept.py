@@ -156,6 +156,33 @@ def test_a_retried_send_after_a_failed_placement_places_it_once(quiet_hub, monke
     assert hub.ecms.store.queue_depths() == {"0402": 1}
 
 
+def test_a_retried_send_after_the_transport_placed_the_letter_places_nothing_more(quiet_hub, monkeypatch):
+    """The placement failed, the hold ran out and the transport placed the letter (under its hub
+    key: the node had no row of it); the client's late retry records the letter and places no
+    second item."""
+    hub, client = quiet_hub
+    original = hub.ecms.store.record_letter
+    calls = []
+
+    def fail_once(*args, **kwargs):  # noqa: ANN002, ANN003
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(hub.ecms.store, "record_letter", fail_once)
+    with pytest.raises(RuntimeError):
+        send(hub, client, "กค 0401/71")
+    [meta] = hub.messages.list(sender="TH/GOV/0401/saraban")[0]
+    with hub.engine.begin() as conn:  # the hold runs out
+        conn.execute(update(messages).where(messages.c.id == meta.key).values(next_action_at=utcnow()))
+    assert len(deliver_once(hub, meta.key)) == 1
+    assert send(hub, client, "กค 0401/71") == str(meta.id)
+    assert sum(hub.ecms.store.queue_depths().values()) == 1
+    assert hub.messages.get_meta(meta.key).status == "delivered"
+    assert hub.relay.run_once() == 0
+
+
 def push_route(hub: Hub) -> None:
     route = hub.router.find("TH/GOV/0402/saraban", "ecms.letter/v1")
     hub.router.update(route.id, RouteIn(receiver=route.receiver, service=route.service, adapter="ecms", settings={

@@ -344,7 +344,7 @@ class EcmsNode:
             correlation_id=conversation, classification=letter.secret_code, speed=letter.speed_code,
             content_type="application/xml", payload=payload.decode("utf-8"),
         ), self._accept_held if held else accept)  # type: ignore[arg-type]
-        queue = settle = None
+        queue = settle = key = None
         if placed_here:
             queue = {"owner_code": receiver.code, "message_id": message_id, "kind": letter.kind,
                      "letter_message_id": message_id, "secret_code": letter.secret_code, "payload": payload}
@@ -358,7 +358,7 @@ class EcmsNode:
             "message_id": message_id, "sender_code": sender.code, "receiver_code": receiver.code,
             "letter_id": letter.id, "correspondence_date": letter.correspondence_date, "subject": letter.subject,
             "secret_code": letter.secret_code, "generation": generation, "conversation": conversation,
-        }, queue=queue, settle=settle)
+        }, queue=queue, settle=settle, hub_key=key)
         if recorded.settled and self._settled is not None:
             self._settled()
         if recorded.created:

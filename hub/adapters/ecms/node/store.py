@@ -215,24 +215,31 @@ class EcmsStore:
                                                     "date": date}).first()
 
     def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None,
-                      settle: Callable[[Any, str], bool] | None = None) -> Recorded:
+                      settle: Callable[[Any, str], bool] | None = None, hub_key: str | None = None) -> Recorded:
         """Insert the letter's row; ``created`` is False when it exists already (a retried send
         of the same letter), and then nothing else is done.
 
         ``queue``: ``enqueue``'s arguments, to place the letter in the receiver's poll queue in
-        the same transaction (its route is this node's poll queue). ``settle(conn, process_id)``:
-        records the hub message delivered in that transaction too (the transport then does
-        nothing more for it). Without ``settle``, or if it finds the transport has taken the
-        message, the ``ecms-queue`` delivery that follows finds the item there and queues
-        nothing twice; if this transaction fails, that delivery still places it.
+        the same transaction (its route is this node's poll queue). ``settle(conn, process_id)``
+        first records the hub message (key ``hub_key``) delivered with the item it is about to
+        be: the transport then does nothing more for it. If the transport has taken the message
+        already (its hold ran out after a placement that failed), the item is placed only if
+        that delivery has not placed it under the message's hub key (it did so while the
+        letter's row was missing); the transport's delivery finds an item placed here. Without
+        ``settle``, the ``ecms-queue`` delivery that follows finds the item and queues nothing
+        twice; if this transaction fails, that delivery still places it.
         """
         try:
             with self._engine.begin() as conn:
                 conn.execute(sql.INSERT_LETTER, {**values, "created_at": utcnow()})
                 settled = False
-                if queue is not None:
-                    placed = self._enqueue_in(conn, **queue, letter_is_new=True)
-                    settled = settle is not None and settle(conn, placed.process_id)
+                if queue is not None and settle is not None:
+                    process_id = str(uuid.uuid4())
+                    settled = settle(conn, process_id)
+                    if settled or conn.execute(sql.QUEUED, {"message_id": hub_key}).first() is None:
+                        self._enqueue_in(conn, **queue, letter_is_new=True, process_id=process_id)
+                elif queue is not None:
+                    self._enqueue_in(conn, **queue, letter_is_new=True)
         except IntegrityError:
             return Recorded(False, False)
         return Recorded(True, settled)
@@ -324,7 +331,8 @@ class EcmsStore:
                                     letter_message_id=letter_message_id, secret_code=secret_code, payload=payload)
 
     def _enqueue_in(self, conn: Any, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
-                    secret_code: str, payload: bytes, letter_is_new: bool = False) -> Enqueued:
+                    secret_code: str, payload: bytes, letter_is_new: bool = False,
+                    process_id: str | None = None) -> Enqueued:
         """``letter_is_new``: the letter's row was inserted in this transaction, so it is not
         withdrawn (and already locked) and nothing can be queued under its id yet (the
         transport queues a node's letter under that id only once its row exists; a row there
@@ -337,7 +345,7 @@ class EcmsStore:
             letter = conn.execute(sql.LETTER_WITHDRAWN_FOR_UPDATE, {"message_id": message_id}).first()
             if letter is not None and letter.withdrawn_at is not None:
                 return Enqueued("", False)
-        process_id = str(uuid.uuid4())
+        process_id = process_id or str(uuid.uuid4())
         conn.execute(sql.INSERT_QUEUED, {
             "process_id": process_id, "owner_code": owner_code, "message_id": message_id,
             "letter_message_id": letter_message_id, "kind": kind, "secret_code": secret_code, "payload": payload,
