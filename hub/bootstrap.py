@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 
 from hub import metrics, migrate
 from hub.adapters.base import BROKER, ECMS_NODE, EVENTS, PERSON_REGISTRY, SIGNER, SUBSCRIPTIONS
-from hub.adapters.ecms.node.service import EcmsService, build_ecms
+from hub.adapters.ecms.node.service import QUEUE_ADAPTER, EcmsService, build_ecms
 from hub.adapters.registry import AdapterRegistry
 from hub.apps.telework.wiring import TeleworkProvider, stored_app
 from hub.config import Settings
@@ -39,6 +39,7 @@ from hub.transport.inbound import InboundScheduler
 from hub.transport.messages import MessageService
 from hub.transport.relay import Relay
 from hub.transport.routing import Router
+from hub.transport.settle import count_delivered, record_delivered_in
 from hub.transport.worker import DeliveryWorker
 from hub.wal_checkpoints import WalCheckpoints
 
@@ -196,6 +197,10 @@ def build_hub(settings: Settings | None = None, *, upgrade_schema: bool = True) 
     messages.add_validator(security.access.check_receiver_clearance, reads_payload=lambda env: False)
     messages.set_audit_writer(security.audit.append_in, pipelined=security.audit.append_pipelined)
     ecms = build_ecms(settings, engine, accept=messages.accept,
+                      # A letter the node places in its receiver's queue at accept is recorded
+                      # delivered with it; held meanwhile (as long as a lease) so the relay leaves it.
+                      accept_held=lambda env: messages.accept(env, hold_seconds=settings.requeue_after_seconds),
+                      settle=record_delivered_in, settled=lambda: count_delivered(QUEUE_ADAPTER),
                       lookup=lambda message_id, sender: messages.get_meta(message_id, sender=sender, missing_ok=True),
                       routes=router,
                       note=lambda message_id, kind, detail, sender: messages.note(message_id, kind, detail,

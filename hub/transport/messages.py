@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import orjson
@@ -172,15 +172,19 @@ class MessageService:
         self._audit_writer = writer
         self._audit_pipelined = pipelined
 
-    def accept(self, env: Envelope, *, audit: tuple[str, str, str | None, str | None, str] | None = None
-               ) -> AcceptResult:
+    def accept(self, env: Envelope, *, audit: tuple[str, str, str | None, str | None, str] | None = None,
+               hold_seconds: float = 0.0) -> AcceptResult:
         """Validate, route and durably store one message (committed with others in flight).
 
         ``audit``: an entry for the audit trail committed in the same transaction (the access
         decision that admitted this message), so neither exists without the other.
+        ``hold_seconds``: the message is not due for the relay before then. For a caller that
+        applies the delivery itself and records it with ``hub.transport.settle`` in a
+        transaction of its own; should that never commit, the transport delivers it after
+        the hold.
         """
-        result = self._committer.submit(self._prepare(env, audit))
-        if result.created and self._on_accepted:
+        result = self._committer.submit(self._prepare(env, audit, hold_seconds=hold_seconds))
+        if result.created and self._on_accepted and not hold_seconds:
             self._on_accepted()
         return result
 
@@ -222,7 +226,7 @@ class MessageService:
         return result
 
     def _prepare(self, env: Envelope, audit: tuple[str, str, str | None, str | None, str] | None = None,
-                 spooled: Spooled | None = None) -> _Prepared:
+                 spooled: Spooled | None = None, *, hold_seconds: float = 0.0) -> _Prepared:
         body = env.payload_bytes() if spooled is None else None
         size = len(body) if body is not None else spooled.size  # type: ignore[union-attr]
         if size > self._max_payload:
@@ -257,7 +261,7 @@ class MessageService:
             "route_id": route.id,
             "status": ACCEPTED,
             "attempts": 0,
-            "next_action_at": now,
+            "next_action_at": now + timedelta(seconds=hold_seconds) if hold_seconds else now,
             "updated_at": now,
         }
         event = {"message_id": key, "at": now, "kind": ACCEPTED, "attempt": None,

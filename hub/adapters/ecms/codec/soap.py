@@ -14,17 +14,18 @@ relayed document is a marker replaced by the sender's bytes, verbatim.
 """
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
+import pybase64
 from lxml import etree
 
 from hub.adapters.ecms.codec.blobs import BlobStore
 from hub.adapters.ecms.codec.codes import EcmsFault
 from hub.adapters.ecms.codec.letter import MARKER, kid, localname
+from hub.adapters.ecms.codec.rawdoc import TEMPLATE
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -154,8 +155,8 @@ def stream_envelope(env: etree._Element, blobs: BlobStore, whole_max: int = WHOL
     raws, binaries = RAW_MARKER.findall(text), MARKER.findall(text)
     if not raws and not binaries:
         return WholeAnswer(text)
-    stored = (sum(blobs.size(sha.decode("ascii")) for sha in raws)
-              + sum(4 * -(-blobs.size(sha.decode("ascii")) // 3) for sha in binaries))
+    stored = (sum(document_size(sha.decode("ascii"), blobs) for sha in raws)
+              + sum(_base64_size(sha.decode("ascii"), blobs) for sha in binaries))
     if stored <= whole_max:
         return WholeAnswer(b"".join(_streamed(text, blobs)))
     return _with_neighbours(_streamed(text, blobs))
@@ -180,7 +181,7 @@ def _streamed(text: bytes, blobs: BlobStore) -> Iterator[bytes]:
     position = 0
     for raw in RAW_MARKER.finditer(text):
         yield from _with_binaries(text[position:raw.start()], blobs)
-        yield from blobs.iter_chunks(raw.group(1).decode("ascii"), RAW_CHUNK)
+        yield from document_chunks(raw.group(1).decode("ascii"), blobs)
         position = raw.end()
     yield from _with_binaries(text[position:], blobs)
 
@@ -190,9 +191,45 @@ def _with_binaries(text: bytes, blobs: BlobStore) -> Iterator[bytes]:
     for match in MARKER.finditer(text):
         yield text[position:match.start()]
         for chunk in blobs.iter_chunks(match.group(1).decode("ascii"), B64_CHUNK):
-            yield base64.b64encode(chunk)
+            yield pybase64.b64encode(chunk)  # the same text as base64.b64encode, a twentieth of the CPU
         position = match.end()
     yield text[position:]
+
+
+def _base64_size(sha256: str, blobs: BlobStore) -> int:
+    return 4 * -(-blobs.size(sha256) // 3)
+
+
+def _template(sha256: str, blobs: BlobStore) -> bytes | None:
+    """A stored document's template (``hub.adapters.ecms.codec.rawdoc``), or None when it is
+    stored whole."""
+    with open(blobs.path(sha256), "rb") as stored:
+        if stored.read(len(TEMPLATE)) != TEMPLATE:
+            return None
+        return stored.read()
+
+
+def document_chunks(sha256: str, blobs: BlobStore) -> Iterator[bytes]:
+    """A relayed document's bytes as its sender wrote them: stored whole, or as a template whose
+    markers are put back as their blobs' base64."""
+    template = _template(sha256, blobs)
+    if template is None:
+        yield from blobs.iter_chunks(sha256, RAW_CHUNK)
+    else:
+        yield from _with_binaries(template, blobs)
+
+
+def document_size(sha256: str, blobs: BlobStore) -> int:
+    template = _template(sha256, blobs)
+    if template is None:
+        return blobs.size(sha256)
+    markers = list(MARKER.finditer(template))
+    return (len(template) - sum(m.end() - m.start() for m in markers)
+            + sum(_base64_size(m.group(1).decode("ascii"), blobs) for m in markers))
+
+
+def stored_document(sha256: str, blobs: BlobStore) -> bytes:
+    return b"".join(document_chunks(sha256, blobs))
 
 
 def element(name: str, /, *children: etree._Element | None, **values: str | None) -> etree._Element:

@@ -15,6 +15,7 @@ import binascii
 from dataclasses import dataclass
 from typing import IO, Any
 
+import pybase64
 from lxml import etree
 
 from hub.adapters.ecms.codec.blobs import BlobStore, BlobWriter, StagedBlobs
@@ -86,12 +87,14 @@ class Base64Stream:
             self._pending = b""
 
     def _decode(self, text: bytes) -> None:
-        # binascii directly: what base64.b64decode(validate=True) calls after checking its
-        # argument's type, which is known here.
+        # pybase64's SIMD decoder, validating as strictly as binascii.a2b_base64(strict_mode=
+        # True): 0.05 ms for a 1 MiB attachment against 1.6 ms (the largest single cost of a
+        # letter's send, held under the GIL, in a profile of the hub during hub bench).
         try:
-            self._writer.write(binascii.a2b_base64(text, strict_mode=True))
-        except binascii.Error as exc:
-            raise EcmsFault("E006", f"{self._what} is not valid base64: {exc}") from None
+            data = pybase64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise EcmsFault("E006", f"{self._what} is not valid base64: {_why_invalid(text)}") from None
+        self._writer.write(data)
 
     def finish(self):  # noqa: ANN201  (BlobRef)
         if len(self._pending) % 4:
@@ -99,6 +102,16 @@ class Base64Stream:
         if self._pending:
             self._decode(self._pending)
         return self._writer.commit()
+
+
+def _why_invalid(text: bytes) -> str:
+    """binascii's account of what is wrong (which character, excess data after padding...):
+    more telling to the sender than pybase64's, and only a refused request pays for it."""
+    try:
+        binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error as exc:
+        return str(exc)
+    return "not strictly padded"
 
 
 def _remembered(method):  # noqa: ANN001, ANN202

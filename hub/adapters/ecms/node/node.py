@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from hub.clock import as_utc, utcnow
+from hub.adapters.base import Receipt
 from hub.adapters.ecms.codec import soap
 from hub.adapters.ecms.codec.blobs import BlobStore
 from hub.adapters.ecms.codec.codes import MIME_CODES, SECRET_CODES, SPEED_CODES, EcmsFault
@@ -74,6 +75,10 @@ AUDITED_FAULTS = frozenset({"E008", "E010", "E017"})
 # Add an event to the history of the message this sender party sent with this id
 # (``MessageService.note(id, kind, detail, sender=party)``).
 Note = Callable[[str, str, dict, str], None]
+# Record, in the given transaction (a SQLAlchemy Connection), the message with this hub key
+# delivered with this receipt; False if the transport has taken it already
+# (``hub.transport.settle.record_delivered_in``).
+Settle = Callable[[Any, str, Receipt], bool]
 PUBLIC_PATH = "/ecms-ws01/service2"  # the path deployed clients post to (DGA's node)
 
 
@@ -120,8 +125,16 @@ class EcmsNode:
                  public_url: str | None = None, signer: Any = None,
                  holds_right: Callable[[str, str, str], bool] | None = None,
                  record_refusal: RecordRefusal | None = None,
-                 polls_here: Callable[[str], bool] | None = None) -> None:
+                 polls_here: Callable[[str], bool] | None = None,
+                 accept_held: Accept | None = None, settle: Settle | None = None,
+                 settled: Callable[[], None] | None = None) -> None:
         self.store = store
+        # A letter placed in its receiver's queue at accept is accepted held (``accept_held``:
+        # not due for the transport) and recorded delivered with its queue row (``settle``), so
+        # the transport's hop does nothing more for it; ``settled`` counts it once committed.
+        self._accept_held = accept_held
+        self._settle = settle
+        self._settled = settled
         # Whether a receiver party's e-CMS letters are routed into its poll queue on this node.
         self._polls_here = polls_here
         self._record_refusal = record_refusal
@@ -224,9 +237,9 @@ class EcmsNode:
                           principal.subject, department.code, what)
             raise EcmsFault("E008", f"the authenticated agency may not send as department {department.code}")
 
-    def _accept(self, env: Envelope, accept: Accept) -> None:
+    def _accept(self, env: Envelope, accept: Accept) -> Any:
         try:
-            accept(env)
+            return accept(env)
         except NoRoute as exc:
             raise EcmsFault("E016", exc.message) from None
         except IdempotencyConflict:
@@ -247,7 +260,7 @@ class EcmsNode:
         item = parse_payload(row.payload)
         if isinstance(item, Letter) and item.raw and self.blobs.exists(item.raw):
             if self.signer is not None and self._current().boi_dialect():
-                signature = self.signer.signature_for(self.blobs.read(item.raw), item)
+                signature = self.signer.signature_for(soap.stored_document(item.raw, self.blobs), item)
                 if signature is not None:
                     answer.append(signature)
             answer.append(soap.raw_document(item.raw))
@@ -316,26 +329,39 @@ class EcmsNode:
             ("letter", sender.code, receiver.code, letter.id, letter.correspondence_date, str(generation)))))
         conversation = conversation_id(sender.code, letter.id, letter.correspondence_date)
         payload = to_payload(letter)
-        self._accept(Envelope(
+        # The receiver polls this node: the letter is placed in its queue now, with the letter's
+        # row, instead of after the transport's hop (relay, broker, worker). Only the first
+        # generation of a letter the node itself accepted: a resend after a withdrawal waits
+        # its turn behind what its conversation already has in transit.
+        placed_here = accept is self._accept_envelope and generation == 1 and self._polls_here is not None \
+            and self._polls_here(receiver.party)
+        # Held, the transport leaves the message while the transaction below places it and
+        # records it delivered; should that never commit, the transport delivers it after the
+        # hold (``ecms-queue`` finds an item placed and applies nothing twice).
+        held = placed_here and self._accept_held is not None and self._settle is not None
+        accepted = self._accept(Envelope(
             id=message_id, sender=sender.party, receiver=receiver.party, service=SERVICE,
             correlation_id=conversation, classification=letter.secret_code, speed=letter.speed_code,
             content_type="application/xml", payload=payload.decode("utf-8"),
-        ), accept)
-        # The receiver polls this node: the letter is placed in its queue now, with the letter's
-        # row, instead of after the transport's hop (relay, broker, worker) — which still runs
-        # and finds it there (``ecms-queue``: applied once, its receipt says since when). Only
-        # the first generation of a letter the node itself accepted: a resend after a
-        # withdrawal waits its turn behind what its conversation already has in transit.
-        queue = None
-        if accept is self._accept_envelope and generation == 1 and self._polls_here is not None \
-                and self._polls_here(receiver.party):
+        ), self._accept_held if held else accept)  # type: ignore[arg-type]
+        queue = settle = key = None
+        if placed_here:
             queue = {"owner_code": receiver.code, "message_id": message_id, "kind": letter.kind,
                      "letter_message_id": message_id, "secret_code": letter.secret_code, "payload": payload}
-        if self.store.record_letter({
+        if held:
+            key = accepted.key
+
+            def settle(conn: Any, process_id: str) -> bool:
+                return self._settle(conn, key, Receipt(process_id, {  # type: ignore[misc]
+                    "ecms_process_id": process_id, "department": receiver.code}))
+        recorded = self.store.record_letter({
             "message_id": message_id, "sender_code": sender.code, "receiver_code": receiver.code,
             "letter_id": letter.id, "correspondence_date": letter.correspondence_date, "subject": letter.subject,
             "secret_code": letter.secret_code, "generation": generation, "conversation": conversation,
-        }, queue=queue):
+        }, queue=queue, settle=settle, hub_key=key)
+        if recorded.settled and self._settled is not None:
+            self._settled()
+        if recorded.created:
             self._record(message_id, sender.party, deviations)
         return soap.element("CorrespondenceLetterOutboundResponse", ProcessID=message_id, processID=message_id,
                             ProcessTime=local_time(), LetterID=letter.id, Status="accepted")

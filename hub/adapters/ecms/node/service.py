@@ -19,7 +19,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from hub.adapters.ecms.codec.blobs import BlobStore
-from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup, Note, RecordRefusal
+from hub.adapters.ecms.node.node import SERVICE, Accept, EcmsNode, Lookup, Note, RecordRefusal, Settle
 from hub.adapters.ecms.node.signing import NodeSigner
 from hub.adapters.ecms.node.store import Department, EcmsStore
 from hub.config import EcmsSettings, Settings
@@ -93,15 +93,20 @@ class EcmsService:
 
 def build_ecms(settings: Settings, engine: Engine, *, accept: Accept, lookup: Lookup, routes: RouteBook,
                note: Note | None = None, holds_right: Callable[[str, str, str], bool] | None = None,
-               record_refusal: RecordRefusal | None = None) -> EcmsService:
+               record_refusal: RecordRefusal | None = None, accept_held: Accept | None = None,
+               settle: Settle | None = None, settled: Callable[[], None] | None = None) -> EcmsService:
     """The node configured by ``settings.ecms``, its blobs under ``settings.data_dir``, letters
-    checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only."""
+    checked against ``settings.standards_dir``; called by ``hub.bootstrap.build_hub`` only.
+
+    ``accept_held`` and ``settle`` (both or neither): a letter placed in its receiver's poll
+    queue at accept is stored held and recorded delivered with its queue row (see ``EcmsNode``)."""
     blobs = BlobStore(Path(os.fspath(settings.data_dir)).resolve() / "ecms-blobs")
     store = EcmsStore(engine)
     node = EcmsNode(store, blobs, accept, lookup, standards_dir=settings.standards_dir, note=note,
                     public_url=settings.ecms.public_url, signer=NodeSigner.load(settings.ecms, blobs.root.parent),
                     holds_right=holds_right, record_refusal=record_refusal,
-                    polls_here=lambda party: getattr(routes.find(party, SERVICE), "adapter", None) == QUEUE_ADAPTER)
+                    polls_here=lambda party: getattr(routes.find(party, SERVICE), "adapter", None) == QUEUE_ADAPTER,
+                    accept_held=accept_held, settle=settle, settled=settled)
     return EcmsService(settings.ecms, store, blobs, node, routes)
 
 

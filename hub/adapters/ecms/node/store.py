@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -32,6 +33,11 @@ PBKDF2_ITERATIONS = 120_000
 # re-bound, a new secret) takes effect within this, as a client does in the security layer
 # (hub.security.authn.CACHE_SECONDS); changes made through this store take effect at once.
 DEPARTMENT_CACHE_SECONDS = 2.0
+
+
+class Recorded(NamedTuple):
+    created: bool  # the letter's row is new (not a retried send)
+    settled: bool  # its hub message was recorded delivered with its queue row
 
 
 class Enqueued(NamedTuple):
@@ -208,22 +214,35 @@ class EcmsStore:
             return conn.execute(sql.LATEST_LETTER, {"sender": sender, "receiver": receiver, "letter_id": letter_id,
                                                     "date": date}).first()
 
-    def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None) -> bool:
-        """Returns False when the row exists already (a retried send of the same letter).
+    def record_letter(self, values: dict[str, Any], *, queue: dict[str, Any] | None = None,
+                      settle: Callable[[Any, str], bool] | None = None, hub_key: str | None = None) -> Recorded:
+        """Insert the letter's row; ``created`` is False when it exists already (a retried send
+        of the same letter), and then nothing else is done.
 
         ``queue``: ``enqueue``'s arguments, to place the letter in the receiver's poll queue in
-        the same transaction (its route is this node's poll queue). The ``ecms-queue`` delivery
-        that follows finds it there and queues nothing twice; if this transaction fails, that
-        delivery still places it.
+        the same transaction (its route is this node's poll queue). ``settle(conn, process_id)``
+        first records the hub message (key ``hub_key``) delivered with the item it is about to
+        be: the transport then does nothing more for it. If the transport has taken the message
+        already (its hold ran out after a placement that failed), the item is placed only if
+        that delivery has not placed it under the message's hub key (it did so while the
+        letter's row was missing); the transport's delivery finds an item placed here. Without
+        ``settle``, the ``ecms-queue`` delivery that follows finds the item and queues nothing
+        twice; if this transaction fails, that delivery still places it.
         """
         try:
             with self._engine.begin() as conn:
                 conn.execute(sql.INSERT_LETTER, {**values, "created_at": utcnow()})
-                if queue is not None:
+                settled = False
+                if queue is not None and settle is not None:
+                    process_id = str(uuid.uuid4())
+                    settled = settle(conn, process_id)
+                    if settled or conn.execute(sql.QUEUED, {"message_id": hub_key}).first() is None:
+                        self._enqueue_in(conn, **queue, letter_is_new=True, process_id=process_id)
+                elif queue is not None:
                     self._enqueue_in(conn, **queue, letter_is_new=True)
         except IntegrityError:
-            return False
-        return True
+            return Recorded(False, False)
+        return Recorded(True, settled)
 
     def letter(self, message_id: str) -> Any:
         with self._engine.connect() as conn:
@@ -312,17 +331,21 @@ class EcmsStore:
                                     letter_message_id=letter_message_id, secret_code=secret_code, payload=payload)
 
     def _enqueue_in(self, conn: Any, *, owner_code: str, message_id: str, kind: str, letter_message_id: str | None,
-                    secret_code: str, payload: bytes, letter_is_new: bool = False) -> Enqueued:
+                    secret_code: str, payload: bytes, letter_is_new: bool = False,
+                    process_id: str | None = None) -> Enqueued:
         """``letter_is_new``: the letter's row was inserted in this transaction, so it is not
-        withdrawn (and already locked) and need not be read again."""
-        existing = conn.execute(sql.QUEUED, {"message_id": message_id}).first()
-        if existing:  # a redelivery of the same message id, or a letter the node queued at accept
-            return Enqueued(existing.process_id, True, existing.created_at)
+        withdrawn (and already locked) and nothing can be queued under its id yet (the
+        transport queues a node's letter under that id only once its row exists; a row there
+        all the same fails the insert, and the transaction with it)."""
+        if not letter_is_new:
+            existing = conn.execute(sql.QUEUED, {"message_id": message_id}).first()
+            if existing:  # a redelivery of the same message id, or a letter the node queued at accept
+                return Enqueued(existing.process_id, True, existing.created_at)
         if kind == "GovernmentDocument" and not letter_is_new:
             letter = conn.execute(sql.LETTER_WITHDRAWN_FOR_UPDATE, {"message_id": message_id}).first()
             if letter is not None and letter.withdrawn_at is not None:
                 return Enqueued("", False)
-        process_id = str(uuid.uuid4())
+        process_id = process_id or str(uuid.uuid4())
         conn.execute(sql.INSERT_QUEUED, {
             "process_id": process_id, "owner_code": owner_code, "message_id": message_id,
             "letter_message_id": letter_message_id, "kind": kind, "secret_code": secret_code, "payload": payload,
@@ -340,12 +363,10 @@ class EcmsStore:
                 ecms_queue.c.secret_code.in_(allowed)]
 
     def next_item(self, codes: list[str], clearance: str) -> Any:
-        """The oldest undeleted item of these queues; marks it read."""
+        """The oldest undeleted item of these queues; marks it read (first read kept)."""
         with self._engine.begin() as conn:
-            row = conn.execute(sql.NEXT_ITEM, {"codes": codes, "allowed": self._allowed(clearance)}).first()
-            if row is not None and row.read_at is None:
-                conn.execute(sql.MARK_READ, {"pid": row.process_id, "at": utcnow()})
-        return row
+            return conn.execute(sql.READ_NEXT_ITEM, {"codes": codes, "allowed": self._allowed(clearance),
+                                                     "at": utcnow()}).first()
 
     def item(self, codes: list[str], clearance: str, process_id: str) -> Any:
         with self._engine.connect() as conn:
