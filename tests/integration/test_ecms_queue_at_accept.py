@@ -132,12 +132,10 @@ def test_a_letter_whose_placement_failed_is_delivered_by_the_transport(quiet_hub
     assert sum(hub.ecms.store.queue_depths().values()) == 1
 
 
-def test_a_retried_send_after_a_failed_placement_places_it_once(quiet_hub, monkeypatch):
-    """The client retries the send the node could not answer: the same message, now placed
-    and recorded delivered; the transport never delivers it a second time."""
-    hub, client = quiet_hub
-    calls = []
+def fail_first_placement(hub, monkeypatch) -> None:  # noqa: ANN001
+    """The node's first attempt to record a letter fails (its transaction rolls back); later ones work."""
     original = hub.ecms.store.record_letter
+    calls = []
 
     def fail_once(*args, **kwargs):  # noqa: ANN002, ANN003
         calls.append(1)
@@ -146,6 +144,13 @@ def test_a_retried_send_after_a_failed_placement_places_it_once(quiet_hub, monke
         return original(*args, **kwargs)
 
     monkeypatch.setattr(hub.ecms.store, "record_letter", fail_once)
+
+
+def test_a_retried_send_after_a_failed_placement_places_it_once(quiet_hub, monkeypatch):
+    """The client retries the send the node could not answer: the same message, now placed
+    and recorded delivered; the transport never delivers it a second time."""
+    hub, client = quiet_hub
+    fail_first_placement(hub, monkeypatch)
     with pytest.raises(RuntimeError):
         send(hub, client, "กค 0401/74")
     message_id = send(hub, client, "กค 0401/74")
@@ -161,16 +166,7 @@ def test_a_retried_send_after_the_transport_placed_the_letter_places_nothing_mor
     key: the node had no row of it); the client's late retry records the letter and places no
     second item."""
     hub, client = quiet_hub
-    original = hub.ecms.store.record_letter
-    calls = []
-
-    def fail_once(*args, **kwargs):  # noqa: ANN002, ANN003
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("database went away")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(hub.ecms.store, "record_letter", fail_once)
+    fail_first_placement(hub, monkeypatch)
     with pytest.raises(RuntimeError):
         send(hub, client, "กค 0401/71")
     [meta] = hub.messages.list(sender="TH/GOV/0401/saraban")[0]
