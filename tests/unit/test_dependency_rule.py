@@ -20,7 +20,7 @@ LOWER = 1     # transport, standards, security, registry, adapters
 APPS = 2      # central applications and integration
 ENTRY = 3     # entry points and wiring
 RANKS = {
-    "errors": CORE, "config": CORE, "thai": CORE, "clock": CORE, "db": CORE, "metrics": CORE,
+    "errors": CORE, "config": CORE, "thai": CORE, "clock": CORE, "db": CORE, "wal_checkpoints": CORE, "metrics": CORE,
     "logging_setup": CORE, "group_commit": CORE, "refresh_ahead": CORE, "paging": CORE, "paths": CORE, "schemas": CORE,
     "transport": LOWER, "standards": LOWER, "security": LOWER, "registry": LOWER, "adapters": LOWER,
     # The reference systems (hub/sim: an agency's e-Saraban, a DPIS, a GFMIS office) stand where
