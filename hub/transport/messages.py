@@ -15,7 +15,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -219,14 +218,14 @@ class MessageService:
         return await self._submit(prepared)
 
     async def _submit(self, prepared: _Prepared) -> AcceptResult:
-        # The commit thread hands the outcome to the event loop with one callback, rather than
-        # through ``asyncio.wrap_future``'s two-way chaining: that also cancels the commit's
-        # future when the waiting request is cancelled, which a commit in progress cannot honour
-        # (the message is stored all the same; re-posting it answers as for any duplicate).
+        # The commit thread hands the outcome straight to the event loop, rather than through a
+        # ``concurrent.futures.Future`` (its lock and condition, taken on both threads) or
+        # ``asyncio.wrap_future``'s two-way chaining, which also cancels the commit's future when
+        # the waiting request is cancelled: a commit in progress cannot honour that (the message
+        # is stored all the same; re-posting it answers as for any duplicate).
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        self._committer.submit_async(prepared).add_done_callback(
-            lambda committed: loop.call_soon_threadsafe(_settle, committed, waiter))
+        self._committer.submit_callback(prepared, lambda outcome: loop.call_soon_threadsafe(_settle, outcome, waiter))
         result = await waiter
         if result.created and self._on_accepted:
             self._on_accepted()
@@ -524,15 +523,14 @@ class MessageService:
         return {status: n for status, n in rows}
 
 
-def _settle(committed: Future[AcceptResult], waiter: asyncio.Future[AcceptResult]) -> None:
+def _settle(outcome: AcceptResult | BaseException, waiter: asyncio.Future[AcceptResult]) -> None:
     """On the event loop: the commit's outcome to the request waiting for it (unless it gave up)."""
     if waiter.cancelled():
         return
-    error = committed.exception()
-    if error is not None:
-        waiter.set_exception(error)
+    if isinstance(outcome, BaseException):
+        waiter.set_exception(outcome)
     else:
-        waiter.set_result(committed.result())
+        waiter.set_result(outcome)
 
 
 def _always(env: Envelope) -> bool:
