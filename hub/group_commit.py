@@ -35,7 +35,8 @@ class GroupCommitter(Generic[T, R]):
         self._max = max_batch
         self._linger = linger_seconds if linger_while is not None else 0.0
         self._linger_while = linger_while
-        self._queue: queue.SimpleQueue[tuple[T, Future[R]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[T, Future[R] | Callable[[R | BaseException], None]] | None] = (
+            queue.SimpleQueue())
         self._thread = threading.Thread(target=self._run, name=f"group-commit-{name}", daemon=True)
         self._started = False
         self._lock = threading.Lock()
@@ -44,13 +45,23 @@ class GroupCommitter(Generic[T, R]):
         return self.submit_async(item).result()
 
     def submit_async(self, item: T) -> Future[R]:
-        with self._lock:
-            if not self._started:
-                self._thread.start()
-                self._started = True
         future: Future[R] = Future()
-        self._queue.put((item, future))
+        self._put(item, future)
         return future
+
+    def submit_callback(self, item: T, done: Callable[[R | BaseException], None]) -> None:
+        """Hand ``item`` over; once its batch is committed, ``done`` is called on the writer's
+        thread with the item's result or exception. For a caller that forwards the outcome
+        elsewhere (an event loop) without a ``Future`` and its lock and condition in between."""
+        self._put(item, done)
+
+    def _put(self, item: T, sink: Future[R] | Callable[[R | BaseException], None]) -> None:
+        if not self._started:  # after the first item, no lock per item
+            with self._lock:
+                if not self._started:
+                    self._thread.start()
+                    self._started = True
+        self._queue.put((item, sink))
 
     def close(self) -> None:
         with self._lock:
@@ -87,16 +98,24 @@ class GroupCommitter(Generic[T, R]):
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[T, Future[R]]]) -> None:
+    def _commit(self, batch: list[tuple[T, Future[R] | Callable[[R | BaseException], None]]]) -> None:
         try:
-            results = self._process([item for item, _ in batch])
+            results: list[R | BaseException] = self._process([item for item, _ in batch])
         except BaseException as exc:  # the whole batch failed: every caller gets the error
             log.exception("group commit of %d items failed", len(batch))
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                future.set_exception(result)
+            results = [exc] * len(batch)
+        for (_, sink), result in zip(batch, results, strict=True):
+            if not isinstance(sink, Future):
+                _call(sink, result)
+            elif isinstance(result, BaseException):
+                sink.set_exception(result)
             else:
-                future.set_result(result)
+                sink.set_result(result)
+
+
+def _call(done: Callable[[R | BaseException], None], outcome: R | BaseException) -> None:
+    """A caller's callback must not stop the writer from answering the rest of its batch."""
+    try:
+        done(outcome)
+    except Exception:
+        log.exception("a group commit callback failed")

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine, Generator
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -74,8 +76,7 @@ def body_deadline(scope: Scope, receive: Receive, seconds: float, limit: int | N
         try:
             if left <= 0:
                 raise TimeoutError
-            async with asyncio.timeout(left):  # a timer, not wait_for's task per read
-                message = await receive()
+            message = await within(receive(), left)
         except TimeoutError:
             raise HTTPException(408, f"the request body did not arrive within {seconds:.0f} s",
                                 headers={"Connection": "close"}) from None
@@ -90,6 +91,44 @@ def body_deadline(scope: Scope, receive: Receive, seconds: float, limit: int | N
             done = True
         return message
     return timed
+
+
+async def within(reading: Coroutine[Any, Any, Message], seconds: float) -> Message:
+    """``reading``'s message, or ``TimeoutError`` once it has waited ``seconds``.
+
+    The timer is armed only if the read has to wait: a small body usually arrives with its
+    headers, and the server answers its first read at once; an ``asyncio.timeout`` armed and
+    cancelled around that read was about 3.5 us of the event loop per accept."""
+    try:
+        waiting_on = reading.send(None)
+    except StopIteration as ready:
+        return ready.value
+    async with asyncio.timeout(seconds):  # a timer, not wait_for's task per read
+        return await _Resumed(reading, waiting_on)
+
+
+class _Resumed:
+    """Awaits the rest of a coroutine that was started by hand and is waiting on ``waiting_on``:
+    what ``await`` would have done had it started it (results sent in, errors thrown in, the
+    task's cancellation included)."""
+
+    def __init__(self, coro: Coroutine[Any, Any, Message], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, Message]:
+        waiting_on = self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # handed on to the coroutine, as await does
+                resume, value = self._coro.throw, exc
+            else:
+                resume, value = self._coro.send, sent
+            try:
+                waiting_on = resume(value)
+            except StopIteration as done:
+                return done.value
 
 
 def content_length(scope: Scope) -> int | None:

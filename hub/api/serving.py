@@ -29,6 +29,7 @@ from uvicorn.main import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEADER_BYTES = 32 * 1024
+JOIN_BYTES = 64 * 1024  # a body up to this size leaves in the same write as the response head
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -87,6 +88,8 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         if len(self.url) + 4 * len(headers) + sum(map(len, chain.from_iterable(headers))) > MAX_HEADER_BYTES:
             raise ValueError(f"request headers exceed {MAX_HEADER_BYTES} bytes")
         super().on_headers_complete()
+        if self.cycle is not None:
+            self.cycle.transport = HeadWithBody(self.transport, self.cycle, self.loop)
         if not self._waiting_for_headers():  # a request's headers are in: the body has its own deadline
             self._disarm()
 
@@ -98,6 +101,55 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+
+class HeadWithBody:
+    """A response cycle's transport that sends the response head with the body's first write.
+
+    uvicorn writes a response's status line and headers, then its body, as two writes: two
+    ``send`` system calls and two TCP segments for every small answer, held under the GIL (a
+    tenth of the event loop's samples on ``POST /v1/messages``, the head's write the larger
+    part). Here the head waits for the body's first write and both leave as one; a head not
+    followed by a write in the same turn of the event loop (a HEAD request, a stream whose first
+    piece is not ready) is sent at the end of that turn, so nothing waits on a slow body.
+    Everything else is the connection's transport's."""
+
+    __slots__ = ("_transport", "_cycle", "_loop", "_head", "_head_seen")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._loop = loop
+        self._head: bytes | None = None
+        self._head_seen = False
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:  # the body's first write
+            head, self._head = self._head, None
+            if len(data) <= JOIN_BYTES:
+                self._transport.writelines((head, data))
+                return
+            self._transport.write(head)  # a large body is not copied to join it
+            self._transport.write(data)
+        elif not self._head_seen and self._cycle.response_started:  # the head (not a 100 Continue)
+            self._head_seen = True
+            self._head = data
+            self._loop.call_soon(self.flush)
+        else:
+            self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            if not self._transport.is_closing():
+                self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401
+        return getattr(self._transport, name)
 
 
 def protocol(header_timeout: float) -> type[HeaderDeadlineProtocol]:

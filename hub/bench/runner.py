@@ -143,8 +143,16 @@ class Runner:
                 half = loadgen(hub.url, rate=max(1.0, run["per_second"] / 2), **load)
                 self._progress(f"{backend.name}: ingest at twice the sustainable rate")
                 double = loadgen(hub.url, rate=2 * max(1.0, run["per_second"]), open_loop=True, **load)
-                self._progress(f"{backend.name}: ingest with validation")
-                validated = loadgen(hub.url, standard=INGEST_STANDARD, **load)
+        # On a store of its own, as the plain run had: the runs before leave tens of thousands
+        # of messages, and on SQLite each accept costs more and waits longer as the store grows,
+        # which the ratio would have counted against the validation.
+        self._progress(f"{backend.name}: ingest with validation")
+        with backend.fresh(self.root) as env:
+            token = provision(env, "http://127.0.0.1:9/unused").token
+            with self._hub(env, worker=False) as hub:
+                with Meter(hub.pid) as validated_meter:
+                    validated = loadgen(hub.url, standard=INGEST_STANDARD, **{**load, "token": token})
+                validated_meter.messages = validated["ok"]
         self.results.add(scenario="ingest", backend=backend.name, **_figures(run), **meter.as_dict(),
                          baseline="bare FastAPI", baseline_per_second=bare_run["per_second"],
                          ratio=_ratio(run, bare_run), target="≥ 0.50 of bare FastAPI")
@@ -155,6 +163,7 @@ class Runner:
                          refused_latency=double["refused_latency"], baseline=None, baseline_per_second=None,
                          ratio=None, target="excess refused 503 + Retry-After; p99 accept bounded")
         self.results.add(scenario="validated ingest", backend=backend.name, **_figures(validated),
+                         **validated_meter.as_dict(),
                          baseline="ingest without validation", baseline_per_second=run["per_second"],
                          ratio=_ratio(validated, run), target="≥ 0.70 of ingest")
         self._progress(f"{backend.name}: raw inserts")

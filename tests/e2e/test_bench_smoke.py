@@ -48,8 +48,8 @@ def test_bench_quick_json_has_every_scenario_and_baseline(tmp_path, backend):
         for row in rows:  # CPU seconds per message of the hub (and worker) processes, where messages were sent
             if row.get("cpu_ms_per_message") is not None:
                 assert row["cpu_ms_per_message"] > 0 and row["cpu_seconds"] > 0, row
-        assert {r["scenario"] for r in rows if r.get("cpu_ms_per_message")} >= {"ingest", "end-to-end",
-                                                                               "drain a backlog (1 workers)"}
+        assert {r["scenario"] for r in rows if r.get("cpu_ms_per_message")} >= {
+            "ingest", "validated ingest", "end-to-end", "drain a backlog (1 workers)"}
         assert idle["idle_seconds"] >= 5 and idle["cpu_percent"] >= 0, idle
         for row in rows:
             if row is idle:

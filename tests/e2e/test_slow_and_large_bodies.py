@@ -172,3 +172,41 @@ def test_eight_parallel_100_mb_bodies_without_length_do_not_grow_memory(server):
     sampler.join()
     assert any(a.startswith(b"HTTP/1.1 413") for a in answers), answers
     assert peak[0] - before < 100 * MIB, f"RSS grew by {(peak[0] - before) / MIB:.0f} MiB"
+
+
+def _response(sock: socket.socket, *, head_only: bool = False) -> tuple[bytes, bytes]:
+    """One response off a keep-alive connection: its head and (unless ``head_only``) its body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    if head_only:
+        return head, body
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head, body
+
+
+def test_answers_on_one_connection_arrive_whole_head_continue_and_all(server):
+    """The head goes out with the body (``HeadWithBody``); a HEAD answer has no body and a 100
+    Continue comes before the request's body: neither waits for a write that does not come."""
+    sock = _connect(server)
+    sock.settimeout(10)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, body = _response(sock)
+    assert head.startswith(b"HTTP/1.1 200") and body.startswith(b"{")
+    sock.sendall(b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, rest = _response(sock, head_only=True)
+    assert head.startswith(b"HTTP/1.1 ") and rest == b""
+    form = b"grant_type=client_credentials&client_id=nobody&client_secret=wrong"
+    sock.sendall(b"POST /v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                 b"Expect: 100-continue\r\nContent-Length: " + str(len(form)).encode() + b"\r\n\r\n")
+    head, rest = _response(sock, head_only=True)
+    assert head.startswith(b"HTTP/1.1 100") and rest == b""
+    sock.sendall(form)
+    head, body = _response(sock)
+    assert head.startswith(b"HTTP/1.1 401") and b"invalid_client" in body
+    sock.close()

@@ -15,6 +15,7 @@ from hub.db import pipelined, pipelines
 from hub.errors import IdempotencyConflict
 from hub.schemas.envelope import Envelope, message_key
 from hub.security.tables import audit_log
+from hub.transport.messages import _EXISTING, existing_pairs
 from hub.transport.tables import message_events, message_payloads, messages
 
 A, B, RECEIVER = "TH/GOV/0401/saraban", "TH/GOV/0501/saraban", "TH/GOV/1501/hr"
@@ -143,3 +144,19 @@ def test_a_lost_connection_is_sqlalchemys_error_and_the_pool_renews_its_generati
             assert pg.execute("SELECT 1").fetchone() == (1,)
     finally:
         engine.dispose()
+
+
+def test_the_duplicate_check_looks_ids_up_rather_than_reading_every_stored_key(hub, service):
+    """Each batch asks which of its (sender, id) pairs are stored. On SQLite a row-value
+    ``IN (VALUES ...)`` was answered by scanning the whole (sender, message_id) index, so every
+    batch read every stored message's key and the accept grew slower as the store grew."""
+    if hub.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL's accept checks with ON CONFLICT")
+    stored = service._commit_batch([prepare(service, A, str(uuid.uuid4()), 1) for _ in range(3)])
+    pairs = [(A, stored[0].id), (B, stored[0].id), (A, str(uuid.uuid4()))]
+    ids = [message_id for _, message_id in pairs]
+    with hub.engine.connect() as conn:
+        sql = str(_EXISTING.params(ids=ids).compile(conn, compile_kwargs={"literal_binds": True}))
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+        assert plan and not [step for step in plan if step.startswith("SCAN")], plan
+        assert existing_pairs(conn, pairs) == {(A, stored[0].id)}  # another sender's id is not this one's
