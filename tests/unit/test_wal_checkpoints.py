@@ -171,3 +171,65 @@ def test_an_engine_used_after_its_checkpointer_stopped_checkpoints_in_its_commit
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
     finally:
         engine.dispose()
+
+
+def test_under_paced_writes_the_log_starts_over_without_holding_writers(db: Path) -> None:
+    """Writes with gaps between them, as at half the sustainable rate: the checkpointer's quick
+    passive checkpoints after each round's first catch up between two commits, so the log
+    starts over long before the limit at which copying the rest would hold every writer (here
+    set out of reach). Without catching up, every round ended with commits behind its
+    checkpoint and the log only grew."""
+    import time
+
+    engine = engine_on(db, WalCheckpoints(limit_frames=10**9), synchronous="FULL")
+    rows, per_transaction = 0, 16
+    try:
+        while rows < 10_000:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t (id, body) VALUES (:id, :body)"),
+                             [{"id": rows + k, "body": BLOB} for k in range(per_transaction)])
+            rows += per_transaction
+            time.sleep(0.006)
+        # Each row takes a 4 KiB page in the log (with the frame headers and index pages, a log
+        # never started over is ~16% larger): smaller means it was started over.
+        assert wal_size(db) < rows * 4096
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == rows
+    finally:
+        close_checkpointer(engine)
+        engine.dispose()
+
+
+def test_a_round_copies_again_while_what_commits_added_behind_it_shrinks() -> None:
+    """The catching-up rule alone: a checkpoint reports the log as it was when it began, so the
+    round copies again until one finds nothing new, and stops as soon as writes outpace it."""
+    from hub.wal_checkpoints import WalCheckpointer
+
+    def rounds(reports: list[tuple[int, int]], catch_up_rounds: int = 4) -> list[tuple[int, int]]:
+        checkpointer = WalCheckpointer.__new__(WalCheckpointer)
+        checkpointer.policy = WalCheckpoints(catch_up_rounds=catch_up_rounds)
+        answers = iter(reports[1:])
+        made = [reports[0]]
+
+        def run(conn: object, mode: str) -> tuple[int, int]:
+            assert mode == "PASSIVE"
+            made.append(next(answers))
+            return made[-1]
+
+        checkpointer._run_checkpoint = run  # type: ignore[method-assign]
+        assert checkpointer._catch_up(None, *reports[0]) == made[-1]  # type: ignore[arg-type]
+        return made
+
+    # 1,400 frames copied; 60 landed behind; then 5; then none: caught up, the next writer restarts.
+    assert rounds([(1400, 1400), (1460, 1460), (1465, 1465), (1465, 1465), (9, 9)]) == [
+        (1400, 1400), (1460, 1460), (1465, 1465), (1465, 1465)]
+    # A writer already started the log over: nothing more to do.
+    assert rounds([(1400, 1400), (12, 12), (30, 30)]) == [(1400, 1400), (12, 12)]
+    # Writes outpace the copying (60, then 80 behind): the limit decides, not more rounds.
+    assert rounds([(1400, 1400), (1460, 1460), (1540, 1540), (1545, 1545)]) == [
+        (1400, 1400), (1460, 1460), (1540, 1540)]
+    # At most catch_up_rounds more; none when it is 0; a file not in WAL mode (-1) never.
+    assert len(rounds([(100, 100), (150, 150), (180, 180), (190, 190), (195, 195), (197, 197)],
+                      catch_up_rounds=2)) == 3
+    assert rounds([(100, 100), (150, 150)], catch_up_rounds=0) == [(100, 100)]
+    assert rounds([(-1, -1), (5, 5)]) == [(-1, -1)]
