@@ -1,7 +1,7 @@
 """Where a webhook delivery connects: to an address the SSRF check approved (a DNS answer that
 changes between check and connect cannot send the hub to loopback), resolved again for a new
 connection but not for each request on a kept-alive one, and over https still verifying the
-certificate for the URL's host name."""
+certificate for the URL's host name; behind a proxy, the name is checked before each attempt."""
 from __future__ import annotations
 
 import datetime as dt
@@ -218,3 +218,21 @@ def test_an_https_delivery_to_the_pinned_address_still_verifies_the_hosts_certif
         trusting.close()
     assert sent.id in hook_server.applied
     assert hook_server.requests[-1]["headers"]["host"] == f"{HOST}:{port}"
+
+
+def test_behind_a_proxy_the_destination_is_still_checked_before_each_attempt(monkeypatch, listener):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    # A proxy on a loopback port that records nothing: the hub must refuse before reaching it.
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    FakeDns(monkeypatch, "10.0.0.5")
+    hook = adapter(f"https://{HOST}/hooks/hr")
+    try:
+        with pytest.raises(DeliveryError, match="destination refused") as refused:
+            hook.send(message())
+    finally:
+        hook.close()
+    assert refused.value.permanent
+    with pytest.raises(BlockingIOError):
+        listener.accept()
