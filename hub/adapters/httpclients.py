@@ -14,6 +14,12 @@ followed, and a connection the receiver closed while idle is not reused. A URL f
 environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``...) is not sent this way:
 ``ThreadPosts.usable`` says so, and the adapter keeps its httpx client for it.
 
+``ThreadPosts(..., addresses=...)`` pins where a new connection goes: it connects to one of the
+addresses that callable returns (asked once per new connection, so a check of those addresses,
+such as the webhook adapter's SSRF check, covers exactly the address connected to), while the
+URL's host name still names the server for TLS (SNI, certificate verification) and the Host
+header. Without it, the host is resolved by the socket layer as usual.
+
 A receiver's answer is read up to ``ANSWER_LIMIT_BYTES`` and no further, by both clients: a
 delivery keeps only the start of it as the receipt, and a receiver (or anything between) that
 answers with a huge or endless body must not fill the worker's memory. A connection whose answer
@@ -27,7 +33,7 @@ import socket
 import ssl
 import threading
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -94,7 +100,8 @@ class ThreadPosts:
     """POSTs to one URL over a keep-alive connection per thread. Failures to connect, send or
     read raise ``httpx.TransportError`` (the error the httpx client raised for them)."""
 
-    def __init__(self, url: str, *, timeout: float, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, url: str, *, timeout: float, headers: dict[str, str] | None = None,
+                 addresses: Callable[[], Sequence[str]] | None = None) -> None:
         parsed = httpx.URL(url)
         self._https = parsed.scheme == "https"
         self._host = parsed.host
@@ -103,6 +110,7 @@ class ThreadPosts:
         self._timeout = timeout
         self._headers = {"Accept": "*/*", **(headers or {})}
         self._ssl: ssl.SSLContext | None = httpx.create_ssl_context() if self._https else None
+        self._addresses = addresses
         self._connections: ThreadClients[http.client.HTTPConnection] = ThreadClients(self._connect)
 
     @staticmethod
@@ -135,9 +143,16 @@ class ThreadPosts:
         return {**{k: v for k, v in self._headers.items() if k.lower() not in given}, **headers}
 
     def _connect(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection
         if self._https:
-            return _HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._ssl)
-        return _HTTPConnection(self._host, self._port, timeout=self._timeout)
+            conn = _HTTPSConnection(self._host, self._port, timeout=self._timeout, context=self._ssl)
+        else:
+            conn = _HTTPConnection(self._host, self._port, timeout=self._timeout)
+        if self._addresses is not None:
+            # http.client opens every socket (first connection and each reconnect) through
+            # this attribute; TLS is wrapped afterwards with server_hostname=self.host.
+            conn._create_connection = _pinned_connect(self._addresses)  # type: ignore[attr-defined]
+        return conn
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = self._connections.get()
@@ -161,6 +176,24 @@ class _HTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         super().connect()
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _pinned_connect(addresses: Callable[[], Sequence[str]]) -> Callable[..., socket.socket]:
+    """``socket.create_connection`` that ignores the host it is given and connects to the
+    first of ``addresses()`` that answers, on the same port."""
+
+    def create_connection(address: tuple[str, int], timeout: float | None = None,
+                          source_address: tuple[str, int] | None = None) -> socket.socket:
+        port = address[1]
+        failure: OSError | None = None
+        for ip in addresses():
+            try:
+                return socket.create_connection((ip, port), timeout, source_address)
+            except OSError as exc:
+                failure = exc
+        raise failure or OSError(f"no address to connect to for {address[0]}")
+
+    return create_connection
 
 
 def post_limited(client: httpx.Client, url: str, *, content: bytes | Iterable[bytes],
