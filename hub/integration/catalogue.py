@@ -14,6 +14,8 @@ from typing import Any
 
 from hub.errors import FieldError, ValidationFailed
 from hub.standards.model import parse_semver
+from hub.refresh_ahead import RefreshAhead
+from hub.standards.edge import STATUS_TTL_SECONDS
 from hub.standards.registry import StandardsRegistry
 
 
@@ -67,11 +69,29 @@ class ApplicationType:
                 "parts": [{"part": p.name, "agency": p.agency, "fields": list(p.fields)} for p in self.parts]}
 
 
+# Event types are looked up for every published event (twice for one of an unknown name), and
+# each look-up read every standard version with its schema: in a fan-out profile a tenth of
+# the API process. Kept as long as the edge validator keeps a version's status; a version
+# published or deprecated by this process is seen at once.
+CATALOGUE_TTL_SECONDS = STATUS_TTL_SECONDS
+
+
 class Catalogue:
     def __init__(self, standards: StandardsRegistry) -> None:
         self._standards = standards
+        self._cache: RefreshAhead[str, list[Any]] = RefreshAhead(self._read_newest, ttl=CATALOGUE_TTL_SECONDS,
+                                                                 maxsize=4)
+        self._seen_changes = standards.store.changes
 
     def _newest(self, key: str) -> list[Any]:
+        changes = self._standards.store.changes
+        if changes != self._seen_changes:
+            self._cache.clear()
+            self._seen_changes = changes
+        cached = self._cache.get(key)
+        return cached if cached is not None else self._cache.load_now(key)
+
+    def _read_newest(self, key: str) -> list[Any]:
         newest: dict[str, Any] = {}
         for v in self._standards.all_versions():
             if key not in v.meta or v.meta.get("status", "active") != "active":

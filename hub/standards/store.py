@@ -47,6 +47,9 @@ class StandardsStore:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._engine = engine
         self._clock = clock
+        # Counts this process's writes (published, deprecated): a cache of what it read can
+        # tell that it predates one and drop itself at once, not after its lifetime.
+        self.changes = 0
 
     # ------------------------------------------------------------------ reading
 
@@ -127,6 +130,7 @@ class StandardsStore:
                                "source": stored.source})
         except IntegrityError:
             return False
+        self.changes += 1
         return True
 
     def deprecate(self, current: StandardVersion, *, sunset_at: datetime, note: str | None,
@@ -139,3 +143,4 @@ class StandardsStore:
                      deprecation_note=note, replaced_by=replaced_by))
             _record_event(conn, current, "deprecated", at, actor,
                           {"sunset_at": sunset_at.isoformat(), "note": note, "replaced_by": replaced_by})
+        self.changes += 1

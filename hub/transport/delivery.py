@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, bindparam, exists, select, text, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, select, text, update
 
 from hub import metrics
 from hub.adapters.base import Adapter, OutboundMessage, Receipt
@@ -108,6 +108,28 @@ def _claim_statement(postgresql: bool) -> Any:
 
 # Each in two forms (``id_in``): [0] for SQLite, [1] for PostgreSQL.
 _CLAIM = (_claim_statement(False), _claim_statement(True))
+
+
+def _release_next() -> Any:
+    """The conversation's next unfinished message after a finished one, if it waits queued.
+
+    Only that one: every later message still waits for it. Handing out all of them, as before,
+    made each finished message of a backlog in one conversation re-queue, publish and have
+    claimed and skipped every message behind it: a burst of n events about one subject
+    cost each subscriber n²/2 such rounds (a fan-out of 1,100 events slowed to a third)."""
+    later = messages.alias("later")
+    next_at = (select(func.min(later.c.received_at))
+               .where(later.c.receiver == bindparam("r_receiver"), later.c.correlation_id == bindparam("r_correlation"),
+                      later.c.received_at > bindparam("r_after"), later.c.status.in_(UNFINISHED))
+               .scalar_subquery())
+    return (update(messages)
+            .where(messages.c.receiver == bindparam("r_receiver"),
+                   messages.c.correlation_id == bindparam("r_correlation"),
+                   messages.c.received_at == next_at, messages.c.status == QUEUED)
+            .values(status=ACCEPTED, next_action_at=bindparam("r_now"), updated_at=bindparam("r_now")))
+
+
+_RELEASE_NEXT = _release_next()
 
 
 def _claim_with_bodies() -> Any:
@@ -347,7 +369,8 @@ class Deliverer:
 
     @staticmethod
     def _release_successors(conn: Any, finished: list[Any], now: datetime) -> None:
-        """Hand out again the queued messages that waited for these to finish (same conversation).
+        """Hand out again the queued message that waited for each of these to finish: the next
+        of its conversation (``_RELEASE_NEXT``).
 
         Run in a transaction of its own after the outcomes' commit, never inside it: a successor
         still ``accepted`` when the outcome transaction looked could be marked ``queued`` by the
@@ -356,12 +379,8 @@ class Deliverer:
         after the commit finds every successor a claim could have skipped. Should the process
         stop between the two, the successor's lease still brings it back."""
         for row in finished:
-            conn.execute(
-                update(messages)
-                .where(messages.c.receiver == row.receiver, messages.c.correlation_id == row.correlation_id,
-                       messages.c.received_at > row.received_at, messages.c.status == QUEUED)
-                .values(status=ACCEPTED, next_action_at=now, updated_at=now)
-            )
+            conn.execute(_RELEASE_NEXT, {"r_receiver": row.receiver, "r_correlation": row.correlation_id,
+                                         "r_after": row.received_at, "r_now": now})
 
     def close(self) -> None:
         self._recorder.close()

@@ -76,3 +76,39 @@ def test_a_successor_queued_while_its_predecessors_outcome_commits_is_handed_out
     finally:
         deliverer.close()
         other_worker.close()
+
+
+@pytest.fixture
+def quiet_hub(backend, tmp_path) -> Iterator[Hub]:  # noqa: ANN001
+    """A hub on either backend with no relay or delivery thread."""
+    reset_mailboxes()
+    with ExitStack() as stack:
+        hub = build_hub(backend_settings(backend, tmp_path / "data", stack))
+        try:
+            yield hub
+        finally:
+            hub.close()
+
+
+def test_a_backlog_in_one_conversation_is_handed_out_one_message_at_a_time(quiet_hub):
+    """Each finished message hands out the next of its conversation only: the later ones still
+    wait for that one, and handing them all out again on every step made a backlog of n
+    messages cost n²/2 hand-outs and skipped claims."""
+    hub = quiet_hub
+    hub.router.add(RouteIn(receiver=RECEIVER, service=SERVICE, adapter="memory", settings={"mailbox": "ordered"}))
+    deliverer = Deliverer(hub.engine, hub.router, hub.adapter_pool, attempt_timeout=5)
+    try:
+        accepted = [accept(hub, f"step {n}") for n in range(5)]
+        ids, keys = [a[0] for a in accepted], [a[1] for a in accepted]
+        assert hub.relay.run_once() == 5
+        [first] = deliverer.claim(keys)  # the rest wait for it
+        assert first.meta.key == keys[0]
+        assert deliverer.record_async(deliverer.attempt(first)).result() == "delivered"
+        for n in range(1, 5):
+            statuses = [hub.messages.get_meta(k).status for k in keys[n:]]
+            assert statuses == ["accepted"] + ["queued"] * (4 - n)  # the next one alone is handed out again
+            assert hub.relay.run_once() == 1
+            assert deliverer.deliver(keys[n]) == "delivered"
+        assert list(mailbox("ordered").applied) == ids
+    finally:
+        deliverer.close()
