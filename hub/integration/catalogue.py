@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import FieldError, ValidationFailed
-from hub.standards.model import parse_semver
 from hub.refresh_ahead import RefreshAhead
 from hub.standards.edge import STATUS_TTL_SECONDS
+from hub.standards.model import parse_semver
 from hub.standards.registry import StandardsRegistry
 
 
