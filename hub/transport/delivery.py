@@ -378,9 +378,8 @@ class Deliverer:
         not yet committed), all before that commit, and would then wait for its lease. Looking
         after the commit finds every successor a claim could have skipped. Should the process
         stop between the two, the successor's lease still brings it back."""
-        for row in finished:
-            conn.execute(_RELEASE_NEXT, {"r_receiver": row.receiver, "r_correlation": row.correlation_id,
-                                         "r_after": row.received_at, "r_now": now})
+        conn.execute(_RELEASE_NEXT, [{"r_receiver": row.receiver, "r_correlation": row.correlation_id,
+                                      "r_after": row.received_at, "r_now": now} for row in finished])
 
     def close(self) -> None:
         self._recorder.close()
@@ -391,7 +390,7 @@ class Deliverer:
         return Outcome(
             message_id, attempt, DELIVERED,
             {"status": DELIVERED, "receipt": text, "next_action_at": None, "last_error": None},
-            [{"kind": DELIVERED, "detail": {"receipt": text, **_storable_values(receipt.detail)}}],
+            [{"kind": DELIVERED, "detail": {"receipt": text, **storable_values(receipt.detail)}}],
         )
 
     @staticmethod
@@ -405,7 +404,7 @@ class Deliverer:
     def _failed(self, message_id: str, claim: Claim, policy: DeliveryPolicy, exc: DeliveryError) -> Outcome:
         attempt, reason = claim.attempt, storable(exc.reason)
         failed = {"kind": "attempt_failed",
-                  "detail": {"error": reason, "permanent": exc.permanent, **_storable_values(exc.extra)}}
+                  "detail": {"error": reason, "permanent": exc.permanent, **storable_values(exc.extra)}}
         if exc.permanent:
             return self._dead(message_id, attempt, f"permanent failure: {reason}", [failed])
         if attempt >= policy.max_attempts:
@@ -427,5 +426,5 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
-def _storable_values(detail: dict[str, Any]) -> dict[str, Any]:
+def storable_values(detail: dict[str, Any]) -> dict[str, Any]:
     return {key: storable(value) if isinstance(value, str) else value for key, value in detail.items()}

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, update
 from hub import metrics
 from hub.adapters.base import Receipt
 from hub.clock import utcnow
-from hub.transport.delivery import storable
+from hub.transport.delivery import storable, storable_values
 from hub.transport.messages import ACCEPTED, DELIVERED
 from hub.transport.tables import insert_events, messages
 
@@ -40,8 +40,7 @@ def record_delivered_in(conn: Any, key: str, receipt: Receipt) -> bool:  # noqa:
     text = storable(receipt.receipt)
     if conn.execute(_SETTLE, {"s_id": key, "s_receipt": text, "s_now": now}).rowcount != 1:
         return False
-    detail = {"receipt": text, **{k: storable(v) if isinstance(v, str) else v for k, v in receipt.detail.items()},
-              "applied_at_accept": True}
+    detail = {"receipt": text, **storable_values(receipt.detail), "applied_at_accept": True}
     insert_events(conn, [{"message_id": key, "at": now, "kind": DELIVERED, "attempt": 1, "detail": detail}])
     return True
 
