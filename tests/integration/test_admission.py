@@ -20,39 +20,51 @@ ENVELOPE = {"sender": "TH/GOV/OCSC/hr", "receiver": "TH/GOV/NESDC/plan", "servic
 
 
 @pytest.fixture
-def slow_accepts(embedded_hub, monkeypatch):
-    """Accepts take 1 s (a saturated database); one may be in flight, the next waits 0.2 s."""
+def held_accepts(embedded_hub, monkeypatch):
+    """Accepts wait until the test opens the gate (a saturated database); one may be in flight,
+    the next waits 0.2 s for its turn."""
     embedded_hub.settings.accept_concurrency = 1
     embedded_hub.settings.accept_wait_seconds = 0.2
+    gate = threading.Event()
     real = embedded_hub.messages.accept_async
 
-    async def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        await asyncio.sleep(1.0)
+    async def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        while not gate.is_set():
+            await asyncio.sleep(0.01)
         return await real(*args, **kwargs)
-    monkeypatch.setattr(embedded_hub.messages, "accept_async", slow)
+    monkeypatch.setattr(embedded_hub.messages, "accept_async", held)
+    yield gate
+    gate.set()
 
 
-def test_excess_accepts_are_refused_with_503_and_retry_after(embedded_hub, embedded_client, slow_accepts):
+def test_excess_accepts_are_refused_with_503_and_retry_after(embedded_hub, embedded_client, held_accepts):
     register_receiver(embedded_client, "TH/GOV/NESDC/plan")
     embedded_client.post("/v1/routes", json={"receiver": "TH/GOV/NESDC/plan", "service": "*", "adapter": "memory",
                                              "settings": {"mailbox": "p"}}).raise_for_status()
-    answers: list[tuple[int, float, str | None]] = []
+    gate = held_accepts
+    # (status, whether the admitted accept had been let through when this answer came, Retry-After)
+    answers: list[tuple[int, bool, str | None]] = []
 
     def submit() -> None:
-        start = time.monotonic()
         r = embedded_client.post("/v1/messages", json={**ENVELOPE, "id": str(uuid.uuid4())})
-        answers.append((r.status_code, time.monotonic() - start, r.headers.get("Retry-After")))
+        answers.append((r.status_code, gate.is_set(), r.headers.get("Retry-After")))
 
     threads = [threading.Thread(target=submit) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.5)
+    # One request holds the only slot until the gate opens; the other three are refused after
+    # waiting their turn, without waiting for it. (A deadline, not a speed: this fails only if
+    # they are never answered while it is held.)
+    deadline = time.monotonic() + 30
+    while sum(1 for status, _, _ in answers if status == 503) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     ready = embedded_client.get("/readyz")
+    gate.set()
     for t in threads:
         t.join()
     statuses = sorted(s for s, _, _ in answers)
-    assert statuses.count(202) >= 1 and statuses.count(503) >= 2, answers
-    assert all(retry == "1" and took < 1.0 for s, took, retry in answers if s == 503), answers
+    assert statuses == [202, 503, 503, 503], answers
+    assert all(retry == "1" and not let_through for s, let_through, retry in answers if s == 503), answers
     assert ready.status_code == 503 and ready.json()["checks"]["admission"] == "saturated"
 
 
