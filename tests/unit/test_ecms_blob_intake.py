@@ -183,3 +183,19 @@ def test_a_request_without_binary_objects_touches_no_spool_folder(blobs):
 ])
 def test_localname(tag, local):
     assert localname(tag) == local
+
+
+def test_lookups_answer_as_the_path_does(blobs, tmp_path):
+    ref = blobs.put(DATA)
+    assert blobs.path(ref.sha256) == blobs.root / ref.sha256[:2] / ref.sha256[2:4] / ref.sha256
+    assert blobs.exists(ref.sha256) and blobs.read(ref.sha256) == DATA and blobs.size(ref.sha256) == len(DATA)
+    assert b"".join(blobs.iter_chunks(ref.sha256, 1000)) == DATA
+    missing = hashlib.sha256(b"never stored").hexdigest()
+    assert not blobs.exists(missing)
+    folder = blobs.root / missing[:2] / missing[2:4]  # a folder where a blob would be is no blob
+    (folder / missing).mkdir(parents=True)
+    assert not blobs.exists(missing)
+    (blobs.root / "ff").write_bytes(b"a file where a folder would be")
+    assert not blobs.exists("ff" + missing[2:])
+    with pytest.raises(ValueError, match="not a SHA-256"):
+        blobs.exists("../../etc/passwd")
