@@ -46,6 +46,7 @@ class Options:
 
 
 DRAIN_MIN_LOAD_SECONDS = 2.0
+RAW_ECMS_SCENARIO = "e-CMS letter 1 MiB, raw SOAP client (send+poll+delete)"
 SCENARIOS = ("ingest", "end-to-end", "drain", "fan-out", "large", "e-cms", "idle", "record", "auth-flood", "scale-out")
 
 
@@ -297,6 +298,7 @@ class Runner:
 
     def _ecms(self, backend: Any) -> None:
         """Letters with a 1 MiB PDF: one agency's e-Saraban sends, the other polls and deletes."""
+        from hub.bench.ecms_raw import RawLetterClient
         from hub.sim.esaraban import Esaraban, File, baseline_parse_validate, letter_roundtrip
         from hub.bench.stats import percentiles
 
@@ -319,6 +321,19 @@ class Runner:
                         totals.append(letter_roundtrip(sender, receiver, pdf.data)["total_seconds"])
                 meter.messages = len(totals)
                 wire = sender.wire_document(f"ทส {ECMS_DEPARTMENTS[0][0]}/1", pdf)
+                # The same letters, the hub alone in the loop: the simulated sender's own request
+                # bytes posted by a raw client (hub.bench.ecms_raw), after the simulators' row.
+                raw = RawLetterClient(f"{hub.url}/ecms/service2", sender, receiver, pdf)
+                try:
+                    raw.roundtrip()  # not timed: the connections' first requests
+                    raw_totals = []
+                    with Meter(hub.pid) as raw_meter:
+                        deadline = time.perf_counter() + self.o.duration
+                        while time.perf_counter() < deadline or not raw_totals:
+                            raw_totals.append(raw.roundtrip()["total_seconds"])
+                    raw_meter.messages = len(raw_totals)
+                finally:
+                    raw.close()
                 for agency in agencies:
                     agency.close()
         baseline = [baseline_parse_validate(wire, self.standards_dir) for _ in range(max(3, len(totals)))]
@@ -329,6 +344,12 @@ class Runner:
                          latency=percentiles(totals), **meter.as_dict(),
                          baseline="raw lxml parse + validate", baseline_per_second=baseline_per_second,
                          ratio=per_second / baseline_per_second, target=None)
+        raw_per_second = len(raw_totals) / sum(raw_totals)
+        self.results.add(scenario=RAW_ECMS_SCENARIO, backend=backend.name,
+                         per_second=raw_per_second, ok=len(raw_totals), errors={},
+                         latency=percentiles(raw_totals), **raw_meter.as_dict(),
+                         baseline="raw lxml parse + validate", baseline_per_second=baseline_per_second,
+                         ratio=raw_per_second / baseline_per_second, target=None)
 
 
     def _idle(self, backend: Any) -> None:

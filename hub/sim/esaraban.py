@@ -91,12 +91,17 @@ class Esaraban:
                     attachments: list[File] = (), *, secret: str = "001", speed: str = "001",
                     today: date | None = None) -> str:
         """Give the letter the next book number and post it; returns the book number."""
+        book_no = self.draft(to_ministry, to_department, subject, today=today)
+        return self._post(book_no, main, list(attachments), secret, speed)
+
+    def draft(self, to_ministry: str, to_department: str, subject: str, *, today: date | None = None) -> str:
+        """Record an outgoing letter under the next book number, not yet sent; returns the number."""
         today = today or date.today()
         _, number = self._next("book", today)
         book_no = f"{self.prefix}/{number}"
         self.db.execute("INSERT INTO outgoing VALUES (?, ?, ?, ?, ?, NULL, 'draft', NULL)",
                         (book_no, today.isoformat(), subject, to_ministry, to_department))
-        return self._post(book_no, main, list(attachments), secret, speed)
+        return book_no
 
     def _letter(self, book_no: str, main: File, attachments: list[File], secret: str, speed: str) -> Letter:
         row = self.db.execute("SELECT letter_date, subject, to_ministry, to_department FROM outgoing WHERE book_no=?",
@@ -120,6 +125,13 @@ class Esaraban:
         """A sent letter exactly as it goes on the wire (base64 inline), e.g. for a parse baseline."""
         letter = self._letter(book_no, main, list(attachments), secret, speed)
         return etree.tostring(inline_base64(letter, self.files))
+
+    def send_request(self, book_no: str, main: File, attachments: list[File] = (), *, secret: str = "001",
+                     speed: str = "001") -> tuple[bytes, dict[str, str]]:
+        """The SOAP request (bytes, HTTP headers) that sending a drafted letter posts, not posted:
+        for ``hub.bench.ecms_raw``, which posts it over a connection of its own."""
+        letter = self._letter(book_no, main, list(attachments), secret, speed)
+        return self.client.request("CorrespondenceLetterOutbound", _value_1=inline_base64(letter, self.files))
 
     def withdraw(self, book_no: str) -> None:
         row = self.db.execute("SELECT letter_date, to_department FROM outgoing WHERE book_no=?", (book_no,)).fetchone()

@@ -13,7 +13,8 @@ from tests.conftest import BACKENDS
 from tests.support import services
 
 SCENARIOS = {"ingest", "ingest at half rate", "validated ingest", "ingest vs raw inserts", "end-to-end",
-             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)", "idle hub serve",
+             "large payload 1 MiB", "e-CMS letter 1 MiB (send+poll+delete)",
+             "e-CMS letter 1 MiB, raw SOAP client (send+poll+delete)", "idle hub serve",
              "fan-out 1 event → 10 webhooks", "drain a backlog (1 workers)",
              "unified record, 4 sources", "ingest at 2× the sustainable rate (open loop)",
              "token requests alone", "token requests, 40 wrong-secret callers"}

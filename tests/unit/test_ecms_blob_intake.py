@@ -13,7 +13,7 @@ import pytest
 
 from hub.adapters.ecms.codec.blobs import BlobStore
 from hub.adapters.ecms.codec.codes import EcmsFault
-from hub.adapters.ecms.codec.soapstream import Base64Stream, localname, parse_stream
+from hub.adapters.ecms.codec.soapstream import Base64Stream, Limits, localname, parse_stream
 
 DATA = bytes(range(256)) * 40 + b"tail"  # 10,244 bytes: its base64 ends with padding
 
@@ -183,3 +183,35 @@ def test_a_request_without_binary_objects_touches_no_spool_folder(blobs):
 ])
 def test_localname(tag, local):
     assert localname(tag) == local
+
+
+def test_lookups_answer_as_the_path_does(blobs, tmp_path):
+    ref = blobs.put(DATA)
+    assert blobs.path(ref.sha256) == blobs.root / ref.sha256[:2] / ref.sha256[2:4] / ref.sha256
+    assert blobs.exists(ref.sha256) and blobs.read(ref.sha256) == DATA and blobs.size(ref.sha256) == len(DATA)
+    assert b"".join(blobs.iter_chunks(ref.sha256, 1000)) == DATA
+    missing = hashlib.sha256(b"never stored").hexdigest()
+    assert not blobs.exists(missing)
+    folder = blobs.root / missing[:2] / missing[2:4]  # a folder where a blob would be is no blob
+    (folder / missing).mkdir(parents=True)
+    assert not blobs.exists(missing)
+    (blobs.root / "ff").write_bytes(b"a file where a folder would be")
+    assert not blobs.exists("ff" + missing[2:])
+    with pytest.raises(ValueError, match="not a SHA-256"):
+        blobs.exists("../../etc/passwd")
+
+
+@pytest.mark.parametrize("body, code, reason", [
+    (b"<a:MainLetterBinaryObject><x/>QUJD</a:MainLetterBinaryObject>", "E005", "x inside a binary object"),
+    (b"<a:MainLetterBinaryObject>QUJD*REVG</a:MainLetterBinaryObject>", "E006", "Only base64 data"),
+    (b"<a:MainLetterBinaryObject>QUJDR</a:MainLetterBinaryObject>", "E006", "multiple of 4"),
+    (b"<a:T>" + b"t" * 2000 + b"</a:T>", "E014", "exceeds 1000 characters"),
+    (b"<a:d>" * 40 + b"</a:d>" * 40, "E002", "max_depth=32"),
+])
+def test_a_refusal_in_the_parse_keeps_its_own_cause(blobs, body, code, reason):
+    """lxml turns an error raised in a parser callback into a generic syntax error; the node
+    reports the callback's own refusal instead."""
+    request = b'<Envelope xmlns:a="urn:a">' + body + b"</Envelope>"
+    with pytest.raises(EcmsFault) as refused:
+        parse_stream(io.BytesIO(request), blobs.staging(), Limits(max_depth=32, max_text_chars=1000))
+    assert refused.value.code == code and reason in refused.value.description

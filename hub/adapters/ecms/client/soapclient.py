@@ -21,6 +21,7 @@ import zeep
 from lxml import etree
 from zeep.exceptions import Fault, TransportError
 from zeep.wsa import WsAddressingPlugin
+from zeep.wsdl.utils import etree_to_string
 from zeep.wsse.username import UsernameToken
 
 from hub.adapters.ecms.codec.letter import NOTIFIER_KINDS, kid, localname, text
@@ -73,6 +74,25 @@ def _error(answer: etree._Element) -> EcmsClientError | None:
     return None
 
 
+def read_answer(content: bytes, status_code: int) -> Answer:
+    """The answer element of a node's SOAP response; raises :class:`EcmsClientError` for an
+    ``ErrorDetail``, a SOAP Fault, a non-XML answer or an HTTP status other than 200."""
+    try:
+        root = parse_xml(content, max_bytes=MAX_ANSWER_BYTES)
+    except XmlError as exc:
+        raise EcmsClientError("E001", f"the node's answer is not XML (HTTP {status_code}): {exc}") from None
+    body = kid(root, "Body")
+    answer = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
+    if answer is None:
+        raise EcmsClientError("E001", "the node's answer has no body")
+    error = _error(answer)
+    if error is not None:
+        raise error
+    if status_code != 200:
+        raise EcmsClientError("E099", f"HTTP {status_code}")
+    return Answer(answer)
+
+
 class EcmsSoapClient:
     def __init__(self, url: str, username: str | None = None, password: str | None = None, *,
                  basic_auth: bool = False, username_token: bool | None = None,
@@ -105,20 +125,16 @@ class EcmsSoapClient:
             raise EcmsClientError("E099", f"HTTP {exc.status_code}: {exc.content[:300]!r}") from None
         except Fault as fault:
             raise EcmsClientError("E099", str(fault.message)) from None
-        try:
-            root = parse_xml(response.content, max_bytes=MAX_ANSWER_BYTES)
-        except XmlError as exc:
-            raise EcmsClientError("E001", f"the node's answer is not XML (HTTP {response.status_code}): {exc}") from None
-        body = kid(root, "Body")
-        answer = next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
-        if answer is None:
-            raise EcmsClientError("E001", "the node's answer has no body")
-        error = _error(answer)
-        if error is not None:
-            raise error
-        if response.status_code != 200:
-            raise EcmsClientError("E099", f"HTTP {response.status_code}")
-        return Answer(answer)
+        return read_answer(response.content, response.status_code)
+
+    def request(self, operation: str, **kwargs: Any) -> tuple[bytes, dict[str, str]]:
+        """The bytes and HTTP headers ``call(operation, **kwargs)`` would post (WS-Addressing and
+        the UsernameToken included), for a client that posts them itself (``hub.bench.ecms_raw``)."""
+        # zeep's own steps for a call: Client.create_message builds the envelope the same way
+        # but drops the headers (SOAPAction) and addresses the WSDL's service, not ``url``.
+        envelope, headers = self.service._binding._create(  # noqa: SLF001
+            operation, (), kwargs, client=self._client, options=self.service._binding_options)  # noqa: SLF001
+        return etree_to_string(envelope), dict(headers)
 
     # -------------------------------------------------------------- the message set
 

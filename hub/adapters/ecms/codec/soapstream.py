@@ -122,8 +122,7 @@ def _remembered(method):  # noqa: ANN001, ANN202
         try:
             return method(self, *args)
         except (EcmsFault, safexml.UnsafeXmlError) as exc:
-            if self.error is None:
-                self.error = exc
+            self._remember(exc)
             raise
 
     return wrapper
@@ -142,46 +141,63 @@ class _Target:
         self._binary_depth = 0
         self._writer: BlobWriter | None = None
 
-    @_remembered
+    # start, data and end catch for themselves what ``_remembered`` catches for doctype: they
+    # run for every element of every request, and the decorator's extra call, with copying
+    # lxml's empty attribute mapping through the Mapping protocol, cost more than their work.
+
     def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str, str] | None = None) -> None:
-        self._depth += 1
-        self._elements += 1
-        if self._depth > self._limits.max_depth:
-            raise safexml.UnsafeXmlError(safexml.REASON_TOO_DEEP,
-                                         f"XML nesting exceeds max_depth={self._limits.max_depth}")
-        if len(attrib) > self._limits.max_attributes:
-            raise safexml.UnsafeXmlError(safexml.REASON_TOO_MANY_ATTRIBUTES,
-                                         f"element {tag!r} has {len(attrib)} attributes")
-        if self._elements > self._limits.max_elements:
-            raise safexml.UnsafeXmlError(safexml.REASON_PARSER_LIMIT,
-                                         f"more than {self._limits.max_elements} elements")
-        if self._binary is not None:
-            raise EcmsFault("E005", f"{localname(tag)} inside a binary object: binary objects hold base64 text only")
-        if is_binary_object(tag):
-            self._writer = self._blobs.writer()
-            self._binary = Base64Stream(self._writer, localname(tag))
-            self._binary_depth = self._depth
-        self._builder.start(tag, dict(attrib), dict(nsmap or {}))
+        try:
+            self._depth += 1
+            self._elements += 1
+            if self._depth > self._limits.max_depth:
+                raise safexml.UnsafeXmlError(safexml.REASON_TOO_DEEP,
+                                             f"XML nesting exceeds max_depth={self._limits.max_depth}")
+            if len(attrib) > self._limits.max_attributes:
+                raise safexml.UnsafeXmlError(safexml.REASON_TOO_MANY_ATTRIBUTES,
+                                             f"element {tag!r} has {len(attrib)} attributes")
+            if self._elements > self._limits.max_elements:
+                raise safexml.UnsafeXmlError(safexml.REASON_PARSER_LIMIT,
+                                             f"more than {self._limits.max_elements} elements")
+            if self._binary is not None:
+                raise EcmsFault("E005", f"{localname(tag)} inside a binary object: binary objects hold base64 text only")
+            if is_binary_object(tag):
+                self._writer = self._blobs.writer()
+                self._binary = Base64Stream(self._writer, localname(tag))
+                self._binary_depth = self._depth
+            self._builder.start(tag, dict(attrib) if attrib else {}, dict(nsmap) if nsmap else {})
+        except (EcmsFault, safexml.UnsafeXmlError) as exc:
+            self._remember(exc)
+            raise
 
-    @_remembered
     def data(self, text: str) -> None:
-        if self._binary is not None:
-            self._binary.feed(text)
-            return
-        self._text += len(text)
-        if self._text > self._limits.max_text_chars:
-            raise EcmsFault("E014", f"text outside binary objects exceeds {self._limits.max_text_chars} characters")
-        self._builder.data(text)
+        try:
+            if self._binary is not None:
+                self._binary.feed(text)
+                return
+            self._text += len(text)
+            if self._text > self._limits.max_text_chars:
+                raise EcmsFault("E014", f"text outside binary objects exceeds {self._limits.max_text_chars} characters")
+            self._builder.data(text)
+        except (EcmsFault, safexml.UnsafeXmlError) as exc:
+            self._remember(exc)
+            raise
 
-    @_remembered
     def end(self, tag: str) -> None:
-        element = self._builder.end(tag)
-        if self._binary is not None and self._depth == self._binary_depth:
-            ref = self._binary.finish()
-            self._binary, self._writer = None, None
-            element.set(SHA_ATTR, ref.sha256)
-            element.set(SIZE_ATTR, str(ref.size))
-        self._depth -= 1
+        try:
+            element = self._builder.end(tag)
+            if self._binary is not None and self._depth == self._binary_depth:
+                ref = self._binary.finish()
+                self._binary, self._writer = None, None
+                element.set(SHA_ATTR, ref.sha256)
+                element.set(SIZE_ATTR, str(ref.size))
+            self._depth -= 1
+        except (EcmsFault, safexml.UnsafeXmlError) as exc:
+            self._remember(exc)
+            raise
+
+    def _remember(self, exc: Exception) -> None:
+        if self.error is None:
+            self.error = exc
 
     @_remembered
     def doctype(self, *_: Any) -> None:
