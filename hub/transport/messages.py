@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import IO, Any
 
 import orjson
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.base import OUTCOME_STATUSES
 from hub.clock import as_utc, utcnow
-from hub.db import insert_rows, pipelined, pipelines
+from hub.db import execute_on_driver, insert_rows, pipelined, pipelines, power_of_two_chunks
 from hub.errors import FieldError, IdempotencyConflict, InputError, NotFound, PayloadTooLarge
 from hub.paging import decode_cursor, page
 from hub.schemas.envelope import XML_TYPES, Envelope, StoredMessage, StreamedPayload, message_key, sha256_hex
@@ -56,11 +57,33 @@ _EXISTING = select(messages.c.sender, messages.c.message_id).where(
     messages.c.message_id.in_(bindparam("ids", expanding=True)))
 
 
+@lru_cache(maxsize=16)
+def existing_sql(n: int) -> str:
+    """``_EXISTING`` for ``n`` ids as SQLite's own statement text (see ``existing_pairs``)."""
+    return f"SELECT sender, message_id FROM messages WHERE message_id IN ({', '.join('?' * n)})"
+
+
 def existing_pairs(conn: Connection, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of these (sender, message id) pairs are stored already."""
+    """Which of these (sender, message id) pairs are stored already.
+
+    On SQLite the statement goes to the driver directly (``hub.db.execute_on_driver``), in
+    power-of-two chunks of ids: an expanding ``IN`` is compiled anew for every list length,
+    and with SQLAlchemy's execution around it this one read was a sixth of a one-message
+    accept transaction's CPU."""
     wanted = set(pairs)
-    rows = conn.execute(_EXISTING, {"ids": list({message_id for _, message_id in wanted})})
-    return {pair for row in rows if (pair := (row[0], row[1])) in wanted}
+    ids = list({message_id for _, message_id in wanted})
+    if conn.dialect.name != "sqlite":
+        rows: Any = conn.execute(_EXISTING, {"ids": ids})
+        return {pair for row in rows if (pair := (row[0], row[1])) in wanted}
+    found = set()
+    for start, n in power_of_two_chunks(len(ids), _SQLITE_IDS_PER_LOOKUP):
+        for row in execute_on_driver(conn, existing_sql(n), ids[start:start + n]).fetchall():
+            if (pair := (row[0], row[1])) in wanted:
+                found.add(pair)
+    return found
+
+
+_SQLITE_IDS_PER_LOOKUP = 512  # a power of two under SQLite's historical 999 parameters
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from hub.db import pipelined, pipelines
 from hub.errors import IdempotencyConflict
 from hub.schemas.envelope import Envelope, message_key
 from hub.security.tables import audit_log
-from hub.transport.messages import _EXISTING, existing_pairs
+from hub.transport.messages import existing_pairs, existing_sql
 from hub.transport.tables import message_events, message_payloads, messages
 
 A, B, RECEIVER = "TH/GOV/0401/saraban", "TH/GOV/0501/saraban", "TH/GOV/1501/hr"
@@ -156,7 +156,9 @@ def test_the_duplicate_check_looks_ids_up_rather_than_reading_every_stored_key(h
     pairs = [(A, stored[0].id), (B, stored[0].id), (A, str(uuid.uuid4()))]
     ids = [message_id for _, message_id in pairs]
     with hub.engine.connect() as conn:
-        sql = str(_EXISTING.params(ids=ids).compile(conn, compile_kwargs={"literal_binds": True}))
-        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
-        assert plan and not [step for step in plan if step.startswith("SCAN")], plan
+        # The statement existing_pairs sends SQLite, for each chunk size it uses.
+        for n in (1, 2, 4, 512):
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + existing_sql(n),
+                                                            tuple((ids * n)[:n]))]
+            assert plan and not [step for step in plan if step.startswith("SCAN")], (n, plan)
         assert existing_pairs(conn, pairs) == {(A, stored[0].id)}  # another sender's id is not this one's

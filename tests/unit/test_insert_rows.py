@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, insert
+from sqlalchemy.exc import IntegrityError
 
-from hub.db import insert_rows, make_engine
+from hub.db import execute_on_driver, insert_rows, make_engine, power_of_two_chunks
 
 meta = MetaData()
 
@@ -47,3 +48,28 @@ def test_no_rows_is_no_statement(tmp_path: Path) -> None:
     with engine.begin() as conn:
         insert_rows(conn, MULTI, [])  # the table does not even exist
     engine.dispose()
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys_and_rolls_the_transaction_back(tmp_path: Path) -> None:
+    """The accept path tells a re-posted id from other failures by SQLAlchemy's IntegrityError:
+    a row stored on the driver's connection directly must fail the same way, and leave the
+    transaction's earlier rows uncommitted."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'rows.db'}", sqlite_synchronous="NORMAL")
+    meta.create_all(engine)
+    at = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        insert_rows(conn, MULTI, [{"id": 1, "at": at, "kind": "first", "detail": None, "body": None}])
+    with pytest.raises(IntegrityError) as raised, engine.begin() as conn:
+        insert_rows(conn, MULTI, [{"id": 2, "at": at, "kind": "second", "detail": None, "body": None}])
+        execute_on_driver(conn, "INSERT INTO multi (id, at) VALUES (?, ?)", (1, "2026-11-30 04:00:00"))
+    assert "UNIQUE constraint failed: multi.id" in str(raised.value.orig)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id, kind FROM multi ORDER BY id").all() == [(1, "first")]
+
+
+def test_power_of_two_chunks_cover_every_item_once() -> None:
+    for count in (0, 1, 2, 3, 23, 512, 513, 1500):
+        chunks = list(power_of_two_chunks(count, 512))
+        assert [start for start, _ in chunks] == [sum(n for _, n in chunks[:i]) for i in range(len(chunks))]
+        assert sum(n for _, n in chunks) == count
+        assert all(n & (n - 1) == 0 and n <= 512 for _, n in chunks)
