@@ -9,10 +9,9 @@ import pytest
 
 from hub.adapters.ecms.client.soapclient import EcmsClientError
 from hub.bench.ecms_raw import RawLetterClient, UnexpectedAnswer
-from hub.bootstrap import build_hub
 from hub.sim.esaraban import Esaraban, File
 from tests.conftest import fast_settings
-from tests.support.ecms import register_departments, serving
+from tests.support.ecms import node_serving
 
 PDF = File("bench.pdf", "application/pdf", b"%PDF-1.4\n" + bytes(range(256)) * 64)
 
@@ -24,13 +23,8 @@ def sim(home: Path, url: str, code: str, password: str | None = None) -> Esaraba
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[tuple[str, object]]:
-    hub = build_hub(fast_settings(tmp_path / "data"))
-    register_departments(hub)
-    try:
-        with serving(hub) as url:
-            yield url, hub
-    finally:
-        hub.close()
+    with node_serving(fast_settings(tmp_path / "data")) as found:
+        yield found
 
 
 def test_raw_client_sends_polls_and_deletes_new_letters(node, tmp_path):

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from hub.adapters.ecms.client.soapclient import EcmsClientError, EcmsSoapClient
-from hub.bootstrap import build_hub
+from hub.adapters.ecms.client.soapclient import EcmsSoapClient
 from hub.adapters.ecms.codec.letter import Binary, Letter, Notifier, Party, inline_base64, notifier_element
 from hub.config import SecuritySettings
 from tests.conftest import fast_settings
-from tests.support.ecms import post_soap, register_departments, serving
+from tests.support.ecms import node_serving, post_soap
 from tests.support.waiting import wait_for
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -25,14 +24,9 @@ RAM = "urn:th:gov:egif:data:standard:ReusableAggregateBusinessInformationEntity:
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
     # These tests send many wrong secrets for one department on purpose; the limit on failed
     # secret checks (429, tests/integration/test_secret_gate.py) is raised out of their way.
-    hub = build_hub(fast_settings(tmp_path_factory.mktemp("ecms") / "data",
-                                  security=SecuritySettings(auth_failures_per_client=1000)))
-    register_departments(hub)
-    try:
-        with serving(hub) as url:
-            yield url, hub
-    finally:
-        hub.close()
+    with node_serving(fast_settings(tmp_path_factory.mktemp("ecms") / "data",
+                                    security=SecuritySettings(auth_failures_per_client=1000))) as found:
+        yield found
 
 
 def letter(hub, letter_id: str, *, secret: str = "001", receiver: str = "0402") -> etree._Element:

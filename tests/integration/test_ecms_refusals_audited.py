@@ -11,27 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from hub.bootstrap import build_hub
 from hub.config import SecuritySettings
 from hub.security.sampling import SampledRefusals
 from hub.security.wiring import security_of
 from tests.conftest import fast_settings
 from tests.integration.test_ecms_node import basic, envelope, error_code, outbound, raw_letter
-from tests.support.ecms import post_soap, register_departments, serving
+from tests.support.ecms import node_serving, post_soap
 
 INTERVAL = 600.0  # no second entry within a test
 
 
 @pytest.fixture
 def node(tmp_path: Path):
-    hub = build_hub(fast_settings(tmp_path / "data", security=SecuritySettings(
-        auth_failures_per_client=1000, audit_anonymous_interval_seconds=INTERVAL)))
-    register_departments(hub)
-    try:
-        with serving(hub) as url:
-            yield url, hub
-    finally:
-        hub.close()
+    with node_serving(fast_settings(tmp_path / "data", security=SecuritySettings(
+            auth_failures_per_client=1000, audit_anonymous_interval_seconds=INTERVAL))) as found:
+        yield found
 
 
 def refusals(hub) -> list[dict]:

@@ -20,14 +20,13 @@ from hub.adapters.ecms.codec.letter import Binary, Letter, Party, to_payload
 from hub.adapters.ecms.node.node import ID_NAMESPACE
 from hub.adapters.ecms.node.tables import ecms_queue
 from hub.adapters.memory import mailbox
-from hub.bootstrap import build_hub
 from hub.config import SecuritySettings
 from hub.db import make_engine
 from hub.schemas.envelope import message_key
 from hub.transport.tables import messages
 from tests.conftest import fast_settings
 from tests.support.auth import agency_token, bearer
-from tests.support.ecms import post_soap, register_departments, serving
+from tests.support.ecms import node_serving, post_soap
 from tests.support.services import need, postgres_database
 from tests.support.waiting import wait_for
 
@@ -96,13 +95,9 @@ def test_a_third_party_cannot_learn_that_an_id_exists(parties):
 
 @pytest.fixture
 def ecms_node(tmp_path: Path):
-    hub = build_hub(fast_settings(tmp_path / "data", security=SecuritySettings(auth_failures_per_client=1000)))
-    register_departments(hub)
-    try:
-        with serving(hub) as url:
-            yield url, hub
-    finally:
-        hub.close()
+    settings = fast_settings(tmp_path / "data", security=SecuritySettings(auth_failures_per_client=1000))
+    with node_serving(settings) as found:
+        yield found
 
 
 def test_an_agency_cannot_claim_the_id_of_a_future_ecms_letter(ecms_node):

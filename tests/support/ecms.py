@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, build_hub
+from hub.config import Settings
 from tests.support.hubproc import free_port
 
 # (code, ministry, name_th, name_en, party, clearance, secret)
@@ -65,3 +66,17 @@ def serving(hub: Hub) -> Iterator[str]:
 def post_soap(url: str, body: bytes | str, **headers: str) -> httpx.Response:
     data = body.encode() if isinstance(body, str) else body
     return httpx.post(url, content=data, headers={"Content-Type": "text/xml; charset=utf-8", **headers}, timeout=30)
+
+
+@contextmanager
+def node_serving(settings: Settings) -> Iterator[tuple[str, Hub]]:
+    """A hub built from ``settings`` with the test departments, its API on a real port;
+    yields (node URL, hub) and closes the hub afterwards."""
+    hub = build_hub(settings)
+    register_departments(hub)
+    try:
+        with serving(hub) as url:
+            yield url, hub
+    finally:
+        hub.close()
+
