@@ -148,13 +148,14 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 
         # those of ``reading``: a plain (deferred) BEGIN, which in WAL mode takes no lock.
         @event.listens_for(engine, "begin")
         def _begin(conn):  # noqa: ANN001
+            # On the driver directly (``execute_on_driver``): every transaction begins here.
             if conn.get_execution_options().get(READ_ONLY):
-                conn.exec_driver_sql("BEGIN")
+                execute_on_driver(conn, "BEGIN")
                 return
             dbapi_conn = conn.connection.dbapi_connection
             dbapi_conn.take_turn()
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                execute_on_driver(conn, "BEGIN IMMEDIATE")
             except BaseException:
                 dbapi_conn.end_turn()
                 raise
