@@ -166,13 +166,14 @@ _PG_HEAD_FOR_UPDATE = "SELECT last_seq, last_hash, sealed_seq FROM audit_head WH
 _PG_INSERT_ENTRIES = (f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
                       "%b::integer[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
                       "%b::text[], %b::text[])")
-_PG_INSERT_SEAL = ("INSERT INTO audit_seals (first_seq, last_seq, last_hash, signed_at, key_id, signature) "
-                   "VALUES (%(first_seq)s, %(last_seq)s, %(last_hash)s, %(signed_at)s, %(key_id)s, %(signature)s)")
 _PG_ADVANCE_HEAD = "UPDATE audit_head SET last_seq = %s, last_hash = %s, sealed_seq = %s WHERE id = 1"
-# And on SQLite (``_append_sqlite``).
 _SEAL_COLUMNS = ("first_seq", "last_seq", "last_hash", "signed_at", "key_id", "signature")
+_PG_INSERT_SEAL = (f"INSERT INTO audit_seals ({', '.join(_SEAL_COLUMNS)}) "
+                   f"VALUES ({', '.join(f'%({c})s' for c in _SEAL_COLUMNS)})")
+# And on SQLite (``_append_sqlite``).
 _SQLITE_HEAD = "SELECT last_seq, last_hash, sealed_seq FROM audit_head WHERE id = 1"
-_SQLITE_INSERT_SEAL = f"INSERT INTO audit_seals ({', '.join(_SEAL_COLUMNS)}) VALUES ({', '.join('?' * 6)})"
+_SQLITE_INSERT_SEAL = (f"INSERT INTO audit_seals ({', '.join(_SEAL_COLUMNS)}) "
+                       f"VALUES ({', '.join('?' * len(_SEAL_COLUMNS))})")
 _SQLITE_ADVANCE_HEAD = "UPDATE audit_head SET last_seq = ?, last_hash = ?, sealed_seq = ? WHERE id = 1"
 
 
